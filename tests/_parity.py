@@ -1,0 +1,104 @@
+"""Parity checks against timm, the reference oracle: same parameters, same state_dict layout, same outputs.
+
+Every family's tests use these helpers so "parity" means one thing across the zoo:
+1. identical state_dict keys and shapes (and therefore parameter count),
+2. timm's model filled with deterministic random values, loaded strictly into zoo's model,
+3. eval outputs equal within `atol` relative to the output scale (max(1, |out|max)).
+"""
+import math
+from typing import Any, Dict, Optional, Sequence
+
+import pytest
+import torch
+import torch.nn as nn
+
+timm = pytest.importorskip('timm', reason='timm (the reference oracle) comes with the test extra: pip install -e .[test]')
+
+import zoo  # noqa: E402
+
+
+def fill_random_(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Overwrite every float parameter and buffer with well-scaled random values (deterministic per seed).
+
+    Weights get std 1/sqrt(fan_in) so activations keep their scale through deep nets, norm scales ~1, biases and
+    running means small, running variances in [0.5, 1.5]; outputs then exercise every path without blowing up.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, t in model.state_dict(keep_vars=True).items():
+            if not torch.is_floating_point(t):
+                continue
+            if name.endswith('running_var'):
+                t.copy_(torch.rand(t.shape, generator=gen) + 0.5)
+            elif name.endswith('running_mean'):
+                t.copy_(torch.randn(t.shape, generator=gen) * 0.1)
+            elif t.ndim <= 1:
+                base = 1.0 if name.endswith(('weight', '.scale')) else 0.0
+                t.copy_(base + torch.randn(t.shape, generator=gen) * 0.1)
+            else:
+                fan_in = max(1, math.prod(t.shape[1:]))
+                t.copy_(torch.randn(t.shape, generator=gen) / math.sqrt(fan_in))
+    return model
+
+
+def state_dict_layout(model: nn.Module) -> Dict[str, tuple]:
+    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+
+def assert_same_layout(zoo_model: nn.Module, ref_model: nn.Module) -> None:
+    ours, ref = state_dict_layout(zoo_model), state_dict_layout(ref_model)
+    missing = sorted(set(ref) - set(ours))
+    extra = sorted(set(ours) - set(ref))
+    assert not missing and not extra, f'keys differ: missing in zoo {missing[:10]}, extra in zoo {extra[:10]}'
+    shapes = [(k, ours[k], ref[k]) for k in ref if ours[k] != ref[k]]
+    assert not shapes, f'shape mismatches (key, zoo, timm): {shapes[:10]}'
+    n_ours = sum(p.numel() for p in zoo_model.parameters())
+    n_ref = sum(p.numel() for p in ref_model.parameters())
+    assert n_ours == n_ref, f'parameter count {n_ours} != timm {n_ref}'
+
+
+def assert_layout_parity_meta(name: str, **kwargs: Any) -> None:
+    """Keys, shapes and parameter count only, built on the meta device (costs no memory or init time)."""
+    with torch.device('meta'):
+        ref = timm.create_model(name, pretrained=False, **kwargs)
+        ours = zoo.create_model(name, pretrained=False, **kwargs)
+    assert_same_layout(ours, ref)
+
+
+def assert_parity(
+        name: str,
+        img_size: Optional[Sequence[int]] = None,
+        batch_size: int = 2,
+        atol: float = 1e-4,
+        ref_name: Optional[str] = None,
+        seed: int = 0,
+        **kwargs: Any,
+) -> Dict[str, Any]:
+    """Full parity of zoo's `name` with timm's `ref_name or name` (kwargs go to both create_model calls)."""
+    ref = timm.create_model(ref_name or name, pretrained=False, **kwargs).eval()
+    ours = zoo.create_model(name, pretrained=False, **kwargs).eval()
+    assert_same_layout(ours, ref)
+    fill_random_(ref, seed)
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    if img_size is None:
+        img_size = ref.pretrained_cfg.get('input_size', (3, 224, 224))[-2:]
+    in_chans = kwargs.get('in_chans', 3)
+    x = torch.randn((batch_size, in_chans, *img_size), generator=torch.Generator().manual_seed(seed))
+    with torch.inference_mode():
+        out_ref = ref(x)
+        out = ours(x)
+    assert out.shape == out_ref.shape, f'output shape {tuple(out.shape)} != timm {tuple(out_ref.shape)}'
+    scale = max(1.0, out_ref.abs().max().item())
+    diff = (out - out_ref).abs().max().item()
+    assert diff <= atol * scale, f'{name}: max abs diff {diff:.3g} > {atol} x scale {scale:.3g}'
+    assert torch.isfinite(out).all()
+    return dict(diff=diff, scale=scale, params=sum(p.numel() for p in ours.parameters()))
+
+
+def assert_feature_info_parity(name: str, **kwargs: Any) -> None:
+    """features_only channels and reductions equal timm's for the same arguments."""
+    with torch.device('meta'):
+        ref = timm.create_model(name, pretrained=False, features_only=True, **kwargs)
+        ours = zoo.create_model(name, pretrained=False, features_only=True, **kwargs)
+    assert ours.feature_info.channels() == ref.feature_info.channels()
+    assert ours.feature_info.reduction() == ref.feature_info.reduction()

@@ -1,0 +1,30 @@
+"""Shared fixtures: the optional real data beside the repo, and deterministic seeding."""
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / 'shared' / 'data'
+
+
+@pytest.fixture(scope='session')
+def shared_data() -> Path:
+    """The ../shared/data folder (ImageNet samples, digits.npz); skips when this clone does not have it."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f'real data folder {SHARED_DATA} is absent (only CI and developer machines have ../shared/data)')
+    return SHARED_DATA
+
+
+@pytest.fixture(scope='session')
+def imagenet_samples(shared_data: Path) -> Path:
+    path = shared_data / 'imagenet-samples'
+    if not path.is_dir():
+        pytest.skip(f'{path} is absent')
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_threads():
+    torch.manual_seed(0)
+    yield

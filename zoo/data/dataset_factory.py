@@ -1,0 +1,171 @@
+"""``create_dataset``: one entry point for folder, tar, torchvision and built-in datasets.
+
+Dataset names:
+
+* ``''`` or ``'folder'``: class sub-folders under ``root`` (or under its split sub-folder).
+* ``'tar'`` (or ``''`` with ``root`` a ``.tar`` file): a tar laid out like a folder, read without extracting.
+  With a folder ``root``, ``<root>/<split>.tar`` is also found by the split search.
+* ``'torch/<name>'``: torchvision's ``cifar10``, ``cifar100``, ``mnist``, ``fashion_mnist``, ``kmnist``,
+  ``imagenet`` and ``image_folder`` (``download=True`` fetches the ones torchvision can download).
+* ``'zoo/digits'``: the built-in digits, needing no files on disk.
+
+Split search: for ``split='train'`` the sub-folders ``train`` and ``training`` of ``root`` are tried; for
+``val`` / ``validation`` / ``eval`` the names ``val``, ``valid``, ``validation``, ``eval``, ``evaluation``. If none
+exists and ``root`` holds no split-named folder at all, ``root`` itself is used.
+
+Built-in digits (``zoo/digits``): the 1797 8x8 grayscale handwritten digits of the UCI "Optical Recognition of
+Handwritten Digits" data set (Alpaydin & Kaynak, 1998) as distributed with scikit-learn, licensed CC BY 4.0, shipped
+as ``zoo/data/_assets/digits.npz`` (pixels scaled to 0..255). The split is fixed and stratified: within each class,
+``numpy.random.RandomState(42)`` permutes that class's indices (classes 0..9 in order, one shared generator) and the
+first ``round(0.2 * n_class)`` go to ``validation``. That gives 1438 train and 359 validation images (35-37
+validation images per class); ``split='all'`` returns all 1797. Images come back as PIL images in
+``input_img_mode`` (RGB by default, the gray value repeated); upscale them with the transforms, e.g.
+``create_transform((3, 32, 32), crop_pct=1.0, crop_mode='squash')`` for evaluation.
+"""
+import logging
+import os
+from typing import Any, Optional, Union
+
+from zoo.data.dataset import ImageDataset, create_reader
+from zoo.data.readers import ClassMapLike, ReaderDigits, ReaderTorchVision
+
+__all__ = ['create_dataset', 'TRAIN_SYNONYMS', 'EVAL_SYNONYMS']
+
+_logger = logging.getLogger(__name__)
+
+TRAIN_SYNONYMS = ('train', 'training')
+EVAL_SYNONYMS = ('val', 'valid', 'validation', 'eval', 'evaluation')
+_TORCH_DATASETS = ('cifar10', 'cifar100', 'mnist', 'fashion_mnist', 'kmnist', 'imagenet', 'image_folder', 'folder')
+
+
+def _split_group(split: str) -> tuple:
+    if split in TRAIN_SYNONYMS:
+        return TRAIN_SYNONYMS
+    if split in EVAL_SYNONYMS:
+        return EVAL_SYNONYMS
+    return (split,)
+
+
+def search_split(root: Union[str, os.PathLike], split: str) -> str:
+    """Path of ``split`` under ``root``: a sub-folder or ``<name>.tar`` with the split name or a synonym.
+
+    Returns ``root`` itself when it holds no split-named folder at all (it is then the class folder).
+    """
+    root = str(root)
+    split_name = split.split('[')[0]
+    candidates = (split_name,) + tuple(s for s in _split_group(split_name) if s != split_name)
+    for name in candidates:
+        for path in (os.path.join(root, name), os.path.join(root, name + '.tar')):
+            if os.path.exists(path):
+                return path
+    present = [d for d in TRAIN_SYNONYMS + EVAL_SYNONYMS
+               if os.path.exists(os.path.join(root, d)) or os.path.exists(os.path.join(root, d + '.tar'))]
+    if present:
+        raise FileNotFoundError(f'No {split!r} split under {root}: looked for {", ".join(candidates)} (folder or .tar) '
+                                f'but found only {", ".join(present)}. Pass split= one of those, or search_split=False.')
+    return root
+
+
+def _create_torch_dataset(name: str, root: Optional[str], split: str, search: bool, download: bool,
+                          class_map: ClassMapLike, **kwargs: Any) -> ReaderTorchVision:
+    import torchvision.datasets as tvd  # only here: torchvision's dataset module is slow to import
+
+    if name not in _TORCH_DATASETS:
+        raise ValueError(f'Unknown torchvision dataset torch/{name}; supported: {", ".join(_TORCH_DATASETS)}.')
+    if not root:
+        raise ValueError(f'torch/{name} needs root= a directory to load from (with download=True it is fetched there).')
+    is_train = split.split('[')[0] in TRAIN_SYNONYMS
+    if name in ('cifar10', 'cifar100', 'mnist', 'fashion_mnist', 'kmnist'):
+        cls = dict(cifar10=tvd.CIFAR10, cifar100=tvd.CIFAR100, mnist=tvd.MNIST, fashion_mnist=tvd.FashionMNIST,
+                   kmnist=tvd.KMNIST)[name]
+        ds = cls(root, train=is_train, download=download, **kwargs)
+    elif name == 'imagenet':
+        if download:
+            raise ValueError('torch/imagenet cannot be downloaded; place the ImageNet archives in root yourself.')
+        ds = tvd.ImageNet(root, split='train' if is_train else 'val', **kwargs)
+    else:
+        if class_map:
+            raise ValueError('class_map is not supported for torch/image_folder; use the plain folder dataset.')
+        ds = tvd.ImageFolder(search_split(root, split) if search else root, **kwargs)
+    return ReaderTorchVision(ds)
+
+
+def create_dataset(
+        name: str,
+        root: Optional[Union[str, os.PathLike]] = None,
+        split: str = 'validation',
+        search_split: bool = True,
+        class_map: ClassMapLike = None,
+        load_bytes: bool = False,
+        is_training: bool = False,
+        download: bool = False,
+        batch_size: Optional[int] = None,
+        seed: int = 42,
+        repeats: int = 0,
+        input_img_mode: str = 'RGB',
+        **kwargs: Any,
+) -> ImageDataset:
+    """Create a map-style image dataset.
+
+    Args:
+        name: '' / 'folder' / 'tar', 'torch/<name>' or 'zoo/digits' (see the module docstring).
+        root: Dataset root folder, .tar file, or torchvision storage directory; unused by 'zoo/digits'.
+        split: Split name ('train', 'validation', ...).
+        search_split: Look for the split sub-folder / tar under ``root``.
+        class_map: Fixed class order (.txt / .json path, dict or list of class names).
+        load_bytes: Return raw encoded bytes instead of decoded images (folder / tar only).
+        is_training: Training dataset (kept for timm compatibility; the transforms decide augmentation).
+        download: Let torchvision download the dataset if missing.
+        batch_size: Only meaningful for iterable datasets, which zoo does not provide; accepted for compatibility.
+        seed: Only meaningful for iterable datasets' shuffling; accepted for compatibility.
+        repeats: Only meaningful for iterable datasets; accepted for compatibility.
+        input_img_mode: PIL mode images are converted to.
+        **kwargs: Passed to :class:`ImageDataset` (e.g. ``max_consecutive_failures``) or the torchvision dataset.
+    """
+    name = (name or '').strip()
+    prefix, _, rest = name.partition('/') if '/' in name else ('', '', name)
+    prefix, rest = prefix.lower(), rest.lower() if prefix else rest
+    ds_kwargs = {k: kwargs.pop(k) for k in ('max_consecutive_failures', 'transform', 'target_transform')
+                 if k in kwargs}
+    if batch_size or repeats:
+        _logger.debug('create_dataset: batch_size/repeats only apply to iterable datasets and are ignored here.')
+
+    if prefix == 'zoo':
+        if rest != 'digits':
+            raise ValueError(f"Unknown built-in dataset {name!r}; the only one is 'zoo/digits'.")
+        split_name = split.split('[')[0]
+        if split_name in TRAIN_SYNONYMS:
+            split_name = 'train'
+        elif split_name in EVAL_SYNONYMS:
+            split_name = 'validation'
+        return ImageDataset(reader=ReaderDigits(split_name), split=split_name, input_img_mode=input_img_mode,
+                            **ds_kwargs)
+    if prefix == 'torch':
+        reader = _create_torch_dataset(rest, None if root is None else str(root), split, search_split, download,
+                                       class_map, **kwargs)
+        return ImageDataset(root, reader=reader, split=split, input_img_mode=input_img_mode, **ds_kwargs)
+    if prefix:
+        raise ValueError(f'Dataset source {prefix!r} in {name!r} is not supported; use "" / "folder" / "tar", '
+                         f'"torch/<name>" or "zoo/digits".')
+    if kwargs:
+        raise TypeError(f'Unexpected arguments for a folder/tar dataset: {sorted(kwargs)}.')
+    if name.lower() not in ('', 'folder', 'tar'):
+        raise ValueError(f'Unknown dataset {name!r}; use "" / "folder" / "tar", "torch/<name>" or "zoo/digits".')
+    if not root:
+        raise ValueError(f'Dataset {name or "folder"!r} needs root= a folder (or .tar file) of images.')
+    root = str(root)
+    if not os.path.exists(root):
+        raise FileNotFoundError(f'Dataset root {root} does not exist.')
+    if isinstance(class_map, (str, os.PathLike)) and class_map and not os.path.exists(class_map) \
+            and os.path.exists(os.path.join(root, class_map)):
+        # a relative class_map is looked up in the dataset root, not in the split folder found below
+        class_map = os.path.join(root, class_map)
+    if search_split and os.path.isdir(root):
+        root = search_split_path(root, split)
+    reader = create_reader(name.lower(), root, class_map=class_map)
+    return ImageDataset(root, reader=reader, split=split, load_bytes=load_bytes, input_img_mode=input_img_mode,
+                        **ds_kwargs)
+
+
+# create_dataset's `search_split` flag shadows the function name inside it
+search_split_path = search_split

@@ -1,0 +1,29 @@
+"""Building blocks shared by the model families."""
+from zoo.layers.activations import LayerType, create_act_layer, get_act_layer
+from zoo.layers.classifier import ClassifierHead, create_classifier
+from zoo.layers.conv2d_same import Conv2dSame, create_conv2d_pad
+from zoo.layers.create_conv2d import create_conv2d
+from zoo.layers.drop import DropBlock2d, DropPath, drop_path
+from zoo.layers.format import Format, get_channel_dim, get_spatial_dim, nchw_to, nhwc_to
+from zoo.layers.helpers import make_divisible, to_1tuple, to_2tuple, to_3tuple, to_4tuple, to_ntuple
+from zoo.layers.norm import GroupNorm, GroupNorm1, LayerNorm, LayerNorm2d, get_norm_layer
+from zoo.layers.norm_act import BatchNormAct2d, GroupNormAct
+from zoo.layers.padding import get_padding, get_padding_value, get_same_padding, is_static_pad, pad_same
+from zoo.layers.pool import SelectAdaptivePool2d, adaptive_pool_feat_mult
+from zoo.layers.squeeze_excite import EcaModule, SEModule, create_attn, get_attn, register_attn
+from zoo.layers.weight_init import lecun_normal_, trunc_normal_
+
+__all__ = [
+    'LayerType', 'create_act_layer', 'get_act_layer',
+    'ClassifierHead', 'create_classifier',
+    'Conv2dSame', 'create_conv2d_pad', 'create_conv2d',
+    'DropBlock2d', 'DropPath', 'drop_path',
+    'Format', 'get_channel_dim', 'get_spatial_dim', 'nchw_to', 'nhwc_to',
+    'make_divisible', 'to_1tuple', 'to_2tuple', 'to_3tuple', 'to_4tuple', 'to_ntuple',
+    'GroupNorm', 'GroupNorm1', 'LayerNorm', 'LayerNorm2d', 'get_norm_layer',
+    'BatchNormAct2d', 'GroupNormAct',
+    'get_padding', 'get_padding_value', 'get_same_padding', 'is_static_pad', 'pad_same',
+    'SelectAdaptivePool2d', 'adaptive_pool_feat_mult',
+    'EcaModule', 'SEModule', 'create_attn', 'get_attn', 'register_attn',
+    'lecun_normal_', 'trunc_normal_',
+]

@@ -1,0 +1,39 @@
+"""Conv2d with TensorFlow 'SAME' padding, and a factory that picks static or dynamic padding."""
+from typing import Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from zoo.layers.padding import get_padding_value, pad_same
+
+
+class Conv2dSame(nn.Conv2d):
+    """Conv2d that pads its input at run time like TF 'SAME' (asymmetric when the total is odd)."""
+
+    def __init__(
+            self,
+            in_channels: int,
+            out_channels: int,
+            kernel_size: Union[int, Tuple[int, int]],
+            stride: Union[int, Tuple[int, int]] = 1,
+            padding: Union[int, str] = 0,
+            dilation: Union[int, Tuple[int, int]] = 1,
+            groups: int = 1,
+            bias: bool = True,
+    ):
+        super().__init__(in_channels, out_channels, kernel_size, stride, 0, dilation, groups, bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = pad_same(x, self.kernel_size, self.stride, self.dilation)
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+def create_conv2d_pad(in_chs: int, out_chs: int, kernel_size: int, **kwargs) -> nn.Conv2d:
+    """nn.Conv2d with padding resolved from '', 'same', 'valid' or a number."""
+    padding = kwargs.pop('padding', '')
+    kwargs.setdefault('bias', False)
+    padding, is_dynamic = get_padding_value(padding, kernel_size, **kwargs)
+    if is_dynamic:
+        return Conv2dSame(in_chs, out_chs, kernel_size, **kwargs)
+    return nn.Conv2d(in_chs, out_chs, kernel_size, padding=padding, **kwargs)

@@ -1,0 +1,62 @@
+"""Padding arithmetic, including TensorFlow's dynamic 'SAME' padding."""
+import math
+from typing import List, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+
+
+def get_padding(kernel_size: int, stride: int = 1, dilation: int = 1, **_) -> int:
+    """Symmetric padding that keeps the output at ceil(input / stride) for odd kernels."""
+    return ((stride - 1) + dilation * (kernel_size - 1)) // 2
+
+
+def get_same_padding(x: int, kernel_size: int, stride: int, dilation: int) -> int:
+    """Total padding TF 'SAME' applies along one dimension of size `x`."""
+    return max((math.ceil(x / stride) - 1) * stride + (kernel_size - 1) * dilation + 1 - x, 0)
+
+
+def is_static_pad(kernel_size: int, stride: int = 1, dilation: int = 1, **_) -> bool:
+    """'SAME' padding is input-size independent (so a plain symmetric pad works) only for stride 1."""
+    return stride == 1 and (dilation * (kernel_size - 1)) % 2 == 0
+
+
+def pad_same(
+        x: torch.Tensor,
+        kernel_size: Sequence[int],
+        stride: Sequence[int],
+        dilation: Sequence[int] = (1, 1),
+        value: float = 0.,
+) -> torch.Tensor:
+    """Pad an NCHW tensor the way TF 'SAME' does: the extra pixel of an odd total goes right / bottom."""
+    ih, iw = x.shape[-2:]
+    pad_h = get_same_padding(ih, kernel_size[0], stride[0], dilation[0])
+    pad_w = get_same_padding(iw, kernel_size[1], stride[1], dilation[1])
+    if pad_h > 0 or pad_w > 0:
+        x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2], value=value)
+    return x
+
+
+def get_padding_value(padding: Union[str, int, Tuple], kernel_size: int, **kwargs) -> Tuple[Union[int, Tuple], bool]:
+    """Resolve a padding spec ('', 'same', 'valid' or a number) to (static padding, needs dynamic padding)."""
+    dynamic = False
+    if isinstance(padding, str):
+        padding = padding.lower()
+        if padding == 'same':
+            if is_static_pad(kernel_size, **kwargs):
+                padding = get_padding(kernel_size, **kwargs)
+            else:
+                padding = 0
+                dynamic = True
+        elif padding == 'valid':
+            padding = 0
+        else:
+            padding = get_padding(kernel_size, **kwargs)
+    return padding, dynamic
+
+
+def pad_amounts(size: List[int], kernel_size: int, stride: int, dilation: int = 1) -> List[int]:
+    """F.pad argument for TF 'SAME' on an (H, W) input of `size`."""
+    pad_h = get_same_padding(size[0], kernel_size, stride, dilation)
+    pad_w = get_same_padding(size[1], kernel_size, stride, dilation)
+    return [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2]

@@ -1,0 +1,90 @@
+"""Channel attention: Squeeze-and-Excitation (Hu et al., 2018) and Efficient Channel Attention (Wang et al., 2020)."""
+import math
+from typing import Optional, Type
+
+import torch
+import torch.nn as nn
+
+from zoo.layers.activations import LayerType, create_act_layer, get_act_layer
+from zoo.layers.helpers import make_divisible
+
+
+class SEModule(nn.Module):
+    """SE block with 1x1 convs (`fc1`, `fc2`), reduction channels rounded to a multiple of `rd_divisor`."""
+
+    def __init__(
+            self,
+            channels: int,
+            rd_ratio: float = 1. / 16,
+            rd_channels: Optional[int] = None,
+            rd_divisor: int = 8,
+            add_maxpool: bool = False,
+            bias: bool = True,
+            act_layer: LayerType = nn.ReLU,
+            norm_layer: Optional[Type[nn.Module]] = None,
+            gate_layer: LayerType = 'sigmoid',
+    ):
+        super().__init__()
+        self.add_maxpool = add_maxpool
+        if not rd_channels:
+            rd_channels = make_divisible(channels * rd_ratio, rd_divisor, round_limit=0.)
+        self.fc1 = nn.Conv2d(channels, rd_channels, kernel_size=1, bias=bias)
+        self.bn = norm_layer(rd_channels) if norm_layer else nn.Identity()
+        self.act = create_act_layer(act_layer, inplace=True)
+        self.fc2 = nn.Conv2d(rd_channels, channels, kernel_size=1, bias=bias)
+        self.gate = create_act_layer(gate_layer)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x_se = x.mean((2, 3), keepdim=True)
+        if self.add_maxpool:
+            x_se = 0.5 * x_se + 0.5 * x.amax((2, 3), keepdim=True)
+        x_se = self.fc2(self.act(self.bn(self.fc1(x_se))))
+        return x * self.gate(x_se)
+
+
+class EcaModule(nn.Module):
+    """ECA: a 1-D conv across pooled channels, kernel size adapted to the channel count (paper eq. 12)."""
+
+    def __init__(self, channels: Optional[int] = None, kernel_size: int = 3, gamma: int = 2, beta: int = 1,
+                 gate_layer: LayerType = 'sigmoid'):
+        super().__init__()
+        if channels is not None:
+            t = int(abs(math.log(channels, 2) + beta) / gamma)
+            kernel_size = max(t if t % 2 else t + 1, 3)
+        self.conv = nn.Conv1d(1, 1, kernel_size=kernel_size, padding=(kernel_size - 1) // 2, bias=False)
+        self.gate = create_act_layer(gate_layer)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x.mean((2, 3)).unsqueeze(1)  # B, 1, C
+        y = self.conv(y)
+        return x * self.gate(y).transpose(1, 2).unsqueeze(-1)
+
+
+_ATTN_LAYERS = dict(se=SEModule, eca=EcaModule)
+
+
+def get_attn(attn_type: Optional[LayerType]) -> Optional[type]:
+    """Resolve a channel-attention module by name ('se', 'eca') or pass a class through."""
+    if attn_type is None or attn_type == '':
+        return None
+    if isinstance(attn_type, str):
+        key = attn_type.lower()
+        if key not in _ATTN_LAYERS:
+            raise ValueError(f'Unknown attention {attn_type!r}; choose one of {sorted(_ATTN_LAYERS)} or pass a class.')
+        return _ATTN_LAYERS[key]
+    return attn_type
+
+
+def create_attn(attn_type: Optional[LayerType], channels: int, **kwargs) -> Optional[nn.Module]:
+    module_cls = get_attn(attn_type)
+    return module_cls(channels, **kwargs) if module_cls is not None else None
+
+
+def register_attn(name: str, module_cls: type) -> None:
+    """Make an attention module available to `create_attn` by name (used by families defining their own)."""
+    if name in _ATTN_LAYERS and _ATTN_LAYERS[name] is not module_cls:
+        raise ValueError(f'Attention layer {name!r} is already registered.')
+    _ATTN_LAYERS[name] = module_cls
+
+
+__all__ = ['SEModule', 'EcaModule', 'get_attn', 'create_attn', 'register_attn', 'get_act_layer']

@@ -1,0 +1,63 @@
+"""Model surgery helpers: gradient checkpointing over sequences, recursive init, first-conv adaptation."""
+import math
+from typing import Callable, Iterable
+
+import torch
+import torch.nn as nn
+from torch.utils.checkpoint import checkpoint
+
+__all__ = ['checkpoint_seq', 'named_apply', 'adapt_input_conv']
+
+
+def checkpoint_seq(functions: Iterable[nn.Module], x: torch.Tensor, every: int = 1) -> torch.Tensor:
+    """Run a sequence of modules with activation checkpointing on every `every`-th segment boundary."""
+    functions = list(functions)
+    for start in range(0, len(functions), every):
+        segment = functions[start:start + every]
+
+        def run(inp: torch.Tensor, segment=segment) -> torch.Tensor:
+            for fn in segment:
+                inp = fn(inp)
+            return inp
+        x = checkpoint(run, x, use_reentrant=False)
+    return x
+
+
+def named_apply(fn: Callable[..., None], module: nn.Module, name: str = '', depth_first: bool = True,
+                include_root: bool = False) -> nn.Module:
+    """Like `module.apply(fn)` but `fn(module=..., name=...)` also gets the dotted name of each module."""
+    if not depth_first and include_root:
+        fn(module=module, name=name)
+    for child_name, child in module.named_children():
+        child_name = f'{name}.{child_name}' if name else child_name
+        named_apply(fn, child, child_name, depth_first=depth_first, include_root=True)
+    if depth_first and include_root:
+        fn(module=module, name=name)
+    return module
+
+
+def adapt_input_conv(in_chans: int, conv_weight: torch.Tensor) -> torch.Tensor:
+    """Fit RGB first-conv weights to `in_chans` inputs.
+
+    One channel sums the RGB filters (a grey image then gives the response the RGB image of the same luminance
+    would). More channels repeat the RGB filters cyclically and rescale by 3 / in_chans so activations keep their
+    magnitude.
+    """
+    out_ch, src_ch, kh, kw = conv_weight.shape
+    if in_chans == src_ch:
+        return conv_weight
+    dtype = conv_weight.dtype
+    weight = conv_weight.float()
+    if in_chans == 1:
+        if src_ch > 3:
+            if src_ch % 3:
+                raise ValueError(f'Cannot reduce a {src_ch}-channel first conv to 1 channel (not a multiple of 3).')
+            weight = weight.reshape(out_ch, src_ch // 3, 3, kh, kw).sum(dim=2)
+        else:
+            weight = weight.sum(dim=1, keepdim=True)
+    else:
+        if src_ch != 3:
+            raise ValueError(f'Can only expand a 3-channel first conv, this one has {src_ch} input channels.')
+        repeat = math.ceil(in_chans / 3)
+        weight = weight.repeat(1, repeat, 1, 1)[:, :in_chans] * (3 / in_chans)
+    return weight.to(dtype)

@@ -1,0 +1,12 @@
+"""Learning rate schedules indexed by epoch or update count, and their factory."""
+from zoo.scheduler._factory import SCHEDULERS, create_scheduler, create_scheduler_v2, scheduler_kwargs
+from zoo.scheduler.cyclic import CosineLRScheduler, CyclicScheduler, PolyLRScheduler, TanhLRScheduler
+from zoo.scheduler.plateau import PlateauLRScheduler
+from zoo.scheduler.scheduler import Scheduler
+from zoo.scheduler.step import MultiStepLRScheduler, StepLRScheduler
+
+__all__ = [
+    'SCHEDULERS', 'CosineLRScheduler', 'CyclicScheduler', 'MultiStepLRScheduler', 'PlateauLRScheduler',
+    'PolyLRScheduler', 'Scheduler', 'StepLRScheduler', 'TanhLRScheduler', 'create_scheduler', 'create_scheduler_v2',
+    'scheduler_kwargs',
+]
