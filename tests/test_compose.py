@@ -117,7 +117,7 @@ def test_resnet_cifar_only_changes_the_stem():
 @pytest.mark.parametrize('depth,blocks,width', [(18, 8, 512), (34, 16, 512), (50, 16, 2048), (101, 33, 2048),
                                                 (152, 50, 2048)])
 def test_resnet_depths_match_paper_table(depth, blocks, width):
-    backbone = ResNet(depth=depth, out_indices=(0, 1, 2, 3))
+    backbone = ResNet(depth=depth, out_indices=(0, 1, 2, 3)).eval()
     assert sum(len(stage) for stage in backbone.stages()) == blocks
     assert backbone.out_channels[-1] == width
     outs = backbone(torch.randn(1, 3, 32, 32))

@@ -341,4 +341,6 @@ def get_arch_pretrained_cfgs(model_name: str) -> Dict[str, PretrainedCfg]:
 
 
 if __name__ == '__main__':
-    print(f'wrote {write_index()}')
+    # run as a script this file is a second copy of the module; write through the real one
+    from zoo.models import _registry
+    print(f'wrote {_registry.write_index()}')
