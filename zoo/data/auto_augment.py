@@ -18,7 +18,6 @@ is what RandAugment's magnitude schedule assumes; select them with ``inc1``. Con
 Randomness comes from Python's ``random`` (op choice, probabilities, magnitudes, signs) and, for AugMix's
 Dirichlet/Beta weights, NumPy's global generator; seeding both gives identical output.
 """
-import math
 import random
 import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -112,7 +111,11 @@ def solarize_add(img: Image.Image, add: int, hparams: Mapping[str, Any], thresh:
 
 
 def posterize(img: Image.Image, bits: int, hparams: Mapping[str, Any]) -> Image.Image:
-    return img if bits >= 8 else ImageOps.posterize(img, max(0, bits))
+    if bits >= 8:
+        return img
+    # via a LUT rather than ImageOps.posterize, which rejects bits=0 (keep nothing: an all-black image)
+    mask = ~(2 ** (8 - max(0, bits)) - 1) & 0xFF
+    return img.point([i & mask for i in range(256)] * len(img.getbands()))
 
 
 def _enhance(enhancer: Callable[[Image.Image], ImageEnhance._Enhance]) -> Callable[..., Image.Image]:
@@ -307,7 +310,7 @@ def rand_augment_ops(magnitude: float = 10, prob: float = 0.5, hparams: Optional
 
 
 class RandAugment:
-    """Apply ``num_layers`` distinct ops drawn uniformly from ``ops``, in random order.
+    """Apply ``num_layers`` ops drawn uniformly, with replacement, from ``ops`` (as in the paper's reference code).
 
     Args:
         ops: Candidate ops.
@@ -315,13 +318,14 @@ class RandAugment:
     """
 
     def __init__(self, ops: Sequence[AugmentOp], num_layers: int = 2) -> None:
-        if not 0 < num_layers <= len(ops):
-            raise ValueError(f'num_layers must be in 1..{len(ops)}, got {num_layers}.')
+        if num_layers < 1 or not ops:
+            raise ValueError(f'RandAugment needs at least one op and num_layers >= 1, got {len(ops)} ops and '
+                             f'num_layers={num_layers}.')
         self.ops = list(ops)
         self.num_layers = num_layers
 
     def __call__(self, img: Image.Image) -> Image.Image:
-        for op in random.sample(self.ops, self.num_layers):
+        for op in random.choices(self.ops, k=self.num_layers):
             img = op(img)
         return img
 

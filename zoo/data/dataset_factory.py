@@ -29,7 +29,7 @@ from typing import Any, Optional, Union
 from zoo.data.dataset import ImageDataset, create_reader
 from zoo.data.readers import ClassMapLike, ReaderDigits, ReaderTorchVision
 
-__all__ = ['create_dataset', 'TRAIN_SYNONYMS', 'EVAL_SYNONYMS']
+__all__ = ['create_dataset', 'find_split_path', 'TRAIN_SYNONYMS', 'EVAL_SYNONYMS']
 
 _logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _split_group(split: str) -> tuple:
     return (split,)
 
 
-def search_split(root: Union[str, os.PathLike], split: str) -> str:
+def find_split_path(root: Union[str, os.PathLike], split: str) -> str:
     """Path of ``split`` under ``root``: a sub-folder or ``<name>.tar`` with the split name or a synonym.
 
     Returns ``root`` itself when it holds no split-named folder at all (it is then the class folder).
@@ -61,8 +61,9 @@ def search_split(root: Union[str, os.PathLike], split: str) -> str:
     present = [d for d in TRAIN_SYNONYMS + EVAL_SYNONYMS
                if os.path.exists(os.path.join(root, d)) or os.path.exists(os.path.join(root, d + '.tar'))]
     if present:
-        raise FileNotFoundError(f'No {split!r} split under {root}: looked for {", ".join(candidates)} (folder or .tar) '
-                                f'but found only {", ".join(present)}. Pass split= one of those, or search_split=False.')
+        raise FileNotFoundError(f'No {split!r} split under {root}: looked for {", ".join(candidates)} (folder or '
+                                f'.tar) but found only {", ".join(present)}. Pass split= one of those, or '
+                                f'search_split=False.')
     return root
 
 
@@ -86,7 +87,7 @@ def _create_torch_dataset(name: str, root: Optional[str], split: str, search: bo
     else:
         if class_map:
             raise ValueError('class_map is not supported for torch/image_folder; use the plain folder dataset.')
-        ds = tvd.ImageFolder(search_split(root, split) if search else root, **kwargs)
+        ds = tvd.ImageFolder(find_split_path(root, split) if search else root, **kwargs)
     return ReaderTorchVision(ds)
 
 
@@ -123,8 +124,9 @@ def create_dataset(
         **kwargs: Passed to :class:`ImageDataset` (e.g. ``max_consecutive_failures``) or the torchvision dataset.
     """
     name = (name or '').strip()
-    prefix, _, rest = name.partition('/') if '/' in name else ('', '', name)
-    prefix, rest = prefix.lower(), rest.lower() if prefix else rest
+    prefix, rest = '', name
+    if '/' in name:
+        prefix, rest = (part.lower() for part in name.split('/', 1))
     ds_kwargs = {k: kwargs.pop(k) for k in ('max_consecutive_failures', 'transform', 'target_transform')
                  if k in kwargs}
     if batch_size or repeats:
@@ -161,11 +163,7 @@ def create_dataset(
         # a relative class_map is looked up in the dataset root, not in the split folder found below
         class_map = os.path.join(root, class_map)
     if search_split and os.path.isdir(root):
-        root = search_split_path(root, split)
+        root = find_split_path(root, split)
     reader = create_reader(name.lower(), root, class_map=class_map)
     return ImageDataset(root, reader=reader, split=split, load_bytes=load_bytes, input_img_mode=input_img_mode,
                         **ds_kwargs)
-
-
-# create_dataset's `search_split` flag shadows the function name inside it
-search_split_path = search_split

@@ -101,6 +101,10 @@ class PrefetchLoader:
         self.is_cuda = self.device.type == 'cuda'
 
     def _process(self, x: torch.Tensor, y: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        if x.ndim != 4 or self.mean.shape[1] not in (1, x.shape[1]):
+            # broadcasting would silently turn a 1-channel batch into 3 channels
+            raise ValueError(f'Batch of shape {tuple(x.shape)} does not match the {self.mean.shape[1]} mean/std '
+                             f'values; pass one mean/std value per image channel (input_img_mode / in_chans).')
         x = x.to(self.device, non_blocking=True)
         y = y.to(self.device, non_blocking=True)
         if self.channels_last:
@@ -123,7 +127,11 @@ class PrefetchLoader:
                 nxt = self._process(x, y)
             if pending is not None:
                 yield pending
-            torch.cuda.current_stream(self.device).wait_stream(stream)
+            main_stream = torch.cuda.current_stream(self.device)
+            main_stream.wait_stream(stream)
+            for t in nxt:
+                # the tensors were allocated on the side stream but are consumed on the main one
+                t.record_stream(main_stream)
             pending = nxt
         if pending is not None:
             yield pending

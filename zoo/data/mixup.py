@@ -163,7 +163,8 @@ class Mixup:
                     (y0, y1, x0, x1), lam = self._box(img_hw, lam)
                     x[:, :, y0:y1, x0:x1] = x.flip(0)[:, :, y0:y1, x0:x1]
                 else:
-                    x.mul_(lam).add_(x.flip(0).mul(1. - lam))
+                    mirrored = x.flip(0).mul_(1. - lam)  # flip copies, so take it before x changes in place
+                    x.mul_(lam).add_(mirrored)
             return torch.full((batch_size,), lam, dtype=torch.float32)
 
         n_draws = batch_size if self.mode == 'elem' else batch_size // 2

@@ -3,7 +3,7 @@ PIL -> uint8 tensor conversion that feeds the device-side normalising loader.
 """
 import math
 import random
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 import numpy as np
 import torch

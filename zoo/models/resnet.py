@@ -163,10 +163,10 @@ class Bottleneck(nn.Module):
         return self.act3(x + shortcut)
 
 
-def _downsample_conv(in_chs: int, out_chs: int, kernel_size: int, stride: int, dilation: int,
+def _downsample_conv(in_chs: int, out_chs: int, kernel_size: int, stride: int, dilation: int, first_dilation: int,
                      norm_layer: Type[nn.Module]) -> nn.Module:
     kernel_size = 1 if stride == 1 and dilation == 1 else kernel_size
-    first_dilation = (dilation if kernel_size > 1 else 1)
+    first_dilation = first_dilation if kernel_size > 1 else 1
     padding = ((stride - 1) + first_dilation * (kernel_size - 1)) // 2
     return nn.Sequential(
         nn.Conv2d(in_chs, out_chs, kernel_size, stride=stride, padding=padding, dilation=first_dilation, bias=False),
@@ -224,9 +224,10 @@ def make_stages(
         if stride != 1 or inplanes != planes * block_fn.expansion:
             out_chs = planes * block_fn.expansion
             if avg_down:
-                downsample = _downsample_avg(inplanes, out_chs, stride, prev_dilation, norm_layer)
+                downsample = _downsample_avg(inplanes, out_chs, stride, dilation, norm_layer)
             else:
-                downsample = _downsample_conv(inplanes, out_chs, down_kernel_size, stride, prev_dilation, norm_layer)
+                downsample = _downsample_conv(
+                    inplanes, out_chs, down_kernel_size, stride, dilation, prev_dilation, norm_layer)
 
         blocks = []
         for block_idx in range(num_blocks):
