@@ -1,6 +1,7 @@
 """Model registry, factory and builder. Family modules (resnet, ...) are imported lazily by the registry."""
 from zoo.models._builder import build_model_with_cfg, load_pretrained, no_init, resolve_pretrained_cfg
 from zoo.models._factory import create_model, parse_model_name
+from zoo.models._fuse import fold_bn_into_conv, fuse_bn
 from zoo.models._features import FeatureGetterNet, FeatureInfo, feature_take_indices
 from zoo.models._helpers import (
     StateDictMismatchError,

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Measure model throughput, FLOPs, roofline fraction and memory.
+
+Examples:
+    python benchmark.py --model resnet50 --bench inference -b 32 --channels-last
+    python benchmark.py --model 'resnet*' --bench both --precision amp_bfloat16 --results-file results/x.csv
+    python benchmark.py --model models.txt --data-dir ../shared/data/imagenet-samples
+"""
+import argparse
+import logging
+import sys
+from typing import List, Optional
+
+import torch
+
+from zoo.benchmark import MODES, PRECISIONS, BenchmarkConfig, format_table, resolve_model_names, run_benchmarks, write_results
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description='zoo model benchmark', formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__)
+    parser.add_argument('--model', '-m', nargs='+', default=['resnet50'],
+                        help='model names, wildcards or files with one name per line')
+    parser.add_argument('--bench', choices=MODES, default='inference', help='what to time')
+    parser.add_argument('--batch-size', '-b', type=int, default=32)
+    parser.add_argument('--img-size', type=int, default=None, help='input size (default: the model\'s own)')
+    parser.add_argument('--precision', choices=PRECISIONS, default='float32')
+    parser.add_argument('--amp', action='store_true', help='shorthand for --precision amp_bfloat16 on CPU, '
+                                                           'amp_float16 on CUDA')
+    parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--torchcompile', nargs='?', const='inductor', default=None, help='torch.compile backend')
+    parser.add_argument('--fuse', action='store_true', help='fold BatchNorm into convs before timing inference')
+    parser.add_argument('--threads', type=int, default=None, help='torch intra-op threads')
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--iters', type=int, default=10)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--num-classes', type=int, default=None)
+    parser.add_argument('--data-dir', default=None, help='a folder of images to benchmark on instead of noise')
+    parser.add_argument('--results-file', default=None, help='write rows to this .csv or .json')
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
+    precision = args.precision
+    if args.amp:
+        precision = 'amp_float16' if args.device.startswith('cuda') else 'amp_bfloat16'
+    return BenchmarkConfig(
+        mode=args.bench, batch_size=args.batch_size, img_size=args.img_size, precision=precision,
+        channels_last=args.channels_last, torchcompile=args.torchcompile, fuse=args.fuse, warmup=args.warmup,
+        iters=args.iters, device=args.device, num_classes=args.num_classes, data_dir=args.data_dir)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    logging.basicConfig(level=logging.INFO, format='%(message)s')
+    args = build_parser().parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = config_from_args(args)
+    rows = run_benchmarks(resolve_model_names(args.model), cfg)
+    print(format_table(rows))
+    if args.results_file:
+        write_results(rows, args.results_file)
+    return 1 if any('error' in r for r in rows) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

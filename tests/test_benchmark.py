@@ -1,0 +1,88 @@
+"""benchmark.py argument handling and the measurement library (FLOPs against known math)."""
+import csv
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn as nn
+
+import zoo
+from zoo.benchmark import BenchmarkConfig, count_flops, format_table, resolve_model_names, run_benchmarks, write_results
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchmark  # noqa: E402  (the script at the repo root)
+
+
+def test_flops_of_linear_and_conv_match_closed_form():
+    assert count_flops(nn.Linear(64, 10), torch.randn(3, 64)) == 2 * 3 * 64 * 10
+    conv = nn.Conv2d(8, 16, 3, padding=1)
+    # 2 * out_h * out_w * out_c * (in_c * k * k) per sample
+    assert count_flops(conv, torch.randn(1, 8, 10, 10)) == 2 * 10 * 10 * 16 * 8 * 9
+
+
+def test_resnet50_is_about_4_1_gmacs():
+    model = zoo.create_model('resnet50').eval()
+    gmacs = count_flops(model, torch.randn(1, 3, 224, 224)) / 2e9
+    assert 4.0 < gmacs < 4.2  # the published ResNet-50 figure is 4.1 GMACs
+
+
+def test_parser_defaults_and_amp_mapping():
+    args = benchmark.build_parser().parse_args([])
+    cfg = benchmark.config_from_args(args)
+    assert args.model == ['resnet50'] and cfg.mode == 'inference' and cfg.precision == 'float32'
+    args = benchmark.build_parser().parse_args(['-m', 'resnet18', '--amp', '--bench', 'both', '-b', '4',
+                                                '--channels-last', '--torchcompile'])
+    cfg = benchmark.config_from_args(args)
+    assert cfg.precision == 'amp_bfloat16' and cfg.mode == 'both' and cfg.batch_size == 4
+    assert cfg.channels_last and cfg.torchcompile == 'inductor'
+    with pytest.raises(SystemExit):
+        benchmark.build_parser().parse_args(['--precision', 'float64'])
+    with pytest.raises(ValueError, match='precision'):
+        BenchmarkConfig(precision='int4')
+
+
+def test_model_resolution_names_wildcards_files(tmp_path):
+    listing = tmp_path / 'models.txt'
+    listing.write_text('resnet18  # a comment\n\nresnet34\n')
+    names = resolve_model_names(['resnet50', 'resnet1*t', str(listing), 'resnet50'])
+    assert names == ['resnet50', 'resnet10t', 'resnet14t', 'resnet18', 'resnet34']
+    with pytest.raises(zoo.models.UnknownModelError, match='resnet50'):
+        resolve_model_names(['resnet5O'])
+    with pytest.raises(ValueError, match='No registered model'):
+        resolve_model_names(['nothing_like_this*'])
+
+
+def test_run_and_write_results(tmp_path):
+    cfg = BenchmarkConfig(mode='both', batch_size=2, img_size=32, warmup=0, iters=2, channels_last=True)
+    rows = run_benchmarks(['resnet10t'], cfg)
+    assert [r['mode'] for r in rows] == ['inference', 'train']
+    for r in rows:
+        assert r['samples_per_sec'] > 0 and r['step_time_ms'] > 0 and r['gflops_per_sec'] > 0
+        assert r['param_count'] == pytest.approx(5.435, abs=1e-3)  # millions
+        assert 0 < r['pct_of_peak'] and r['peak_gflops_matmul'] > 0
+    write_results(rows, str(tmp_path / 'r.csv'))
+    write_results(rows, str(tmp_path / 'r.json'))
+    with open(tmp_path / 'r.csv') as f:
+        assert [r['mode'] for r in csv.DictReader(f)] == ['inference', 'train']
+    assert json.loads((tmp_path / 'r.json').read_text())[1]['mode'] == 'train'
+    table = format_table(rows)
+    assert 'resnet10t' in table and 'samples_per_sec' in table
+
+
+def test_fused_inference_and_failures_reported(tmp_path):
+    cfg = BenchmarkConfig(batch_size=1, img_size=32, warmup=0, iters=1, fuse=True)
+    rows = run_benchmarks(['resnet10t'], cfg)
+    assert rows[0]['fuse'] is True and rows[0]['samples_per_sec'] > 0
+    bad = run_benchmarks(['resnet10t', 'resnet14t'], BenchmarkConfig(
+        batch_size=1, img_size=32, warmup=0, iters=1, model_kwargs=dict(output_stride=4)))
+    assert [r['model'] for r in bad] == ['resnet10t', 'resnet14t']
+    assert all('output_stride' in r['error'] for r in bad)
+
+
+def test_main_exit_code_and_results_file(tmp_path):
+    out = tmp_path / 'res.json'
+    code = benchmark.main(['-m', 'resnet10t', '-b', '1', '--img-size', '32', '--iters', '1', '--warmup', '0',
+                           '--results-file', str(out)])
+    assert code == 0 and json.loads(out.read_text())[0]['model'] == 'resnet10t'
