@@ -17,7 +17,7 @@ from zoo.models import (
     model_entrypoint,
 )
 
-_LAZY_SUBMODULES = ('data', 'layers', 'loss', 'models', 'optim', 'scheduler', 'utils', 'compose')
+_LAZY_SUBMODULES = ('benchmark', 'compose', 'data', 'layers', 'loss', 'models', 'optim', 'scheduler', 'utils')
 
 
 def __getattr__(name: str) -> Any:

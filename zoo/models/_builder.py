@@ -153,7 +153,12 @@ def load_pretrained(
         allow_missing = tuple(k for k in dropped if k in own)
         _logger.info('Dropped pretrained classifier %s (%d classes, model has %d)', dropped,
                      pretrained_cfg.num_classes, num_classes)
-    load_state_dict_checked(model, state_dict, strict=strict, source=source, allow_missing=allow_missing)
+    # assign rather than copy: the loaded tensors become the parameters, so a model built without random init never
+    # touches (page-faults in) its own freshly allocated weight memory; dtypes follow the model, not the file
+    for key, value in state_dict.items():
+        if key in own and torch.is_tensor(value) and value.dtype != own[key].dtype and value.is_floating_point():
+            state_dict[key] = value.to(own[key].dtype)
+    load_state_dict_checked(model, state_dict, strict=strict, source=source, allow_missing=allow_missing, assign=True)
 
 
 def _accepts(model_cls: Callable[..., nn.Module], name: str) -> bool:
