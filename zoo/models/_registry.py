@@ -191,14 +191,16 @@ def _ensure_registered(model_name: Optional[str] = None) -> None:
 def build_index() -> Dict[str, Any]:
     """The index as it should be for the current sources (imports every family)."""
     _ensure_registered()
+    families = set(family_modules())
     models = {}
-    for name in sorted(_model_to_module, key=_natural_key):
+    # models registered at run time from elsewhere (user code, tests) are not part of the shipped index
+    for name in sorted((n for n, m in _model_to_module.items() if m in families), key=_natural_key):
         models[name] = dict(
             module=_model_to_module[name],
             tags=list(_model_with_tags[name]),
             pretrained=[t for t in _model_with_tags[name] if t in _model_has_pretrained],
         )
-    deprecated = {m: dict(d) for m, d in sorted(_deprecated_models.items())}
+    deprecated = {m: dict(d) for m, d in sorted(_deprecated_models.items()) if m in families}
     return dict(source_hash=_source_hash(), models=models, deprecated=deprecated)
 
 
