@@ -1,10 +1,16 @@
 """Shared fixtures: the optional real data beside the repo, and deterministic seeding."""
+import os
 from pathlib import Path
 
 import pytest
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # one intra-op thread per xdist worker: the suite runs one worker per core, and oversubscribed BLAS threads
+    # make every parity test several times slower
+    torch.set_num_threads(1)
 SHARED_DATA = REPO_ROOT.parent / 'shared' / 'data'
 
 
