@@ -1,0 +1,107 @@
+"""Image to patch-token embedding: a strided convolution whose kernel equals its stride.
+
+"An Image is Worth 16x16 Words", Dosovitskiy et al., 2020 (arXiv:2010.11929), section 3.1.
+"""
+import math
+from typing import Callable, Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from zoo.layers.format import Format, nchw_to
+from zoo.layers.helpers import to_2tuple
+
+__all__ = ['PatchEmbed']
+
+SizeT = Union[int, Tuple[int, int]]
+
+
+class PatchEmbed(nn.Module):
+    """Split an image into non-overlapping patches and project each to `embed_dim`.
+
+    Args:
+        img_size: expected input size; None leaves the grid undetermined (fully dynamic input).
+        patch_size: patch side (or (h, w)).
+        in_chans: input image channels.
+        embed_dim: token width.
+        norm_layer: optional norm applied to the tokens.
+        flatten: return NLC tokens (ignored when `output_fmt` is given).
+        output_fmt: explicit output layout ('NCHW', 'NHWC', 'NLC', 'NCL').
+        bias: bias of the projection conv.
+        strict_img_size: reject inputs whose size differs from `img_size`.
+        dynamic_img_pad: zero-pad the bottom/right so any input size divides into whole patches.
+    """
+
+    def __init__(
+            self,
+            img_size: Optional[SizeT] = 224,
+            patch_size: SizeT = 16,
+            in_chans: int = 3,
+            embed_dim: int = 768,
+            norm_layer: Optional[Callable[[int], nn.Module]] = None,
+            flatten: bool = True,
+            output_fmt: Optional[str] = None,
+            bias: bool = True,
+            strict_img_size: bool = True,
+            dynamic_img_pad: bool = False,
+    ):
+        super().__init__()
+        self.patch_size = to_2tuple(patch_size)
+        self.img_size, self.grid_size, self.num_patches = self._grid_for(img_size)
+        if output_fmt is not None:
+            self.flatten = False
+            self.output_fmt = Format(output_fmt)
+        else:
+            self.flatten = flatten
+            self.output_fmt = Format.NCHW
+        self.strict_img_size = strict_img_size
+        self.dynamic_img_pad = dynamic_img_pad
+        self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=self.patch_size, stride=self.patch_size, bias=bias)
+        self.norm = norm_layer(embed_dim) if norm_layer else nn.Identity()
+
+    def _grid_for(self, img_size: Optional[SizeT]) -> Tuple[Optional[Tuple[int, int]], ...]:
+        if img_size is None:
+            return None, None, None
+        img_size = to_2tuple(img_size)
+        grid = (img_size[0] // self.patch_size[0], img_size[1] // self.patch_size[1])
+        return img_size, grid, grid[0] * grid[1]
+
+    def set_input_size(self, img_size: Optional[SizeT] = None) -> None:
+        """Change the expected input size (the projection weights do not depend on it)."""
+        if img_size is not None:
+            self.img_size, self.grid_size, self.num_patches = self._grid_for(img_size)
+
+    def feat_ratio(self, as_scalar: bool = True) -> Union[int, Tuple[int, int]]:
+        return max(self.patch_size) if as_scalar else self.patch_size
+
+    def dynamic_feat_size(self, img_size: Tuple[int, int]) -> Tuple[int, int]:
+        """Token grid produced for an input of `img_size`."""
+        if self.dynamic_img_pad:
+            return math.ceil(img_size[0] / self.patch_size[0]), math.ceil(img_size[1] / self.patch_size[1])
+        return img_size[0] // self.patch_size[0], img_size[1] // self.patch_size[1]
+
+    def _check_size(self, h: int, w: int) -> None:
+        if self.img_size is None or self.dynamic_img_pad:
+            return
+        if self.strict_img_size:
+            if (h, w) != tuple(self.img_size):
+                raise ValueError(f'Input size ({h}, {w}) does not match the model ({self.img_size}); build the model '
+                                 f'with img_size=({h}, {w}), call set_input_size, or use dynamic_img_size=True.')
+        elif h % self.patch_size[0] or w % self.patch_size[1]:
+            raise ValueError(f'Input size ({h}, {w}) must be divisible by the patch size {self.patch_size}.')
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        if not torch.jit.is_scripting() and not torch.compiler.is_compiling():
+            self._check_size(h, w)
+        if self.dynamic_img_pad:
+            pad_h = -h % self.patch_size[0]
+            pad_w = -w % self.patch_size[1]
+            x = F.pad(x, (0, pad_w, 0, pad_h))
+        x = self.proj(x)
+        if self.flatten:
+            x = x.flatten(2).transpose(1, 2)
+        elif self.output_fmt != Format.NCHW:
+            x = nchw_to(x, self.output_fmt)
+        return self.norm(x)
