@@ -1,0 +1,633 @@
+"""CSPNet (Cross Stage Partial ResNet / ResNeXt / DarkNet) and plain DarkNet.
+
+Papers:
+- CSPNet: "CSPNet: A New Backbone that can Enhance Learning Capability of CNN", Wang et al., 2019
+  (arXiv:1911.11929). A cross stage splits the (expanded) stage input in two halves along channels, sends only one
+  half through the residual blocks, and merges both with transition convs, halving the gradient duplication.
+- DarkNet-53: "YOLOv3: An Incremental Improvement", Redmon & Farhadi, 2018 (arXiv:1804.02767).
+
+Deviation from the darknet reference configs (matching timm's weights): the 1x1 "expansion" conv after a stage's
+downsampling conv produces both halves at once and is split, rather than being two separate 1x1 convs; CSPResNe(X)t
+keeps ResNet's max-pooled stem and a first stage without stride. "darknetaa53" downsamples with a 2x2 average pool
+and a 1x1 conv instead of a strided 3x3 conv; "sedarknet21" adds SE after each block's 1x1 conv. Module names
+follow timm so its checkpoints load unchanged.
+"""
+from dataclasses import dataclass, replace
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
+
+import torch
+import torch.nn as nn
+
+from zoo.layers import ClassifierHead, DropPath, LayerType, get_act_layer, get_attn
+from zoo.layers.conv_bn_act import ConvNormAct
+from zoo.layers.drop_schedule import stagewise_drop_path_rates
+from zoo.models._builder import build_model_with_cfg
+from zoo.models._features import feature_take_indices
+from zoo.models._manipulate import named_apply
+from zoo.models._pretrained import generate_default_cfgs
+from zoo.models._registry import register_model
+
+__all__ = ['CspNet', 'CspModelCfg', 'CspStemCfg', 'CspStageCfg']
+
+
+@dataclass(frozen=True)
+class CspStemCfg:
+    """Stem: a chain of ConvNormActs (the first, and the last for stride 4 without pool, stride 2) + optional pool.
+
+    Attributes:
+        out_chs: channels of each stem conv.
+        stride: total stem stride, 1, 2 or 4.
+        kernel_size: kernel of every stem conv.
+        pool: '' or 'max' (a 3x3 stride-2 max-pool ends the stem).
+    """
+    out_chs: Tuple[int, ...] = (32,)
+    stride: int = 2
+    kernel_size: int = 3
+    pool: str = ''
+
+
+@dataclass(frozen=True)
+class CspStageCfg:
+    """One stage.
+
+    Attributes:
+        depth: residual blocks.
+        out_chs: output channels.
+        stride: 1 or 2 (the downsampling conv is skipped at stride 1).
+        groups: groups of the 3x3 convs.
+        block_ratio: block width / out_chs.
+        bottle_ratio: block bottleneck width / block width.
+        expand_ratio: width of the 1x1 expansion (split in two halves) / out_chs.
+        avg_down: downsample with a 2x2 average pool + 1x1 conv instead of a strided 3x3 conv.
+        attn_layer: block attention ('se') or None.
+        stage_type: 'csp' (cross stage partial) or 'dark' (plain DarkNet stage).
+        block_type: 'bottle' (ResNet bottleneck) or 'dark' (1x1 + 3x3 DarkNet block).
+        cross_linear: no activation after the expansion conv.
+        down_growth: the downsampling conv already produces out_chs (else it keeps the input width).
+    """
+    depth: int
+    out_chs: int
+    stride: int = 2
+    groups: int = 1
+    block_ratio: float = 1.
+    bottle_ratio: float = 1.
+    expand_ratio: float = 1.
+    avg_down: bool = False
+    attn_layer: Optional[str] = None
+    stage_type: str = 'csp'
+    block_type: str = 'bottle'
+    cross_linear: bool = False
+    down_growth: bool = False
+
+
+@dataclass(frozen=True)
+class CspModelCfg:
+    """Stem, stages and layer types of one model."""
+    stem: CspStemCfg
+    stages: Tuple[CspStageCfg, ...]
+    zero_init_last: bool = True
+    act_layer: LayerType = 'leaky_relu'
+    norm_layer: LayerType = 'batchnorm'
+
+
+def _stages(depths: Sequence[int], out_chs: Sequence[int], first: Optional[Dict[str, Any]] = None,
+            **common) -> Tuple[CspStageCfg, ...]:
+    """Per-stage configs from depths / widths, `common` settings, and overrides for the first stage."""
+    stages = []
+    for i, (d, c) in enumerate(zip(depths, out_chs)):
+        args = dict(common, **(first or {})) if i == 0 else common
+        stages.append(CspStageCfg(depth=d, out_chs=c, **args))
+    return tuple(stages)
+
+
+_RESNET_STEM = CspStemCfg(out_chs=(64,), kernel_size=7, stride=4, pool='max')
+_DEEP_STEM = CspStemCfg(out_chs=(32, 32, 64), kernel_size=3, stride=4, pool='max')
+_DARK_STEM = CspStemCfg(out_chs=(32,), kernel_size=3, stride=1)
+_DARK_CHS = (64, 128, 256, 512, 1024)
+
+MODEL_CFGS: Dict[str, CspModelCfg] = dict(
+    cspresnet50=CspModelCfg(_RESNET_STEM, _stages(
+        (3, 3, 5, 2), (128, 256, 512, 1024), first=dict(stride=1), expand_ratio=2., bottle_ratio=0.5,
+        cross_linear=True)),
+    cspresnet50d=CspModelCfg(_DEEP_STEM, _stages(
+        (3, 3, 5, 2), (128, 256, 512, 1024), first=dict(stride=1), expand_ratio=2., bottle_ratio=0.5,
+        cross_linear=True)),
+    cspresnet50w=CspModelCfg(_DEEP_STEM, _stages(
+        (3, 3, 5, 2), (256, 512, 1024, 2048), first=dict(stride=1), bottle_ratio=0.25, block_ratio=0.5,
+        cross_linear=True)),
+    cspresnext50=CspModelCfg(_RESNET_STEM, _stages(
+        (3, 3, 5, 2), (256, 512, 1024, 2048), first=dict(stride=1), groups=32, block_ratio=0.5, cross_linear=True)),
+    cspdarknet53=CspModelCfg(_DARK_STEM, _stages(
+        (1, 2, 8, 8, 4), _DARK_CHS, first=dict(expand_ratio=2., bottle_ratio=0.5, block_ratio=1.),
+        block_ratio=0.5, down_growth=True, block_type='dark')),
+    darknet17=CspModelCfg(_DARK_STEM, _stages(
+        (1, 1, 1, 1, 1), _DARK_CHS, bottle_ratio=0.5, stage_type='dark', block_type='dark')),
+    darknet21=CspModelCfg(_DARK_STEM, _stages(
+        (1, 1, 1, 2, 2), _DARK_CHS, bottle_ratio=0.5, stage_type='dark', block_type='dark')),
+    sedarknet21=CspModelCfg(_DARK_STEM, _stages(
+        (1, 1, 1, 2, 2), _DARK_CHS, bottle_ratio=0.5, attn_layer='se', stage_type='dark', block_type='dark')),
+    darknet53=CspModelCfg(_DARK_STEM, _stages(
+        (1, 2, 8, 8, 4), _DARK_CHS, bottle_ratio=0.5, stage_type='dark', block_type='dark')),
+    darknetaa53=CspModelCfg(_DARK_STEM, _stages(
+        (1, 2, 8, 8, 4), _DARK_CHS, bottle_ratio=0.5, avg_down=True, stage_type='dark', block_type='dark')),
+)
+
+
+class BottleneckBlock(nn.Module):
+    """ResNe(X)t bottleneck: 1x1 -> 3x3 (grouped) -> 1x1, identity shortcut, activation after the sum.
+
+    Args:
+        in_chs: input channels (equal to out_chs: CSP blocks never change width).
+        out_chs: output channels.
+        dilation: dilation of the 3x3 conv.
+        bottle_ratio: bottleneck width / out_chs.
+        groups: groups of the 3x3 conv.
+        act_layer: activation.
+        norm_layer: normalisation.
+        attn_layer: attention class after the 3x3 conv, or None.
+        drop_path: stochastic depth rate.
+    """
+
+    def __init__(
+            self,
+            in_chs: int,
+            out_chs: int,
+            dilation: int = 1,
+            bottle_ratio: float = 0.25,
+            groups: int = 1,
+            act_layer: LayerType = nn.ReLU,
+            norm_layer: LayerType = nn.BatchNorm2d,
+            attn_layer: Optional[Type[nn.Module]] = None,
+            drop_path: float = 0.,
+    ):
+        super().__init__()
+        mid_chs = int(round(out_chs * bottle_ratio))
+        layer_kw = dict(act_layer=act_layer, norm_layer=norm_layer)
+        self.conv1 = ConvNormAct(in_chs, mid_chs, 1, **layer_kw)
+        self.conv2 = ConvNormAct(mid_chs, mid_chs, 3, dilation=dilation, groups=groups, **layer_kw)
+        self.attn2 = attn_layer(mid_chs, act_layer=act_layer) if attn_layer is not None else nn.Identity()
+        self.conv3 = ConvNormAct(mid_chs, out_chs, 1, apply_act=False, **layer_kw)
+        self.attn3 = nn.Identity()
+        self.drop_path = DropPath(drop_path) if drop_path else nn.Identity()
+        self.act3 = get_act_layer(act_layer)(inplace=True)
+
+    def zero_init_last(self) -> None:
+        nn.init.zeros_(self.conv3.bn.weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv3(self.attn2(self.conv2(self.conv1(x))))
+        return self.act3(self.drop_path(self.attn3(y)) + x)
+
+
+class DarkBlock(nn.Module):
+    """DarkNet residual block: 1x1 reduce -> (attention) -> 3x3 back to out_chs, identity shortcut, no final act.
+
+    Args:
+        in_chs: input channels.
+        out_chs: output channels.
+        dilation: dilation of the 3x3 conv.
+        bottle_ratio: width of the 1x1 conv / out_chs.
+        groups: groups of the 3x3 conv.
+        act_layer: activation.
+        norm_layer: normalisation.
+        attn_layer: attention class after the 1x1 conv, or None.
+        drop_path: stochastic depth rate.
+    """
+
+    def __init__(
+            self,
+            in_chs: int,
+            out_chs: int,
+            dilation: int = 1,
+            bottle_ratio: float = 0.5,
+            groups: int = 1,
+            act_layer: LayerType = nn.ReLU,
+            norm_layer: LayerType = nn.BatchNorm2d,
+            attn_layer: Optional[Type[nn.Module]] = None,
+            drop_path: float = 0.,
+    ):
+        super().__init__()
+        mid_chs = int(round(out_chs * bottle_ratio))
+        layer_kw = dict(act_layer=act_layer, norm_layer=norm_layer)
+        self.conv1 = ConvNormAct(in_chs, mid_chs, 1, **layer_kw)
+        self.attn = attn_layer(mid_chs, act_layer=act_layer) if attn_layer is not None else nn.Identity()
+        self.conv2 = ConvNormAct(mid_chs, out_chs, 3, dilation=dilation, groups=groups, **layer_kw)
+        self.drop_path = DropPath(drop_path) if drop_path else nn.Identity()
+
+    def zero_init_last(self) -> None:
+        nn.init.zeros_(self.conv2.bn.weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.drop_path(self.conv2(self.attn(self.conv1(x)))) + x
+
+
+_BLOCKS = dict(bottle=BottleneckBlock, dark=DarkBlock)
+
+
+def _make_down(in_chs: int, out_chs: int, stride: int, first_dilation: int, groups: int, avg_down: bool,
+               layer_kw: Dict[str, Any]) -> nn.Module:
+    if avg_down:
+        # dilated stages keep the 1x1 conv but drop the pool's stride (stride is already 1 here)
+        return nn.Sequential(nn.AvgPool2d(2) if stride == 2 else nn.Identity(),
+                             ConvNormAct(in_chs, out_chs, 1, groups=groups, **layer_kw))
+    return ConvNormAct(in_chs, out_chs, 3, stride=stride, dilation=first_dilation, groups=groups, **layer_kw)
+
+
+def _make_blocks(cfg: CspStageCfg, in_chs: int, dilation: int, block_dpr: Sequence[float],
+                 layer_kw: Dict[str, Any]) -> Tuple[nn.Sequential, int]:
+    block_fn = _BLOCKS[cfg.block_type]
+    attn = get_attn(cfg.attn_layer) if cfg.attn_layer else None
+    block_chs = int(round(cfg.out_chs * cfg.block_ratio))
+    blocks = nn.Sequential()
+    for i in range(cfg.depth):
+        blocks.add_module(str(i), block_fn(
+            in_chs, block_chs, dilation=dilation, bottle_ratio=cfg.bottle_ratio, groups=cfg.groups,
+            attn_layer=attn, drop_path=block_dpr[i], **layer_kw))
+        in_chs = block_chs
+    return blocks, in_chs
+
+
+class CrossStage(nn.Module):
+    """Cross stage partial: downsample -> 1x1 expand -> split; one half through blocks + 1x1; concat -> 1x1.
+
+    Args:
+        in_chs: input channels.
+        cfg: stage config.
+        stride: downsampling stride (1 in dilated stages).
+        dilation: dilation of the blocks.
+        first_dilation: dilation of the downsampling conv.
+        block_dpr: per-block stochastic depth rates.
+        act_layer: activation.
+        norm_layer: normalisation.
+    """
+
+    def __init__(self, in_chs: int, cfg: CspStageCfg, stride: int, dilation: int, first_dilation: int,
+                 block_dpr: Sequence[float], act_layer: LayerType, norm_layer: LayerType):
+        super().__init__()
+        layer_kw = dict(act_layer=act_layer, norm_layer=norm_layer)
+        down_chs = cfg.out_chs if cfg.down_growth else in_chs
+        self.expand_chs = exp_chs = int(round(cfg.out_chs * cfg.expand_ratio))
+        if stride != 1 or first_dilation != dilation:
+            self.conv_down = _make_down(in_chs, down_chs, stride, first_dilation, cfg.groups, cfg.avg_down, layer_kw)
+            prev_chs = down_chs
+        else:
+            self.conv_down = nn.Identity()
+            prev_chs = in_chs
+        self.conv_exp = ConvNormAct(prev_chs, exp_chs, 1, apply_act=not cfg.cross_linear, **layer_kw)
+        self.blocks, block_out = _make_blocks(cfg, exp_chs // 2, dilation, block_dpr, layer_kw)
+        self.conv_transition_b = ConvNormAct(block_out, exp_chs // 2, 1, **layer_kw)
+        self.conv_transition = ConvNormAct(exp_chs, cfg.out_chs, 1, **layer_kw)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv_exp(self.conv_down(x))
+        xs, xb = x.split(self.expand_chs // 2, dim=1)
+        xb = self.conv_transition_b(self.blocks(xb)).contiguous()
+        return self.conv_transition(torch.cat([xs, xb], dim=1))
+
+
+class DarkStage(nn.Module):
+    """DarkNet stage: a downsampling conv followed by residual blocks.
+
+    Args:
+        in_chs: input channels.
+        cfg: stage config.
+        stride: downsampling stride (1 in dilated stages).
+        dilation: dilation of the blocks.
+        first_dilation: dilation of the downsampling conv.
+        block_dpr: per-block stochastic depth rates.
+        act_layer: activation.
+        norm_layer: normalisation.
+    """
+
+    def __init__(self, in_chs: int, cfg: CspStageCfg, stride: int, dilation: int, first_dilation: int,
+                 block_dpr: Sequence[float], act_layer: LayerType, norm_layer: LayerType):
+        super().__init__()
+        layer_kw = dict(act_layer=act_layer, norm_layer=norm_layer)
+        self.conv_down = _make_down(in_chs, cfg.out_chs, stride, first_dilation, cfg.groups, cfg.avg_down, layer_kw)
+        self.blocks, _ = _make_blocks(cfg, cfg.out_chs, dilation, block_dpr, layer_kw)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(self.conv_down(x))
+
+
+_STAGES = dict(csp=CrossStage, dark=DarkStage)
+
+
+def make_stem(in_chans: int, cfg: CspStemCfg, act_layer: LayerType,
+              norm_layer: LayerType) -> Tuple[nn.Sequential, List[Dict[str, Any]]]:
+    """The stem and the feature levels it provides: each map right before a stride-2 step, plus its output."""
+    if cfg.stride not in (1, 2, 4):
+        raise ValueError(f'CSP stem stride must be 1, 2 or 4, got {cfg.stride}.')
+    if cfg.pool and cfg.stride <= 2:
+        raise ValueError('A pooled CSP stem needs stride 4.')
+    stem = nn.Sequential()
+    feature_info = []
+    prev_feat = None
+    prev_chs = in_chans
+    stride = 1
+    last = len(cfg.out_chs) - 1
+    for i, chs in enumerate(cfg.out_chs):
+        conv_stride = 2 if (i == 0 and cfg.stride > 1) or (i == last and cfg.stride > 2 and not cfg.pool) else 1
+        if conv_stride > 1 and prev_feat is not None:
+            feature_info.append(prev_feat)
+        name = f'conv{i + 1}'
+        stem.add_module(name, ConvNormAct(prev_chs, chs, cfg.kernel_size, stride=conv_stride, act_layer=act_layer,
+                                          norm_layer=norm_layer))
+        stride *= conv_stride
+        prev_chs = chs
+        prev_feat = dict(num_chs=chs, reduction=stride, module=f'stem.{name}')
+    if cfg.pool:
+        if cfg.pool != 'max':
+            raise ValueError(f"Unknown CSP stem pool {cfg.pool!r}; use '' or 'max'.")
+        feature_info.append(prev_feat)
+        stem.add_module('pool', nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+        stride *= 2
+        prev_feat = dict(num_chs=prev_chs, reduction=stride, module='stem.pool')
+    feature_info.append(prev_feat)
+    return stem, feature_info
+
+
+def make_stages(
+        cfg: CspModelCfg,
+        stem_feat: Dict[str, Any],
+        output_stride: int = 32,
+        drop_path_rate: float = 0.,
+) -> Tuple[nn.Sequential, List[Dict[str, Any]]]:
+    """Stages plus the feature levels they add: each stage output that precedes a stride-2 step, and the last."""
+    dprs = stagewise_drop_path_rates(drop_path_rate, [s.depth for s in cfg.stages])
+    dilation = 1
+    net_stride = stem_feat['reduction']
+    prev_chs = stem_feat['num_chs']
+    prev_feat = stem_feat
+    stages, feature_info = [], []
+    for i, (stage_cfg, dpr) in enumerate(zip(cfg.stages, dprs)):
+        stride = stage_cfg.stride
+        if stride != 1:
+            feature_info.append(prev_feat)
+        if net_stride >= output_stride and stride > 1:
+            dilation *= stride
+            stride = 1
+        net_stride *= stride
+        # the first (downsampling) conv of a dilated stage still uses the previous, smaller dilation
+        first_dilation = 1 if dilation in (1, 2) else 2
+        if stage_cfg.stage_type not in _STAGES:
+            raise ValueError(f"Unknown CSP stage type {stage_cfg.stage_type!r}; use 'csp' or 'dark'.")
+        stages.append(_STAGES[stage_cfg.stage_type](
+            prev_chs, stage_cfg, stride, dilation, first_dilation, dpr, act_layer=cfg.act_layer,
+            norm_layer=cfg.norm_layer))
+        prev_chs = stage_cfg.out_chs
+        prev_feat = dict(num_chs=prev_chs, reduction=net_stride, module=f'stages.{i}')
+    feature_info.append(prev_feat)
+    return nn.Sequential(*stages), feature_info
+
+
+class CspNet(nn.Module):
+    """Cross Stage Partial network (and plain DarkNet): stem, stages, pooled linear head.
+
+    Args:
+        cfg: architecture (see `CspModelCfg`).
+        in_chans: input image channels.
+        num_classes: classifier outputs; 0 removes the classifier.
+        output_stride: 32, 16 or 8; later stages dilate instead of striding past it.
+        global_pool: pooling type of the head.
+        drop_rate: dropout before the classifier.
+        drop_path_rate: stochastic depth rate of the last block.
+        zero_init_last: start residual branches at zero (default from cfg).
+        act_layer: activation overriding the cfg's.
+        norm_layer: normalisation overriding the cfg's.
+    """
+
+    def __init__(
+            self,
+            cfg: CspModelCfg,
+            in_chans: int = 3,
+            num_classes: int = 1000,
+            output_stride: int = 32,
+            global_pool: str = 'avg',
+            drop_rate: float = 0.,
+            drop_path_rate: float = 0.,
+            zero_init_last: Optional[bool] = None,
+            act_layer: Optional[LayerType] = None,
+            norm_layer: Optional[LayerType] = None,
+    ):
+        super().__init__()
+        if output_stride not in (8, 16, 32):
+            raise ValueError(f'output_stride must be 8, 16 or 32, got {output_stride}.')
+        overrides = {k: v for k, v in dict(act_layer=act_layer, norm_layer=norm_layer).items() if v is not None}
+        cfg = replace(cfg, **overrides)
+        self.num_classes = num_classes
+        self.drop_rate = drop_rate
+
+        self.stem, stem_info = make_stem(in_chans, cfg.stem, cfg.act_layer, cfg.norm_layer)
+        self.feature_info = stem_info[:-1]
+        self.stages, stage_info = make_stages(cfg, stem_info[-1], output_stride, drop_path_rate)
+        self.feature_info += stage_info
+        stem_names = [name for name, _ in self.stem.named_children()]
+        # positions in the stem after which a stem feature level is complete
+        self.stem_feat_ends = [stem_names.index(f['module'].split('.', 1)[1])
+                               for f in self.feature_info if f['module'].startswith('stem.')]
+        self.num_features = self.head_hidden_size = stage_info[-1]['num_chs']
+        self.head = ClassifierHead(self.num_features, num_classes, pool_type=global_pool, drop_rate=drop_rate)
+        zero_init_last = cfg.zero_init_last if zero_init_last is None else zero_init_last
+        named_apply(lambda module, name='': _init_weights(module, zero_init_last), self)
+
+    @torch.jit.ignore
+    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
+        return dict(stem=r'^stem', blocks=r'^stages\.(\d+)' if coarse else [
+            (r'^stages\.(\d+)\.blocks\.(\d+)', None),
+            (r'^stages\.(\d+)\..*transition', (99999,)),  # transitions go with the stage's last block
+            (r'^stages\.(\d+)', (0,)),
+        ])
+
+    @torch.jit.ignore
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        if enable:
+            raise NotImplementedError('CspNet does not support gradient checkpointing.')
+
+    @torch.jit.ignore
+    def no_weight_decay(self) -> set:
+        return set()
+
+    @torch.jit.ignore
+    def get_classifier(self) -> nn.Module:
+        return self.head.fc
+
+    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
+        self.num_classes = num_classes
+        self.head.reset(num_classes, pool_type=global_pool)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stages(self.stem(x))
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        return self.head(x, pre_logits=pre_logits)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+    def forward_intermediates(
+            self,
+            x: torch.Tensor,
+            indices: Optional[Union[int, Sequence[int]]] = None,
+            norm: bool = False,
+            stop_early: bool = False,
+            output_fmt: str = 'NCHW',
+            intermediates_only: bool = False,
+    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
+        """Stem levels (before each stride-2 step of the stem) followed by stage levels.
+
+        Args:
+            x: input images.
+            indices: levels to return (None all, int n the last n, or a sequence).
+            norm: unused (no final norm).
+            stop_early: stop after the last requested level.
+            output_fmt: only 'NCHW'.
+            intermediates_only: return only the list of maps.
+        """
+        if output_fmt != 'NCHW':
+            raise ValueError(f"CspNet intermediates are NCHW maps; output_fmt={output_fmt!r} is not supported.")
+        num_stem = len(self.stem_feat_ends)
+        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
+        intermediates = []
+        feat_idx = 0
+        for i, module in enumerate(self.stem):
+            x = module(x)
+            if i in self.stem_feat_ends:
+                if feat_idx in take_indices:
+                    intermediates.append(x)
+                feat_idx += 1
+        stages = self.stages
+        if stop_early or intermediates_only:
+            stages = stages[:max(0, max_index - num_stem + 1)]
+        for stage in stages:
+            x = stage(x)
+            if feat_idx in take_indices:
+                intermediates.append(x)
+            feat_idx += 1
+        if intermediates_only:
+            return intermediates
+        return x, intermediates
+
+    def prune_intermediate_layers(
+            self,
+            indices: Union[int, Sequence[int]] = 1,
+            prune_norm: bool = False,
+            prune_head: bool = True,
+    ) -> List[int]:
+        """Drop what the levels up to the last of `indices` do not need (and the head); returns the kept indices."""
+        num_stem = len(self.stem_feat_ends)
+        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
+        self.stages = self.stages[:max(0, max_index - num_stem + 1)]
+        if max_index < num_stem:
+            self.stem = self.stem[:self.stem_feat_ends[max_index] + 1]
+        if max_index < len(self.feature_info) - 1:
+            self.num_features = self.head_hidden_size = self.feature_info[max_index]['num_chs']
+            self.head = ClassifierHead(self.num_features, 0, pool_type='')
+            self.num_classes = 0
+        elif prune_head:
+            self.reset_classifier(0, '')
+        return take_indices
+
+
+def _init_weights(module: nn.Module, zero_init_last: bool = False) -> None:
+    if isinstance(module, nn.Conv2d):
+        nn.init.kaiming_normal_(module.weight, mode='fan_out', nonlinearity='relu')
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, mean=0.0, std=0.01)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif zero_init_last and hasattr(module, 'zero_init_last'):
+        module.zero_init_last()
+
+
+def _create_cspnet(variant: str, pretrained: bool = False, **kwargs) -> CspNet:
+    # features_only defaults to the first five levels (all of them for the stride-1-stem DarkNets), matching timm:
+    # for sedarknet21 that leaves out the last stage
+    num_default = 6 if variant.startswith(('darknet', 'cspdarknet')) else 5
+    return build_model_with_cfg(CspNet, variant, pretrained, model_cfg=MODEL_CFGS[variant],
+                                feature_cfg=dict(out_indices=tuple(range(num_default))), **kwargs)
+
+
+def _cfg(**kwargs) -> Dict[str, Any]:
+    cfg = dict(hf_hub_id='timm/', input_size=(3, 256, 256), pool_size=(8, 8), crop_pct=0.887, interpolation='bilinear',
+               first_conv='stem.conv1.conv', classifier='head.fc', license='apache-2.0', paper_ids='arXiv:1911.11929')
+    cfg.update(kwargs)
+    return cfg
+
+
+# Tags and preprocessing of the weights timm publishes on the Hub under timm/<arch>.<tag>.
+default_cfgs = generate_default_cfgs({
+    'cspresnet50.ra_in1k': _cfg(),
+    'cspresnet50d.untrained': _cfg(hf_hub_id=None),
+    'cspresnet50w.untrained': _cfg(hf_hub_id=None),
+    'cspresnext50.ra_in1k': _cfg(),
+    'cspdarknet53.ra_in1k': _cfg(),
+    'darknet17.untrained': _cfg(hf_hub_id=None, paper_ids='arXiv:1804.02767'),
+    'darknet21.untrained': _cfg(hf_hub_id=None, paper_ids='arXiv:1804.02767'),
+    'sedarknet21.untrained': _cfg(hf_hub_id=None, paper_ids='arXiv:1804.02767'),
+    'darknet53.c2ns_in1k': _cfg(test_input_size=(3, 288, 288), test_crop_pct=1.0, interpolation='bicubic',
+                                paper_ids='arXiv:1804.02767'),
+    'darknetaa53.c2ns_in1k': _cfg(test_input_size=(3, 288, 288), test_crop_pct=1.0, paper_ids='arXiv:1804.02767'),
+})
+
+
+@register_model
+def cspresnet50(pretrained: bool = False, **kwargs) -> CspNet:
+    """CSPResNet-50: ResNet-50 stem, cross-stage-partial bottleneck stages."""
+    return _create_cspnet('cspresnet50', pretrained, **kwargs)
+
+
+@register_model
+def cspresnet50d(pretrained: bool = False, **kwargs) -> CspNet:
+    """CSPResNet-50 with a three-conv deep stem."""
+    return _create_cspnet('cspresnet50d', pretrained, **kwargs)
+
+
+@register_model
+def cspresnet50w(pretrained: bool = False, **kwargs) -> CspNet:
+    """CSPResNet-50, wide stages with narrower bottlenecks."""
+    return _create_cspnet('cspresnet50w', pretrained, **kwargs)
+
+
+@register_model
+def cspresnext50(pretrained: bool = False, **kwargs) -> CspNet:
+    """CSPResNeXt-50 (32 groups)."""
+    return _create_cspnet('cspresnext50', pretrained, **kwargs)
+
+
+@register_model
+def cspdarknet53(pretrained: bool = False, **kwargs) -> CspNet:
+    """CSPDarkNet-53 (the YOLOv4 backbone)."""
+    return _create_cspnet('cspdarknet53', pretrained, **kwargs)
+
+
+@register_model
+def darknet17(pretrained: bool = False, **kwargs) -> CspNet:
+    """DarkNet-17: one block per stage."""
+    return _create_cspnet('darknet17', pretrained, **kwargs)
+
+
+@register_model
+def darknet21(pretrained: bool = False, **kwargs) -> CspNet:
+    """DarkNet-21."""
+    return _create_cspnet('darknet21', pretrained, **kwargs)
+
+
+@register_model
+def sedarknet21(pretrained: bool = False, **kwargs) -> CspNet:
+    """DarkNet-21 with SE after each block's 1x1 conv."""
+    return _create_cspnet('sedarknet21', pretrained, **kwargs)
+
+
+@register_model
+def darknet53(pretrained: bool = False, **kwargs) -> CspNet:
+    """DarkNet-53 (the YOLOv3 backbone)."""
+    return _create_cspnet('darknet53', pretrained, **kwargs)
+
+
+@register_model
+def darknetaa53(pretrained: bool = False, **kwargs) -> CspNet:
+    """DarkNet-53 with average-pool + 1x1 downsampling."""
+    return _create_cspnet('darknetaa53', pretrained, **kwargs)
