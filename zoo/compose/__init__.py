@@ -17,7 +17,7 @@ Add a part with ``@register_backbone()`` / ``@register_neck()`` / ``@register_he
 Config files (``load_config``) bundle a ``model_cfg`` with data / optimizer / schedule settings; the shipped ones are
 registered as zoo models named ``composed_<config>`` (see ``zoo.models.composed``).
 """
-from zoo.compose.backbones import BasicBlock, Bottleneck, ResNet, ResNet_CIFAR, ZooBackbone
+from zoo.compose.backbones import RESNET_ARCH_SETTINGS, BasicBlock, Bottleneck, ResNet, ResNet_CIFAR, ZooBackbone
 from zoo.compose.classifier import ComposedClassifier, build_classifier, parse_losses
 from zoo.compose.config import (
     Config,
@@ -26,6 +26,7 @@ from zoo.compose.config import (
     config_to_train_args,
     list_configs,
     load_config,
+    train_defaults_from_config,
 )
 from zoo.compose.heads import ClsHead, LinearClsHead, topk_accuracy
 from zoo.compose.losses import (
@@ -63,12 +64,12 @@ __all__ = [
     'register_backbone', 'register_neck', 'register_head', 'register_loss',
     'build_backbone', 'build_neck', 'build_head', 'build_loss',
     'ComposedClassifier', 'build_classifier', 'parse_losses',
-    'ResNet', 'ResNet_CIFAR', 'BasicBlock', 'Bottleneck', 'ZooBackbone',
+    'ResNet', 'ResNet_CIFAR', 'BasicBlock', 'Bottleneck', 'RESNET_ARCH_SETTINGS', 'ZooBackbone',
     'GlobalAveragePooling',
     'ClsHead', 'LinearClsHead', 'topk_accuracy',
     'CrossEntropyLoss', 'L1Loss', 'MSELoss', 'weighted_loss', 'weight_reduce_loss', 'reduce_loss',
     'cross_entropy', 'soft_cross_entropy', 'l1_loss', 'mse_loss',
     'Config', 'load_config', 'list_configs', 'build_model_from_config', 'config_to_train_args',
-    'config_pretrained_cfg',
+    'config_pretrained_cfg', 'train_defaults_from_config',
     'named_resnet_to_composed', 'composed_to_named_resnet', 'load_resnet_weights',
 ]

@@ -7,7 +7,6 @@ and adds ``forward_train(x, target) -> dict of losses`` and ``predict(x) -> soft
 ``forward_features`` always returns one NCHW tensor (the deepest backbone output). Necks that fuse several stages
 see every output through ``forward`` / ``forward_train``; ``extract_feat`` returns the whole tuple.
 """
-import logging
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,8 +18,6 @@ from zoo.compose.necks import GlobalAveragePooling
 from zoo.compose.registry import PartCfg, build_backbone, build_head, build_neck, closest_names
 
 __all__ = ['ComposedClassifier', 'build_classifier', 'parse_losses', 'MODEL_CFG_KEYS']
-
-_logger = logging.getLogger(__name__)
 
 Features = torch.Tensor | tuple[torch.Tensor, ...]
 
@@ -157,6 +154,28 @@ class ComposedClassifier(nn.Module):
         if intermediates_only:
             return intermediates
         return self.forward_features(x), intermediates
+
+    def prune_intermediate_layers(
+            self,
+            indices: int | Sequence[int] = 1,
+            prune_norm: bool = False,
+            prune_head: bool = True,
+    ) -> list[int]:
+        """Drop what the feature levels in ``indices`` do not need: later backbone stages and, with ``prune_head``,
+        the neck and classifier. Returns the kept level indices.
+
+        Args:
+            indices: Levels to keep (as for ``forward_intermediates``).
+            prune_norm: Unused (no final norm); kept for the shared signature.
+            prune_head: Also remove the neck and the classifier.
+        """
+        from zoo.models._features import feature_take_indices
+        take, max_index = feature_take_indices(len(self.feature_info), indices)
+        if hasattr(self.backbone, 'prune_levels'):
+            self.backbone.prune_levels(max_index)
+        if prune_head:
+            self.reset_classifier(0, global_pool='')
+        return take
 
     def forward_head(self, x: Features, pre_logits: bool = False) -> torch.Tensor:
         """Neck and head on backbone features (a tensor or the tuple from ``extract_feat``).

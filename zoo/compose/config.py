@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from torch import nn
 
 from zoo.compose.classifier import ComposedClassifier, build_classifier
-from zoo.compose.registry import closest_names
+from zoo.compose.heads import ClsHead
+from zoo.compose.registry import HEADS, closest_names
 
 __all__ = [
     'Config', 'load_config', 'list_configs', 'build_model_from_config', 'config_to_train_args', 'config_pretrained_cfg',
+    'train_defaults_from_config',
     'CONFIG_DIR', 'DATA_KEYS', 'OPTIMIZER_KEYS', 'SCHEDULE_KEYS',
 ]
 
@@ -39,7 +40,7 @@ CONFIG_DIR = Path(__file__).resolve().parent / 'configs'
 DATA_KEYS = (
     'dataset', 'data_dir', 'train_split', 'val_split', 'input_size', 'img_size', 'mean', 'std', 'interpolation',
     'crop_pct', 'batch_size', 'validation_batch_size', 'hflip', 'vflip', 'scale', 'ratio', 'color_jitter', 'aa',
-    'reprob', 'mixup', 'cutmix', 'workers',
+    'reprob', 'mixup', 'cutmix', 'workers', 'input_img_mode',
 )
 OPTIMIZER_KEYS = ('type', 'lr', 'momentum', 'weight_decay', 'opt_eps', 'opt_betas', 'clip_grad')
 SCHEDULE_KEYS = (
@@ -148,6 +149,7 @@ def load_config(path_or_name: str | Path) -> Config:
         raise KeyError(f'{path} must define model_cfg = dict(backbone=..., neck=..., head=...); '
                        f'got {type(model_cfg).__name__}')
     sections = {name: _check_section(name, getattr(module, name, None), keys, path) for name, keys in _SECTIONS.items()}
+    _logger.debug('loaded config %s from %s', path.stem, path)
     return Config(name=path.stem, model_cfg=dict(model_cfg), path=path, **sections)
 
 
@@ -215,12 +217,24 @@ def build_model_from_config(
     return model
 
 
+def _head_loss_cfg(head: Any) -> Any:
+    """The loss config of a head config, including the cross-entropy a ClsHead uses when the config names none."""
+    if not isinstance(head, Mapping):
+        return None
+    if 'loss' in head:
+        return head['loss']
+    head_cls = HEADS.get(head['type']) if head.get('type') in HEADS else None
+    return dict(type='CrossEntropyLoss') if head_cls is not None and issubclass(head_cls, ClsHead) else None
+
+
 def config_to_train_args(cfg: Config | str | Path) -> dict[str, Any]:
     """Map a config's settings onto ``train.py``'s (timm-style) argument names, for ``parser.set_defaults``.
 
     ``optimizer['type']`` becomes ``opt`` (lower case), ``schedule['type']`` becomes ``sched``; every other key
-    keeps its name. ``model`` is the registered model name when the config is shipped (``composed_<name>``),
-    ``num_classes`` comes from the head and ``in_chans`` from the backbone.
+    keeps its name, and tuples become lists as argparse would give them. A head's ``CrossEntropyLoss`` label
+    smoothing becomes ``smoothing``. ``model`` is the registered model name when the config is shipped
+    (``composed_<name>``; see :func:`train_defaults_from_config` for any file), ``num_classes`` comes from the head
+    and ``in_chans`` from the backbone.
 
     Args:
         cfg: A :class:`Config`, path or shipped name.
@@ -237,6 +251,10 @@ def config_to_train_args(cfg: Config | str | Path) -> dict[str, Any]:
     backbone = cfg.model_cfg.get('backbone')
     if isinstance(backbone, Mapping) and 'in_channels' in backbone:
         args['in_chans'] = backbone['in_channels']
+    loss = _head_loss_cfg(cfg.model_cfg.get('head'))
+    if isinstance(loss, Mapping) and loss.get('type') == 'CrossEntropyLoss':
+        # train.py builds its own criterion; label smoothing is the one CE setting it has a flag for.
+        args['smoothing'] = loss.get('label_smoothing', 0.0)
     args.update(cfg.data)
     if cfg.input_size is not None:
         args['input_size'] = list(cfg.input_size)
@@ -247,6 +265,24 @@ def config_to_train_args(cfg: Config | str | Path) -> dict[str, Any]:
                 args[type_arg] = str(value).lower()
             else:
                 args[key] = value
-    if 'decay_milestones' in args:
-        args['decay_milestones'] = list(args['decay_milestones'])
-    return args
+    # argparse gives nargs='+' options (mean, std, scale, input_size, ...) as lists; match that.
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in args.items()}
+
+
+def train_defaults_from_config(path_or_name: str | Path) -> dict[str, Any]:
+    """What ``train.py --config FILE`` needs: the config's train arguments, with ``model`` set to a registered name.
+
+    The config is registered as the zoo model ``composed_<file stem>`` (once), so ``create_model(args.model, ...)``
+    builds it with every usual argument (num_classes, in_chans, checkpoint_path, features_only...).
+
+    Args:
+        path_or_name: A config file or a shipped config name.
+
+    Returns:
+        ``config_to_train_args(cfg)`` plus ``model``; meant for ``parser.set_defaults(**defaults)``, so explicit
+        command-line flags still win.
+    """
+    # Imported here: zoo.models.composed imports this module.
+    from zoo.models.composed import ensure_config_model
+    cfg = load_config(path_or_name)
+    return dict(config_to_train_args(cfg), model=ensure_config_model(cfg))

@@ -101,8 +101,8 @@ class ClsHead(nn.Module):
         if target.shape[0] != scores.shape[0]:
             raise ValueError(f'got {target.shape[0]} targets for a batch of {scores.shape[0]}')
         losses = {'loss': self.loss_module(scores, target, **kwargs)}
-        if self.cal_acc and target.dim() == 1:
-            topk = tuple(k for k in self.topk if k <= scores.shape[1])
+        topk = tuple(k for k in self.topk if k <= scores.shape[1])
+        if self.cal_acc and target.dim() == 1 and topk:
             with torch.no_grad():
                 for k, acc in zip(topk, topk_accuracy(scores.detach(), target, topk)):
                     losses[f'accuracy_top-{k}'] = acc
@@ -123,7 +123,8 @@ class LinearClsHead(ClsHead):
         num_classes: Number of classes (> 0).
         in_channels: Feature channels of the neck output.
         loss: Loss config dict or module.
-        topk: Which top-k accuracies :meth:`loss` reports (each k <= num_classes).
+        topk: Which top-k accuracies :meth:`loss` reports; a k above the class count is skipped (it would
+            always be 100%), so a config keeps working when ``num_classes`` is overridden.
         cal_acc: Report accuracy in :meth:`loss`.
         init_std: Std of the weight init.
     """
@@ -143,9 +144,6 @@ class LinearClsHead(ClsHead):
                              f'number of classes in your data (reset_classifier(0) removes the classifier later)')
         if not isinstance(in_channels, int) or in_channels <= 0:
             raise ValueError(f'LinearClsHead needs in_channels > 0 (the neck output width), got {in_channels!r}')
-        if max(self.topk) > num_classes:
-            raise ValueError(f'topk {self.topk} asks for more classes than num_classes={num_classes}; '
-                             f'use topk=(1,) for few classes')
         self.in_channels = in_channels
         self.init_std = init_std
         self._num_classes = num_classes
@@ -163,16 +161,13 @@ class LinearClsHead(ClsHead):
     def num_classes(self) -> int:
         return self._num_classes
 
-    def pre_logits(self, feats: Features) -> torch.Tensor:
-        x = super().pre_logits(feats)
-        if x.dim() != 2 or x.shape[1] != self.in_channels:
+    def forward(self, feats: Features) -> torch.Tensor:
+        x = self.pre_logits(feats)
+        if self._num_classes and (x.dim() != 2 or x.shape[1] != self.in_channels):
             raise ValueError(f'LinearClsHead(in_channels={self.in_channels}) expects (N, {self.in_channels}) '
                              f'features, got {tuple(x.shape)}; pool feature maps with a neck such as '
                              f"dict(type='GlobalAveragePooling') and check in_channels")
-        return x
-
-    def forward(self, feats: Features) -> torch.Tensor:
-        return self.fc(self.pre_logits(feats))
+        return self.fc(x)
 
     def get_classifier(self) -> nn.Module:
         return self.fc

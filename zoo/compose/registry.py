@@ -122,6 +122,8 @@ class Registry:
     def build(self, cfg: PartCfg, **default_args: Any) -> nn.Module:
         """Build a part from ``dict(type='Name', **args)``, or pass an already built module through.
 
+        ``type`` may also be a class, which is then used without being registered.
+
         Args:
             cfg: The config dict (not modified) or an ``nn.Module`` instance.
             **default_args: Arguments used when ``cfg`` does not set them (e.g. ``in_channels`` from the backbone).

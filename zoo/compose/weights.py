@@ -81,6 +81,27 @@ def _source_state_dict(source: str | nn.Module | StateDict) -> dict[str, torch.T
     raise TypeError(f'weights source must be a zoo model name, a model or a state_dict, got {type(source).__name__}')
 
 
+def _fit_to_model(weights: dict[str, torch.Tensor], own: StateDict, prefix: str) -> dict[str, torch.Tensor]:
+    """Drop the stages a shallower backbone (``num_stages < 4``) does not build; adapt the first conv's channels."""
+    built_stages = {key[len(prefix):].split('.')[0] for key in own if key.startswith(prefix + 'layer')}
+    out = {}
+    for key, value in weights.items():
+        module = key[len(prefix):].split('.')[0] if key.startswith(prefix) else ''
+        if module.startswith('layer') and module not in built_stages:
+            continue
+        out[key] = value
+    dropped = sorted({k[len(prefix):].split('.')[0] for k in set(weights) - set(out)})
+    if dropped:
+        _logger.info('skipping pretrained %s: the backbone does not build them', dropped)
+    # The first conv is conv1 (plain stem) or conv1.0 (deep stem); grayscale or multispectral inputs reuse RGB filters.
+    for key in (f'{prefix}conv1.weight', f'{prefix}conv1.0.weight'):
+        if key in out and key in own and out[key].shape[1] != own[key].shape[1]:
+            # Imported here: the adaptation helper lives with the model machinery, which building does not need.
+            from zoo.models._manipulate import adapt_input_conv
+            out[key] = adapt_input_conv(own[key].shape[1], out[key])
+    return out
+
+
 def load_resnet_weights(
         model: nn.Module,
         source: str | nn.Module | StateDict,
@@ -89,7 +110,8 @@ def load_resnet_weights(
     """Load named-ResNet weights into a composed classifier (or into a bare ResNet backbone).
 
     The classifier is loaded only when its shape matches; otherwise (another class count) it keeps its init.
-    Every backbone tensor must be present with the right shape.
+    Stages the backbone does not build (``num_stages < 4``) are skipped, and the first conv is adapted to another
+    number of input channels; every other backbone tensor must be present with the right shape.
 
     Args:
         model: A ComposedClassifier with a ResNet backbone, or a ResNet backbone.
@@ -111,6 +133,7 @@ def load_resnet_weights(
             if head_keys and not backbone_only:
                 _logger.info('classifier shapes differ from the source (another class count); keeping its init')
             composed = {k: v for k, v in composed.items() if not k.startswith(_HEAD_FC)}
+    composed = _fit_to_model(composed, own, '' if is_backbone else _BACKBONE)
     wanted = {k for k in own if is_backbone or k.startswith(_BACKBONE)}
     missing = sorted(wanted - set(composed))
     unexpected = sorted(set(composed) - set(own))

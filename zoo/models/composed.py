@@ -17,7 +17,7 @@ from zoo.models._builder import build_model_with_cfg
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
-__all__ = ['register_config_model', 'SHIPPED_CONFIGS']
+__all__ = ['register_config_model', 'ensure_config_model', 'SHIPPED_CONFIGS']
 
 # Registered name -> shipped config name; one table for every composed model.
 SHIPPED_CONFIGS: dict[str, str] = {
@@ -46,7 +46,10 @@ def _create_composed(config: Config | str | Path, variant: str, pretrained: bool
     return build_model_with_cfg(build, variant, pretrained=False, **kwargs)
 
 
-default_cfgs = generate_default_cfgs({name: _default_cfg(load_config(cfg)) for name, cfg in SHIPPED_CONFIGS.items()})
+_shipped = {name: load_config(cfg) for name, cfg in SHIPPED_CONFIGS.items()}
+default_cfgs = generate_default_cfgs({name: _default_cfg(config) for name, config in _shipped.items()})
+# Registered name -> the config file it builds, to tell re-registering the same file from a name clash.
+_config_paths: dict[str, Path | None] = {name: config.path for name, config in _shipped.items()}
 
 
 def register_config_model(config: Config | str | Path, name: str | None = None) -> Callable[..., nn.Module]:
@@ -72,9 +75,31 @@ def register_config_model(config: Config | str | Path, name: str | None = None) 
     factory.__module__ = __name__
     factory.__doc__ = f'Composed classifier from config {config.path}.'
     if name in default_cfgs:
-        raise ValueError(f'a composed model named {name!r} is already registered; pass another name')
+        raise ValueError(f'a composed model named {name!r} is already registered (from {_config_paths.get(name)}); '
+                         f'pass another name')
     default_cfgs.update(generate_default_cfgs({name: _default_cfg(config)}))
-    return register_model(factory)
+    registered = register_model(factory)
+    _config_paths[name] = config.path
+    return registered
+
+
+def ensure_config_model(config: Config | str | Path) -> str:
+    """The registered model name of a config file, registering it as ``composed_<stem>`` on first use.
+
+    Used by ``train.py --config FILE`` so that the rest of the script creates the model by name as usual.
+
+    Raises:
+        ValueError: ``composed_<stem>`` is already taken by another file; rename the file.
+    """
+    config = config if isinstance(config, Config) else load_config(config)
+    name = f'composed_{config.name}'
+    if name in _config_paths:
+        if _config_paths[name] != config.path:
+            raise ValueError(f'{name!r} is already registered from {_config_paths[name]}; rename {config.path} '
+                             f'so that its stem differs')
+        return name
+    register_config_model(config, name)
+    return name
 
 
 @register_model

@@ -240,7 +240,7 @@ class ResNet(nn.Module):
         self.with_cp = with_cp
         self.deep_stem = deep_stem
 
-        stem_reduction = self._make_stem(in_channels, stem_channels, deep_stem, norm_layer, act_layer)
+        stem_reduction, pool_stride = self._make_stem(in_channels, stem_channels, deep_stem, norm_layer, act_layer)
         block_type, stage_blocks = self.arch_settings[depth]
         block = BasicBlock if block_type == 'basic' else Bottleneck
 
@@ -248,7 +248,7 @@ class ResNet(nn.Module):
         self.level_info: list[dict[str, int | str]] = [dict(num_chs=stem_channels, reduction=stem_reduction,
                                                              module='act1')]
         channels = stem_channels
-        reduction = stem_reduction * (2 if isinstance(self.maxpool, nn.MaxPool2d) else 1)
+        reduction = stem_reduction * pool_stride
         for i in range(num_stages):
             stage, channels = _make_stage(block, stage_blocks[i], channels, base_channels * 2 ** i, strides[i],
                                           dilations[i], style, avg_down, norm_layer, act_layer)
@@ -282,8 +282,8 @@ class ResNet(nn.Module):
             deep_stem: bool,
             norm_layer: type[nn.Module],
             act_layer: type[nn.Module],
-    ) -> int:
-        """Build ``conv1``, ``norm1``, ``act1`` and ``maxpool``; returns the stride at ``act1`` (before pooling)."""
+    ) -> tuple[int, int]:
+        """Build ``conv1``, ``norm1``, ``act1`` and ``maxpool``; returns (stride at ``act1``, stride of the pool)."""
         if deep_stem:
             mid = stem_channels // 2
             # The third conv has no norm of its own: ``norm1`` follows it, matching the timm 'd' ResNets' layout.
@@ -296,13 +296,13 @@ class ResNet(nn.Module):
         self.norm1 = norm_layer(stem_channels)
         self.act1 = act_layer(inplace=True)
         self.maxpool = nn.MaxPool2d(3, 2, padding=1)
-        return 2
+        return 2, 2
 
     def _init_weights(self, zero_init_residual: bool) -> None:
         for module in self.modules():
             if isinstance(module, nn.Conv2d):
                 nn.init.kaiming_normal_(module.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
+            elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)) and module.weight is not None:
                 nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)
         if zero_init_residual:
@@ -313,6 +313,11 @@ class ResNet(nn.Module):
     def stages(self) -> list[nn.Sequential]:
         """The residual stages, in order."""
         return [getattr(self, f'layer{i + 1}') for i in range(self.num_stages)]
+
+    def prune_levels(self, last_level: int) -> None:
+        """Replace the stages after feature level ``last_level`` (0 is the stem) by identities."""
+        for i in range(last_level, self.num_stages):
+            setattr(self, f'layer{i + 1}', nn.Identity())
 
     def stem(self) -> list[nn.Module]:
         """The modules of the stem, in order."""
@@ -393,7 +398,7 @@ class ResNet_CIFAR(ResNet):
             deep_stem: bool,
             norm_layer: type[nn.Module],
             act_layer: type[nn.Module],
-    ) -> int:
+    ) -> tuple[int, int]:
         if deep_stem:
             raise ValueError('ResNet_CIFAR has a single 3x3 stride-1 stem conv and does not support deep_stem=True; '
                              "drop deep_stem or use type='ResNet' for a deep stem")
@@ -401,4 +406,4 @@ class ResNet_CIFAR(ResNet):
         self.norm1 = norm_layer(stem_channels)
         self.act1 = act_layer(inplace=True)
         self.maxpool = nn.Identity()
-        return 1
+        return 1, 1

@@ -1,0 +1,168 @@
+"""forward_intermediates / prune_intermediate_layers / features_only on a small representative of every family.
+
+The families are whatever `zoo.list_modules()` reports, so a family added later is covered without editing this
+file, and one without `forward_intermediates` fails here. The representative of a family is its model with the
+fewest parameters among a shortlist of likely-small names (counted on the meta device, so nothing is initialised);
+`-m slow` widens the shortlist to every name.
+"""
+import copy
+import functools
+import math
+import re
+from typing import List, Tuple
+
+import pytest
+import torch
+
+import zoo
+
+MODULES = zoo.list_modules()
+SHORTLIST = 8
+_SIZE_WORDS = ('test', 'zepto', 'atto', 'femto', 'pico', 'nano', 'tiny', 'small', 'slim', 'lite', 'mini', 'micro')
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # intra-op threads fight each other on a shared 2-core box; one thread is much faster there
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _size_hint(name: str) -> Tuple[int, int, int]:
+    # the smallest size word in the name first (zepto < atto < ... < small), then the leading number (depth or
+    # width, e.g. resnet10t, regnetx_002), then the shorter name (fewer suffixed extras)
+    ranks = [i for i, w in enumerate(_SIZE_WORDS) if w in name]
+    numbers = re.findall(r'\d+', name)
+    return (min(ranks) if ranks else len(_SIZE_WORDS), int(numbers[0]) if numbers else 0, len(name))
+
+
+def _num_params_meta(name: str) -> float:
+    try:
+        with torch.device('meta'):
+            model = zoo.create_model(name)
+    except Exception:  # a name that cannot be built with defaults is not a representative
+        return math.inf
+    return sum(p.numel() for p in model.parameters())
+
+
+@functools.lru_cache(maxsize=None)
+def representative(module: str, exhaustive: bool = False) -> str:
+    names = sorted(zoo.list_models(module=module), key=_size_hint)
+    if not exhaustive:
+        names = names[:SHORTLIST]
+    return min(names, key=_num_params_meta)
+
+
+def _input_for(model: torch.nn.Module) -> torch.Tensor:
+    cfg = getattr(model, 'pretrained_cfg', {}) or {}
+    size = cfg.get('input_size', (3, 224, 224))
+    if not cfg.get('fixed_input_size', False):
+        # 96 divides by every common reduction (up to 32) and keeps the run cheap
+        size = (size[0], 96, 96)
+    return torch.randn(1, *size, generator=torch.Generator().manual_seed(0))
+
+
+@functools.lru_cache(maxsize=None)
+def _build_cached(module: str) -> Tuple[str, torch.nn.Module, torch.Tensor]:
+    name = representative(module)
+    model = zoo.create_model(name).eval()
+    return name, model, _input_for(model)
+
+
+def _build(module: str) -> Tuple[str, torch.nn.Module, torch.Tensor]:
+    """The representative, built once per module (tests that modify it take a deepcopy)."""
+    return _build_cached(module)
+
+
+def _take(num_levels: int) -> List[int]:
+    # the first level and one in the middle, so pruning has trailing levels to remove
+    return sorted({0, max(0, (num_levels - 1) // 2)})
+
+
+def _assert_spatial(t: torch.Tensor, in_size: Tuple[int, int], reduction: int, what: str) -> None:
+    for got, size in zip(t.shape[-2:], in_size):
+        assert got in (size // reduction, math.ceil(size / reduction)), \
+            f'{what}: spatial {tuple(t.shape[-2:])} does not match input {in_size} / reduction {reduction}'
+
+
+@pytest.mark.parametrize('module', MODULES)
+def test_intermediates_shapes_and_reductions(module: str):
+    name, model, x = _build(module)
+    assert hasattr(model, 'forward_intermediates'), f'{module} ({name}) has no forward_intermediates'
+    info = model.feature_info
+    with torch.no_grad():
+        final, inter = model.forward_intermediates(x)
+        features = model.forward_features(x)
+    assert len(inter) == len(info), f'{name}: {len(inter)} intermediates for {len(info)} feature_info levels'
+    for i, (t, fi) in enumerate(zip(inter, info)):
+        assert t.ndim == 4 and t.shape[1] == fi['num_chs'], \
+            f'{name} level {i}: shape {tuple(t.shape)} vs feature_info num_chs {fi["num_chs"]}'
+        _assert_spatial(t, tuple(x.shape[-2:]), fi['reduction'], f'{name} level {i}')
+    reductions = [fi['reduction'] for fi in info]
+    assert reductions == sorted(reductions), f'{name}: reductions {reductions} are not non-decreasing'
+    torch.testing.assert_close(final, features, msg=f'{name}: final output differs from forward_features')
+
+
+@pytest.mark.parametrize('module', MODULES)
+def test_intermediates_only_stop_early_and_prune(module: str):
+    name, model, x = _build(module)
+    assert hasattr(model, 'prune_intermediate_layers'), f'{module} ({name}) has no prune_intermediate_layers'
+    take = _take(len(model.feature_info))
+    with torch.no_grad():
+        _, full = model.forward_intermediates(x, indices=take)
+        only = model.forward_intermediates(x, indices=take, intermediates_only=True)
+        early = model.forward_intermediates(x, indices=take, stop_early=True)[1]
+        negative = model.forward_intermediates(x, indices=[i - len(model.feature_info) for i in take],
+                                               intermediates_only=True)
+    assert len(full) == len(only) == len(early) == len(take)
+    for a, b, c, d in zip(full, only, early, negative):
+        torch.testing.assert_close(b, a, msg=f'{name}: intermediates_only changed an output')
+        torch.testing.assert_close(c, a, msg=f'{name}: stop_early changed an output')
+        torch.testing.assert_close(d, a, msg=f'{name}: negative indices select other levels')
+
+    pruned = copy.deepcopy(model)
+    kept = pruned.prune_intermediate_layers(take, prune_head=True)
+    assert list(kept) == take
+    n_before = sum(p.numel() for p in model.parameters())
+    n_after = sum(p.numel() for p in pruned.parameters())
+    assert n_after < n_before, f'{name}: pruning to levels {take} removed no parameters'
+    with torch.no_grad():
+        after = pruned.forward_intermediates(x, indices=take, intermediates_only=True)
+    for a, b in zip(after, full):
+        torch.testing.assert_close(a, b, msg=f'{name}: pruning changed a requested output')
+
+
+@pytest.mark.parametrize('module', MODULES)
+def test_features_only(module: str):
+    name, model, x = _build(module)
+    with zoo.models.no_init():  # every weight is loaded from `model` below
+        features = zoo.create_model(name, features_only=True).eval()
+    # the wrapper keeps the model's parameter names under `model.` (minus what it pruned)
+    own = features.state_dict()
+    shared = {f'model.{k}': v for k, v in model.state_dict().items() if f'model.{k}' in own}
+    assert set(shared) == set(own), f'{name}: features_only model has parameters the full model lacks'
+    features.load_state_dict(shared, strict=True)
+    with torch.no_grad():
+        outs = features(x)
+        expected = model.forward_intermediates(x, indices=list(features.feature_info.out_indices),
+                                               intermediates_only=True)
+    assert len(outs) == len(features.feature_info.channels()) == len(expected)
+    for t, e, chs, red in zip(outs, expected, features.feature_info.channels(), features.feature_info.reduction()):
+        assert t.shape[1] == chs
+        _assert_spatial(t, tuple(x.shape[-2:]), red, f'{name} features_only')
+        torch.testing.assert_close(t, e, msg=f'{name}: features_only output differs from forward_intermediates')
+    timm = pytest.importorskip('timm')
+    if name in timm.list_models():
+        with torch.device('meta'):
+            ref = timm.create_model(name, features_only=True)
+        assert features.feature_info.channels() == ref.feature_info.channels(), f'{name}: channels differ from timm'
+        assert features.feature_info.reduction() == ref.feature_info.reduction(), f'{name}: reductions differ from timm'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('module', MODULES)
+def test_representative_is_the_smallest(module: str):
+    """The shortlist heuristic picks the family's smallest model (or one no bigger)."""
+    assert _num_params_meta(representative(module)) <= _num_params_meta(representative(module, exhaustive=True))

@@ -1,0 +1,321 @@
+"""Vision Transformer and DeiT families checked against timm (the reference oracle).
+
+Every registered name gets a meta-device layout check (keys, shapes, parameter count) and a pretrained-cfg check.
+Output parity runs at 64 px with the depth cut to two blocks (blocks are identical, so depth adds cost, not
+coverage) for every name; large/huge names and one full-size model per sub-family are under `slow`.
+"""
+import re
+from typing import Any, Dict
+
+import pytest
+import torch
+import torch.nn as nn
+
+from _parity import assert_feature_info_parity, assert_layout_parity_meta, assert_same_layout, fill_random_, timm
+
+import zoo
+
+VIT_NAMES = zoo.list_models(module='vision_transformer')
+DEIT_NAMES = zoo.list_models(module='deit')
+ALL_NAMES = VIT_NAMES + DEIT_NAMES
+BIG = ('large', 'huge')
+SMALL_NAMES = [n for n in ALL_NAMES if not any(b in n for b in BIG)]
+BIG_NAMES = [n for n in ALL_NAMES if any(b in n for b in BIG)]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # intra-op threads fight each other on a shared 2-core box (a 0.2 s forward takes 5 s); one thread is faster
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _build_pair(name: str, **kwargs: Any):
+    """timm and zoo models built on the meta device, materialised uninitialised, timm filled with random values
+    and loaded strictly into zoo (building on meta skips two random inits, most of the cost for big models)."""
+    with torch.device('meta'):
+        ref = timm.create_model(name, **kwargs)
+        ours = zoo.create_model(name, **kwargs)
+    assert_same_layout(ours, ref)
+    ref = fill_random_(ref.to_empty(device='cpu')).eval()
+    ours = ours.to_empty(device='cpu').eval()
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    return ref, ours
+
+
+def _assert_close(out: torch.Tensor, expected: torch.Tensor, atol: float = 1e-4) -> None:
+    assert out.shape == expected.shape, f'shape {tuple(out.shape)} != timm {tuple(expected.shape)}'
+    scale = max(1.0, expected.abs().max().item())
+    diff = (out - expected).abs().max().item()
+    assert diff <= atol * scale, f'max abs diff {diff:.3g} > {atol} x {scale:.3g}'
+
+
+def _parity(name: str, input_size: int, batch_size: int = 2, **kwargs: Any) -> None:
+    ref, ours = _build_pair(name, **kwargs)
+    x = torch.randn(batch_size, 3, input_size, input_size, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        _assert_close(ours(x), ref(x))
+
+
+def test_registered_names():
+    # the names this family promises (issue 8), all registered by timm under the same name
+    for name in ('vit_tiny_patch16_224', 'vit_small_patch16_384', 'vit_base_patch8_224', 'vit_large_patch32_384',
+                 'vit_huge_patch14_224', 'vit_base_patch16_clip_224', 'vit_small_patch14_reg4_dinov2',
+                 'deit_tiny_patch16_224', 'deit_base_distilled_patch16_384'):
+        assert name in ALL_NAMES
+    assert set(ALL_NAMES) <= set(timm.list_models())
+
+
+@pytest.mark.parametrize('name', ALL_NAMES)
+def test_layout_meta(name: str):
+    assert_layout_parity_meta(name)
+
+
+@pytest.mark.parametrize('name', SMALL_NAMES)
+def test_parity_reduced(name: str):
+    _parity(name, 64, img_size=64, depth=2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', BIG_NAMES)
+def test_parity_reduced_big(name: str):
+    _parity(name, 64, img_size=64, depth=2)
+
+
+def test_parity_full_size_tiny():
+    # full depth and resolution, class-token ViT and distilled DeiT (both ~6M params)
+    _parity('vit_tiny_patch16_224', 224, batch_size=1)
+    _parity('deit_tiny_distilled_patch16_224', 224, batch_size=1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', [
+    'vit_small_patch16_384',  # plain, 384
+    'vit_base_patch32_clip_224',  # CLIP pre-norm
+    'vit_base_patch16_clip_quickgelu_224',  # QuickGELU
+    'vit_small_patch14_reg4_dinov2',  # registers, LayerScale, 518 px, no_embed_class
+    'vit_base_patch16_siglip_224',  # attention-pool head
+    'vit_base_patch16_siglip_gap_224',  # gap without fc_norm
+    'vit_base_patch16_rpn_224',  # residual post-norm blocks
+    'vit_base_patch16_reg4_gap_256',  # registers + gap
+    'vit_base_patch16_224_miil',  # no qkv bias
+    'deit_small_patch16_224',
+    'deit3_small_patch16_384',  # DeiT-III: LayerScale + no_embed_class at 384
+])
+def test_parity_full_size(name: str):
+    _parity(name, timm.get_pretrained_cfg(name).input_size[-1], batch_size=1)
+
+
+_CFG_FIELDS = ('hf_hub_id', 'num_classes', 'input_size', 'test_input_size', 'fixed_input_size', 'interpolation',
+               'crop_pct', 'test_crop_pct', 'crop_mode', 'mean', 'std', 'first_conv', 'classifier')
+
+
+def _norm_value(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(round(v, 6) if isinstance(v, float) else v for v in value)
+    return value
+
+
+@pytest.mark.parametrize('name', ALL_NAMES)
+def test_pretrained_cfgs_match_timm(name: str):
+    ours = zoo.models.get_arch_pretrained_cfgs(name)
+    ref = timm.models.get_arch_pretrained_cfgs(name)
+    assert list(ours) == list(ref), 'tags (and default tag order) differ'
+    for tag, ref_cfg in ref.items():
+        ours_cfg, ref_cfg = ours[tag].to_dict(remove_null=False), ref_cfg.to_dict()
+        for field in _CFG_FIELDS:
+            assert _norm_value(ours_cfg.get(field)) == _norm_value(ref_cfg.get(field)), f'{tag}: {field}'
+
+
+def test_features_only_matches_timm():
+    assert_feature_info_parity('vit_tiny_patch16_224', depth=4)
+    assert_feature_info_parity('vit_small_patch14_reg4_dinov2', depth=4, img_size=70)
+    assert_feature_info_parity('deit_tiny_distilled_patch16_224', depth=4, out_indices=(0, 2))
+    ref = timm.create_model('vit_small_patch14_reg4_dinov2', features_only=True, depth=4, img_size=70).eval()
+    ours = zoo.create_model('vit_small_patch14_reg4_dinov2', features_only=True, depth=4, img_size=70).eval()
+    fill_random_(ref)
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    x = torch.randn(2, 3, 70, 70)
+    with torch.inference_mode():
+        out_ref, out = ref(x), ours(x)
+    assert len(out) == len(out_ref) == 3
+    for o, r in zip(out, out_ref):
+        assert o.shape == (2, 384, 5, 5)
+        _assert_close(o, r)
+    # pruning removed the head and what the default (last three) levels do not need
+    assert isinstance(ours.model.head, nn.Identity) and isinstance(ours.model.norm, nn.Identity)
+
+
+@pytest.mark.parametrize('name', ['vit_small_patch14_reg4_dinov2', 'deit_tiny_distilled_patch16_224',
+                                  'vit_base_patch16_siglip_gap_224'])
+def test_forward_intermediates_match_timm(name: str):
+    ref, ours = _build_pair(name, img_size=56, depth=3)
+    x = torch.randn(2, 3, 56, 56)
+    with torch.inference_mode():
+        for kwargs in (dict(), dict(indices=[0, 2], norm=True), dict(indices=1, output_fmt='NLC')):
+            final_ref, inter_ref = ref.forward_intermediates(x, **kwargs)
+            final, inter = ours.forward_intermediates(x, **kwargs)
+            _assert_close(final, final_ref)
+            assert len(inter) == len(inter_ref)
+            for o, r in zip(inter, inter_ref):
+                _assert_close(o, r)
+        grid = 56 // ours.patch_embed.patch_size[0]
+        only = ours.forward_intermediates(x, indices=[1], intermediates_only=True)
+        assert [tuple(t.shape) for t in only] == [(2, ours.embed_dim, grid, grid)]
+        _assert_close(only[0], ref.forward_intermediates(x, indices=[1], intermediates_only=True)[0])
+        # prefix tokens are dropped, so final features re-enter the head unchanged
+        _assert_close(ours.forward_head(final), ref.forward_head(final_ref))
+
+
+def test_prune_keeps_requested_outputs():
+    _, ours = _build_pair('vit_tiny_patch16_224', img_size=32, depth=4)
+    x = torch.randn(1, 3, 32, 32)
+    with torch.inference_mode():
+        before = ours.forward_intermediates(x, indices=[0, 1], intermediates_only=True)
+        kept = ours.prune_intermediate_layers([0, 1], prune_norm=True)
+        after = ours.forward_intermediates(x, indices=[0, 1], intermediates_only=True)
+    assert kept == [0, 1] and len(ours.blocks) == 2 and ours.num_classes == 0
+    for b, a in zip(before, after):
+        torch.testing.assert_close(a, b)
+
+
+def _save_random(name: str, path, **kwargs: Any) -> Dict[str, torch.Tensor]:
+    from safetensors.torch import save_file
+    model = fill_random_(timm.create_model(name, **kwargs))
+    state_dict = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(state_dict, str(path))
+    return state_dict
+
+
+@pytest.mark.parametrize('src, dst, kwargs, size', [
+    ('vit_tiny_patch16_224', 'vit_tiny_patch16_384', dict(depth=2), 384),  # class token in the embedding
+    ('deit3_small_patch16_224', 'deit3_small_patch16_384', dict(depth=1), 384),  # patch-only embedding
+    ('vit_small_patch14_reg4_dinov2', 'vit_small_patch14_reg4_dinov2', dict(depth=1, img_size=98), 518),
+])
+def test_pos_embed_resampled_like_timm(tmp_path, src: str, dst: str, kwargs: Dict[str, Any], size: int):
+    """A checkpoint trained at one size loaded into a model of another size resamples pos_embed as timm does."""
+    path = tmp_path / 'weights.safetensors'
+    saved = _save_random(src, path, **kwargs)
+    dst_kwargs = {k: v for k, v in kwargs.items() if k != 'img_size'}
+    overlay = dict(file=str(path))
+    ref = timm.create_model(dst, pretrained=True, pretrained_cfg_overlay=overlay, **dst_kwargs).eval()
+    ours = zoo.create_model(dst, pretrained=True, pretrained_cfg_overlay=overlay, **dst_kwargs).eval()
+    assert saved['pos_embed'].shape != ours.pos_embed.shape
+    torch.testing.assert_close(ours.pos_embed, ref.pos_embed, rtol=0, atol=1e-6)
+    # the same through checkpoint_path (random init first, then the file through the family's filter)
+    via_path = zoo.create_model(dst, checkpoint_path=str(path), **dst_kwargs).eval()
+    torch.testing.assert_close(via_path.pos_embed, ref.pos_embed, rtol=0, atol=1e-6)
+    x = torch.randn(1, 3, size, size)
+    with torch.inference_mode():
+        _assert_close(ours(x), ref(x))
+
+
+def test_dynamic_img_size_matches_timm():
+    ref, ours = _build_pair('vit_small_patch14_reg4_dinov2', img_size=56, depth=2, dynamic_img_size=True)
+    for h, w in ((56, 56), (42, 84), (70, 28)):
+        x = torch.randn(1, 3, h, w)
+        with torch.inference_mode():
+            _assert_close(ours(x), ref(x))
+            inter = ours.forward_intermediates(x, indices=1, intermediates_only=True)
+        assert inter[0].shape == (1, 384, h // 14, w // 14)
+    fixed = zoo.create_model('vit_tiny_patch16_224', img_size=32, depth=1)
+    with pytest.raises(ValueError, match='does not match'):
+        fixed(torch.randn(1, 3, 48, 48))
+
+
+def test_set_input_size_matches_timm():
+    ref, ours = _build_pair('vit_tiny_patch16_224', img_size=64, depth=2)
+    ref.set_input_size(img_size=(96, 96))
+    ours.set_input_size(96)
+    torch.testing.assert_close(ours.pos_embed, ref.pos_embed, rtol=0, atol=1e-6)
+    assert ours.patch_embed.grid_size == (6, 6)
+    x = torch.randn(1, 3, 96, 96)
+    with torch.inference_mode():
+        _assert_close(ours(x), ref(x))
+
+
+def test_distilled_heads_are_averaged():
+    _, ours = _build_pair('deit_tiny_distilled_patch16_224', img_size=32, depth=1)
+    x = torch.randn(2, 3, 32, 32)
+    ours.train()  # the average is returned in training too (no flag-dependent tuple)
+    with torch.no_grad():
+        feats = ours.forward_features(x)
+        cls_logits, dist_logits = ours.forward_head_distilled(feats)
+        out = ours(x)
+    assert not torch.allclose(cls_logits, dist_logits)
+    torch.testing.assert_close(out, (cls_logits + dist_logits) / 2)
+    ours.reset_classifier(7)
+    assert ours(x).shape == (2, 7) and ours.head_dist.out_features == 7
+    assert 'dist_token' in ours.no_weight_decay()
+
+
+def test_api_and_training_paths():
+    model = zoo.create_model('vit_small_patch14_reg4_dinov2', img_size=28, depth=2, drop_path_rate=0.1)
+    assert {'pos_embed', 'cls_token', 'reg_token'} <= model.no_weight_decay()
+    assert model.num_prefix_tokens == 5 and model.reg_token.shape == (1, 4, 384)
+    names = [n for n, _ in model.named_parameters()]
+    matcher = model.group_matcher()
+    stem = [n for n in names if re.match(matcher['stem'], n)]
+    assert {'cls_token', 'reg_token', 'pos_embed', 'patch_embed.proj.weight'} <= set(stem)
+    assert all(re.match(matcher['stem'], n) or re.match(r'^blocks\.|^norm|^head', n) for n in names)
+    # gradient checkpointing changes memory, not results
+    model.eval()
+    x = torch.randn(2, 3, 28, 28)
+    ref = model(x)
+    model.set_grad_checkpointing(True)
+    out = model(x)
+    torch.testing.assert_close(out, ref)
+    out.sum().backward()
+    assert model.blocks[0].attn.qkv.weight.grad is not None
+    model.reset_classifier(5, 'avg')
+    assert model(x).shape == (2, 5) and model.get_classifier().out_features == 5
+    assert model.forward_head(model.forward_features(x), pre_logits=True).shape == (2, 384)
+    with pytest.raises(ValueError):
+        zoo.create_model('vit_base_patch16_gap_224', img_size=32, depth=1, global_pool='token')
+    headless = zoo.create_model('vit_tiny_patch16_224', img_size=32, depth=1, num_classes=0)
+    assert headless(torch.randn(1, 3, 32, 32)).shape == (1, 192)
+
+
+def _copy_weights(ours: nn.Module, ref: nn.Module) -> None:
+    fill_random_(ref)
+    ours.load_state_dict(ref.state_dict(), strict=True)
+
+
+def test_layers_match_timm():
+    """The shared layers (zoo.layers.mlp / attention / patch_embed / layer_scale / pos_embed) in modes the
+    registered models do not all exercise."""
+    from zoo.layers.attention import Attention
+    from zoo.layers.layer_scale import LayerScale2d
+    from zoo.layers.mlp import GatedMlp, GluMlp, Mlp
+    from zoo.layers.patch_embed import PatchEmbed
+    from zoo.layers.pos_embed import resample_abs_pos_embed, resample_abs_pos_embed_nhwc
+    tl = timm.layers
+    cases = [
+        (Mlp(8, 16, use_conv=True, bias=(True, False)), tl.Mlp(8, 16, use_conv=True, bias=(True, False)),
+         torch.randn(2, 8, 3, 3)),
+        (Mlp(8, 16, out_features=4, norm_layer=nn.LayerNorm), tl.Mlp(8, 16, out_features=4, norm_layer=nn.LayerNorm),
+         torch.randn(2, 5, 8)),
+        (GluMlp(8, 16, act_layer=nn.SiLU, gate_last=False), tl.GluMlp(8, 16, act_layer=nn.SiLU, gate_last=False),
+         torch.randn(2, 5, 8)),
+        (GluMlp(8, 16, use_conv=True), tl.GluMlp(8, 16, use_conv=True), torch.randn(2, 8, 3, 3)),
+        (GatedMlp(8, 16), tl.GatedMlp(8, 16), torch.randn(2, 5, 8)),
+        (Attention(16, 4, qkv_bias=True, qk_norm=True, norm_layer=nn.LayerNorm),
+         tl.Attention(16, 4, qkv_bias=True, qk_norm=True, norm_layer=nn.LayerNorm), torch.randn(2, 7, 16)),
+        (LayerScale2d(8, 0.1), tl.LayerScale2d(8, 0.1), torch.randn(2, 8, 3, 3)),
+        (PatchEmbed(None, 4, 3, 8, dynamic_img_pad=True, output_fmt='NHWC'),
+         tl.PatchEmbed(None, 4, 3, 8, dynamic_img_pad=True, output_fmt='NHWC'), torch.randn(1, 3, 10, 13)),
+    ]
+    for ours, ref, x in cases:
+        _copy_weights(ours.eval(), ref.eval())
+        with torch.no_grad():
+            _assert_close(ours(x), ref(x))
+    posemb = torch.randn(1, 2 + 3 * 5, 8)
+    for new_size in ((4, 7), (2, 2)):
+        torch.testing.assert_close(
+            resample_abs_pos_embed(posemb, new_size, old_size=(3, 5), num_prefix_tokens=2),
+            tl.resample_abs_pos_embed(posemb, new_size, old_size=(3, 5), num_prefix_tokens=2))
+    grid = torch.randn(1, 3, 5, 8)
+    torch.testing.assert_close(resample_abs_pos_embed_nhwc(grid, (6, 4)), tl.resample_abs_pos_embed_nhwc(grid, (6, 4)))
+    assert resample_abs_pos_embed(posemb, (3, 5), old_size=(3, 5), num_prefix_tokens=2) is posemb
