@@ -1,20 +1,39 @@
 """Building blocks shared by the model families."""
 from zoo.layers.activations import LayerType, create_act_layer, get_act_layer
+from zoo.layers.attention import Attention
+from zoo.layers.attention_pool import AttentionPoolLatent
+from zoo.layers.blur_pool import BlurPool2d
 from zoo.layers.classifier import ClassifierHead, create_classifier
 from zoo.layers.conv2d_same import Conv2dSame, create_conv2d_pad
+from zoo.layers.conv_bn_act import ConvNormAct, SeparableConvNormAct, get_norm_act_layer
 from zoo.layers.create_conv2d import create_conv2d
 from zoo.layers.drop import DropBlock2d, DropPath, drop_path
+from zoo.layers.drop_schedule import stagewise_drop_path_rates
+from zoo.layers.effective_se import EffectiveSEModule
 from zoo.layers.format import Format, get_channel_dim, get_spatial_dim, nchw_to, nhwc_to
 from zoo.layers.helpers import make_divisible, to_1tuple, to_2tuple, to_3tuple, to_4tuple, to_ntuple
+from zoo.layers.layer_scale import LayerScale, LayerScale2d
+from zoo.layers.mlp import GatedMlp, GluMlp, Mlp
 from zoo.layers.norm import GroupNorm, GroupNorm1, LayerNorm, LayerNorm2d, get_norm_layer
 from zoo.layers.norm_act import BatchNormAct2d, GroupNormAct
+from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.layers.padding import get_padding, get_padding_value, get_same_padding, is_static_pad, pad_same
+from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.pool import SelectAdaptivePool2d, adaptive_pool_feat_mult
+from zoo.layers.pos_embed import resample_abs_pos_embed, resample_abs_pos_embed_nhwc
+from zoo.layers.pos_embed_rel import relative_position_index, resize_rel_pos_bias_table
+from zoo.layers.rms_norm import RmsNorm, RmsNorm2d, SimpleNorm, SimpleNorm2d
+from zoo.layers.selective_kernel import SelectiveKernel, SelectiveKernelAttn
+from zoo.layers.split_attn import SplitAttn
 from zoo.layers.squeeze_excite import EcaModule, SEModule, create_attn, get_attn, register_attn
 from zoo.layers.weight_init import lecun_normal_, trunc_normal_
 
 __all__ = [
-    'LayerType', 'create_act_layer', 'get_act_layer',
+    'LayerType', 'create_act_layer', 'get_act_layer', 'Attention', 'AttentionPoolLatent', 'BlurPool2d',
+    'ConvNormAct', 'SeparableConvNormAct', 'get_norm_act_layer', 'stagewise_drop_path_rates', 'EffectiveSEModule',
+    'LayerScale', 'LayerScale2d', 'GatedMlp', 'GluMlp', 'Mlp', 'NormMlpClassifierHead', 'PatchEmbed',
+    'resample_abs_pos_embed', 'resample_abs_pos_embed_nhwc', 'relative_position_index', 'resize_rel_pos_bias_table',
+    'RmsNorm', 'RmsNorm2d', 'SimpleNorm', 'SimpleNorm2d', 'SelectiveKernel', 'SelectiveKernelAttn', 'SplitAttn',
     'ClassifierHead', 'create_classifier',
     'Conv2dSame', 'create_conv2d_pad', 'create_conv2d',
     'DropBlock2d', 'DropPath', 'drop_path',
