@@ -38,7 +38,8 @@ def param_groups_weight_decay(
     Args:
         model: The model.
         weight_decay: Decay for the decayed group.
-        no_weight_decay_list: Parameter names (fnmatch patterns allowed) never decayed, e.g. ``model.no_weight_decay()``.
+        no_weight_decay_list: Parameter names (fnmatch patterns allowed) never decayed, e.g.
+            ``model.no_weight_decay()``.
         exclude_1d: Exclude biases and every 1-d parameter (norm layers) from decay.
 
     Returns:

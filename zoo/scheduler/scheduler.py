@@ -53,7 +53,8 @@ class Scheduler(abc.ABC):
                     raise KeyError(f'param_groups[{i}] has no {param_group_field!r} to schedule.')
                 group.setdefault(initial_field, group[param_group_field])
             elif initial_field not in group:
-                raise KeyError(f'param_groups[{i}] has no {initial_field!r}; create the scheduler with initialize=True.')
+                raise KeyError(
+                    f'param_groups[{i}] has no {initial_field!r}; create the scheduler with initialize=True.')
         self.base_values: List[float] = [group[initial_field] for group in optimizer.param_groups]
         if noise_type not in ('normal', 'uniform'):
             raise ValueError(f"noise_type must be 'normal' or 'uniform', got {noise_type!r}.")

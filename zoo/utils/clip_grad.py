@@ -22,7 +22,8 @@ def _unit_norm(x: torch.Tensor, norm_type: float) -> torch.Tensor:
 
 
 @torch.no_grad()
-def adaptive_clip_grad(parameters: Params, clip_factor: float = 0.01, eps: float = 1e-3, norm_type: float = 2.0) -> None:
+def adaptive_clip_grad(
+        parameters: Params, clip_factor: float = 0.01, eps: float = 1e-3, norm_type: float = 2.0) -> None:
     """Adaptive gradient clipping (in place).
 
     Args:

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Predict the top-k classes of images in a folder, a tar file or a single image file.
+
+Examples::
+
+    python inference.py /path/to/images --model resnet50 --pretrained --results-file preds.csv
+    python inference.py photo.jpg --checkpoint output/train/<run>/model_best.pth.tar --topk 3 --results-format json
+    python inference.py /imagenet/validation/ --model mobilenetv3_large_100 --checkpoint ./model_best.pth.tar
+
+Each output row holds the file name and, for the k best classes (best first), the class index, its name and its
+probability (``--output-type prob``, the default) or raw logit (``--output-type logit``). JSON keeps them as lists
+(``index``, ``label``, ``prob``); CSV spreads them over columns ``index_0 .. index_{k-1}``, ``label_0``, ...
+"""
+import argparse
+import logging
+import os
+import sys
+import time
+from typing import Any, Dict, List, Optional
+
+import torch
+
+import zoo
+from zoo.data import ImageDataset, create_dataset, create_loader, resolve_data_config
+from zoo.models import load_checkpoint
+from zoo.utils import (
+    fill_from_run_args,
+    init_distributed_device,
+    label_names,
+    parse_kv_pairs,
+    read_run_args,
+    resolve_amp,
+    setup_default_logging,
+    write_results,
+)
+from zoo.utils.inference import SingleFileReader
+
+_logger = logging.getLogger('inference')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description='zoo inference')
+    p.add_argument('data', nargs='?', metavar='PATH', help='image folder, .tar file or image file')
+    p.add_argument('--data-dir', metavar='PATH')
+    p.add_argument('--dataset', '-d', default='', metavar='NAME', help="'' / folder / tar, or zoo/digits")
+    p.add_argument('--split', default='validation', metavar='NAME')
+    p.add_argument('--class-map', default='', type=str, metavar='FILENAME', help='class names by index')
+    p.add_argument('--input-img-mode', default=None, type=str)
+    p.add_argument('--model', '-m', default=None, metavar='NAME')
+    p.add_argument('--pretrained', action='store_true', default=False)
+    p.add_argument('--checkpoint', default='', type=str, metavar='PATH')
+    p.add_argument('--use-ema', action='store_true', default=False)
+    p.add_argument('--model-kwargs', nargs='*', default=[], metavar='K=V')
+    p.add_argument('--num-classes', type=int, default=None)
+    p.add_argument('--gp', default=None, type=str, metavar='POOL')
+    p.add_argument('--img-size', default=None, type=int, metavar='N')
+    p.add_argument('--in-chans', type=int, default=None, metavar='N')
+    p.add_argument('--input-size', default=None, nargs=3, type=int, metavar='N')
+    p.add_argument('--use-train-size', action='store_true', default=False)
+    p.add_argument('--crop-pct', default=None, type=float, metavar='N')
+    p.add_argument('--crop-mode', default=None, type=str)
+    p.add_argument('--mean', type=float, nargs='+', default=None)
+    p.add_argument('--std', type=float, nargs='+', default=None)
+    p.add_argument('--interpolation', default='', type=str)
+    p.add_argument('-b', '--batch-size', default=256, type=int, metavar='N')
+    p.add_argument('-j', '--workers', default=2, type=int, metavar='N')
+    p.add_argument('--no-prefetcher', action='store_true', default=False)
+    p.add_argument('--pin-mem', action='store_true', default=False)
+    p.add_argument('--channels-last', action='store_true', default=False)
+    p.add_argument('--device', default='cuda', type=str)
+    p.add_argument('--amp', action='store_true', default=False)
+    p.add_argument('--amp-dtype', default='float16', type=str)
+    p.add_argument('--topk', default=5, type=int, metavar='N')
+    p.add_argument('--output-type', default='prob', choices=('prob', 'logit'))
+    p.add_argument('--label-type', default='description', choices=('name', 'description', 'detail'),
+                   help='ImageNet label style: wnid, class name, or name with wnid')
+    p.add_argument('--fullname', action='store_true', default=False, help='write full paths, not base names')
+    p.add_argument('--results-dir', default='', type=str, metavar='DIR')
+    p.add_argument('--results-file', default='', type=str, metavar='FILENAME', help='default topk_predictions')
+    p.add_argument('--results-format', default=None, nargs='+',
+                   help='csv and/or json (default: the --results-file extension, else csv)')
+    p.add_argument('--log-freq', default=10, type=int)
+    return p
+
+
+def build_dataset(args: argparse.Namespace) -> ImageDataset:
+    """A dataset over the input path: an image file, a folder (any layout) or a tar."""
+    mode = {'input_img_mode': args.input_img_mode} if args.input_img_mode else {}
+    if args.data_dir and os.path.isfile(args.data_dir) and not args.data_dir.endswith('.tar'):
+        return ImageDataset(reader=SingleFileReader(args.data_dir), **mode)
+    return create_dataset(args.dataset, root=args.data_dir, split=args.split, search_split=False, **mode)
+
+
+def _names(args: argparse.Namespace, num_classes: int, dataset: ImageDataset) -> List[str]:
+    if args.class_map:
+        from zoo.data import load_class_map
+        return label_names(num_classes, load_class_map(args.class_map, os.path.dirname(args.class_map) or '.'))
+    if args.dataset == 'zoo/digits':
+        return label_names(num_classes, getattr(dataset.reader, 'class_to_idx', None))
+    if num_classes == 1000 and args.label_type == 'name':
+        from zoo.data import ImageNetInfo
+        return ImageNetInfo().label_names()
+    return label_names(num_classes, imagenet_detail=args.label_type == 'detail')
+
+
+@torch.no_grad()
+def predict(args: argparse.Namespace) -> List[Dict[str, Any]]:
+    """Run the model over the input and return one result row per image."""
+    device = init_distributed_device(args.device).device
+    model = zoo.create_model(args.model, pretrained=args.pretrained, num_classes=args.num_classes,
+                             in_chans=args.in_chans, global_pool=args.gp, **args.model_kwargs)
+    if args.checkpoint:
+        load_checkpoint(model, args.checkpoint, use_ema=args.use_ema)
+    data_config = resolve_data_config(vars(args), model=model, use_test_size=not args.use_train_size)
+    model = model.to(device).eval()
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    dataset = build_dataset(args)
+    loader = create_loader(
+        dataset, input_size=data_config['input_size'], batch_size=args.batch_size,
+        use_prefetcher=not args.no_prefetcher, interpolation=data_config['interpolation'], mean=data_config['mean'],
+        std=data_config['std'], num_workers=args.workers, crop_pct=data_config['crop_pct'],
+        crop_mode=data_config.get('crop_mode'), pin_memory=args.pin_mem, device=device)
+    names = _names(args, model.num_classes, dataset)
+    k = min(args.topk, model.num_classes)
+    autocast, _ = resolve_amp(args.amp, args.amp_dtype, device)
+    filenames = dataset.filenames(basename=not args.fullname, absolute=args.fullname)
+    rows: List[Dict[str, Any]] = []
+    start = time.time()
+    for batch_idx, (x, _) in enumerate(loader):
+        x = x.to(device)
+        if args.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast():
+            out = model(x).float()
+        scores = out.softmax(dim=-1) if args.output_type == 'prob' else out
+        values, indices = scores.topk(k, dim=-1)
+        for v, i in zip(values.tolist(), indices.tolist()):
+            rows.append({'filename': filenames[len(rows)], 'index': i, 'label': [names[j] for j in i],
+                         args.output_type: [round(s, 6) for s in v]})
+        if batch_idx % args.log_freq == 0:
+            _logger.info('Predict: [%d/%d] %.1f img/s', batch_idx, len(loader), len(rows) / (time.time() - start))
+    return rows
+
+
+def main(argv: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+    setup_default_logging()
+    args = build_parser().parse_args(argv)
+    try:
+        args.model_kwargs = parse_kv_pairs(args.model_kwargs)
+    except ValueError as e:
+        raise SystemExit(f'--model-kwargs: {e}')
+    args.data_dir = args.data_dir or args.data
+    run_args = read_run_args(args.checkpoint)
+    fill_from_run_args(args, run_args, keys=('model', 'model_kwargs', 'num_classes', 'in_chans', 'img_size',
+                                             'input_size', 'crop_pct', 'mean', 'std', 'interpolation', 'gp'))
+    if args.data_dir is None and not args.dataset:
+        if run_args.get('dataset') == 'zoo/digits':
+            args.dataset = 'zoo/digits'
+        else:
+            raise SystemExit('give an image folder, .tar or image file to predict.')
+    if not args.model:
+        raise SystemExit('give --model (or a --checkpoint written by zoo train.py, which records it).')
+    rows = predict(args)
+    out_dir = args.results_dir or '.'
+    base, ext = os.path.splitext(args.results_file or 'topk_predictions')
+    if ext.lower() not in ('.csv', '.json'):
+        base, ext = base + ext, ''
+    formats = args.results_format or [ext.lstrip('.').lower() or 'csv']
+    for fmt in formats:
+        path = write_results(rows, os.path.join(out_dir, f'{base}.{fmt}'), fmt)
+        _logger.info('Wrote %d predictions to %s', len(rows), path)
+    return rows
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Evaluate one or more models (top-1 / top-5 / loss) on a labelled image folder, tar or built-in dataset.
+
+Examples::
+
+    python validate.py /imagenet/validation --model resnet50 --pretrained
+    python validate.py /imagenet/validation --model 'resnet*' --pretrained --results-file results.csv
+    python validate.py --checkpoint output/train/<run>/model_best.pth.tar   # model and data from the run
+
+``--model`` accepts a name, a comma-separated list, a wildcard, ``all`` (every pretrained model) or a text file of
+names. ``--checkpoint`` accepts a file or a folder of checkpoints. A zoo training checkpoint also supplies the
+model name, its arguments and the data settings of its run when they are not given.
+"""
+import argparse
+import logging
+import os
+import sys
+import time
+from typing import Any, Dict, List, Optional
+
+import torch
+import torch.nn as nn
+
+import zoo
+from zoo.data import create_dataset, create_loader, resolve_data_config
+from zoo.models import load_checkpoint
+from zoo.utils import (
+    Runtime,
+    apply_test_time_pool,
+    checkpoint_files,
+    fill_from_run_args,
+    init_distributed_device,
+    parse_kv_pairs,
+    read_run_args,
+    resolve_amp,
+    setup_default_logging,
+    validate,
+    write_results,
+)
+
+_logger = logging.getLogger('validate')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description='zoo validation')
+    p.add_argument('data', nargs='?', metavar='DIR', help='dataset root (default: the checkpoint run\'s dataset)')
+    p.add_argument('--data-dir', metavar='DIR')
+    p.add_argument('--dataset', '-d', default='', metavar='NAME', help="'' / folder / tar, torch/<name>, zoo/digits")
+    p.add_argument('--split', default='validation', metavar='NAME')
+    p.add_argument('--dataset-download', action='store_true', default=False)
+    p.add_argument('--class-map', default='', type=str, metavar='FILENAME')
+    p.add_argument('--input-img-mode', default=None, type=str)
+    p.add_argument('--model', '-m', default=None, metavar='NAME', help='name, list, wildcard, all, or a file')
+    p.add_argument('--pretrained', action='store_true', default=False)
+    p.add_argument('--checkpoint', default='', type=str, metavar='PATH', help='checkpoint file or folder')
+    p.add_argument('--use-ema', action='store_true', default=False,
+                   help='use the EMA weights of the checkpoint (a run with --model-ema logs EMA metrics)')
+    p.add_argument('--model-kwargs', nargs='*', default=[], metavar='K=V')
+    p.add_argument('--num-classes', type=int, default=None)
+    p.add_argument('--gp', default=None, type=str, metavar='POOL')
+    p.add_argument('--img-size', default=None, type=int, metavar='N')
+    p.add_argument('--in-chans', type=int, default=None, metavar='N')
+    p.add_argument('--input-size', default=None, nargs=3, type=int, metavar='N', help='C H W')
+    p.add_argument('--use-train-size', action='store_true', default=False, help='ignore the test size of the cfg')
+    p.add_argument('--crop-pct', default=None, type=float, metavar='N')
+    p.add_argument('--crop-mode', default=None, type=str, metavar='N')
+    p.add_argument('--mean', type=float, nargs='+', default=None, metavar='MEAN')
+    p.add_argument('--std', type=float, nargs='+', default=None, metavar='STD')
+    p.add_argument('--interpolation', default='', type=str, metavar='NAME')
+    p.add_argument('-b', '--batch-size', default=None, type=int, metavar='N', help='default: the run\'s, else 256')
+    p.add_argument('-j', '--workers', default=2, type=int, metavar='N')
+    p.add_argument('--test-pool', dest='test_pool', action='store_true', help='test-time pooling for large inputs')
+    p.add_argument('--no-prefetcher', action='store_true', default=False)
+    p.add_argument('--pin-mem', action='store_true', default=False)
+    p.add_argument('--channels-last', action='store_true', default=False)
+    p.add_argument('--device', default='cuda', type=str, help='cuda falls back to cpu when no GPU is present')
+    p.add_argument('--amp', action='store_true', default=False, help='bfloat16 autocast on CPU, float16 on CUDA')
+    p.add_argument('--amp-dtype', default='float16', type=str)
+    p.add_argument('--torchcompile', nargs='?', type=str, default=None, const='inductor')
+    p.add_argument('--log-freq', default=10, type=int, metavar='N')
+    p.add_argument('--results-file', default='', type=str, metavar='FILENAME', help='.csv or .json')
+    p.add_argument('--results-format', default=None, type=str, help='csv or json (default: from the extension)')
+    p.add_argument('--retry', default=False, action='store_true', help='(accepted and ignored)')
+    return p
+
+
+def _model_names(spec: str, pretrained: bool) -> List[str]:
+    if os.path.isfile(spec):
+        with open(spec) as f:
+            return [line.strip() for line in f if line.strip() and not line.startswith('#')]
+    if spec == 'all':
+        return zoo.list_pretrained()
+    names: List[str] = []
+    for part in (s.strip() for s in spec.split(',') if s.strip()):
+        if any(c in part for c in '*?['):
+            found = zoo.list_models(part, pretrained=pretrained)
+            if not found:
+                raise SystemExit(f'no model matches {part!r}.')
+            names += found
+        else:
+            names.append(part)
+    return names
+
+
+def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, device: torch.device) -> Dict[str, Any]:
+    """Build, load and evaluate one model; returns its results row."""
+    model = zoo.create_model(model_name, pretrained=args.pretrained, num_classes=args.num_classes,
+                             in_chans=args.in_chans, global_pool=args.gp, **args.model_kwargs)
+    if checkpoint:
+        load_checkpoint(model, checkpoint, use_ema=args.use_ema)
+    param_count = sum(p.numel() for p in model.parameters())
+    data_config = resolve_data_config(vars(args), model=model, use_test_size=not args.use_train_size, verbose=True)
+    test_time_pool = False
+    if args.test_pool:
+        model, test_time_pool = apply_test_time_pool(model, data_config)
+    model = model.to(device).eval()
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    if args.torchcompile:
+        model = torch.compile(model, backend=args.torchcompile)
+    dataset = create_dataset(args.dataset, root=args.data_dir, split=args.split, class_map=args.class_map or None,
+                             download=args.dataset_download, **({'input_img_mode': args.input_img_mode}
+                                                                 if args.input_img_mode else {}))
+    loader = create_loader(
+        dataset, input_size=data_config['input_size'], batch_size=args.batch_size,
+        use_prefetcher=not args.no_prefetcher,
+        interpolation=data_config['interpolation'], mean=data_config['mean'], std=data_config['std'],
+        num_workers=args.workers, crop_pct=1.0 if test_time_pool else data_config['crop_pct'],
+        crop_mode=data_config.get('crop_mode'), pin_memory=args.pin_mem, device=device)
+    autocast, _ = resolve_amp(args.amp, args.amp_dtype, device)
+    rt = Runtime(device=device, autocast=autocast, channels_last=args.channels_last, prefetched=not args.no_prefetcher)
+    start = time.time()
+    metrics = validate(model, loader, nn.CrossEntropyLoss().to(device), rt, log_interval=args.log_freq)
+    row = dict(
+        model=model_name,
+        top1=round(metrics['top1'], 4), top1_err=round(100 - metrics['top1'], 4),
+        top5=round(metrics['top5'], 4), top5_err=round(100 - metrics['top5'], 4),
+        loss=round(metrics['loss'], 6),
+        param_count=round(param_count / 1e6, 3),
+        img_size=data_config['input_size'][-1],
+        crop_pct=data_config['crop_pct'],
+        interpolation=data_config['interpolation'],
+        test_time_pool=test_time_pool,
+        checkpoint=checkpoint or ('pretrained' if args.pretrained else 'random-init'),
+        samples=len(dataset),
+        seconds=round(time.time() - start, 2),
+    )
+    _logger.info(' * %s: Acc@1 %.3f (%.3f)  Acc@5 %.3f (%.3f)  loss %.4f', model_name, row['top1'], row['top1_err'],
+                 row['top5'], row['top5_err'], row['loss'])
+    return row
+
+
+def main(argv: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+    """Validate every requested (model, checkpoint) pair; returns the result rows."""
+    setup_default_logging()
+    args = build_parser().parse_args(argv)
+    try:
+        args.model_kwargs = parse_kv_pairs(args.model_kwargs)
+    except ValueError as e:
+        raise SystemExit(f'--model-kwargs: {e}')
+    args.data_dir = args.data_dir or args.data
+    checkpoints = checkpoint_files(args.checkpoint) if args.checkpoint else ['']
+    run_args = read_run_args(checkpoints[0])
+    filled = fill_from_run_args(args, run_args)
+    if args.data_dir is None and not args.dataset:
+        if run_args.get('dataset') or run_args.get('data_dir'):
+            args.dataset, args.data_dir = run_args.get('dataset') or '', run_args.get('data_dir')
+            filled.append('dataset')
+        else:
+            raise SystemExit('give a dataset folder (or --dataset), or a --checkpoint from a zoo training run.')
+    if filled:
+        _logger.info('From the training run: %s', ', '.join(f'{k}={getattr(args, k)!r}' for k in filled))
+    if run_args.get('model_ema') and not args.use_ema:
+        _logger.info('This run trained with --model-ema and logged EMA metrics; add --use-ema to reproduce them.')
+    if not args.model:
+        raise SystemExit('give --model (or a --checkpoint written by zoo train.py, which records it).')
+    if args.batch_size is None:
+        args.batch_size = run_args.get('validation_batch_size') or run_args.get('batch_size') or 256
+    device = init_distributed_device(args.device).device
+    rows = []
+    for name in _model_names(args.model, args.pretrained):
+        for ckpt in checkpoints:
+            rows.append(validate_one(args, name, ckpt, device))
+    if args.results_file:
+        _logger.info('Results written to %s', write_results(rows, args.results_file, args.results_format))
+    return rows
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

@@ -1,0 +1,51 @@
+"""Training utilities: checkpoints, EMA, metrics, clipping, AMP, distributed helpers, logging and the train loop."""
+from zoo.utils.amp import NativeScaler, resolve_amp
+from zoo.utils.checkpoint import (
+    CheckpointSaver,
+    atomic_save,
+    clean_state_dict,
+    find_resume_checkpoint,
+    load_state,
+    plain_args,
+    resume_checkpoint,
+    unwrap_model,
+)
+from zoo.utils.clip_grad import CLIP_MODES, adaptive_clip_grad, dispatch_clip_grad
+from zoo.utils.distributed import (
+    DistInfo,
+    broadcast_object,
+    convert_sync_batchnorm,
+    distribute_bn,
+    init_distributed_device,
+    is_primary,
+    reduce_tensor,
+    world_info_from_env,
+)
+from zoo.utils.evaluation import (
+    TestTimePoolHead,
+    apply_test_time_pool,
+    checkpoint_files,
+    fill_from_run_args,
+    label_names,
+    parse_kv_pairs,
+    read_run_args,
+    write_results,
+)
+from zoo.utils.log import setup_default_logging
+from zoo.utils.metrics import AverageMeter, accuracy
+from zoo.utils.model_ema import ModelEma
+from zoo.utils.random import random_seed
+from zoo.utils.split_bn import SplitBatchNorm2d, convert_splitbn_model
+from zoo.utils.summary import get_outdir, update_summary
+from zoo.utils.train_loop import Runtime, TrainOptions, train_one_epoch, validate
+
+__all__ = [
+    'AverageMeter', 'CLIP_MODES', 'CheckpointSaver', 'DistInfo', 'ModelEma', 'NativeScaler', 'Runtime',
+    'SplitBatchNorm2d', 'TrainOptions', 'accuracy', 'adaptive_clip_grad', 'atomic_save', 'broadcast_object',
+    'clean_state_dict', 'convert_sync_batchnorm', 'convert_splitbn_model', 'dispatch_clip_grad', 'distribute_bn',
+    'find_resume_checkpoint', 'get_outdir', 'init_distributed_device', 'is_primary', 'load_state', 'plain_args',
+    'random_seed', 'reduce_tensor', 'resolve_amp', 'resume_checkpoint', 'setup_default_logging', 'train_one_epoch',
+    'unwrap_model', 'update_summary', 'validate', 'world_info_from_env',
+    'TestTimePoolHead', 'apply_test_time_pool', 'checkpoint_files', 'fill_from_run_args', 'label_names',
+    'parse_kv_pairs', 'read_run_args', 'write_results',
+]

@@ -1,0 +1,79 @@
+"""Mixed precision: autocast selection and a loss scaler that also clips gradients.
+
+On CUDA, float16 autocast needs a gradient scaler; bfloat16 (and CPU autocast, which only supports bfloat16 well)
+does not.
+"""
+import contextlib
+from typing import Any, Callable, ContextManager, Dict, Iterable, Optional, Tuple
+
+import torch
+
+from zoo.utils.clip_grad import dispatch_clip_grad
+
+__all__ = ['NativeScaler', 'resolve_amp']
+
+_AMP_DTYPES = {'bfloat16': torch.bfloat16, 'float16': torch.float16, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+
+def resolve_amp(enabled: bool, amp_dtype: str, device: torch.device) -> Tuple[Callable[[], ContextManager], bool]:
+    """Pick the autocast context and whether a gradient scaler is needed.
+
+    Args:
+        enabled: ``--amp`` given.
+        amp_dtype: 'bfloat16' or 'float16'.
+        device: Training device.
+
+    Returns:
+        (factory returning an autocast context (a no-op when disabled), use_scaler).
+    """
+    if not enabled:
+        return contextlib.nullcontext, False
+    if amp_dtype not in _AMP_DTYPES:
+        raise ValueError(f"Unknown --amp-dtype '{amp_dtype}'. Valid values: bfloat16, float16.")
+    dtype = _AMP_DTYPES[amp_dtype]
+    if device.type == 'cpu' and dtype == torch.float16:
+        # CPU float16 autocast is slow and poorly supported; bfloat16 keeps the float32 exponent range
+        dtype = torch.bfloat16
+    use_scaler = device.type == 'cuda' and dtype == torch.float16
+
+    def factory() -> ContextManager:
+        return torch.autocast(device_type=device.type, dtype=dtype)
+    return factory, use_scaler
+
+
+class NativeScaler:
+    """``torch.amp.GradScaler`` plus optional gradient clipping between unscale and step.
+
+    Args:
+        device: Device type for the scaler ('cuda').
+    """
+
+    state_dict_key = 'amp_scaler'
+
+    def __init__(self, device: str = 'cuda') -> None:
+        self._scaler = torch.amp.GradScaler(device)
+
+    def __call__(
+            self,
+            loss: torch.Tensor,
+            optimizer: torch.optim.Optimizer,
+            clip_grad: Optional[float] = None,
+            clip_mode: str = 'norm',
+            parameters: Optional[Iterable[torch.nn.Parameter]] = None,
+            need_update: bool = True,
+    ) -> None:
+        self._scaler.scale(loss).backward()
+        if need_update:
+            if clip_grad is not None:
+                if parameters is None:
+                    raise ValueError('gradient clipping needs the parameters to clip.')
+                self._scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
+                dispatch_clip_grad(parameters, clip_grad, mode=clip_mode)
+            self._scaler.step(optimizer)
+            self._scaler.update()
+
+    def state_dict(self) -> Dict[str, Any]:
+        return self._scaler.state_dict()
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        self._scaler.load_state_dict(state_dict)

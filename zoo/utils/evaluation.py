@@ -1,0 +1,180 @@
+"""Helpers shared by validate.py and inference.py: training-run metadata, test-time pooling, label names, results."""
+import ast
+import csv
+import json
+import logging
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from zoo.utils.checkpoint import load_state
+
+__all__ = [
+    'RUN_ARG_KEYS', 'TestTimePoolHead', 'apply_test_time_pool', 'checkpoint_files', 'fill_from_run_args',
+    'label_names', 'parse_kv_pairs', 'read_run_args', 'write_results',
+]
+
+_logger = logging.getLogger(__name__)
+
+# arguments of a training run that determine how to rebuild and feed its model
+RUN_ARG_KEYS = ('model', 'model_kwargs', 'num_classes', 'in_chans', 'img_size', 'input_size', 'crop_pct', 'mean', 'std',
+                'interpolation', 'gp', 'class_map')
+
+
+def parse_kv_pairs(items: Sequence[str]) -> Dict[str, Any]:
+    """``['a=1', 'b=(2, 3)', 'c=name']`` -> dict; values are python literals when they parse as such, else strings.
+
+    Raises:
+        ValueError: An item without ``=``.
+    """
+    out: Dict[str, Any] = {}
+    for item in items:
+        if '=' not in item:
+            raise ValueError(f'expected key=value pairs, got {item!r}.')
+        key, value = item.split('=', 1)
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
+
+
+def checkpoint_files(path: str) -> List[str]:
+    """A checkpoint file, or the checkpoints in a folder (``model_best`` first, then by name)."""
+    if not os.path.isdir(path):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f'checkpoint {path!r} does not exist.')
+        return [path]
+    files = sorted(f for f in os.listdir(path) if f.endswith(('.pth.tar', '.pth', '.pt', '.safetensors', '.bin'))
+                   and not f.startswith('recovery-'))
+    files.sort(key=lambda f: (not f.startswith('model_best'), f))
+    if not files:
+        raise FileNotFoundError(f'no checkpoint files (.pth.tar, .pth, .safetensors) in {path!r}.')
+    return [os.path.join(path, f) for f in files]
+
+
+def read_run_args(path: Optional[str]) -> Dict[str, Any]:
+    """The ``args`` dict stored in a zoo training checkpoint ({} for weight-only or foreign files)."""
+    if not path or not path.endswith(('.pth.tar', '.pth', '.pt')):
+        return {}
+    try:
+        state = load_state(path)
+    except Exception as e:  # e.g. a torch file with non-tensor objects: not one of ours
+        _logger.debug('no run args in %s: %s', path, e)
+        return {}
+    args = state.get('args') if isinstance(state, dict) else None
+    return dict(args) if isinstance(args, dict) else {}
+
+
+def fill_from_run_args(args: Any, run_args: Mapping[str, Any], keys: Sequence[str] = RUN_ARG_KEYS) -> List[str]:
+    """Copy ``keys`` from a training run's args into ``args`` where ``args`` leaves them unset (None / empty).
+
+    Returns:
+        The names that were filled.
+    """
+    filled = []
+    for key in keys:
+        if key in run_args and run_args[key] not in (None, '', {}) and getattr(args, key, None) in (None, '', {}):
+            value = run_args[key]
+            if key == 'model_kwargs':
+                value = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+            setattr(args, key, value)
+            filled.append(key)
+    return filled
+
+
+class TestTimePoolHead(nn.Module):
+    """Evaluate a classifier on inputs larger than its training size without resizing them.
+
+    The pooled-feature classifier is applied as a 1x1 convolution to every window (the training pool size) of the
+    feature map; the window logits are then combined by the mean of average and max pooling.
+
+    Args:
+        base: Model with ``forward_features`` and a linear ``get_classifier()``.
+        original_pool: Feature-map size (H, W) at the training resolution.
+    """
+
+    def __init__(self, base: nn.Module, original_pool: Tuple[int, int]) -> None:
+        super().__init__()
+        self.base = base
+        self.original_pool = tuple(original_pool)
+        fc = base.get_classifier()
+        if not isinstance(fc, nn.Linear):
+            raise ValueError('test-time pooling needs a linear classifier head.')
+        self.fc = nn.Conv2d(fc.in_features, fc.out_features, 1, bias=fc.bias is not None)
+        with torch.no_grad():
+            self.fc.weight.copy_(fc.weight.view(*fc.weight.shape, 1, 1))
+            if fc.bias is not None:
+                self.fc.bias.copy_(fc.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.base.forward_features(x)
+        x = F.avg_pool2d(x, kernel_size=self.original_pool, stride=1)
+        x = self.fc(x)
+        return 0.5 * (x.mean(dim=(2, 3)) + x.amax(dim=(2, 3)))
+
+
+def apply_test_time_pool(model: nn.Module, data_config: Mapping[str, Any]) -> Tuple[nn.Module, bool]:
+    """Wrap ``model`` in :class:`TestTimePoolHead` when the eval input is larger than its pretrained input size."""
+    cfg = getattr(model, 'pretrained_cfg', {}) or {}
+    if not cfg.get('pool_size') or not cfg.get('input_size'):
+        _logger.warning('test-time pooling needs pretrained_cfg pool_size / input_size; not applied.')
+        return model, False
+    size, train_size = data_config['input_size'][-2:], cfg['input_size'][-2:]
+    if size[0] <= train_size[0] and size[1] <= train_size[1]:
+        return model, False
+    _logger.info('Test-time pooling: %s input on a model trained at %s.', tuple(size), tuple(train_size))
+    return TestTimePoolHead(model, tuple(cfg['pool_size'])), True
+
+
+def label_names(num_classes: int, class_to_idx: Optional[Mapping[str, int]] = None,
+                imagenet_detail: bool = False) -> List[str]:
+    """Class names by index: the dataset's class map, else ImageNet-1k names for 1000 classes, else the indices."""
+    if class_to_idx and len(class_to_idx) == num_classes:
+        names = [''] * num_classes
+        for name, idx in class_to_idx.items():
+            names[idx] = name
+        return names
+    if num_classes == 1000:
+        from zoo.data import ImageNetInfo  # imported lazily: zoo.data is heavier than this module
+        info = ImageNetInfo()
+        return [info.index_to_description(i, detailed=imagenet_detail) for i in range(1000)]
+    return [str(i) for i in range(num_classes)]
+
+
+def _flatten(row: Mapping[str, Any]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, (list, tuple)):
+            out.update({f'{key}_{i}': v for i, v in enumerate(value)})
+        else:
+            out[key] = value
+    return out
+
+
+def write_results(rows: List[Dict[str, Any]], path: str, fmt: Optional[str] = None) -> str:
+    """Write result rows as csv or json (format from ``fmt`` or the file extension); returns the path written.
+
+    JSON keeps list values as lists; CSV spreads a list value ``key`` over columns ``key_0, key_1, ...``.
+    """
+    fmt = (fmt or os.path.splitext(path)[1].lstrip('.') or 'csv').lower()
+    if fmt not in ('csv', 'json'):
+        raise ValueError(f"results format must be csv or json, got {fmt!r}.")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f'{path}.tmp-{os.getpid()}'
+    with open(tmp, 'w', newline='') as f:
+        if fmt == 'json':
+            json.dump(rows, f, indent=2)
+        else:
+            flat = [_flatten(row) for row in rows]
+            fields: List[str] = []
+            for row in flat:
+                fields += [k for k in row if k not in fields]
+            writer = csv.DictWriter(f, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(flat)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,248 @@
+"""The per-epoch training and evaluation loops used by train.py and validate.py.
+
+Kept free of argument parsing so tests and other drivers can call them directly.
+"""
+import contextlib
+import logging
+import math
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable, ContextManager, Dict, Iterable, Optional
+
+import torch
+import torch.distributed as torch_dist
+from torch import nn
+
+from zoo.utils.clip_grad import dispatch_clip_grad
+from zoo.utils.distributed import DistInfo
+from zoo.utils.metrics import AverageMeter, accuracy
+
+__all__ = ['Runtime', 'TrainOptions', 'train_one_epoch', 'validate']
+
+_logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Where and how batches run.
+
+    Attributes:
+        device: Device of the model and batches.
+        dist: Process layout (single process when None).
+        autocast: Factory of the autocast context (no-op when AMP is off).
+        loss_scaler: AMP loss scaler (float16 on CUDA), or None.
+        channels_last: Convert inputs to channels-last memory format.
+        prefetched: Batches already arrive on ``device`` (the data prefetcher is on).
+    """
+    device: torch.device = field(default_factory=lambda: torch.device('cpu'))
+    dist: Optional[DistInfo] = None
+    autocast: Callable[[], ContextManager] = contextlib.nullcontext
+    loss_scaler: Optional[Any] = None
+    channels_last: bool = False
+    prefetched: bool = False
+
+    @property
+    def world_size(self) -> int:
+        return self.dist.world_size if self.dist is not None and self.dist.distributed else 1
+
+    @property
+    def primary(self) -> bool:
+        return self.dist is None or self.dist.rank == 0
+
+
+@dataclass
+class TrainOptions:
+    """Per-update behaviour of :func:`train_one_epoch`.
+
+    Attributes:
+        grad_accum_steps: Micro-batches per optimizer update.
+        clip_grad: Clip value (None = off).
+        clip_mode: 'norm', 'value' or 'agc'.
+        log_interval: Log every this many updates.
+        recovery_interval: Save a recovery checkpoint every this many batches (0 = off).
+    """
+    grad_accum_steps: int = 1
+    clip_grad: Optional[float] = None
+    clip_mode: str = 'norm'
+    log_interval: int = 50
+    recovery_interval: int = 0
+
+
+def _to_device(x: torch.Tensor, target: torch.Tensor, rt: Runtime) -> tuple:
+    if not rt.prefetched:
+        x, target = x.to(rt.device), target.to(rt.device)
+    if rt.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x, target
+
+
+def _mean_over_ranks(total: float, count: int, rt: Runtime) -> float:
+    if rt.world_size == 1:
+        return total / max(count, 1)
+    buf = torch.tensor([total, float(count)], dtype=torch.float64)
+    torch_dist.all_reduce(buf, op=torch_dist.ReduceOp.SUM)
+    return (buf[0] / buf[1].clamp(min=1)).item()
+
+
+def train_one_epoch(
+        epoch: int,
+        model: nn.Module,
+        loader: Iterable,
+        optimizer: torch.optim.Optimizer,
+        loss_fn: nn.Module,
+        rt: Runtime,
+        opts: TrainOptions,
+        lr_scheduler: Optional[Any] = None,
+        saver: Optional[Any] = None,
+        model_ema: Optional[Any] = None,
+        mixup_fn: Optional[Callable] = None,
+        num_updates_total: Optional[int] = None,
+) -> Dict[str, float]:
+    """Train for one epoch.
+
+    Args:
+        epoch: Epoch index.
+        model: Model (possibly DDP wrapped).
+        loader: Training batches.
+        optimizer: Optimizer.
+        loss_fn: Training loss.
+        rt: Runtime (device, distribution, AMP).
+        opts: Update options.
+        lr_scheduler: Scheduler; ``step_update`` is called after every optimizer update.
+        saver: :class:`CheckpointSaver` for recovery checkpoints (primary rank only).
+        model_ema: EMA model updated after every optimizer update.
+        mixup_fn: Batch-level mixup / cutmix (when not done in the collate function).
+        num_updates_total: Updates done before this epoch (defaults to ``epoch * updates_per_epoch``).
+
+    Returns:
+        ``{'loss': mean training loss over all samples and ranks}``.
+    """
+    accum = max(1, opts.grad_accum_steps)
+    num_batches = len(loader)  # type: ignore[arg-type]
+    updates_per_epoch = (num_batches + accum - 1) // accum
+    num_updates = epoch * updates_per_epoch if num_updates_total is None else num_updates_total
+    last_batch = num_batches - 1
+    last_accum_start = num_batches - (num_batches % accum or accum)
+    model.train()
+    loss_meter, data_time, update_time = AverageMeter(), AverageMeter(), AverageMeter()
+    loss_sum, sample_count = 0., 0
+    end = update_start = time.time()
+    optimizer.zero_grad()
+    for batch_idx, (x, target) in enumerate(loader):
+        data_time.update(time.time() - end)
+        is_update = (batch_idx + 1) % accum == 0 or batch_idx == last_batch
+        # the final accumulation window may be short: scale its micro-batch losses by its true size
+        window = accum if batch_idx < last_accum_start else num_batches - last_accum_start
+        x, target = _to_device(x, target, rt)
+        if mixup_fn is not None:
+            x, target = mixup_fn(x, target)
+        sync_ctx = model.no_sync if hasattr(model, 'no_sync') and not is_update else contextlib.nullcontext
+        with sync_ctx():
+            with rt.autocast():
+                output = model(x)
+                loss = loss_fn(output, target)
+            loss_value = loss.item()
+            if not math.isfinite(loss_value):
+                raise FloatingPointError(
+                    f'loss is {loss_value} at epoch {epoch} batch {batch_idx}; lower --lr, enable --clip-grad or '
+                    'check the data.')
+            scaled = loss / window
+            params = model.parameters()
+            if rt.loss_scaler is not None:
+                rt.loss_scaler(scaled, optimizer, clip_grad=opts.clip_grad, clip_mode=opts.clip_mode,
+                               parameters=params, need_update=is_update)
+            else:
+                scaled.backward()
+                if is_update:
+                    if opts.clip_grad is not None:
+                        dispatch_clip_grad(params, opts.clip_grad, mode=opts.clip_mode)
+                    optimizer.step()
+        batch = x.shape[0]
+        loss_meter.update(loss_value, batch)
+        loss_sum += loss_value * batch
+        sample_count += batch
+        if is_update:
+            optimizer.zero_grad()
+            num_updates += 1
+            if model_ema is not None:
+                model_ema.update(model, step=num_updates)
+            if lr_scheduler is not None:
+                lr_scheduler.step_update(num_updates=num_updates, metric=loss_meter.avg)
+            update_time.update(time.time() - update_start)
+            update_start = time.time()
+            update_idx = batch_idx // accum
+            if rt.primary and (update_idx % opts.log_interval == 0 or batch_idx == last_batch):
+                lrs = [g['lr'] for g in optimizer.param_groups]
+                lr = sum(lrs) / len(lrs)  # groups differ under layer-wise decay
+                rate = batch * accum * rt.world_size / max(update_time.val, 1e-9)
+                _logger.info(
+                    'Train: %d [%*d/%d (%3.0f%%)]  Loss: %.4f (%.4f)  Time: %.3fs, %6.1f/s  LR: %.3e  '
+                    'Data: %.3f (%.3f)',
+                    epoch, len(str(updates_per_epoch)), update_idx, updates_per_epoch,
+                    100. * (update_idx + 1) / updates_per_epoch, loss_meter.val, loss_meter.avg, update_time.val,
+                    rate, lr, data_time.val, data_time.avg)
+        if (saver is not None and opts.recovery_interval and (batch_idx + 1) % opts.recovery_interval == 0
+                and is_update and batch_idx != last_batch):
+            saver.save_recovery(epoch, batch_idx=batch_idx)
+        end = time.time()
+    if hasattr(optimizer, 'sync_lookahead'):
+        optimizer.sync_lookahead()
+    return OrderedDict(loss=_mean_over_ranks(loss_sum, sample_count, rt))
+
+
+@torch.no_grad()
+def validate(
+        model: nn.Module,
+        loader: Iterable,
+        loss_fn: nn.Module,
+        rt: Runtime,
+        log_interval: int = 50,
+        log_suffix: str = '',
+) -> Dict[str, float]:
+    """Evaluate loss, top-1 and top-5 accuracy (percent) over the whole loader.
+
+    Sums of correct predictions and losses are reduced over ranks, so the result equals a single-process pass
+    over the same samples.
+
+    Args:
+        model: Model.
+        loader: Evaluation batches.
+        loss_fn: Loss (usually plain cross entropy).
+        rt: Runtime.
+        log_interval: Log every this many batches.
+        log_suffix: Appended to the log prefix (e.g. ' (EMA)').
+
+    Returns:
+        ``{'loss', 'top1', 'top5'}``.
+    """
+    model.eval()
+    totals = torch.zeros(4, dtype=torch.float64)  # loss sum, top1 hits, top5 hits, samples
+    num_batches = len(loader)  # type: ignore[arg-type]
+    start = time.time()
+    for batch_idx, (x, target) in enumerate(loader):
+        x, target = _to_device(x, target, rt)
+        with rt.autocast():
+            output = model(x)
+        if isinstance(output, (tuple, list)):
+            output = output[0]
+        output = output.float()
+        loss = loss_fn(output, target)
+        k = min(5, output.shape[-1])
+        top1, top5 = accuracy(output, target, topk=(1, k))
+        n = x.shape[0]
+        totals += torch.tensor([loss.item() * n, top1.item() * n / 100., top5.item() * n / 100., n],
+                               dtype=torch.float64)
+        if rt.primary and log_interval and (batch_idx % log_interval == 0 or batch_idx == num_batches - 1):
+            _logger.info('Test%s: [%d/%d]  Loss: %.4f  Acc@1: %.3f  Acc@5: %.3f  (%.1f img/s)', log_suffix, batch_idx,
+                         num_batches - 1, totals[0] / totals[3], 100 * totals[1] / totals[3],
+                         100 * totals[2] / totals[3], totals[3].item() / max(time.time() - start, 1e-9))
+    if rt.world_size > 1:
+        torch_dist.all_reduce(totals, op=torch_dist.ReduceOp.SUM)
+    count = totals[3].clamp(min=1)
+    # round hit counts: they are integers, the float sums only carry them
+    return OrderedDict(
+        loss=(totals[0] / count).item(),
+        top1=(100. * torch.round(totals[1]) / count).item(),
+        top5=(100. * torch.round(totals[2]) / count).item(),
+    )
