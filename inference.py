@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('-j', '--workers', default=2, type=int, metavar='N')
     p.add_argument('--no-prefetcher', action='store_true', default=False)
     p.add_argument('--pin-mem', action='store_true', default=False)
-    p.add_argument('--channels-last', action='store_true', default=False)
+    p.add_argument('--channels-last', action=argparse.BooleanOptionalAction, default=True,
+                   help='channels_last memory format (default on: faster for conv nets on CPU and GPU)')
     p.add_argument('--device', default='cuda', type=str)
     p.add_argument('--amp', action='store_true', default=False)
     p.add_argument('--amp-dtype', default='float16', type=str)
@@ -103,7 +104,7 @@ def _names(args: argparse.Namespace, num_classes: int, dataset: ImageDataset) ->
     return label_names(num_classes, imagenet_detail=args.label_type == 'detail')
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict(args: argparse.Namespace) -> List[Dict[str, Any]]:
     """Run the model over the input and return one result row per image."""
     device = init_distributed_device(args.device).device

@@ -272,7 +272,9 @@ def _add_misc_args(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> Tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The ``-c`` config pre-parser and the main parser."""
     config_parser = argparse.ArgumentParser(description='Training config', add_help=False)
-    config_parser.add_argument('-c', '--config', default='', type=str, metavar='FILE', help='YAML file of defaults')
+    config_parser.add_argument('-c', '--config', default='', type=str, metavar='FILE',
+                               help='YAML file of defaults, or a zoo.compose classifier config (.py file or shipped '
+                                    'name such as digits_resnet)')
     parser = argparse.ArgumentParser(description='zoo ImageNet-style training', parents=[config_parser])
     for add in (_add_data_args, _add_model_args, _add_device_args, _add_optim_args, _add_sched_args, _add_aug_args,
                 _add_misc_args):
@@ -280,20 +282,29 @@ def build_parser() -> Tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return config_parser, parser
 
 
+def _is_compose_config(config: str) -> bool:
+    """A `.py` classifier config file, or the name of one shipped in zoo/compose/configs."""
+    import zoo.compose
+    return config.endswith('.py') or config in zoo.compose.list_configs()
+
+
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse flags over YAML defaults (``-c``), over the digits defaults when no data is given."""
     config_parser, parser = build_parser()
     pre, remaining = config_parser.parse_known_args(argv)
     cfg: Dict[str, Any] = {}
-    if pre.config:
+    if pre.config and _is_compose_config(pre.config):
+        # a Python classifier config (zoo.compose): its model is registered and its settings become defaults
+        cfg = zoo.compose.train_defaults_from_config(pre.config)
+    elif pre.config:
         with open(pre.config) as f:
             cfg = yaml.safe_load(f) or {}
-        if not isinstance(cfg, dict):
-            parser.error(f'config {pre.config!r} must hold a mapping of argument names to values.')
-        unknown = sorted(set(cfg) - set(vars(parser.parse_args([]))))
-        if unknown:
-            parser.error(f'unknown keys in {pre.config!r}: {", ".join(unknown)} (use argument names with underscores)')
-        parser.set_defaults(**cfg)
+    if not isinstance(cfg, dict):
+        parser.error(f'config {pre.config!r} must hold a mapping of argument names to values.')
+    unknown = sorted(set(cfg) - set(vars(parser.parse_args([]))))
+    if unknown:
+        parser.error(f'unknown keys in {pre.config!r}: {", ".join(unknown)} (use argument names with underscores)')
+    parser.set_defaults(**cfg)
     args = parser.parse_args(remaining)
     if args.data is None and args.data_dir is None and not args.dataset:
         parser.set_defaults(**DIGITS_DEFAULTS)

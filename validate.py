@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--test-pool', dest='test_pool', action='store_true', help='test-time pooling for large inputs')
     p.add_argument('--no-prefetcher', action='store_true', default=False)
     p.add_argument('--pin-mem', action='store_true', default=False)
-    p.add_argument('--channels-last', action='store_true', default=False)
+    p.add_argument('--channels-last', action=argparse.BooleanOptionalAction, default=True,
+                   help='channels_last memory format (default on: faster for conv nets on CPU and GPU)')
     p.add_argument('--device', default='cuda', type=str, help='cuda falls back to cpu when no GPU is present')
     p.add_argument('--amp', action='store_true', default=False, help='bfloat16 autocast on CPU, float16 on CUDA')
     p.add_argument('--amp-dtype', default='float16', type=str)

@@ -260,12 +260,24 @@ def test_distributed_killed_run_restarts_from_recovery(tmp_path: Path) -> None:
     assert [r['epoch'] for r in _summary(out / 'drec')] == ['0', '1']
 
 
-@pytest.mark.slow
 def test_default_train_reaches_95_percent(tmp_path: Path) -> None:
+    """The README's main job, unchanged: `python train.py` on the built-in digits (about 10 s on an idle core)."""
     out = tmp_path / 'runs'
     _run([sys.executable, 'train.py', '--output', str(out), '--experiment', 'default'], timeout=1800)
     best = max(float(r['eval_top1']) for r in _summary(out / 'default'))
     assert best >= 95.0
+
+
+def test_compose_config_trains_digits_to_95_percent(tmp_path: Path) -> None:
+    """`train.py --config` with the shipped zoo.compose digits config (its model registers as a zoo model)."""
+    out = tmp_path / 'runs'
+    _run([sys.executable, 'train.py', '--config', 'digits_resnet', '--output', str(out), '--experiment', 'cfg'],
+         timeout=1800)
+    rows = _summary(out / 'cfg')
+    assert len(rows) == 20  # the config's own schedule
+    assert max(float(r['eval_top1']) for r in rows) >= 95.0
+    args = (out / 'cfg' / 'args.yaml').read_text()
+    assert 'composed_digits_resnet' in args
 
 
 def test_validate_imagenet_samples_as_folder(imagenet_samples: Path, tmp_path: Path) -> None:

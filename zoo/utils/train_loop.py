@@ -191,7 +191,7 @@ def train_one_epoch(
     return OrderedDict(loss=_mean_over_ranks(loss_sum, sample_count, rt))
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def validate(
         model: nn.Module,
         loader: Iterable,
