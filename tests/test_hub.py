@@ -264,3 +264,13 @@ def test_push_to_hub_uploads_hub_layout(monkeypatch, tmp_path):
     assert uploads['created'] == 'me/resnet10t-test' and uploads['repo'] == 'me/resnet10t-test'
     assert set(uploads['files']) == {'config.json', 'model.safetensors'}
     assert json.loads(uploads['files']['config.json'])['architecture'] == 'resnet10t'
+
+
+def test_load_checkpoint_applies_the_family_filter(tmp_path):
+    """A checkpoint loaded after creation (validate.py --checkpoint) is converted like pretrained weights are."""
+    _, sd = _weights('resnet18', seed=14)
+    mm = {('head.' + k) if k.startswith('fc.') else ('backbone.' + k): v for k, v in sd.items()}
+    torch.save({'state_dict': mm}, tmp_path / 'mm.pth')
+    model = zoo.create_model('resnet18')
+    zoo.models.load_checkpoint(model, tmp_path / 'mm.pth')
+    assert torch.equal(model.fc.weight, sd['fc.weight'])

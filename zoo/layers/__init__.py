@@ -4,6 +4,7 @@ from zoo.layers.attention import Attention
 from zoo.layers.attention_pool import AttentionPoolLatent
 from zoo.layers.blur_pool import BlurPool2d
 from zoo.layers.classifier import ClassifierHead, create_classifier
+from zoo.layers.cond_conv2d import CondConv2d
 from zoo.layers.conv2d_same import Conv2dSame, create_conv2d_pad
 from zoo.layers.conv_bn_act import ConvNormAct, SeparableConvNormAct, get_norm_act_layer
 from zoo.layers.create_conv2d import create_conv2d
@@ -13,6 +14,7 @@ from zoo.layers.effective_se import EffectiveSEModule
 from zoo.layers.format import Format, get_channel_dim, get_spatial_dim, nchw_to, nhwc_to
 from zoo.layers.helpers import make_divisible, to_1tuple, to_2tuple, to_3tuple, to_4tuple, to_ntuple
 from zoo.layers.layer_scale import LayerScale, LayerScale2d
+from zoo.layers.mixed_conv2d import MixedConv2d
 from zoo.layers.mlp import GatedMlp, GluMlp, Mlp
 from zoo.layers.norm import GroupNorm, GroupNorm1, LayerNorm, LayerNorm2d, get_norm_layer
 from zoo.layers.norm_act import BatchNormAct2d, GroupNormAct
@@ -29,7 +31,7 @@ from zoo.layers.squeeze_excite import EcaModule, SEModule, create_attn, get_attn
 from zoo.layers.weight_init import lecun_normal_, trunc_normal_
 
 __all__ = [
-    'LayerType', 'create_act_layer', 'get_act_layer', 'Attention', 'AttentionPoolLatent', 'BlurPool2d',
+    'LayerType', 'create_act_layer', 'get_act_layer', 'CondConv2d', 'MixedConv2d', 'Attention', 'AttentionPoolLatent', 'BlurPool2d',
     'ConvNormAct', 'SeparableConvNormAct', 'get_norm_act_layer', 'stagewise_drop_path_rates', 'EffectiveSEModule',
     'LayerScale', 'LayerScale2d', 'GatedMlp', 'GluMlp', 'Mlp', 'NormMlpClassifierHead', 'PatchEmbed',
     'resample_abs_pos_embed', 'resample_abs_pos_embed_nhwc', 'relative_position_index', 'resize_rel_pos_bias_table',

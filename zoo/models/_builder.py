@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 
 from zoo.models._features import FeatureGetterNet
-from zoo.models._helpers import load_checkpoint, load_state_dict, load_state_dict_checked
+from zoo.models._helpers import _family_filters, load_checkpoint, load_state_dict, load_state_dict_checked
 from zoo.models._hub import download_hf_weights, download_url_weights
 from zoo.models._manipulate import adapt_input_conv
 from zoo.models._pretrained import PretrainedCfg
@@ -232,6 +232,8 @@ def build_model_with_cfg(
         kwargs.get('num_classes', cfg.num_classes) in (cfg.num_classes, 0))
     with no_init() if fills_all else contextlib.nullcontext():
         model = model_cls(cfg=model_cfg, **kwargs) if model_cfg is not None else model_cls(**kwargs)
+    if pretrained_filter_fn is not None and isinstance(model_cls, type):
+        _family_filters[model_cls] = pretrained_filter_fn
     model.pretrained_cfg = cfg.to_dict(remove_null=True)
     model.pretrained_cfg.pop('state_dict', None)
     model.default_cfg = model.pretrained_cfg

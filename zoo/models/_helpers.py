@@ -19,6 +19,11 @@ _logger = logging.getLogger(__name__)
 PathLike = Union[str, os.PathLike]
 
 
+# model class -> the checkpoint filter its family builds it with (filled by the builder), so a checkpoint loaded later
+# with `load_checkpoint` goes through the same layout conversion as pretrained weights do
+_family_filters: Dict[type, Callable[[Dict[str, Any], nn.Module], Dict[str, Any]]] = {}
+
+
 class StateDictMismatchError(RuntimeError):
     """A checkpoint does not fit a model: lists missing and unexpected keys and shape clashes."""
 
@@ -149,8 +154,13 @@ def load_checkpoint(
         strict: bool = True,
         filter_fn: Optional[Callable[[Dict[str, Any], nn.Module], Dict[str, Any]]] = None,
 ) -> Tuple[List[str], List[str]]:
-    """Load a file written by zoo, timm or torchvision into `model` (EMA weights preferred when present)."""
+    """Load a file written by zoo, timm or torchvision into `model` (EMA weights preferred when present).
+
+    Without an explicit `filter_fn`, the model family's own checkpoint filter converts foreign layouts.
+    """
     state_dict = load_state_dict(checkpoint_path, use_ema=use_ema)
+    if filter_fn is None:
+        filter_fn = _family_filters.get(type(model))
     if filter_fn is not None:
         state_dict = filter_fn(state_dict, model)
     return load_state_dict_checked(model, state_dict, strict=strict, source=str(checkpoint_path))

@@ -1,0 +1,452 @@
+"""MobileNetV3, LCNet and FBNetV3: MBConv stages with the "efficient head" (pool first, then a 1x1 conv).
+
+These reuse the EfficientNet block builder (`zoo.models._efficientnet_builder`, architecture strings documented
+there) but end differently: global pooling comes before the head's 1x1 conv, which has no norm, only an activation,
+so the head runs on a 1x1 map.
+
+Papers:
+- MobileNetV3: "Searching for MobileNetV3", Howard et al., 2019 (arXiv:1905.02244). Hard-swish activations,
+  SE with a hard-sigmoid gate sized from the expanded width (rounded to a multiple of 8), ReLU inside the SE.
+- LCNet: "PP-LCNet: A Lightweight CPU Convolutional Neural Network", Cui et al., 2021 (arXiv:2109.15099).
+- FBNetV3: "FBNetV3: Joint Architecture-Recipe Search", Dai et al., 2020 (arXiv:2006.02049).
+
+Deviations, matching timm so its weights load: `mobilenetv3_rw` is an early reading of the paper (plain-round SE
+width, no head bias); the `tf_*` variants are ports of the TF checkpoints (TF 'same' padding, BN epsilon 1e-3);
+the `minimal` variants drop SE and hard-swish and use 3x3 kernels only, as in the TF release.
+"""
+from functools import partial
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from zoo.layers import LayerType, SelectAdaptivePool2d, create_conv2d_pad, get_act_layer
+from zoo.models._builder import build_model_with_cfg
+from zoo.models._efficientnet_blocks import SqueezeExcite
+from zoo.models._efficientnet_builder import (
+    BN_EPS_TF, BlockArgs, build_stages, decode_arch_def, forward_stage_intermediates, init_weights_goog,
+    pop_drop_path_rate, resolve_norm_layer, round_channels)
+from zoo.models._features import feature_take_indices
+from zoo.models._manipulate import checkpoint_seq
+from zoo.models._pretrained import generate_default_cfgs
+from zoo.models._registry import register_model
+
+__all__ = ['MobileNetV3']
+
+
+class MobileNetV3(nn.Module):
+    """Conv stem -> MBConv-style stages -> pool -> 1x1 conv + act -> classifier.
+
+    Args:
+        block_args: decoded architecture (see `decode_arch_def`).
+        num_classes: classifier outputs; 0 removes the classifier.
+        in_chans: input image channels.
+        stem_size: stem width before width scaling.
+        fix_stem: keep `stem_size` unscaled.
+        num_features: width of the post-pooling 1x1 conv (the pre-logits width).
+        head_bias: give that conv a bias.
+        pad_type: '' for symmetric PyTorch padding, 'same' for TF's (the `tf_*` ports).
+        act_layer: default activation (blocks may override it in their string).
+        norm_layer: norm+act factory, `norm_layer(chs, act_layer=..., apply_act=...)`.
+        se_layer: squeeze-excite factory taking `(chs, rd_ratio=..., act_layer=...)`.
+        se_from_exp: SE ratios are relative to the expanded width (True for MobileNetV3).
+        round_chs_fn: width scaling and rounding of every channel count.
+        drop_rate: dropout before the classifier.
+        drop_path_rate: stochastic depth rate reached by the last block.
+        global_pool: pooling type for the head.
+    """
+
+    def __init__(
+            self,
+            block_args: BlockArgs,
+            num_classes: int = 1000,
+            in_chans: int = 3,
+            stem_size: int = 16,
+            fix_stem: bool = False,
+            num_features: int = 1280,
+            head_bias: bool = True,
+            pad_type: str = '',
+            act_layer: LayerType = nn.ReLU,
+            norm_layer: Optional[Callable[..., nn.Module]] = None,
+            se_layer: Optional[Callable[..., nn.Module]] = None,
+            se_from_exp: bool = True,
+            round_chs_fn: Callable[[float], int] = round_channels,
+            drop_rate: float = 0.,
+            drop_path_rate: float = 0.,
+            global_pool: str = 'avg',
+    ):
+        super().__init__()
+        act_layer = get_act_layer(act_layer)
+        norm_layer = norm_layer or resolve_norm_layer({})
+        se_layer = se_layer or SqueezeExcite
+        self.num_classes = num_classes
+        self.in_chans = in_chans
+        self.drop_rate = drop_rate
+        self.grad_checkpointing = False
+
+        if not fix_stem:
+            stem_size = round_chs_fn(stem_size)
+        self.conv_stem = create_conv2d_pad(in_chans, stem_size, 3, stride=2, padding=pad_type)
+        self.bn1 = norm_layer(stem_size, act_layer=act_layer, inplace=True)
+
+        stages, self.feature_info, head_chs = build_stages(
+            block_args, stem_size, act_layer=act_layer, norm_layer=norm_layer, se_layer=se_layer,
+            round_chs_fn=round_chs_fn, se_from_exp=se_from_exp, pad_type=pad_type, drop_path_rate=drop_path_rate)
+        self.blocks = nn.Sequential(*stages)
+        self.stage_ends = [f['stage'] for f in self.feature_info]
+        self.num_features = head_chs  # what forward_features returns
+        self.head_hidden_size = num_features  # what forward_head(pre_logits=True) returns
+
+        self.global_pool = SelectAdaptivePool2d(pool_type=global_pool)
+        self.conv_head = create_conv2d_pad(head_chs * self.global_pool.feat_mult(), num_features, 1,
+                                           padding=pad_type, bias=head_bias)
+        self.act2 = act_layer(inplace=True)
+        self.flatten = nn.Flatten(1) if global_pool else nn.Identity()
+        self.classifier = nn.Linear(num_features, num_classes) if num_classes > 0 else nn.Identity()
+        init_weights_goog(self)
+
+    @torch.jit.ignore
+    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
+        return dict(stem=r'^conv_stem|bn1', blocks=r'^blocks\.(\d+)' if coarse else r'^blocks\.(\d+)\.(\d+)')
+
+    @torch.jit.ignore
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        self.grad_checkpointing = enable
+
+    @torch.jit.ignore
+    def no_weight_decay(self) -> set:
+        return set()
+
+    @torch.jit.ignore
+    def get_classifier(self) -> nn.Module:
+        return self.classifier
+
+    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
+        self.num_classes = num_classes
+        if global_pool is not None:
+            # the head conv was sized for the pooled width of the original pooling; only its type changes here
+            self.global_pool = SelectAdaptivePool2d(pool_type=global_pool)
+            self.flatten = nn.Flatten(1) if global_pool else nn.Identity()
+        self.classifier = nn.Linear(self.head_hidden_size, num_classes) if num_classes > 0 else nn.Identity()
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.bn1(self.conv_stem(x))
+        if self.grad_checkpointing and not torch.jit.is_scripting():
+            return checkpoint_seq([b for stage in self.blocks for b in stage], x)
+        return self.blocks(x)
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.flatten(self.act2(self.conv_head(self.global_pool(x))))
+        if self.drop_rate > 0.:
+            x = F.dropout(x, p=self.drop_rate, training=self.training)
+        return x if pre_logits else self.classifier(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+    def forward_intermediates(
+            self,
+            x: torch.Tensor,
+            indices: Optional[Union[int, Sequence[int]]] = None,
+            norm: bool = False,
+            stop_early: bool = False,
+            output_fmt: str = 'NCHW',
+            intermediates_only: bool = False,
+    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
+        """Feature maps at each level of `feature_info`, plus the final (pre-head) features unless only the
+        intermediates are asked for. There is no final norm, so `norm` changes nothing."""
+        return forward_stage_intermediates(self, x, indices, stop_early, output_fmt, intermediates_only,
+                                           final=lambda t: t)
+
+    def prune_intermediate_layers(
+            self,
+            indices: Union[int, Sequence[int]] = 1,
+            prune_norm: bool = False,
+            prune_head: bool = True,
+    ) -> List[int]:
+        """Drop the stages after the last of `indices`, and the head when asked or when stages were dropped."""
+        take_indices, max_index = feature_take_indices(len(self.stage_ends), indices)
+        last = self.stage_ends[max_index]
+        truncated = last < len(self.blocks)
+        self.blocks = self.blocks[:last]
+        if truncated:
+            self.num_features = self.feature_info[max_index]['num_chs']
+        if truncated or prune_head:
+            # the head conv belongs to the classifier head and is sized for the full network's output
+            self.conv_head = nn.Identity()
+            self.act2 = nn.Identity()
+            self.head_hidden_size = self.num_features
+            self.reset_classifier(0, '')
+        return take_indices
+
+
+def _create_mnv3(variant: str, pretrained: bool = False, **kwargs) -> MobileNetV3:
+    pop_drop_path_rate(kwargs)
+    return build_model_with_cfg(MobileNetV3, variant, pretrained, feature_cfg=dict(out_indices=(0, 1, 2, 3, 4)),
+                                **kwargs)
+
+
+_ARCH_DEFS: Dict[str, List[List[str]]] = {
+    # ReLU in the first three stages (`nre`), the default hard-swish after; `cn` is the last 1x1 conv before pooling
+    'large': [
+        ['ds_r1_k3_s1_e1_c16_nre'], ['ir_r1_k3_s2_e4_c24_nre', 'ir_r1_k3_s1_e3_c24_nre'],
+        ['ir_r3_k5_s2_e3_c40_se0.25_nre'], ['ir_r1_k3_s2_e6_c80', 'ir_r1_k3_s1_e2.5_c80', 'ir_r2_k3_s1_e2.3_c80'],
+        ['ir_r2_k3_s1_e6_c112_se0.25'], ['ir_r3_k5_s2_e6_c160_se0.25'], ['cn_r1_k1_s1_c960'],
+    ],
+    'large_minimal': [
+        ['ds_r1_k3_s1_e1_c16'], ['ir_r1_k3_s2_e4_c24', 'ir_r1_k3_s1_e3_c24'], ['ir_r3_k3_s2_e3_c40'],
+        ['ir_r1_k3_s2_e6_c80', 'ir_r1_k3_s1_e2.5_c80', 'ir_r2_k3_s1_e2.3_c80'], ['ir_r2_k3_s1_e6_c112'],
+        ['ir_r3_k3_s2_e6_c160'], ['cn_r1_k1_s1_c960'],
+    ],
+    'small': [
+        ['ds_r1_k3_s2_e1_c16_se0.25_nre'], ['ir_r1_k3_s2_e4.5_c24_nre', 'ir_r1_k3_s1_e3.67_c24_nre'],
+        ['ir_r1_k5_s2_e4_c40_se0.25', 'ir_r2_k5_s1_e6_c40_se0.25'], ['ir_r2_k5_s1_e3_c48_se0.25'],
+        ['ir_r3_k5_s2_e6_c96_se0.25'], ['cn_r1_k1_s1_c576'],
+    ],
+    'small_minimal': [
+        ['ds_r1_k3_s2_e1_c16'], ['ir_r1_k3_s2_e4.5_c24', 'ir_r1_k3_s1_e3.67_c24'],
+        ['ir_r1_k3_s2_e4_c40', 'ir_r2_k3_s1_e6_c40'], ['ir_r2_k3_s1_e3_c48'], ['ir_r3_k3_s2_e6_c96'],
+        ['cn_r1_k1_s1_c576'],
+    ],
+    # the pre-release definition: like 'large' but the first block has no residual
+    'rw': [
+        ['ds_r1_k3_s1_e1_c16_nre_noskip'], ['ir_r1_k3_s2_e4_c24_nre', 'ir_r1_k3_s1_e3_c24_nre'],
+        ['ir_r3_k5_s2_e3_c40_se0.25_nre'], ['ir_r1_k3_s2_e6_c80', 'ir_r1_k3_s1_e2.5_c80', 'ir_r2_k3_s1_e2.3_c80'],
+        ['ir_r2_k3_s1_e6_c112_se0.25'], ['ir_r3_k5_s2_e6_c160_se0.25'], ['cn_r1_k1_s1_c960'],
+    ],
+    # LCNet: MobileNetV1-style blocks (activation after the pointwise conv), SE only at the end
+    'lcnet': [
+        ['dsa_r1_k3_s1_c32'], ['dsa_r2_k3_s2_c64'], ['dsa_r2_k3_s2_c128'],
+        ['dsa_r1_k3_s2_c256', 'dsa_r1_k5_s1_c256'], ['dsa_r4_k5_s1_c256'], ['dsa_r2_k5_s2_c512_se0.25'],
+    ],
+    'fbnetv3_b': [
+        ['ds_r2_k3_s1_e1_c16'], ['ir_r1_k5_s2_e4_c24', 'ir_r3_k5_s1_e2_c24'],
+        ['ir_r1_k5_s2_e5_c40_se0.25', 'ir_r4_k5_s1_e3_c40_se0.25'], ['ir_r1_k5_s2_e5_c72', 'ir_r4_k3_s1_e3_c72'],
+        ['ir_r1_k3_s1_e5_c120_se0.25', 'ir_r5_k5_s1_e3_c120_se0.25'],
+        ['ir_r1_k3_s2_e6_c184_se0.25', 'ir_r5_k5_s1_e4_c184_se0.25', 'ir_r1_k5_s1_e6_c224_se0.25'],
+        ['cn_r1_k1_s1_c1344'],
+    ],
+    'fbnetv3_d': [
+        ['ds_r2_k3_s1_e1_c16'], ['ir_r1_k3_s2_e5_c24', 'ir_r5_k3_s1_e2_c24'],
+        ['ir_r1_k5_s2_e4_c40_se0.25', 'ir_r4_k3_s1_e3_c40_se0.25'], ['ir_r1_k3_s2_e5_c72', 'ir_r4_k3_s1_e3_c72'],
+        ['ir_r1_k3_s1_e5_c128_se0.25', 'ir_r6_k5_s1_e3_c128_se0.25'],
+        ['ir_r1_k3_s2_e6_c208_se0.25', 'ir_r5_k5_s1_e5_c208_se0.25', 'ir_r1_k5_s1_e6_c240_se0.25'],
+        ['cn_r1_k1_s1_c1440'],
+    ],
+    'fbnetv3_g': [
+        ['ds_r3_k3_s1_e1_c24'], ['ir_r1_k5_s2_e4_c40', 'ir_r4_k5_s1_e2_c40'],
+        ['ir_r1_k5_s2_e4_c56_se0.25', 'ir_r4_k5_s1_e3_c56_se0.25'], ['ir_r1_k5_s2_e5_c104', 'ir_r4_k3_s1_e3_c104'],
+        ['ir_r1_k3_s1_e5_c160_se0.25', 'ir_r8_k5_s1_e3_c160_se0.25'],
+        ['ir_r1_k3_s2_e6_c264_se0.25', 'ir_r6_k5_s1_e5_c264_se0.25', 'ir_r2_k5_s1_e6_c288_se0.25'],
+        ['cn_r1_k1_s1_c1728'],
+    ],
+}
+
+
+def _tf_port(kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """Ports of TF checkpoints: TF 'same' padding and BN epsilon 1e-3 unless the caller says otherwise."""
+    kwargs.setdefault('pad_type', 'same')
+    kwargs.setdefault('bn_eps', BN_EPS_TF)
+    return kwargs
+
+
+def _build(variant: str, pretrained: bool, arch: str, kwargs: Dict[str, Any], channel_multiplier: float = 1.0,
+           depth_multiplier: float = 1.0, round_limit: float = 0.9, act_layer: LayerType = 'hard_swish',
+           **model_args) -> MobileNetV3:
+    """Decode `arch`, bind the width scaling, resolve norm / activation; user kwargs override every default."""
+    model_args.update(
+        block_args=decode_arch_def(_ARCH_DEFS[arch], depth_multiplier),
+        round_chs_fn=partial(round_channels, multiplier=channel_multiplier, round_limit=round_limit),
+        norm_layer=resolve_norm_layer(kwargs),
+        act_layer=kwargs.pop('act_layer', act_layer),
+    )
+    return _create_mnv3(variant, pretrained, **dict(model_args, **kwargs))
+
+
+def _mobilenet_v3(variant: str, pretrained: bool, kwargs: Dict[str, Any], cm: float = 1.0,
+                  dm: float = 1.0) -> MobileNetV3:
+    size = 'small' if 'small' in variant else 'large'
+    minimal = 'minimal' in variant
+    # SE width from the expanded width, rounded to a multiple of 8, always ReLU inside, hard-sigmoid gate
+    se_layer = partial(SqueezeExcite, gate_layer='hard_sigmoid', force_act_layer=nn.ReLU, rd_round_fn=round_channels)
+    return _build(variant, pretrained, f'{size}_minimal' if minimal else size, kwargs, cm, dm,
+                  act_layer='relu' if minimal else 'hard_swish', se_layer=se_layer, stem_size=16,
+                  fix_stem=cm < 0.75, num_features=1024 if size == 'small' else 1280)
+
+
+def _mobilenet_v3_rw(variant: str, pretrained: bool, kwargs: Dict[str, Any]) -> MobileNetV3:
+    kwargs.setdefault('bn_eps', BN_EPS_TF)
+    return _build(variant, pretrained, 'rw', kwargs, head_bias=False,
+                  se_layer=partial(SqueezeExcite, gate_layer='hard_sigmoid'))
+
+
+def _lcnet(variant: str, pretrained: bool, kwargs: Dict[str, Any], cm: float) -> MobileNetV3:
+    return _build(variant, pretrained, 'lcnet', kwargs, cm, stem_size=16, num_features=1280,
+                  se_layer=partial(SqueezeExcite, gate_layer='hard_sigmoid', force_act_layer=nn.ReLU))
+
+
+def _fbnetv3(variant: str, pretrained: bool, kwargs: Dict[str, Any]) -> MobileNetV3:
+    # channel rounding never drops below 95% here, and SE widths use the same rounding
+    round_chs_fn = partial(round_channels, round_limit=0.95)
+    version = variant.split('_')[-1]
+    return _build(variant, pretrained, variant, kwargs, round_limit=0.95, num_features=1984, head_bias=False,
+                  stem_size={'b': 16, 'd': 24, 'g': 32}[version], se_from_exp=False,
+                  se_layer=partial(SqueezeExcite, gate_layer='hard_sigmoid', rd_round_fn=round_chs_fn))
+
+
+def _cfg(**kwargs) -> Dict[str, Any]:
+    cfg = dict(hf_hub_id='timm/', first_conv='conv_stem', classifier='classifier', interpolation='bicubic',
+               crop_pct=0.875, license='apache-2.0')
+    cfg.update(kwargs)
+    if 'pool_size' not in cfg:
+        size = cfg.get('input_size', (3, 224, 224))
+        cfg['pool_size'] = tuple(-(-s // 32) for s in size[1:])
+    return cfg
+
+
+# Tags and preprocessing of the weights timm publishes (Hub `timm/<arch>.<tag>`); the first tag is the default.
+default_cfgs = generate_default_cfgs({
+    'fbnetv3_b.ra2_in1k': _cfg(test_input_size=(3, 256, 256), crop_pct=0.95, interpolation='bilinear'),
+    'fbnetv3_d.ra2_in1k': _cfg(test_input_size=(3, 256, 256), crop_pct=0.95, interpolation='bilinear'),
+    'fbnetv3_g.ra2_in1k': _cfg(
+        input_size=(3, 240, 240), test_input_size=(3, 288, 288), crop_pct=0.95, interpolation='bilinear'),
+    'lcnet_035.untrained': _cfg(hf_hub_id=None, interpolation='bilinear'),
+    'lcnet_050.ra2_in1k': _cfg(),
+    'lcnet_075.ra2_in1k': _cfg(),
+    'lcnet_100.ra2_in1k': _cfg(),
+    'lcnet_150.untrained': _cfg(hf_hub_id=None, interpolation='bilinear'),
+    'mobilenetv3_large_075.untrained': _cfg(hf_hub_id=None, interpolation='bilinear'),
+    'mobilenetv3_large_100.ra_in1k': _cfg(),
+    'mobilenetv3_large_100.ra4_e3600_r224_in1k': _cfg(
+        test_input_size=(3, 256, 256), crop_pct=0.95, test_crop_pct=1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'mobilenetv3_large_100.miil_in21k_ft_in1k': _cfg(
+        interpolation='bilinear', mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0)),
+    'mobilenetv3_large_100.miil_in21k': _cfg(
+        interpolation='bilinear', mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), num_classes=11221),
+    'mobilenetv3_large_150d.ra4_e3600_r256_in1k': _cfg(
+        input_size=(3, 256, 256), test_input_size=(3, 320, 320), crop_pct=0.95, test_crop_pct=1.0,
+        interpolation='bilinear', mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'mobilenetv3_rw.rmsp_in1k': _cfg(),
+    'mobilenetv3_small_050.lamb_in1k': _cfg(),
+    'mobilenetv3_small_075.lamb_in1k': _cfg(),
+    'mobilenetv3_small_100.lamb_in1k': _cfg(),
+    'tf_mobilenetv3_large_075.in1k': _cfg(interpolation='bilinear', mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'tf_mobilenetv3_large_100.in1k': _cfg(interpolation='bilinear', mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'tf_mobilenetv3_large_minimal_100.in1k': _cfg(interpolation='bilinear', mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'tf_mobilenetv3_small_075.in1k': _cfg(interpolation='bilinear', mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'tf_mobilenetv3_small_100.in1k': _cfg(interpolation='bilinear', mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'tf_mobilenetv3_small_minimal_100.in1k': _cfg(interpolation='bilinear', mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+})
+
+
+@register_model
+def mobilenetv3_large_075(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _mobilenet_v3('mobilenetv3_large_075', pretrained, kwargs, 0.75)
+
+
+@register_model
+def mobilenetv3_large_100(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    """MobileNetV3-Large 1.0."""
+    return _mobilenet_v3('mobilenetv3_large_100', pretrained, kwargs, 1.0)
+
+
+@register_model
+def mobilenetv3_large_150d(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    """MobileNetV3-Large widened x1.5 and deepened x1.2 (timm)."""
+    return _mobilenet_v3('mobilenetv3_large_150d', pretrained, kwargs, 1.5, dm=1.2)
+
+
+@register_model
+def mobilenetv3_small_050(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _mobilenet_v3('mobilenetv3_small_050', pretrained, kwargs, 0.5)
+
+
+@register_model
+def mobilenetv3_small_075(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _mobilenet_v3('mobilenetv3_small_075', pretrained, kwargs, 0.75)
+
+
+@register_model
+def mobilenetv3_small_100(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _mobilenet_v3('mobilenetv3_small_100', pretrained, kwargs, 1.0)
+
+
+@register_model
+def mobilenetv3_rw(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _mobilenet_v3_rw('mobilenetv3_rw', pretrained, kwargs)
+
+
+@register_model
+def tf_mobilenetv3_large_075(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _mobilenet_v3('tf_mobilenetv3_large_075', pretrained, _tf_port(kwargs), 0.75)
+
+
+@register_model
+def tf_mobilenetv3_large_100(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _mobilenet_v3('tf_mobilenetv3_large_100', pretrained, _tf_port(kwargs), 1.0)
+
+
+@register_model
+def tf_mobilenetv3_large_minimal_100(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _mobilenet_v3('tf_mobilenetv3_large_minimal_100', pretrained, _tf_port(kwargs), 1.0)
+
+
+@register_model
+def tf_mobilenetv3_small_075(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _mobilenet_v3('tf_mobilenetv3_small_075', pretrained, _tf_port(kwargs), 0.75)
+
+
+@register_model
+def tf_mobilenetv3_small_100(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _mobilenet_v3('tf_mobilenetv3_small_100', pretrained, _tf_port(kwargs), 1.0)
+
+
+@register_model
+def tf_mobilenetv3_small_minimal_100(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _mobilenet_v3('tf_mobilenetv3_small_minimal_100', pretrained, _tf_port(kwargs), 1.0)
+
+
+@register_model
+def lcnet_035(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    """PP-LCNet x0.35."""
+    return _lcnet('lcnet_035', pretrained, kwargs, 0.35)
+
+
+@register_model
+def lcnet_050(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _lcnet('lcnet_050', pretrained, kwargs, 0.5)
+
+
+@register_model
+def lcnet_075(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _lcnet('lcnet_075', pretrained, kwargs, 0.75)
+
+
+@register_model
+def lcnet_100(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _lcnet('lcnet_100', pretrained, kwargs, 1.0)
+
+
+@register_model
+def lcnet_150(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    return _lcnet('lcnet_150', pretrained, kwargs, 1.5)
+
+
+@register_model
+def fbnetv3_b(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    """FBNetV3-B."""
+    return _fbnetv3('fbnetv3_b', pretrained, kwargs)
+
+
+@register_model
+def fbnetv3_d(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    """FBNetV3-D."""
+    return _fbnetv3('fbnetv3_d', pretrained, kwargs)
+
+
+@register_model
+def fbnetv3_g(pretrained: bool = False, **kwargs) -> MobileNetV3:
+    """FBNetV3-G."""
+    return _fbnetv3('fbnetv3_g', pretrained, kwargs)
+
