@@ -6,6 +6,7 @@ and keeps the median of each, so background load hits both alike; `ratio` is zoo
 faster). Run: python benchmarks/compare_timm.py [--quick] [--results-file results/vs-timm-cpu.csv]
 """
 import argparse
+import copy
 import os
 import statistics
 import subprocess
@@ -151,15 +152,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         zm, tm = zoo.create_model(name), timm.create_model(name)
         tm.load_state_dict(zm.state_dict())
         size = zm.pretrained_cfg.get('input_size', (3, 224, 224))[-1]
-        for cl in (False, True):
-            zmp, tmp_ = _prep(zm, cl), _prep(tm, cl)
-            x = _input(b, size, cl)
-            add('inference_fp32', name, f'batch {b}, {"channels_last" if cl else "contiguous"}, same for both',
-                _median_pair(lambda: _step_seconds(zmp, x, iters), lambda: _step_seconds(tmp_, x, iters), rounds))
-        # defaults: zoo's scripts run channels_last; timm's benchmark runs contiguous unless told
+        # .to(memory_format=...) converts in place, so every layout gets its own copies
+        z_cl, t_cl = _prep(copy.deepcopy(zm), True), _prep(copy.deepcopy(tm), True)
+        z_nc, t_nc = _prep(zm, False), _prep(tm, False)
+        x_cl, x_nc = _input(b, size, True), _input(b, size, False)
+        add('inference_fp32', name, f'batch {b}, contiguous, same for both', _median_pair(
+            lambda: _step_seconds(z_nc, x_nc, iters), lambda: _step_seconds(t_nc, x_nc, iters), rounds))
+        add('inference_fp32', name, f'batch {b}, channels_last, same for both', _median_pair(
+            lambda: _step_seconds(z_cl, x_cl, iters), lambda: _step_seconds(t_cl, x_cl, iters), rounds))
+        # defaults: zoo's validate/inference run channels_last; timm's run contiguous unless told
         add('inference_fp32', name, f'batch {b}, each library\'s default layout', _median_pair(
-            lambda: _step_seconds(_prep(zm, True), _input(b, size, True), iters),
-            lambda: _step_seconds(_prep(tm, False), _input(b, size, False), iters), rounds))
+            lambda: _step_seconds(z_cl, x_cl, iters), lambda: _step_seconds(t_nc, x_nc, iters), rounds))
 
     zm, tm = _prep(zoo.create_model('resnet50'), True), _prep(timm.create_model('resnet50'), True)
     x = _input(b, 224, True)
@@ -167,6 +170,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         lambda: _step_seconds(zm, x, iters, amp=True), lambda: _step_seconds(tm, x, iters, amp=True), rounds))
     add('zoo_amp_vs_fp32', 'resnet50', f'batch {b}, channels_last (timm_s column = zoo fp32)', _median_pair(
         lambda: _step_seconds(zm, x, iters, amp=True), lambda: _step_seconds(zm, x, iters), rounds))
+
+    fused = zoo.models.fuse_bn(copy.deepcopy(zm))
+    add('zoo_fuse_bn_vs_plain', 'resnet50', f'batch {b}, channels_last (timm_s column = zoo unfused)', _median_pair(
+        lambda: _step_seconds(fused, x, iters), lambda: _step_seconds(zm, x, iters), rounds))
 
     for name in ('resnet50', 'vit_small_patch16_224'):
         if not zoo.is_model(name):

@@ -344,7 +344,8 @@ def evaluate_lite0(folder: Path, every: int = 1) -> Dict[str, float]:
     top1, top5, preds = _topk_accuracy(model, folder, files, labels,
                                        create_transform(**resolve_model_data_config(model)))
     ref = timm.create_model('tf_efficientnet_lite0').eval()
-    ref.load_state_dict(zoo.models.efficientnet.checkpoint_filter_fn(torch.load(path, map_location='cpu'), ref))
+    ref.load_state_dict(zoo.models.efficientnet.checkpoint_filter_fn(
+        torch.load(path, map_location='cpu', weights_only=True), ref))
     ref_top1, ref_top5, ref_preds = _topk_accuracy(ref, folder, files, labels,
                                                    timm_create_transform(**timm_resolve(ref)))
     agree = (preds[:, 0] == ref_preds[:, 0]).float().mean().item() * 100
