@@ -1,5 +1,4 @@
 """Shared fixtures: the optional real data beside the repo, and deterministic seeding."""
-import os
 from pathlib import Path
 
 import pytest
@@ -7,10 +6,9 @@ import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-if os.environ.get('PYTEST_XDIST_WORKER'):
-    # one intra-op thread per xdist worker: the suite runs one worker per core, and oversubscribed BLAS threads
-    # make every parity test several times slower
-    torch.set_num_threads(1)
+# One intra-op thread per test process: the suite runs one xdist worker per core, and on a shared 2-core machine
+# oversubscribed threads make small forward passes many times slower. Subprocess tests set OMP_NUM_THREADS too.
+torch.set_num_threads(1)
 SHARED_DATA = REPO_ROOT.parent / 'shared' / 'data'
 
 

@@ -21,15 +21,6 @@ SHORTLIST = 8
 _SIZE_WORDS = ('test', 'zepto', 'atto', 'femto', 'pico', 'nano', 'tiny', 'small', 'slim', 'lite', 'mini', 'micro')
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # intra-op threads fight each other on a shared 2-core box; one thread is much faster there
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _size_hint(name: str) -> Tuple[int, int, int]:
     # the smallest size word in the name first (zepto < atto < ... < small), then the leading number (depth or
     # width, e.g. resnet10t, regnetx_002), then the shorter name (fewer suffixed extras)

@@ -6,15 +6,6 @@ import torch.nn.functional as F
 from zoo.loss import BinaryCrossEntropy, JsdCrossEntropy, LabelSmoothingCrossEntropy, SoftTargetCrossEntropy
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    # tiny tensors: with several threads on a shared CPU, thread wake-up dominates the run time
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _data(n: int = 6, c: int = 5):
     g = torch.Generator().manual_seed(0)
     return torch.randn(n, c, generator=g), torch.randint(0, c, (n,), generator=g)

@@ -62,15 +62,6 @@ FULL_SIZE = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These nets are small and the inputs tiny: one intra-op thread avoids oversubscribing a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_registers_every_required_name_and_only_timm_names():
     missing = sorted(set(REQUIRED) - set(ALL_NAMES))
     assert not missing, f'not registered: {missing}'
@@ -103,23 +94,6 @@ def test_parity_with_timm_huge(name):
 def test_full_size_parity(name):
     size = timm.models.get_pretrained_cfg(name).input_size[-2:]
     assert_parity(name, img_size=size, batch_size=1)
-
-
-def test_pretrained_cfgs_match_timm_preprocessing():
-    fields = ('input_size', 'test_input_size', 'crop_pct', 'test_crop_pct', 'crop_mode', 'interpolation', 'mean',
-              'std', 'num_classes', 'pool_size', 'first_conv', 'classifier')
-    for name in ALL_NAMES:
-        for tag in timm.models._registry._model_default_cfgs[name].tags:
-            ref = timm.models.get_pretrained_cfg(f'{name}.{tag}').to_dict()
-            ours = zoo.models.get_pretrained_cfg(f'{name}.{tag}').to_dict()
-            for field in fields:
-                r, o = ref.get(field), ours.get(field)
-                r, o = (tuple(r) if isinstance(r, list) else r), (tuple(o) if isinstance(o, list) else o)
-                if isinstance(r, tuple) and r and isinstance(r[0], float):
-                    assert o is not None and all(math.isclose(a, b, abs_tol=1e-4) for a, b in zip(o, r)), (name, tag)
-                else:
-                    assert o == r, f'{name}.{tag} {field}: {o} != timm {r}'
-            assert bool(ours.get('hf_hub_id')) == bool(ref.get('hf_hub_id')), (name, tag)
 
 
 # --- TF 'same' padding and BN variants ------------------------------------------------------------------------------

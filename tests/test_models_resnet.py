@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 
 import zoo
-from _parity import assert_feature_info_parity, assert_parity, fill_random_, timm
+from _parity import assert_feature_info_parity, assert_parity
 
 RESNET_NAMES = [n for n in zoo.list_models(module='resnet') if not n.endswith('_cifar')]
 

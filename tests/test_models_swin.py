@@ -17,7 +17,7 @@ from _parity import assert_feature_info_parity, assert_layout_parity_meta, asser
 
 import timm  # noqa: E402  (present: _parity skips the module without it)
 import zoo  # noqa: E402
-from zoo.models._registry import get_arch_pretrained_cfgs
+
 from zoo.models.swin_transformer import checkpoint_filter_fn
 
 MODULE = 'swin_transformer'
@@ -31,43 +31,9 @@ def _size(px: int) -> dict:
     return dict(pretrained_cfg_overlay=dict(input_size=(3, px, px)))
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    # the CI box is shared; a single intra-op thread avoids oversubscription stalls on these small inputs
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_registry_covers_timm_names():
     assert set(NAMES) == set(timm.list_models('swin_*'))
     assert len(NAMES) == 9
-
-
-_CFG_FIELDS = ('input_size', 'test_input_size', 'crop_pct', 'test_crop_pct', 'crop_mode', 'interpolation', 'mean', 'std',
-               'num_classes', 'pool_size', 'license', 'first_conv', 'classifier', 'fixed_input_size')
-
-
-def test_pretrained_cfgs_match_timm():
-    """Same tags in the same order (the first is the default) with the same preprocessing and Hub ids as timm."""
-    from timm.models._registry import _model_default_cfgs
-    for name in NAMES:
-        ours, ref = get_arch_pretrained_cfgs(name), _model_default_cfgs[name]
-        assert [cfg.tag for cfg in ours.values()] == list(ref.tags), name
-        for cfg in ours.values():
-            tag = cfg.tag
-            want = ref.cfgs[tag].to_dict()
-            for field in _CFG_FIELDS:
-                expected = want.get(field)
-                expected = tuple(expected) if isinstance(expected, list) else expected
-                if field == 'crop_mode' and expected is None:
-                    expected = 'center'
-                if field == 'fixed_input_size':
-                    expected = bool(expected)
-                assert getattr(cfg, field) == expected, (name, tag, field)
-            expected_hub = f'timm/{name}.{tag}' if want.get('hf_hub_id') else None
-            assert cfg.hf_hub_id == expected_hub, (name, tag)
 
 
 @pytest.mark.parametrize('name', NAMES)

@@ -10,14 +10,6 @@ from torch import nn
 from zoo.optim import Lookahead, create_optimizer_v2, list_optimizers, optimizer_kwargs, param_groups_layer_decay
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    # tiny tensors: with several threads on a shared CPU, thread wake-up dominates the run time
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 # learning rates that make a 2-layer MLP regression converge in 60 steps for each family
 _LR = {
     'adadelta': 1.0, 'adagrad': 0.05, 'adafactor': None, 'lars': 1.0, 'larc': 0.05, 'nlars': 0.5, 'nlarc': 0.05,

@@ -118,7 +118,8 @@ def test_import_is_lazy():
 
 
 _CFG_FIELDS = ('hf_hub_id', 'input_size', 'test_input_size', 'interpolation', 'crop_pct', 'test_crop_pct',
-               'crop_mode', 'mean', 'std', 'num_classes', 'first_conv', 'classifier', 'fixed_input_size')
+               'crop_mode', 'mean', 'std', 'num_classes', 'first_conv', 'classifier', 'fixed_input_size', 'pool_size',
+               'license')
 
 
 def _timm_cfg_value(cfg, key):
@@ -126,6 +127,19 @@ def _timm_cfg_value(cfg, key):
     if key == 'hf_hub_id' and value == 'timm/':
         value = f'timm/{cfg.architecture}.{cfg.tag}'
     return tuple(value) if isinstance(value, list) else value
+
+
+def test_pretrained_tags_match_timm_in_order():
+    """Every architecture timm also has lists the same tags in the same order, so the default (first) tag agrees."""
+    from timm.models._registry import _model_default_cfgs as timm_default_cfgs
+    problems = []
+    for arch in zoo.list_models():
+        if arch not in timm_default_cfgs:
+            continue
+        ours = [split_model_name_tag(n)[1] for n in zoo.models.get_arch_pretrained_cfgs(arch)]
+        if ours != list(timm_default_cfgs[arch].tags):
+            problems.append(f'{arch}: zoo {ours} timm {list(timm_default_cfgs[arch].tags)}')
+    assert not problems, '\n'.join(problems[:20])
 
 
 def test_pretrained_cfgs_match_timm():
@@ -147,6 +161,8 @@ def test_pretrained_cfgs_match_timm():
             a, b = getattr(ours, key), _timm_cfg_value(ref, key)
             if key == 'fixed_input_size':
                 a, b = bool(a), bool(b)
+            if key == 'crop_mode' and b is None:
+                b = 'center'
             if key == 'hf_hub_id' and not b:
                 a = a or None
             if a != b and not (a is None and b is None):

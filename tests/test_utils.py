@@ -31,15 +31,6 @@ from zoo.utils import (
 )
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    # tiny tensors: with several threads on a shared CPU, thread wake-up dominates the run time
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_accuracy_and_meter() -> None:
     logits = torch.tensor([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1], [0.2, 0.3, 0.5], [0.5, 0.4, 0.1]])
     target = torch.tensor([1, 2, 2, 1])

@@ -23,7 +23,7 @@ from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
-from zoo.models._manipulate import named_apply
+from zoo.models._manipulate import checkpoint_seq, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -396,6 +396,7 @@ class CspNet(nn.Module):
         act_layer: activation overriding the cfg's.
         norm_layer: normalisation overriding the cfg's.
     """
+    grad_checkpointing = False
 
     def __init__(
             self,
@@ -441,8 +442,7 @@ class CspNet(nn.Module):
 
     @torch.jit.ignore
     def set_grad_checkpointing(self, enable: bool = True) -> None:
-        if enable:
-            raise NotImplementedError('CspNet does not support gradient checkpointing.')
+        self.grad_checkpointing = enable
 
     @torch.jit.ignore
     def no_weight_decay(self) -> set:
@@ -457,7 +457,10 @@ class CspNet(nn.Module):
         self.head.reset(num_classes, pool_type=global_pool)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.stages(self.stem(x))
+        x = self.stem(x)
+        if self.grad_checkpointing and not torch.jit.is_scripting():
+            return checkpoint_seq(self.stages, x)
+        return self.stages(x)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         return self.head(x, pre_logits=pre_logits)

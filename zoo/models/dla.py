@@ -21,6 +21,7 @@ import torch.nn as nn
 from zoo.layers import create_classifier
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
+from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -269,6 +270,7 @@ class DLA(nn.Module):
         shortcut_root: residual aggregation roots.
         drop_rate: dropout before the classifier.
     """
+    grad_checkpointing = False
 
     def __init__(
             self,
@@ -327,8 +329,7 @@ class DLA(nn.Module):
 
     @torch.jit.ignore
     def set_grad_checkpointing(self, enable: bool = True) -> None:
-        if enable:
-            raise NotImplementedError('DLA does not support gradient checkpointing.')
+        self.grad_checkpointing = enable
 
     @torch.jit.ignore
     def no_weight_decay(self) -> set:
@@ -352,6 +353,8 @@ class DLA(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.base_layer(x)
+        if self.grad_checkpointing and not torch.jit.is_scripting():
+            return checkpoint_seq(self._levels(), x)
         for level in self._levels():
             x = level(x)
         return x

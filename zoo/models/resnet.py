@@ -543,7 +543,7 @@ default_cfgs = generate_default_cfgs({
     'resnet50.bt_in1k': _rcfg(test_input_size=(3, 288, 288), test_crop_pct=0.95),
     'resnet50.tv_in1k': _rcfg(interpolation='bilinear', license='bsd-3-clause'),
     'resnet50.tv2_in1k': _rcfg(input_size=(3, 176, 176), test_input_size=(3, 224, 224), interpolation='bilinear', test_crop_pct=0.965, pool_size=(6, 6), license='bsd-3-clause'),
-    'resnet50.bamboo': _rcfg(crop_pct=1.0, num_classes=0),
+    'resnet50.bamboo': _rcfg(crop_pct=1.0, num_classes=0, license=None),
     'resnet50.fb_ssl_yfcc100m_ft_in1k': _rcfg(interpolation='bilinear', license='cc-by-nc-4.0'),
     'resnet50.fb_swsl_ig1b_ft_in1k': _rcfg(interpolation='bilinear', license='cc-by-nc-4.0'),
     'resnet50.gluon_in1k': _rcfg(),
