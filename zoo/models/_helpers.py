@@ -82,7 +82,7 @@ def load_state_dict(checkpoint_path: PathLike, use_ema: bool = False, sha256: Op
             break
     else:
         if use_ema:
-            _logger.info('%s has no EMA weights; loading the plain weights', path)
+            _logger.debug('%s has no EMA weights; loading the plain weights', path)
     return clean_state_dict(state_dict)
 
 
