@@ -87,12 +87,40 @@ def assert_parity(
     with torch.inference_mode():
         out_ref = ref(x)
         out = ours(x)
-    assert out.shape == out_ref.shape, f'output shape {tuple(out.shape)} != timm {tuple(out_ref.shape)}'
-    scale = max(1.0, out_ref.abs().max().item())
-    diff = (out - out_ref).abs().max().item()
+    diff, scale = assert_outputs_close(out, out_ref, atol, name)
+    return dict(diff=diff, scale=scale, params=sum(p.numel() for p in ours.parameters()))
+
+
+def assert_outputs_close(out: torch.Tensor, expected: torch.Tensor, atol: float = 1e-4, name: str = '') -> tuple:
+    """Same shape, finite, and max |out - expected| <= atol x max(1, |expected|max); returns (diff, scale)."""
+    assert out.shape == expected.shape, f'{name}: output shape {tuple(out.shape)} != timm {tuple(expected.shape)}'
+    scale = max(1.0, expected.abs().max().item())
+    diff = (out - expected).abs().max().item()
     assert diff <= atol * scale, f'{name}: max abs diff {diff:.3g} > {atol} x scale {scale:.3g}'
     assert torch.isfinite(out).all()
-    return dict(diff=diff, scale=scale, params=sum(p.numel() for p in ours.parameters()))
+    return diff, scale
+
+
+def build_pair_meta(name: str, **kwargs: Any):
+    """timm's and zoo's `name` built on the meta device (no init cost), materialised, timm's filled with random
+    values and loaded strictly into zoo's. Only for families without computed non-persistent buffers (ViT, MLP):
+    `to_empty` leaves such buffers uninitialised."""
+    with torch.device('meta'):
+        ref = timm.create_model(name, **kwargs)
+        ours = zoo.create_model(name, **kwargs)
+    assert_same_layout(ours, ref)
+    ref = fill_random_(ref.to_empty(device='cpu')).eval()
+    ours = ours.to_empty(device='cpu').eval()
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    return ref, ours
+
+
+def assert_parity_meta_built(name: str, input_size: int, batch_size: int = 2, **kwargs: Any) -> None:
+    """Output parity of a pair from `build_pair_meta`; kwargs (e.g. img_size, depth) go to both models."""
+    ref, ours = build_pair_meta(name, **kwargs)
+    x = torch.randn(batch_size, 3, input_size, input_size, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        assert_outputs_close(ours(x), ref(x), name=name)
 
 
 def assert_feature_info_parity(name: str, **kwargs: Any) -> None:

@@ -4,13 +4,15 @@ Every name: meta-device layout (keys, shapes, parameter count) and pretrained cf
 (token mixing then acts on 16 or 4 patches) for the smaller names; the large ones and full-size runs are `slow`.
 timm's MLP factories do not accept a depth override, so depth stays as registered.
 """
-from typing import Any
 
 import pytest
 import torch
 import torch.nn as nn
 
-from _parity import assert_feature_info_parity, assert_layout_parity_meta, assert_same_layout, fill_random_, timm
+from _parity import assert_feature_info_parity, assert_layout_parity_meta, timm
+from _parity import assert_outputs_close as _assert_close
+from _parity import assert_parity_meta_built as _parity
+from _parity import build_pair_meta as _build_pair
 
 import zoo
 
@@ -18,32 +20,6 @@ NAMES = zoo.list_models(module='mlp_mixer')
 # ~25M params or fewer: cheap enough for the default run at 64 px
 SMALL_NAMES = ['mixer_s16_224', 'mixer_s32_224', 'gmixer_12_224', 'resmlp_12_224', 'gmlp_ti16_224', 'gmlp_s16_224']
 BIG_NAMES = [n for n in NAMES if n not in SMALL_NAMES]
-
-
-def _build_pair(name: str, **kwargs: Any):
-    """timm and zoo built on meta, materialised, timm filled with random values and loaded strictly into zoo."""
-    with torch.device('meta'):
-        ref = timm.create_model(name, **kwargs)
-        ours = zoo.create_model(name, **kwargs)
-    assert_same_layout(ours, ref)
-    ref = fill_random_(ref.to_empty(device='cpu')).eval()
-    ours = ours.to_empty(device='cpu').eval()
-    ours.load_state_dict(ref.state_dict(), strict=True)
-    return ref, ours
-
-
-def _assert_close(out: torch.Tensor, expected: torch.Tensor, atol: float = 1e-4) -> None:
-    assert out.shape == expected.shape, f'shape {tuple(out.shape)} != timm {tuple(expected.shape)}'
-    scale = max(1.0, expected.abs().max().item())
-    diff = (out - expected).abs().max().item()
-    assert diff <= atol * scale, f'max abs diff {diff:.3g} > {atol} x {scale:.3g}'
-
-
-def _parity(name: str, input_size: int, batch_size: int = 2, **kwargs: Any) -> None:
-    ref, ours = _build_pair(name, **kwargs)
-    x = torch.randn(batch_size, 3, input_size, input_size, generator=torch.Generator().manual_seed(0))
-    with torch.inference_mode():
-        _assert_close(ours(x), ref(x))
 
 
 def test_registered_names():

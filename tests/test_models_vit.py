@@ -11,7 +11,10 @@ import pytest
 import torch
 import torch.nn as nn
 
-from _parity import assert_feature_info_parity, assert_layout_parity_meta, assert_same_layout, fill_random_, timm
+from _parity import assert_feature_info_parity, assert_layout_parity_meta, fill_random_, timm
+from _parity import assert_outputs_close as _assert_close
+from _parity import assert_parity_meta_built as _parity
+from _parity import build_pair_meta as _build_pair
 
 import zoo
 
@@ -21,33 +24,6 @@ ALL_NAMES = VIT_NAMES + DEIT_NAMES
 BIG = ('large', 'huge')
 SMALL_NAMES = [n for n in ALL_NAMES if not any(b in n for b in BIG)]
 BIG_NAMES = [n for n in ALL_NAMES if any(b in n for b in BIG)]
-
-
-def _build_pair(name: str, **kwargs: Any):
-    """timm and zoo models built on the meta device, materialised uninitialised, timm filled with random values
-    and loaded strictly into zoo (building on meta skips two random inits, most of the cost for big models)."""
-    with torch.device('meta'):
-        ref = timm.create_model(name, **kwargs)
-        ours = zoo.create_model(name, **kwargs)
-    assert_same_layout(ours, ref)
-    ref = fill_random_(ref.to_empty(device='cpu')).eval()
-    ours = ours.to_empty(device='cpu').eval()
-    ours.load_state_dict(ref.state_dict(), strict=True)
-    return ref, ours
-
-
-def _assert_close(out: torch.Tensor, expected: torch.Tensor, atol: float = 1e-4) -> None:
-    assert out.shape == expected.shape, f'shape {tuple(out.shape)} != timm {tuple(expected.shape)}'
-    scale = max(1.0, expected.abs().max().item())
-    diff = (out - expected).abs().max().item()
-    assert diff <= atol * scale, f'max abs diff {diff:.3g} > {atol} x {scale:.3g}'
-
-
-def _parity(name: str, input_size: int, batch_size: int = 2, **kwargs: Any) -> None:
-    ref, ours = _build_pair(name, **kwargs)
-    x = torch.randn(batch_size, 3, input_size, input_size, generator=torch.Generator().manual_seed(0))
-    with torch.inference_mode():
-        _assert_close(ours(x), ref(x))
 
 
 def test_registered_names():
