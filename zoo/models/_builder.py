@@ -8,7 +8,7 @@ import dataclasses
 import inspect
 import logging
 import os
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -33,16 +33,17 @@ _INIT_FNS = (
 
 
 @contextlib.contextmanager
-def no_init() -> Iterator[None]:
+def no_init(names: Sequence[str] = _INIT_FNS) -> Iterator[None]:
     """Turn the `torch.nn.init` functions into no-ops while a model whose weights will all be loaded is built.
 
     Random initialisation is most of the cost of building a large model, and it is wasted when every parameter is
     overwritten by a checkpoint. Families call initialisers through `nn.init.*`, so patching that module covers them
-    and torch's own layers. Not thread-safe: do not build models concurrently in threads.
+    and torch's own layers. `names` limits the patch to some initialisers. Nesting is safe (each level restores
+    what it found). Not thread-safe: do not build models concurrently in threads.
     """
-    saved = {name: getattr(nn.init, name) for name in _INIT_FNS}
+    saved = {name: getattr(nn.init, name) for name in names}
     try:
-        for name in _INIT_FNS:
+        for name in names:
             setattr(nn.init, name, lambda tensor, *args, **kwargs: tensor)
         yield
     finally:

@@ -27,7 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers import DropBlock2d, DropPath, LayerType, create_attn, create_classifier, get_act_layer, get_norm_layer
-from zoo.models._builder import build_model_with_cfg
+from zoo.models._builder import build_model_with_cfg, no_init
 from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
@@ -312,61 +312,67 @@ class ResNet(nn.Module):
         self.drop_rate = drop_rate
         self.grad_checkpointing = False
 
-        # stem
-        deep_stem = 'deep' in stem_type
-        inplanes = stem_width * 2 if deep_stem else 64
-        if deep_stem:
-            stem_chs = (3 * (stem_width // 4), stem_width) if 'tiered' in stem_type else (stem_width, stem_width)
-            self.conv1 = nn.Sequential(
-                nn.Conv2d(in_chans, stem_chs[0], 3, stride=2, padding=1, bias=False),
-                norm_layer(stem_chs[0]),
-                act_layer(inplace=True),
-                nn.Conv2d(stem_chs[0], stem_chs[1], 3, stride=1, padding=1, bias=False),
-                norm_layer(stem_chs[1]),
-                act_layer(inplace=True),
-                nn.Conv2d(stem_chs[1], inplanes, 3, stride=1, padding=1, bias=False),
+        # torch gives every conv / linear a kaiming-uniform init that init_weights then replaces; skipping it
+        # roughly halves the cost of building a randomly initialised ResNet (init_weights restores the layers
+        # whose default init it does not replace)
+        with no_init(('kaiming_uniform_',)):
+            # stem
+            deep_stem = 'deep' in stem_type
+            inplanes = stem_width * 2 if deep_stem else 64
+            if deep_stem:
+                stem_chs = (3 * (stem_width // 4), stem_width) if 'tiered' in stem_type else (stem_width, stem_width)
+                self.conv1 = nn.Sequential(
+                    nn.Conv2d(in_chans, stem_chs[0], 3, stride=2, padding=1, bias=False),
+                    norm_layer(stem_chs[0]),
+                    act_layer(inplace=True),
+                    nn.Conv2d(stem_chs[0], stem_chs[1], 3, stride=1, padding=1, bias=False),
+                    norm_layer(stem_chs[1]),
+                    act_layer(inplace=True),
+                    nn.Conv2d(stem_chs[1], inplanes, 3, stride=1, padding=1, bias=False),
+                )
+            elif stem_type == 'cifar':
+                self.conv1 = nn.Conv2d(in_chans, inplanes, 3, stride=1, padding=1, bias=False)
+            else:
+                self.conv1 = nn.Conv2d(in_chans, inplanes, 7, stride=2, padding=3, bias=False)
+            self.bn1 = norm_layer(inplanes)
+            self.act1 = act_layer(inplace=True)
+            stem_reduction = 1 if stem_type == 'cifar' else 2
+            self.feature_info = [dict(num_chs=inplanes, reduction=stem_reduction, module='act1')]
+            if stem_type == 'cifar':
+                self.maxpool = nn.Identity()
+            else:
+                self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+                stem_reduction *= 2
+
+            stages, stage_info = make_stages(
+                block, channels, layers, inplanes,
+                stem_reduction=stem_reduction,
+                output_stride=output_stride,
+                down_kernel_size=down_kernel_size,
+                avg_down=avg_down,
+                drop_block_rate=drop_block_rate,
+                drop_path_rate=drop_path_rate,
+                cardinality=cardinality,
+                base_width=base_width,
+                act_layer=act_layer,
+                norm_layer=norm_layer,
+                **(block_args or {}),
             )
-        elif stem_type == 'cifar':
-            self.conv1 = nn.Conv2d(in_chans, inplanes, 3, stride=1, padding=1, bias=False)
-        else:
-            self.conv1 = nn.Conv2d(in_chans, inplanes, 7, stride=2, padding=3, bias=False)
-        self.bn1 = norm_layer(inplanes)
-        self.act1 = act_layer(inplace=True)
-        stem_reduction = 1 if stem_type == 'cifar' else 2
-        self.feature_info = [dict(num_chs=inplanes, reduction=stem_reduction, module='act1')]
-        if stem_type == 'cifar':
-            self.maxpool = nn.Identity()
-        else:
-            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-            stem_reduction *= 2
+            for name, stage in stages:
+                self.add_module(name, stage)
+            self.stage_names = tuple(name for name, _ in stages)
+            self.feature_info += stage_info
 
-        stages, stage_info = make_stages(
-            block, channels, layers, inplanes,
-            stem_reduction=stem_reduction,
-            output_stride=output_stride,
-            down_kernel_size=down_kernel_size,
-            avg_down=avg_down,
-            drop_block_rate=drop_block_rate,
-            drop_path_rate=drop_path_rate,
-            cardinality=cardinality,
-            base_width=base_width,
-            act_layer=act_layer,
-            norm_layer=norm_layer,
-            **(block_args or {}),
-        )
-        for name, stage in stages:
-            self.add_module(name, stage)
-        self.stage_names = tuple(name for name, _ in stages)
-        self.feature_info += stage_info
-
-        self.num_features = self.head_hidden_size = channels[-1] * block.expansion
-        self.global_pool, self.fc = create_classifier(self.num_features, num_classes, pool_type=global_pool)
+            self.num_features = self.head_hidden_size = channels[-1] * block.expansion
+            self.global_pool, self.fc = create_classifier(self.num_features, num_classes, pool_type=global_pool)
         self.init_weights(zero_init_last=zero_init_last)
 
     def init_weights(self, zero_init_last: bool = True) -> None:
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+            elif isinstance(m, (nn.Linear, nn.Conv1d)):
+                m.reset_parameters()  # torch's default init, skipped during construction
         if zero_init_last:
             for m in self.modules():
                 if hasattr(m, 'zero_init_last'):
