@@ -134,8 +134,11 @@ def test_forward_intermediates_contract(atto_pair):
     for f, info in zip(feats, ours.feature_info):
         assert f.shape[1] == info['num_chs']
         assert f.shape[-1] == 64 // info['reduction']
-    with pytest.raises(ValueError, match='NCHW'):
-        ours.forward_intermediates(_x(), output_fmt='NHWC')
+        nhwc = ours.forward_intermediates(_x(), output_fmt='NHWC', intermediates_only=True)
+    for a, b in zip(nhwc, feats):
+        torch.testing.assert_close(a, b.permute(0, 2, 3, 1))
+    with pytest.raises(ValueError, match='NLC'):
+        ours.forward_intermediates(_x(), output_fmt='NLC')
 
 
 @pytest.mark.parametrize('out_indices', [None, (1, 2), (0,)])

@@ -31,13 +31,11 @@ from zoo.layers import BatchNormAct2d, GroupNormAct, LayerType, get_act_layer, m
 from zoo.layers.cond_conv2d import CondConv2d
 from zoo.models._efficientnet_blocks import (
     CondConvResidual, ConvBnAct, DepthwiseSeparableConv, EdgeResidual, InvertedResidual, KernelSize)
-from zoo.models._features import feature_take_indices
-from zoo.models._manipulate import checkpoint_seq
 
 __all__ = [
     'BlockArgs', 'BN_EPS_TF', 'BN_MOMENTUM_TF', 'decode_block_str', 'decode_arch_def', 'round_channels',
     'build_stages', 'init_weights_goog', 'resolve_norm_layer', 'group_norm_act', 'pop_drop_path_rate',
-    'convert_efficientnet_pytorch', 'forward_stage_intermediates',
+    'convert_efficientnet_pytorch', 'stage_levels',
 ]
 
 _logger = logging.getLogger(__name__)
@@ -240,41 +238,15 @@ def build_stages(
     return stages, feature_info, in_chs
 
 
-def forward_stage_intermediates(
-        model: nn.Module,
-        x: torch.Tensor,
-        indices: Optional[Union[int, Sequence[int]]],
-        stop_early: bool,
-        output_fmt: str,
-        intermediates_only: bool,
-        final: Callable[[torch.Tensor], torch.Tensor],
-) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-    """Shared by EfficientNet and MobileNetV3: level i is taken after `stage_ends[i]` of (stem, stage 0, ...)."""
-    if output_fmt != 'NCHW':
-        raise ValueError(f'{type(model).__name__} intermediates are NCHW maps; output_fmt={output_fmt!r} is not '
-                         f'supported.')
-    take_indices, max_index = feature_take_indices(len(model.stage_ends), indices)
-    take_positions = {model.stage_ends[i] for i in take_indices}
-    last = model.stage_ends[max_index]
-    intermediates = []
-    x = model.bn1(model.conv_stem(x))
-    if 0 in take_positions:
-        intermediates.append(x)
-    stages = list(model.blocks)
-    if stop_early or intermediates_only:
-        stages = stages[:last]
-    for pos, stage in enumerate(stages, start=1):
-        if model.grad_checkpointing and not torch.jit.is_scripting():
-            x = checkpoint_seq(list(stage), x)
-        else:
-            x = stage(x)
-        if pos in take_positions:
-            intermediates.append(x)
-    if intermediates_only:
-        return intermediates
-    if len(stages) == len(model.blocks):
-        x = final(x)
-    return x, intermediates
+def stage_levels(stage_ends: Sequence[int], stem: Tuple[str, ...] = ('conv_stem', 'bn1')) -> Tuple[Tuple[str, ...], ...]:
+    """Module paths of each feature level: level i runs the positions after level i-1's end up to `stage_ends[i]`
+    of the sequence (stem, blocks.0, blocks.1, ...)."""
+    positions = [stem] + [(f'blocks.{i}',) for i in range(max(stage_ends))]
+    levels, start = [], 0
+    for end in stage_ends:
+        levels.append(tuple(path for pos in positions[start:end + 1] for path in pos))
+        start = end + 1
+    return tuple(levels)
 
 
 def init_weights_goog(model: nn.Module) -> None:

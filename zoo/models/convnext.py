@@ -34,8 +34,8 @@ from zoo.layers import (
 from zoo.layers.mlp import Mlp
 from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.layers.rms_norm import RmsNorm, RmsNorm2d, SimpleNorm, SimpleNorm2d
+from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -231,7 +231,7 @@ def make_stages(
     return stages, feature_info
 
 
-class ConvNeXt(nn.Module):
+class ConvNeXt(ZooModel):
     """ConvNeXt trunk + head.
 
     Args:
@@ -256,6 +256,13 @@ class ConvNeXt(nn.Module):
         drop_rate: dropout before the classifier.
         drop_path_rate: stochastic depth rate of the last block.
     """
+    trunk = Trunk(stem=('stem',), levels='stages', final=('norm_pre',))
+    # a stage's downsample joins its first block's group; norm_pre joins the last group
+    groups = dict(
+        stem=r'^stem',
+        coarse=r'^stages\.(\d+)',
+        blocks=[(r'^stages\.(\d+)\.downsample', (0,)), (r'^stages\.(\d+)\.blocks\.(\d+)', None), (r'^norm_pre', (99999,))],
+    )
 
     def __init__(
             self,
@@ -321,98 +328,9 @@ class ConvNeXt(nn.Module):
         self.head_hidden_size = getattr(self.head, 'num_features', self.num_features)
         named_apply(partial(_init_weights, head_init_scale=head_init_scale), self)
 
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        # a stage's downsample joins its first block's layer; norm_pre joins the last layer
-        return dict(
-            stem=r'^stem',
-            blocks=r'^stages\.(\d+)' if coarse else [
-                (r'^stages\.(\d+)\.downsample', (0,)),
-                (r'^stages\.(\d+)\.blocks\.(\d+)', None),
-                (r'^norm_pre', (99999,)),
-            ],
-        )
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        for stage in self.stages:
-            stage.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set:
-        return set()
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.head.fc
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None, reset_other: bool = False) -> None:
-        """New classifier; `reset_other` also removes the head's norm / hidden layer (NormMlp head only)."""
-        self.num_classes = num_classes
-        if isinstance(self.head, NormMlpClassifierHead):
-            self.head.reset(num_classes, global_pool, reset_other=reset_other, in_features=self.num_features)
-        else:
-            self.head.reset(num_classes, global_pool)
-        self.head_hidden_size = getattr(self.head, 'num_features', self.num_features)
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stages(self.stem(x))
         return self.norm_pre(x)
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        return self.head(x, pre_logits=pre_logits)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Output maps of the stages (indices 0..3), plus the final features unless only intermediates are asked.
-
-        `norm` applies `norm_pre` (only the `head_norm_first` models have one) to the last stage's map.
-        """
-        if output_fmt != 'NCHW':
-            raise ValueError(f"ConvNeXt intermediates are NCHW maps; output_fmt={output_fmt!r} is not supported.")
-        take_indices, max_index = feature_take_indices(len(self.stages), indices)
-        last_idx = len(self.stages) - 1
-        stages = self.stages[:max_index + 1] if stop_early or intermediates_only else self.stages
-        intermediates = []
-        x = self.stem(x)
-        for i, stage in enumerate(stages):
-            x = stage(x)
-            if i in take_indices:
-                intermediates.append(self.norm_pre(x) if norm and i == last_idx else x)
-        if intermediates_only:
-            return intermediates
-        if len(stages) - 1 == last_idx:
-            x = self.norm_pre(x)
-        return x, intermediates
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Drop the stages after the last of `indices`, the final norm and/or the head; returns the kept indices."""
-        take_indices, max_index = feature_take_indices(len(self.stages), indices)
-        prune_end = max_index < len(self.stages) - 1
-        if prune_norm or prune_end:
-            self.norm_pre = nn.Identity()  # sized for the last stage only
-        self.stages = self.stages[:max_index + 1]
-        if prune_end:
-            # the head is sized for the last stage's width; the features now end earlier
-            self.num_features = self.head_hidden_size = self.feature_info[max_index]['num_chs']
-        if prune_head or prune_end:
-            self.reset_classifier(0, '', reset_other=True)
-        return take_indices
 
 
 def _init_weights(module: nn.Module, name: str = '', head_init_scale: float = 1.) -> None:

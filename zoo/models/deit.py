@@ -54,10 +54,9 @@ class VisionTransformerDistilled(VisionTransformer):
         # the DeiT reference initialises the distillation token like the position embedding
         nn.init.trunc_normal_(self.dist_token, std=.02)
 
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
+    def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         if global_pool not in (None, '', 'token'):
             raise ValueError("Distilled DeiT supports only class/distillation-token pooling.")
-        self.num_classes = num_classes
         self.head = nn.Linear(self.embed_dim, num_classes) if num_classes > 0 else nn.Identity()
         self.head_dist = nn.Linear(self.embed_dim, num_classes) if num_classes > 0 else nn.Identity()
 

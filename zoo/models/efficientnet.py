@@ -34,12 +34,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers import LayerType, create_classifier, create_conv2d_pad, get_act_layer
+from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._efficientnet_blocks import SqueezeExcite
 from zoo.models._efficientnet_builder import (
     BN_EPS_TF, BlockArgs, build_stages, convert_efficientnet_pytorch, decode_arch_def, group_norm_act,
-    forward_stage_intermediates, init_weights_goog, pop_drop_path_rate, resolve_norm_layer, round_channels)
-from zoo.models._features import feature_take_indices
+    stage_levels, init_weights_goog, pop_drop_path_rate, resolve_norm_layer, round_channels)
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -47,7 +47,7 @@ from zoo.models._registry import register_model
 __all__ = ['EfficientNet']
 
 
-class EfficientNet(nn.Module):
+class EfficientNet(ZooModel):
     """Conv stem -> MBConv-style stages -> 1x1 conv head -> pool -> classifier.
 
     Args:
@@ -68,6 +68,9 @@ class EfficientNet(nn.Module):
         drop_path_rate: stochastic depth rate reached by the last block.
         global_pool: pooling type for the head.
     """
+    classifier_name = 'classifier'
+    groups = dict(stem=r'^conv_stem|bn1', blocks=[(r'^blocks\.(\d+)\.(\d+)', None), (r'conv_head|bn2', (99999,))],
+                  coarse=[(r'^blocks\.(\d+)', None), (r'conv_head|bn2', (99999,))])
 
     def __init__(
             self,
@@ -106,8 +109,8 @@ class EfficientNet(nn.Module):
             block_args, stem_size, act_layer=act_layer, norm_layer=norm_layer, se_layer=se_layer,
             round_chs_fn=round_chs_fn, pad_type=pad_type, output_stride=output_stride, drop_path_rate=drop_path_rate)
         self.blocks = nn.Sequential(*stages)
-        # forward_intermediates index i -> position of that level in the stem + blocks sequence
-        self.stage_ends = [f['stage'] for f in self.feature_info]
+        self.trunk = Trunk(levels=stage_levels([f['stage'] for f in self.feature_info]), final=('conv_head', 'bn2'),
+                           final_is_norm=False)
 
         if num_features > 0:
             self.conv_head = create_conv2d_pad(head_chs, num_features, 1, padding=pad_type)
@@ -120,31 +123,6 @@ class EfficientNet(nn.Module):
         self.global_pool, self.classifier = create_classifier(self.num_features, num_classes, pool_type=global_pool)
         self.head_hidden_size = self.num_features * self.global_pool.feat_mult()
         init_weights_goog(self)
-
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        return dict(
-            stem=r'^conv_stem|bn1',
-            blocks=[(r'^blocks\.(\d+)' if coarse else r'^blocks\.(\d+)\.(\d+)', None), (r'conv_head|bn2', (99999,))],
-        )
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        self.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set:
-        return set()
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.classifier
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
-        pool_type = self.global_pool.pool_type if global_pool is None else global_pool
-        self.global_pool, self.classifier = create_classifier(self.num_features, num_classes, pool_type=pool_type)
-        self.head_hidden_size = self.num_features * self.global_pool.feat_mult()
 
     def _run_blocks(self, x: torch.Tensor) -> torch.Tensor:
         if self.grad_checkpointing and not torch.jit.is_scripting():
@@ -160,43 +138,6 @@ class EfficientNet(nn.Module):
         if self.drop_rate > 0.:
             x = F.dropout(x, p=self.drop_rate, training=self.training)
         return x if pre_logits else self.classifier(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Feature maps at each level of `feature_info` (stem and stage ends), plus the head features unless only
-        the intermediates are asked for. The head conv is not a norm, so `norm` changes nothing."""
-        return forward_stage_intermediates(self, x, indices, stop_early, output_fmt, intermediates_only,
-                                               final=lambda t: self.bn2(self.conv_head(t)))
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Drop the stages after the last of `indices`; the head conv goes with them or with the classifier."""
-        take_indices, max_index = feature_take_indices(len(self.stage_ends), indices)
-        num_chs = self.feature_info[max_index]['num_chs']
-        last = self.stage_ends[max_index]
-        truncated = last < len(self.blocks)
-        self.blocks = self.blocks[:last]
-        if prune_head or prune_norm or truncated:
-            # the head conv is sized for the last stage's output, so it cannot outlive a truncation
-            self.conv_head = nn.Identity()
-            self.bn2 = nn.Identity()
-            self.num_features = num_chs
-            self.reset_classifier(0, '')
-        return take_indices
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) -> Dict[str, torch.Tensor]:

@@ -15,19 +15,19 @@ width, no head bias); the `tf_*` variants are ports of the TF checkpoints (TF 's
 the `minimal` variants drop SE and hard-swish and use 3x3 kernels only, as in the TF release.
 """
 from functools import partial
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers import LayerType, SelectAdaptivePool2d, create_conv2d_pad, get_act_layer
+from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._efficientnet_blocks import SqueezeExcite
 from zoo.models._efficientnet_builder import (
-    BN_EPS_TF, BlockArgs, build_stages, decode_arch_def, forward_stage_intermediates, init_weights_goog,
+    BN_EPS_TF, BlockArgs, build_stages, decode_arch_def, stage_levels, init_weights_goog,
     pop_drop_path_rate, resolve_norm_layer, round_channels)
-from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -35,7 +35,7 @@ from zoo.models._registry import register_model
 __all__ = ['MobileNetV3']
 
 
-class MobileNetV3(nn.Module):
+class MobileNetV3(ZooModel):
     """Conv stem -> MBConv-style stages -> pool -> 1x1 conv + act -> classifier.
 
     Args:
@@ -56,6 +56,8 @@ class MobileNetV3(nn.Module):
         drop_path_rate: stochastic depth rate reached by the last block.
         global_pool: pooling type for the head.
     """
+    classifier_name = 'classifier'
+    groups = dict(stem=r'^conv_stem|bn1', blocks=r'^blocks\.(\d+)\.(\d+)', coarse=r'^blocks\.(\d+)')
 
     def __init__(
             self,
@@ -77,6 +79,10 @@ class MobileNetV3(nn.Module):
             global_pool: str = 'avg',
     ):
         super().__init__()
+        if not global_pool and num_classes > 0:
+            # the head's 1x1 conv + linear classifier need pooled features
+            raise ValueError(f"global_pool='' leaves unpooled maps, which the classifier cannot take; pass "
+                             f"num_classes=0 with it (got num_classes={num_classes}) or keep a pooling such as 'avg'.")
         act_layer = get_act_layer(act_layer)
         norm_layer = norm_layer or resolve_norm_layer({})
         se_layer = se_layer or SqueezeExcite
@@ -94,7 +100,7 @@ class MobileNetV3(nn.Module):
             block_args, stem_size, act_layer=act_layer, norm_layer=norm_layer, se_layer=se_layer,
             round_chs_fn=round_chs_fn, se_from_exp=se_from_exp, pad_type=pad_type, drop_path_rate=drop_path_rate)
         self.blocks = nn.Sequential(*stages)
-        self.stage_ends = [f['stage'] for f in self.feature_info]
+        self.trunk = Trunk(levels=stage_levels([f['stage'] for f in self.feature_info]))
         self.num_features = head_chs  # what forward_features returns
         self.head_hidden_size = num_features  # what forward_head(pre_logits=True) returns
 
@@ -106,24 +112,7 @@ class MobileNetV3(nn.Module):
         self.classifier = nn.Linear(num_features, num_classes) if num_classes > 0 else nn.Identity()
         init_weights_goog(self)
 
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        return dict(stem=r'^conv_stem|bn1', blocks=r'^blocks\.(\d+)' if coarse else r'^blocks\.(\d+)\.(\d+)')
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        self.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set:
-        return set()
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.classifier
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
+    def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         if global_pool is not None:
             # the head conv was sized for the pooled width of the original pooling; only its type changes here
             self.global_pool = SelectAdaptivePool2d(pool_type=global_pool)
@@ -142,43 +131,12 @@ class MobileNetV3(nn.Module):
             x = F.dropout(x, p=self.drop_rate, training=self.training)
         return x if pre_logits else self.classifier(x)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Feature maps at each level of `feature_info`, plus the final (pre-head) features unless only the
-        intermediates are asked for. There is no final norm, so `norm` changes nothing."""
-        return forward_stage_intermediates(self, x, indices, stop_early, output_fmt, intermediates_only,
-                                           final=lambda t: t)
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Drop the stages after the last of `indices`, and the head when asked or when stages were dropped."""
-        take_indices, max_index = feature_take_indices(len(self.stage_ends), indices)
-        last = self.stage_ends[max_index]
-        truncated = last < len(self.blocks)
-        self.blocks = self.blocks[:last]
-        if truncated:
-            self.num_features = self.feature_info[max_index]['num_chs']
-        if truncated or prune_head:
-            # the head conv belongs to the classifier head and is sized for the full network's output
-            self.conv_head = nn.Identity()
-            self.act2 = nn.Identity()
-            self.head_hidden_size = self.num_features
-            self.reset_classifier(0, '')
-        return take_indices
+    def _replace_head(self, in_features: int) -> None:
+        # the head conv belongs to the classifier head and is sized for the full network's output
+        self.conv_head = nn.Identity()
+        self.act2 = nn.Identity()
+        self.head_hidden_size = in_features
+        self._reset_head(0, '')
 
 
 def _create_mnv3(variant: str, pretrained: bool = False, **kwargs) -> MobileNetV3:

@@ -27,8 +27,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers import DropBlock2d, DropPath, LayerType, create_attn, create_classifier, get_act_layer, get_norm_layer
+from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg, no_init
-from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -252,7 +252,7 @@ def make_stages(
     return stages, feature_info
 
 
-class ResNet(nn.Module):
+class ResNet(ZooModel):
     """ResNet and its variants, selected by block type, stem type, width and attention.
 
     Args:
@@ -277,6 +277,10 @@ class ResNet(nn.Module):
         zero_init_last: start residual branches at zero (Goyal et al., 2017).
         block_args: extra block arguments, e.g. dict(attn_layer='se').
     """
+    # level 0 is the stem's activation (before the max-pool), levels 1-4 the residual stages
+    trunk = Trunk(levels=(('conv1', 'bn1', 'act1'), ('maxpool', 'layer1'), ('layer2',), ('layer3',), ('layer4',)))
+    classifier_name = 'fc'
+    groups = dict(stem=r'^conv1|bn1|maxpool', blocks=r'^layer(\d+)\.(\d+)', coarse=r'^layer(\d+)')
 
     def __init__(
             self,
@@ -378,27 +382,6 @@ class ResNet(nn.Module):
                 if hasattr(m, 'zero_init_last'):
                     m.zero_init_last()
 
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        return dict(stem=r'^conv1|bn1|maxpool', blocks=r'^layer(\d+)' if coarse else r'^layer(\d+)\.(\d+)')
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        self.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set:
-        return set()
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.fc
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
-        pool_type = self.global_pool.pool_type if global_pool is None else global_pool
-        self.global_pool, self.fc = create_classifier(self.num_features, num_classes, pool_type=pool_type)
-
     def _stages(self) -> List[nn.Module]:
         return [getattr(self, name) for name in self.stage_names]
 
@@ -418,53 +401,6 @@ class ResNet(nn.Module):
         if self.drop_rate:
             x = F.dropout(x, p=float(self.drop_rate), training=self.training)
         return x if pre_logits else self.fc(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Feature maps of the stem (index 0) and each stage (1..4), plus the final features unless only asked for
-        the intermediates. ResNet has no final norm, so `norm` changes nothing; only NCHW output is supported."""
-        if output_fmt != 'NCHW':
-            raise ValueError(f"ResNet intermediates are NCHW maps; output_fmt={output_fmt!r} is not supported.")
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        intermediates = []
-        x = self.forward_stem(x)
-        if 0 in take_indices:
-            intermediates.append(x)
-        x = self.maxpool(x)
-        stages = self._stages()
-        if stop_early or intermediates_only:
-            stages = stages[:max_index]
-        for i, stage in enumerate(stages, start=1):
-            x = stage(x)
-            if i in take_indices:
-                intermediates.append(x)
-        if intermediates_only:
-            return intermediates
-        return x, intermediates
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Drop the stages after the last of `indices` (and the classifier); returns the kept indices."""
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        for name in self.stage_names[max_index:]:
-            setattr(self, name, nn.Identity())
-        if prune_head:
-            self.reset_classifier(0, '')
-        return take_indices
 
 
 _MMPRETRAIN_RENAMES = (

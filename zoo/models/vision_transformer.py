@@ -32,7 +32,7 @@ the published checkpoints so they load unchanged.
 import logging
 from collections import OrderedDict
 from functools import partial
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Type, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type, Union
 
 import torch
 import torch.nn as nn
@@ -54,8 +54,8 @@ from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.layers.rms_norm import RmsNorm
+from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -302,7 +302,7 @@ def pool_tokens(x: torch.Tensor, pool_type: str, num_prefix_tokens: int) -> torc
     raise ValueError(f'Unknown pool type {pool_type!r}.')
 
 
-class VisionTransformer(nn.Module):
+class VisionTransformer(ZooModel):
     """Isotropic transformer over patch tokens with optional class / register tokens.
 
     Args:
@@ -339,6 +339,13 @@ class VisionTransformer(nn.Module):
         block_fn: block class (Block or ResPostBlock).
         mlp_layer: MLP class used inside blocks.
     """
+    trunk = Trunk(levels='blocks', final=('norm',), level_fmt='NLC')
+    norm_levels = 'all'
+    classifier_name = 'head'
+    # one group per block (coarse and fine are the same for an isotropic net); the final norm joins the last
+    groups = dict(stem=r'^cls_token|reg_token|dist_token|pos_embed|patch_embed|norm_pre',
+                  blocks=[(r'^blocks\.(\d+)', None), (r'^norm', (99999,))])
+    no_weight_decay_names = ('pos_embed', 'cls_token', 'reg_token', 'dist_token')
 
     def __init__(
             self,
@@ -471,28 +478,7 @@ class VisionTransformer(nn.Module):
                 nn.init.normal_(token, std=1e-6)
         named_apply(_init_vit_module, self)
 
-    @torch.jit.ignore
-    def no_weight_decay(self) -> Set[str]:
-        return {'pos_embed', 'cls_token', 'reg_token', 'dist_token'}
-
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        # one group per block (coarse and fine are the same for an isotropic net); the final norm joins the last
-        return dict(
-            stem=r'^cls_token|reg_token|dist_token|pos_embed|patch_embed|norm_pre',
-            blocks=[(r'^blocks\.(\d+)', None), (r'^norm', (99999,))],
-        )
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        self.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.head
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
+    def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         if global_pool is not None:
             if global_pool not in _GLOBAL_POOLS:
                 raise ValueError(f'global_pool must be one of {_GLOBAL_POOLS}, got {global_pool!r}.')
@@ -559,66 +545,21 @@ class VisionTransformer(nn.Module):
         x = self.head_drop(self.fc_norm(self.pool(x)))
         return x if pre_logits else self.head(x)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
+    # ---- hooks of the shared intermediates API ----
+    def _run_stem(self, x: torch.Tensor) -> torch.Tensor:
+        return self._embed(x)
 
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Patch tokens after each selected block (prefix tokens removed), plus the final normed tokens.
+    def _level_tokens(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.num_prefix_tokens:]
 
-        Args:
-            x: input images.
-            indices: None for every block, n for the last n, or a list of block indices.
-            norm: apply the final norm to each intermediate.
-            stop_early: stop after the last selected block (only when the final output is not needed).
-            output_fmt: 'NCHW' maps on the patch grid, or 'NLC' token sequences.
-            intermediates_only: return only the list of intermediates.
-        """
-        if output_fmt not in ('NCHW', 'NLC'):
-            raise ValueError(f"output_fmt must be 'NCHW' or 'NLC', got {output_fmt!r}.")
-        take_indices, max_index = feature_take_indices(len(self.blocks), indices)
-        b, _, height, width = x.shape
-        x = self._embed(x)
-        blocks = self.blocks[:max_index + 1] if (stop_early or intermediates_only) else self.blocks
-        intermediates = []
-        for i, blk in enumerate(blocks):
-            if self.grad_checkpointing and not torch.jit.is_scripting():
-                x = checkpoint_seq([blk], x)
-            else:
-                x = blk(x)
-            if i in take_indices:
-                intermediates.append(self.norm(x) if norm else x)
-        intermediates = [y[:, self.num_prefix_tokens:] for y in intermediates]
-        if output_fmt == 'NCHW':
-            h, w = self.patch_embed.dynamic_feat_size((height, width))
-            intermediates = [y.reshape(b, h, w, -1).permute(0, 3, 1, 2).contiguous() for y in intermediates]
-        if intermediates_only:
-            return intermediates
-        return self.norm(x), intermediates
+    def _tokens_to_map(self, x: torch.Tensor, input_hw: Tuple[int, int]) -> torch.Tensor:
+        h, w = self.patch_embed.dynamic_feat_size(input_hw)
+        return x.reshape(x.shape[0], h, w, -1).permute(0, 3, 1, 2).contiguous()
 
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Drop blocks after the last of `indices`, optionally the final norm and the head; returns kept indices."""
-        take_indices, max_index = feature_take_indices(len(self.blocks), indices)
-        self.blocks = self.blocks[:max_index + 1]
-        if prune_norm:
-            self.norm = nn.Identity()
-        if prune_head:
-            self.fc_norm = nn.Identity()
-            self.attn_pool = None
-            self.reset_classifier(0, '')
-        return take_indices
+    def _replace_head(self, in_features: int) -> None:
+        self.fc_norm = nn.Identity()
+        self.attn_pool = None
+        self._reset_head(0, '')
 
 
 def _square_grid(num_tokens: int) -> Optional[Tuple[int, int]]:
