@@ -151,10 +151,9 @@ class ImageDataset(data.Dataset):
         unknown = sorted((c for c in own if c not in index), key=lambda c: own[c])
         if unknown:
             raise UnmappedClassesError(
-                f'The dataset {self.root or type(self.reader).__name__} has {len(unknown)} class(es) that '
-                f'{source} does not name: {format_names(unknown)}. Its classes are '
-                f'{format_names(list(class_names))}; evaluate on a dataset with those classes (matched by name, '
-                f'not position).', unknown)
+                f'The dataset {self.root or type(self.reader).__name__} has {len(unknown)} class(es) not among the '
+                f'classes of {source}: {format_names(unknown)}. Those classes are {format_names(list(class_names))}; '
+                f'use a dataset with those classes (matched by name, not position).', unknown)
         absent = [c for c in class_names if c not in own]
         if absent:
             _logger.info('%d of the %d classes of %s are not in the dataset: %s', len(absent), len(class_names),

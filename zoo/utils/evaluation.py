@@ -54,8 +54,8 @@ def warn_data_config_overrides(data_config: Mapping[str, Any], trained: Mapping[
     Returns:
         One description per differing key (empty when they agree).
     """
-    diffs = [f'{key}={data_config.get(key)!r} (trained with {value!r})' for key, value in trained.items()
-             if key in DATA_CONFIG_KEYS and _comparable(data_config.get(key)) != _comparable(value)]
+    diffs = [f'{key}={data_config[key]!r} (trained with {value!r})' for key, value in trained.items()
+             if key in DATA_CONFIG_KEYS and key in data_config and _comparable(data_config[key]) != _comparable(value)]
     if diffs:
         _logger.warning('Preprocessing for %s differs from the one its weights were trained with: %s. Drop the '
                         'overriding flags to use the recorded config.', weights, ', '.join(diffs))
