@@ -405,7 +405,8 @@ def build_loaders(
     dataset_eval = create_dataset(args.dataset, root=args.data_dir, split=args.val_split, is_training=False,
                                   batch_size=args.batch_size, **common)
     class_names = class_names_by_index(dataset_train.class_to_idx)
-    dataset_eval.use_class_names(class_names, source='the training data')
+    if class_names:
+        dataset_eval.use_class_names(class_names, source='the training data')
     check_num_classes(args.num_classes, dataset_train, 'the training data')
     check_num_classes(args.num_classes, dataset_eval, 'the evaluation data')
     num_aug_splits = args.aug_splits if args.aug_splits > 1 else 0

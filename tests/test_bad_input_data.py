@@ -184,6 +184,10 @@ def test_batch_without_readable_images_contributes_nothing() -> None:
     assert ma['num_unreadable'] == 4 and mb['num_unreadable'] == 0 and ma['loss'] == pytest.approx(mb['loss'])
     for pa, pb in zip(a.parameters(), b.parameters()):
         torch.testing.assert_close(pa, pb)
+    # a loader of unknown length is held to the limit at the end of the pass: 4 of 8 images
+    with pytest.raises(RuntimeError, match=r'4 of the 8 training images'):
+        train_one_epoch(0, a, [Batch(x, y), empty], opt_a, nn.CrossEntropyLoss(), Runtime(),
+                        TrainOptions(log_interval=100, max_unreadable_fraction=0.25))
 
 
 def test_validate_counts_readable_samples_only() -> None:

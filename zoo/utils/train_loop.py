@@ -95,16 +95,26 @@ class UnreadableCount:
         self.examples: List[Any] = []
 
     def add(self, batch: Any) -> None:
+        """Count the unreadable samples left out of ``batch``; raise as soon as the pass is over the limit."""
         found: Sequence[Any] = getattr(batch, 'unreadable', ())
         if not found:
             return
         self.count += len(found)
         self.examples += found[:max(0, 5 - len(self.examples))]
-        if self.max_fraction is not None and self.planned and self.count > self.max_fraction * self.planned:
+        if self.planned:
+            self._check(self.planned)
+
+    def finish(self, num_readable: int) -> None:
+        """End of the pass: check the limit against the images actually seen when the loader's size was unknown."""
+        if not self.planned:
+            self._check(self.count + num_readable)
+
+    def _check(self, total: int) -> None:
+        if self.max_fraction is not None and self.count > self.max_fraction * total:
             raise RuntimeError(
-                f'{self.count} of the {self.planned} {self.what} of this pass could not be read, more than the '
-                f'allowed fraction {self.max_fraction:g} (--max-unreadable-fraction); e.g. {self.describe()}. Fix '
-                f'or remove the broken files, or raise --max-unreadable-fraction.')
+                f'{self.count} of the {total} {self.what} of this pass could not be read, more than the allowed '
+                f'fraction {self.max_fraction:g} (--max-unreadable-fraction); e.g. {self.describe()}. Fix or '
+                f'remove the broken files, or raise --max-unreadable-fraction.')
 
     def describe(self) -> str:
         """The first few unreadable files with their errors."""
@@ -246,6 +256,7 @@ def train_one_epoch(
         end = time.time()
     if hasattr(optimizer, 'sync_lookahead'):
         optimizer.sync_lookahead()
+    unreadable.finish(sample_count)
     loss_total, count, num_unreadable = _sum_over_ranks([loss_sum, sample_count, unreadable.count], rt).tolist()
     if num_unreadable and rt.primary:
         _logger.warning('Epoch %d: skipped %d unreadable training images (%.3f%%); e.g. %s', epoch, num_unreadable,
