@@ -109,8 +109,9 @@ def _names(args: argparse.Namespace, model: torch.nn.Module, dataset: ImageDatas
                              f'(first differences at index {_first_difference(trained, names)}); drop --class-map to '
                              f'use the weights\' names.')
         return names
-    if trained and len(trained) == num_classes:
-        return list(trained)
+    if trained and len(trained) <= num_classes:
+        # a head wider than the training classes: the extra outputs keep their index as name
+        return list(trained) + [str(i) for i in range(len(trained), num_classes)]
     if args.dataset == 'zoo/digits':
         return label_names(num_classes, getattr(dataset.reader, 'class_to_idx', None))
     if num_classes == 1000 and args.label_type == 'name':

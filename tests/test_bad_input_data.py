@@ -238,6 +238,10 @@ def test_inference_marks_unreadable_rows_as_errors(data_root: Path, trained: Pat
             assert r['index'] == ref['index'] and r['prob'] == pytest.approx(ref['prob'], abs=1e-5)
             assert r['label'] == [['a', 'b', 'c'][i] for i in r['index']]  # names stored with the weights
     assert sum('error' in r for r in rows) == 3
+    # a class map that contradicts the names stored with the weights is refused
+    (tmp_path / 'classes.txt').write_text('c\nb\na\n')
+    with pytest.raises(SystemExit, match='does not match the class names stored with the weights'):
+        _infer(tmp_path, str(clean_val), '--checkpoint', ckpt, '--class-map', str(tmp_path / 'classes.txt'))
 
 
 # ---------------------------------------------------------------------------------------------------------------------

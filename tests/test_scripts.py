@@ -119,6 +119,12 @@ def test_digits_train_validate_inference_end_to_end(tmp_path: Path) -> None:
     assert row['loss'] == pytest.approx(float(best['eval_loss']), rel=1e-5)
     assert row['img_size'] == 8 and row['num_samples'] == 359 and row['num_unreadable'] == 0
     assert row['param_count'] > 0
+    # the exported best weights carry their data config: evaluated at the run's 8 px, not resnet18_cifar's 32 px
+    _run([sys.executable, 'validate.py', '--dataset', 'zoo/digits', '--model', 'resnet18_cifar', '--model-kwargs',
+          'channels=(8,16,32,64)', 'stem_width=8', '--num-classes', '10', '--checkpoint',
+          str(run / 'model_best.safetensors'), '--device', 'cpu', '--results-file', str(results)])
+    (exported,) = json.loads(results.read_text())
+    assert exported['img_size'] == 8 and exported['top1'] == row['top1']
 
     _run([sys.executable, 'inference.py', '--checkpoint', str(run / 'model_best.pth.tar'), '--device', 'cpu',
           '--results-dir', str(tmp_path), '--results-format', 'csv', 'json'])
