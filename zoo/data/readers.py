@@ -13,6 +13,7 @@ Classes come from the tree: every folder that holds images, plus empty leaf fold
 this split, reported with a warning). With a ``class_map``, images in a class folder the map does not name are an
 error (:class:`UnmappedClassesError`) unless ``ignore_unmapped_classes=True``: they are never dropped silently.
 """
+import functools
 import io
 import json
 import logging
@@ -182,6 +183,14 @@ def _scan_tar(path: str, extensions: Tuple[str, ...]) -> Tuple[List[Tuple[Any, s
     Unsafe members (absolute names, ``..`` components, links or devices named like images) are never read: a
     name like ``../../x.jpg`` would otherwise become a class of its own and shift every real class index.
     """
+    stat = os.stat(path)
+    # listing a large tar reads every member header; the split readers and the shared class list reuse one listing
+    return _scan_tar_listing(os.path.abspath(path), extensions, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _scan_tar_listing(path: str, extensions: Tuple[str, ...], size: int,
+                      mtime_ns: int) -> Tuple[List[Tuple[Any, str, str]], Set[str], List[str]]:
     entries, dirs, unsafe = [], set(), []
     with tarfile.open(path) as tf:
         for member in tf.getmembers():
