@@ -10,20 +10,25 @@ Examples::
 Each output row holds the file name and, for the k best classes (best first), the class index, its name and its
 probability (``--output-type prob``, the default) or raw logit (``--output-type logit``). JSON keeps them as lists
 (``index``, ``label``, ``prob``); CSV spreads them over columns ``index_0 .. index_{k-1}``, ``label_0``, ...
+A file that cannot be read gets a row with only ``filename`` and ``error``, never a prediction.
+
+Weights that record their data config and class names (zoo checkpoints, ``model_best.safetensors``, ``save_for_hf``
+folders) are run with that preprocessing and labelled with those names by default.
 """
 import argparse
 import logging
 import os
 import sys
-import time
 from typing import Any, Dict, List, Optional
 
 import torch
 
 import zoo
-from zoo.data import ImageDataset, create_dataset, create_loader, resolve_data_config
+from zoo.data import ImageDataset, create_dataset, create_loader, load_class_map, resolve_data_config
 from zoo.models import load_checkpoint
 from zoo.utils import (
+    Runtime,
+    data_config_of_weights,
     fill_from_run_args,
     init_distributed_device,
     label_names,
@@ -31,9 +36,10 @@ from zoo.utils import (
     read_run_args,
     resolve_amp,
     setup_default_logging,
+    warn_data_config_overrides,
     write_results,
 )
-from zoo.utils.inference import SingleFileReader
+from zoo.utils.inference import SingleFileReader, predict_rows
 
 _logger = logging.getLogger('inference')
 
@@ -92,10 +98,20 @@ def build_dataset(args: argparse.Namespace) -> ImageDataset:
     return create_dataset(args.dataset, root=args.data_dir, split=args.split, search_split=False, **mode)
 
 
-def _names(args: argparse.Namespace, num_classes: int, dataset: ImageDataset) -> List[str]:
+def _names(args: argparse.Namespace, model: torch.nn.Module, dataset: ImageDataset) -> List[str]:
+    """Class names by index: --class-map, else the names stored with the weights, else digits / ImageNet names."""
+    num_classes = model.num_classes
+    trained = model.pretrained_cfg.get('label_names')
     if args.class_map:
-        from zoo.data import load_class_map
-        return label_names(num_classes, load_class_map(args.class_map, os.path.dirname(args.class_map) or '.'))
+        names = label_names(num_classes, load_class_map(args.class_map, os.path.dirname(args.class_map) or '.'))
+        if trained and list(trained) != names[:len(trained)]:
+            raise SystemExit(f'--class-map {args.class_map} does not match the class names stored with the weights '
+                             f'(first differences at index {_first_difference(trained, names)}); drop --class-map to '
+                             f'use the weights\' names.')
+        return names
+    if trained and len(trained) <= num_classes:
+        # a head wider than the training classes: the extra outputs keep their index as name
+        return list(trained) + [str(i) for i in range(len(trained), num_classes)]
     if args.dataset == 'zoo/digits':
         return label_names(num_classes, getattr(dataset.reader, 'class_to_idx', None))
     if num_classes == 1000 and args.label_type == 'name':
@@ -104,44 +120,36 @@ def _names(args: argparse.Namespace, num_classes: int, dataset: ImageDataset) ->
     return label_names(num_classes, imagenet_detail=args.label_type == 'detail')
 
 
-@torch.inference_mode()
+def _first_difference(a: List[str], b: List[str]) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
 def predict(args: argparse.Namespace) -> List[Dict[str, Any]]:
-    """Run the model over the input and return one result row per image."""
+    """Run the model over the input and return one result row per image (an error row for unreadable ones)."""
     device = init_distributed_device(args.device).device
     model = zoo.create_model(args.model, pretrained=args.pretrained, num_classes=args.num_classes,
                              in_chans=args.in_chans, global_pool=args.gp, **args.model_kwargs)
     if args.checkpoint:
+        # also puts the data config and class names stored with the weights into model.pretrained_cfg
         load_checkpoint(model, args.checkpoint, use_ema=args.use_ema)
     data_config = resolve_data_config(vars(args), model=model, use_test_size=not args.use_train_size)
+    warn_data_config_overrides(data_config, data_config_of_weights(model, args.checkpoint),
+                               args.checkpoint or args.model)
+    dataset = build_dataset(args)
+    names = _names(args, model, dataset)
     model = model.to(device).eval()
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    dataset = build_dataset(args)
     loader = create_loader(
         dataset, input_size=data_config['input_size'], batch_size=args.batch_size,
         use_prefetcher=not args.no_prefetcher, interpolation=data_config['interpolation'], mean=data_config['mean'],
         std=data_config['std'], num_workers=args.workers, crop_pct=data_config['crop_pct'],
         crop_mode=data_config.get('crop_mode'), pin_memory=args.pin_mem, device=device)
-    names = _names(args, model.num_classes, dataset)
-    k = min(args.topk, model.num_classes)
     autocast, _ = resolve_amp(args.amp, args.amp_dtype, device)
+    rt = Runtime(device=device, autocast=autocast, channels_last=args.channels_last)
     filenames = dataset.filenames(basename=not args.fullname, absolute=args.fullname)
-    rows: List[Dict[str, Any]] = []
-    start = time.time()
-    for batch_idx, (x, _) in enumerate(loader):
-        x = x.to(device)
-        if args.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        with autocast():
-            out = model(x).float()
-        scores = out.softmax(dim=-1) if args.output_type == 'prob' else out
-        values, indices = scores.topk(k, dim=-1)
-        for v, i in zip(values.tolist(), indices.tolist()):
-            rows.append({'filename': filenames[len(rows)], 'index': i, 'label': [names[j] for j in i],
-                         args.output_type: [round(s, 6) for s in v]})
-        if batch_idx % args.log_freq == 0:
-            _logger.info('Predict: [%d/%d] %.1f img/s', batch_idx, len(loader), len(rows) / (time.time() - start))
-    return rows
+    return predict_rows(model, loader, filenames, names, topk=args.topk, output_type=args.output_type, rt=rt,
+                        log_interval=args.log_freq)
 
 
 def main(argv: Optional[List[str]] = None) -> List[Dict[str, Any]]:
@@ -168,9 +176,10 @@ def main(argv: Optional[List[str]] = None) -> List[Dict[str, Any]]:
     if ext.lower() not in ('.csv', '.json'):
         base, ext = base + ext, ''
     formats = args.results_format or [ext.lstrip('.').lower() or 'csv']
+    num_errors = sum('error' in row for row in rows)
     for fmt in formats:
         path = write_results(rows, os.path.join(out_dir, f'{base}.{fmt}'), fmt)
-        _logger.info('Wrote %d predictions to %s', len(rows), path)
+        _logger.info('Wrote %d predictions and %d error rows to %s', len(rows) - num_errors, num_errors, path)
     return rows
 
 

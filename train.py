@@ -26,8 +26,18 @@ import torch.nn as nn
 import yaml
 
 import zoo
-from zoo.data import AugMixDataset, FastCollateMixup, Mixup, create_dataset, create_loader, resolve_data_config
+from zoo.data import (
+    AugMixDataset,
+    FastCollateMixup,
+    Mixup,
+    check_num_classes,
+    class_names_by_index,
+    create_dataset,
+    create_loader,
+    resolve_data_config,
+)
 from zoo.loss import BinaryCrossEntropy, JsdCrossEntropy, LabelSmoothingCrossEntropy, SoftTargetCrossEntropy
+from zoo.models import WeightsInfo, export_checkpoint_weights
 from zoo.optim import create_optimizer_v2, list_optimizers, optimizer_kwargs
 from zoo.scheduler import Scheduler, create_scheduler_v2, scheduler_kwargs
 from zoo.utils import (
@@ -103,6 +113,10 @@ def _add_data_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--val-num-samples', type=int, default=None, help='(iterable datasets only; accepted)')
     g.add_argument('--dataset-download', action='store_true', default=False)
     g.add_argument('--class-map', default='', type=str, metavar='FILENAME')
+    g.add_argument('--ignore-unmapped-classes', action='store_true', default=False,
+                   help='leave out images of class folders that --class-map lacks (default: an error)')
+    g.add_argument('--max-unreadable-fraction', type=float, default=0.01, metavar='FRAC',
+                   help='stop when more than this fraction of an epoch\'s images cannot be read (default 0.01)')
     g.add_argument('--input-img-mode', default=None, type=str)
     g.add_argument('--input-key', default=None, type=str, help='(HF datasets only; accepted)')
     g.add_argument('--target-key', default=None, type=str, help='(HF datasets only; accepted)')
@@ -372,15 +386,29 @@ def build_model(args: argparse.Namespace) -> nn.Module:
     return model
 
 
-def build_loaders(args: argparse.Namespace, data_config: Dict[str, Any], dist: DistInfo) -> Tuple[Any, Any, Any]:
-    """Training and evaluation loaders, plus a batch-level mixup function when mixup runs outside the collate."""
+def build_loaders(
+        args: argparse.Namespace, data_config: Dict[str, Any], dist: DistInfo,
+) -> Tuple[Any, Any, Any, List[str]]:
+    """Training and evaluation loaders, a batch-level mixup function when mixup runs outside the collate, and the
+    class names of the training data by index.
+
+    The evaluation data is indexed by the training class names and both are checked against ``--num-classes``
+    before anything runs.
+    """
     common = dict(class_map=args.class_map or None, download=args.dataset_download, seed=args.seed)
     if args.input_img_mode:
         common['input_img_mode'] = args.input_img_mode
+    if args.ignore_unmapped_classes:
+        common['ignore_unmapped_classes'] = True
     dataset_train = create_dataset(args.dataset, root=args.data_dir, split=args.train_split, is_training=True,
                                    batch_size=args.batch_size, repeats=args.epoch_repeats, **common)
     dataset_eval = create_dataset(args.dataset, root=args.data_dir, split=args.val_split, is_training=False,
                                   batch_size=args.batch_size, **common)
+    class_names = class_names_by_index(dataset_train.class_to_idx)
+    if class_names:
+        dataset_eval.use_class_names(class_names, source='the training data')
+    check_num_classes(args.num_classes, dataset_train, 'the training data')
+    check_num_classes(args.num_classes, dataset_eval, 'the evaluation data')
     num_aug_splits = args.aug_splits if args.aug_splits > 1 else 0
     if num_aug_splits:
         dataset_train = AugMixDataset(dataset_train, num_splits=num_aug_splits)
@@ -413,7 +441,7 @@ def build_loaders(args: argparse.Namespace, data_config: Dict[str, Any], dist: D
         mean=data_config['mean'], std=data_config['std'], num_workers=args.workers, distributed=dist.distributed,
         crop_pct=data_config['crop_pct'], crop_mode=data_config.get('crop_mode'), pin_memory=args.pin_mem,
         device=device)
-    return loader_train, loader_eval, mixup_fn
+    return loader_train, loader_eval, mixup_fn, class_names
 
 
 def build_train_loss(args: argparse.Namespace) -> nn.Module:
@@ -482,6 +510,7 @@ class Session:
     train_loss_fn: nn.Module
     eval_loss_fn: nn.Module
     data_config: Dict[str, Any]
+    class_names: List[str]
     lr_scheduler: Optional[Scheduler] = None
     num_epochs: int = 0
     updates_per_epoch: int = 0
@@ -526,7 +555,7 @@ def build_session(args: argparse.Namespace, dist: DistInfo) -> Session:
                              device=torch.device('cpu') if args.model_ema_force_cpu else None)
     if dist.distributed:
         model = wrap_ddp(model, dist, sync_buffers=not args.no_ddp_bb)
-    loader_train, loader_eval, mixup_fn = build_loaders(args, data_config, dist)
+    loader_train, loader_eval, mixup_fn, class_names = build_loaders(args, data_config, dist)
     updates_per_epoch = (len(loader_train) + args.grad_accum_steps - 1) // args.grad_accum_steps
     lr_scheduler, num_epochs = create_scheduler_v2(optimizer, **scheduler_kwargs(args),
                                                    updates_per_epoch=updates_per_epoch)
@@ -534,11 +563,13 @@ def build_session(args: argparse.Namespace, dist: DistInfo) -> Session:
                  loss_scaler=NativeScaler(dist.device.type) if use_scaler else None,
                  channels_last=args.channels_last, prefetched=args.prefetcher)
     opts = TrainOptions(grad_accum_steps=args.grad_accum_steps, clip_grad=args.clip_grad, clip_mode=args.clip_mode,
-                        log_interval=args.log_interval, recovery_interval=args.recovery_interval)
+                        log_interval=args.log_interval, recovery_interval=args.recovery_interval,
+                        max_unreadable_fraction=args.max_unreadable_fraction)
     return Session(
         args=args, model=model, optimizer=optimizer, rt=rt, opts=opts, loader_train=loader_train,
         loader_eval=loader_eval, train_loss_fn=build_train_loss(args).to(dist.device),
-        eval_loss_fn=nn.CrossEntropyLoss().to(dist.device), data_config=data_config, lr_scheduler=lr_scheduler,
+        eval_loss_fn=nn.CrossEntropyLoss().to(dist.device), data_config=data_config, class_names=class_names,
+        lr_scheduler=lr_scheduler,
         num_epochs=num_epochs, updates_per_epoch=updates_per_epoch, model_ema=model_ema, mixup_fn=mixup_fn)
 
 
@@ -569,6 +600,8 @@ def attach_saver(s: Session) -> None:
         s.model, s.optimizer, args=s.args, model_ema=s.model_ema, amp_scaler=s.rt.loss_scaler,
         scheduler=s.lr_scheduler, checkpoint_dir=s.output_dir, decreasing=s.args.eval_metric == 'loss',
         max_history=s.args.checkpoint_hist)
+    # checkpoints record how their weights were fed and what the outputs mean (validate.py / inference.py use it)
+    s.saver.extra_state = WeightsInfo.from_data_config(s.data_config, s.class_names).to_state()
     with open(os.path.join(s.output_dir, 'args.yaml'), 'w') as f:
         yaml.safe_dump(plain_args(s.args), f, sort_keys=True)
     _logger.info('Output folder: %s', s.output_dir)
@@ -599,10 +632,22 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     saver = session.saver
     if saver is not None and saver.best_metric is not None:
         _logger.info('*** Best metric: %s (epoch %s)', saver.best_metric, saver.best_epoch)
+        export_best_weights(session)
     if dist.distributed:
         torch.distributed.destroy_process_group()
     return {'best_metric': saver.best_metric if saver else None, 'best_epoch': saver.best_epoch if saver else None,
             'output_dir': session.output_dir}
+
+
+def export_best_weights(s: Session) -> Optional[str]:
+    """Write ``model_best.safetensors``: the best weights (EMA ones when EMA ran) with their data config and classes."""
+    best = os.path.join(s.output_dir or '', 'model_best.pth.tar')
+    if not os.path.isfile(best):
+        return None
+    path = str(export_checkpoint_weights(best, os.path.join(s.output_dir, 'model_best.safetensors'),
+                                         use_ema=s.args.model_ema))
+    _logger.info('Best weights with their data config and class names: %s', path)
+    return path
 
 
 def run_epoch(s: Session, epoch: int) -> None:

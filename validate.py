@@ -10,6 +10,11 @@ Examples::
 ``--model`` accepts a name, a comma-separated list, a wildcard, ``all`` (every pretrained model) or a text file of
 names. ``--checkpoint`` accepts a file or a folder of checkpoints. A zoo training checkpoint also supplies the
 model name, its arguments and the data settings of its run when they are not given.
+
+Weights that record their data config and class names (zoo checkpoints, ``model_best.safetensors``, ``save_for_hf``
+folders) are evaluated with that preprocessing unless a flag overrides it (with a warning), and the dataset is matched
+to their classes by name: a dataset class the weights do not know is an error. Unreadable images are left out:
+``num_samples`` counts the images scored, ``num_unreadable`` those skipped.
 """
 import argparse
 import logging
@@ -22,12 +27,13 @@ import torch
 import torch.nn as nn
 
 import zoo
-from zoo.data import create_dataset, create_loader, resolve_data_config
+from zoo.data import check_num_classes, create_dataset, create_loader, resolve_data_config
 from zoo.models import load_checkpoint
 from zoo.utils import (
     Runtime,
     apply_test_time_pool,
     checkpoint_files,
+    data_config_of_weights,
     fill_from_run_args,
     init_distributed_device,
     parse_kv_pairs,
@@ -35,6 +41,7 @@ from zoo.utils import (
     resolve_amp,
     setup_default_logging,
     validate,
+    warn_data_config_overrides,
     write_results,
 )
 
@@ -49,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--split', default='validation', metavar='NAME')
     p.add_argument('--dataset-download', action='store_true', default=False)
     p.add_argument('--class-map', default='', type=str, metavar='FILENAME')
+    p.add_argument('--ignore-unmapped-classes', action='store_true', default=False,
+                   help='leave out images of class folders that --class-map lacks (default: an error)')
     p.add_argument('--input-img-mode', default=None, type=str)
     p.add_argument('--model', '-m', default=None, metavar='NAME', help='name, list, wildcard, all, or a file')
     p.add_argument('--pretrained', action='store_true', default=False)
@@ -108,9 +117,19 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
     model = zoo.create_model(model_name, pretrained=args.pretrained, num_classes=args.num_classes,
                              in_chans=args.in_chans, global_pool=args.gp, **args.model_kwargs)
     if checkpoint:
+        # also puts the data config and class names stored with the weights into model.pretrained_cfg
         load_checkpoint(model, checkpoint, use_ema=args.use_ema)
     param_count = sum(p.numel() for p in model.parameters())
     data_config = resolve_data_config(vars(args), model=model, use_test_size=not args.use_train_size, verbose=True)
+    weights = checkpoint or model_name
+    warn_data_config_overrides(data_config, data_config_of_weights(model, checkpoint), weights)
+    dataset = create_dataset(args.dataset, root=args.data_dir, split=args.split, class_map=args.class_map or None,
+                             download=args.dataset_download, ignore_unmapped_classes=args.ignore_unmapped_classes,
+                             **({'input_img_mode': args.input_img_mode} if args.input_img_mode else {}))
+    class_names = model.pretrained_cfg.get('label_names')
+    if class_names:
+        dataset.use_class_names(class_names, source=f'the weights ({weights})')
+    check_num_classes(model.num_classes, dataset, 'the evaluation data')
     test_time_pool = False
     if args.test_pool:
         model, test_time_pool = apply_test_time_pool(model, data_config)
@@ -119,9 +138,6 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
         model = model.to(memory_format=torch.channels_last)
     if args.torchcompile:
         model = torch.compile(model, backend=args.torchcompile)
-    dataset = create_dataset(args.dataset, root=args.data_dir, split=args.split, class_map=args.class_map or None,
-                             download=args.dataset_download, **({'input_img_mode': args.input_img_mode}
-                                                                 if args.input_img_mode else {}))
     loader = create_loader(
         dataset, input_size=data_config['input_size'], batch_size=args.batch_size,
         use_prefetcher=not args.no_prefetcher,
@@ -143,7 +159,8 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
         interpolation=data_config['interpolation'],
         test_time_pool=test_time_pool,
         checkpoint=checkpoint or ('pretrained' if args.pretrained else 'random-init'),
-        samples=len(dataset),
+        num_samples=metrics['num_samples'],
+        num_unreadable=metrics['num_unreadable'],
         seconds=round(time.time() - start, 2),
     )
     _logger.info(' * %s: Acc@1 %.3f (%.3f)  Acc@5 %.3f (%.3f)  loss %.4f', model_name, row['top1'], row['top1_err'],

@@ -103,7 +103,9 @@ def test_digits_train_validate_inference_end_to_end(tmp_path: Path) -> None:
     assert re.search(r'Train: 0 \[\s*0/\d+', proc.stdout) and 'LR:' in proc.stdout and 'Data:' in proc.stdout
     rows = _summary(run)
     assert [r['epoch'] for r in rows] == ['0', '1']
-    assert set(rows[0]) == {'epoch', 'train_loss', 'eval_loss', 'eval_top1', 'eval_top5', 'lr'}
+    assert set(rows[0]) == {'epoch', 'train_loss', 'train_num_unreadable', 'eval_loss', 'eval_top1', 'eval_top5',
+                            'eval_num_samples', 'eval_num_unreadable', 'lr'}
+    assert rows[0]['train_num_unreadable'] == rows[0]['eval_num_unreadable'] == '0'
     assert {'args.yaml', 'last.pth.tar', 'model_best.pth.tar'} <= set(os.listdir(run))
     state = torch.load(run / 'model_best.pth.tar', weights_only=True)
     best = max(rows, key=lambda r: float(r['eval_top1']))
@@ -115,7 +117,14 @@ def test_digits_train_validate_inference_end_to_end(tmp_path: Path) -> None:
     (row,) = json.loads(results.read_text())
     assert row['top1'] == round(float(best['eval_top1']), 4)  # same weights, data and batches: exact
     assert row['loss'] == pytest.approx(float(best['eval_loss']), rel=1e-5)
-    assert row['img_size'] == 8 and row['samples'] == 359 and row['param_count'] > 0
+    assert row['img_size'] == 8 and row['num_samples'] == 359 and row['num_unreadable'] == 0
+    assert row['param_count'] > 0
+    # the exported best weights carry their data config: evaluated at the run's 8 px, not resnet18_cifar's 32 px
+    _run([sys.executable, 'validate.py', '--dataset', 'zoo/digits', '--model', 'resnet18_cifar', '--model-kwargs',
+          'channels=(8,16,32,64)', 'stem_width=8', '--num-classes', '10', '--checkpoint',
+          str(run / 'model_best.safetensors'), '--device', 'cpu', '--results-file', str(results)])
+    (exported,) = json.loads(results.read_text())
+    assert exported['img_size'] == 8 and exported['top1'] == row['top1']
 
     _run([sys.executable, 'inference.py', '--checkpoint', str(run / 'model_best.pth.tar'), '--device', 'cpu',
           '--results-dir', str(tmp_path), '--results-format', 'csv', 'json'])
@@ -295,7 +304,7 @@ def test_validate_imagenet_samples_as_folder(imagenet_samples: Path, tmp_path: P
           '--class-map', str(class_map), '--device', 'cpu', '-b', '6', '--results-file', str(results), '--amp'])
     with open(results) as f:
         (row,) = list(csv.DictReader(f))
-    assert row['model'] == 'resnet18' and int(row['samples']) == 12 and row['img_size'] == '64'
+    assert row['model'] == 'resnet18' and int(row['num_samples']) == 12 and row['img_size'] == '64'
     assert float(row['param_count']) == pytest.approx(11.69, abs=0.01)
     assert 0.0 <= float(row['top1']) <= float(row['top5']) <= 100.0
 

@@ -25,14 +25,31 @@ from zoo.data.auto_augment import (
     rand_augment_transform,
 )
 from zoo.data.config import resolve_data_config, resolve_model_data_config
-from zoo.data.dataset import AugMixDataset, ImageDataset, create_reader
-from zoo.data.dataset_factory import create_dataset
+from zoo.data.dataset import (
+    AugMixDataset,
+    ImageDataset,
+    UnreadableImage,
+    check_num_classes,
+    class_names_by_index,
+    convert_image_mode,
+    create_reader,
+    num_classes_needed,
+)
+from zoo.data.dataset_factory import create_dataset, shared_class_names
 from zoo.data.distributed_sampler import OrderedDistributedSampler, RepeatAugSampler
 from zoo.data.imagenet_info import ImageNetInfo, infer_imagenet_subset
-from zoo.data.loader import PrefetchLoader, create_loader, fast_collate
+from zoo.data.loader import Batch, PrefetchLoader, SkipUnreadableCollate, create_loader, fast_collate, unreadable_in
 from zoo.data.mixup import FastCollateMixup, Mixup, mixup_target
 from zoo.data.random_erasing import RandomErasing
-from zoo.data.readers import ReaderDigits, ReaderImageFolder, ReaderImageTar, ReaderTorchVision, load_class_map
+from zoo.data.readers import (
+    ReaderDigits,
+    ReaderImageFolder,
+    ReaderImageTar,
+    ReaderTorchVision,
+    UnmappedClassesError,
+    list_class_names,
+    load_class_map,
+)
 from zoo.data.transforms import (
     CenterCropOrPad,
     MaybePILToTensor,
@@ -51,12 +68,16 @@ __all__ = [
     'AugMixAugment', 'AutoAugment', 'RandAugment', 'augment_and_mix_transform', 'auto_augment_policy',
     'auto_augment_transform', 'rand_augment_ops', 'rand_augment_transform',
     'resolve_data_config', 'resolve_model_data_config',
-    'AugMixDataset', 'ImageDataset', 'create_reader', 'create_dataset',
+    'AugMixDataset', 'ImageDataset', 'UnreadableImage', 'check_num_classes', 'class_names_by_index',
+    'convert_image_mode', 'create_reader',
+    'create_dataset', 'num_classes_needed',
+    'shared_class_names',
     'OrderedDistributedSampler', 'RepeatAugSampler',
     'ImageNetInfo', 'infer_imagenet_subset',
-    'PrefetchLoader', 'create_loader', 'fast_collate',
+    'Batch', 'PrefetchLoader', 'SkipUnreadableCollate', 'create_loader', 'fast_collate', 'unreadable_in',
     'FastCollateMixup', 'Mixup', 'mixup_target', 'RandomErasing',
-    'ReaderDigits', 'ReaderImageFolder', 'ReaderImageTar', 'ReaderTorchVision', 'load_class_map',
+    'ReaderDigits', 'ReaderImageFolder', 'ReaderImageTar', 'ReaderTorchVision', 'UnmappedClassesError',
+    'list_class_names', 'load_class_map',
     'CenterCropOrPad', 'MaybePILToTensor', 'MaybeToTensor', 'RandomResizedCropAndInterpolation', 'ResizeKeepRatio',
     'ToNumpy', 'str_to_interp_mode', 'str_to_pil_interp', 'create_transform',
 ]

@@ -1,37 +1,56 @@
 """Map-style image datasets: decode a reader's samples into PIL images in one colour mode, then transform.
 
-Corrupt or truncated images are skipped (the next sample is returned instead) with a warning naming the file;
-``num_skipped`` counts them per process. ``max_consecutive_failures`` bad samples in a row stop with an error,
-since that points at a wrong path or format rather than a few broken files.
+An image that cannot be read (zero-byte, truncated, not an image) is never replaced by another sample: its item is an
+:class:`UnreadableImage` marker in place of the image. The loader's collate leaves markers out of the batch and
+reports them on it (``zoo.data.loader.Batch.unreadable``), so training counts them, validation scores readable
+images only and inference marks those files as errors.
+
+Colour modes: 16-bit and 32-bit grayscale (``I;16``, ``I``) are scaled from 0..65535 to 0..255, float images (``F``)
+from 0..1, before conversion to an 8-bit mode; PIL's own conversion would clamp them (a 16-bit PNG turns white).
+Alpha (``RGBA``, ``LA``, palette transparency) is dropped, as PIL, torchvision and timm do, so pixels under
+transparency keep their stored colour.
 """
 import io
 import logging
 import os
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch.utils.data as data
 from PIL import Image
 
-from zoo.data.readers import ClassMapLike, Reader, ReaderImageFolder, ReaderImageTar
+from zoo.data.readers import ClassMapLike, Reader, ReaderImageFolder, ReaderImageTar, UnmappedClassesError, format_names
 
-__all__ = ['ImageDataset', 'AugMixDataset', 'create_reader']
+__all__ = [
+    'ImageDataset', 'AugMixDataset', 'UnreadableImage', 'check_num_classes', 'class_names_by_index',
+    'convert_image_mode', 'create_reader', 'num_classes_needed',
+]
 
 _logger = logging.getLogger(__name__)
 
 _IMG_MODES = ('RGB', 'L', 'RGBA', 'CMYK', 'LA', 'I', 'F', 'YCbCr', 'HSV', 'LAB')
 # decode failures PIL raises for broken files (UnidentifiedImageError is an OSError)
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
+# full-scale value of each high-bit-depth mode: scaled to 255 on conversion to an 8-bit mode
+_HIGH_BIT_RANGE = {'I': 65535., 'F': 1.}
 
 
-def create_reader(name: str, root: Union[str, os.PathLike], class_map: ClassMapLike = None) -> Reader:
+class UnreadableImage(NamedTuple):
+    """Stands in for an image that could not be read; the loader leaves it out of the batch and reports it."""
+    index: int
+    filename: str
+    error: str
+
+
+def create_reader(name: str, root: Union[str, os.PathLike], class_map: ClassMapLike = None,
+                  ignore_unmapped_classes: bool = False) -> Reader:
     """Folder or tar reader for ``root`` (``name`` '' / 'folder' / 'tar'; '' picks by whether root is a file)."""
     name = (name or '').lower()
     root = str(root)
     if name == 'tar' or (name == '' and os.path.isfile(root) and root.endswith('.tar')):
-        return ReaderImageTar(root, class_map=class_map)
+        return ReaderImageTar(root, class_map=class_map, ignore_unmapped_classes=ignore_unmapped_classes)
     if name in ('', 'folder'):
-        return ReaderImageFolder(root, class_map=class_map)
+        return ReaderImageFolder(root, class_map=class_map, ignore_unmapped_classes=ignore_unmapped_classes)
     raise ValueError(f"Unknown reader {name!r}; use '' (auto), 'folder' or 'tar'.")
 
 
@@ -43,14 +62,29 @@ def _to_pil(source: Any) -> Image.Image:
     return Image.open(source)
 
 
+def _high_bit_to_l(img: Image.Image) -> Image.Image:
+    full_scale = _HIGH_BIT_RANGE['F' if img.mode == 'F' else 'I']
+    values = np.asarray(img, dtype=np.float64) * (255. / full_scale)
+    return Image.fromarray(np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8), 'L')
+
+
 def convert_image_mode(img: Image.Image, mode: str) -> Image.Image:
-    """Convert ``img`` to ``mode``; also forces the full decode so truncated files fail here, not later."""
-    if img.mode == 'P' and 'transparency' in img.info and mode != 'P':
-        # palette transparency must go through RGBA before dropping alpha, or PIL warns and mis-converts
-        img = img.convert('RGBA')
+    """Convert ``img`` to ``mode``; also forces the full decode so truncated files fail here, not later.
+
+    High-bit-depth grayscale (``I;16*``, ``I``: 0..65535; ``F``: 0..1) is scaled to 0..255 by range, not clamped,
+    when the target is an 8-bit mode. Alpha is dropped.
+    """
     if img.mode == mode:
         img.load()
         return img
+    if (img.mode.startswith('I') or img.mode == 'F') and mode not in ('I', 'F'):
+        img = _high_bit_to_l(img)
+        return img if mode == 'L' else img.convert(mode)
+    if img.mode == 'P' and 'transparency' in img.info:
+        # palette transparency must go through RGBA before dropping alpha, or PIL warns and mis-converts
+        img = img.convert('RGBA')
+        if mode == 'RGBA':
+            return img
     return img.convert(mode)
 
 
@@ -61,12 +95,12 @@ class ImageDataset(data.Dataset):
         root: Folder or .tar path (ignored when ``reader`` is a Reader instance).
         reader: A Reader instance, or a reader name ('', 'folder', 'tar').
         split: Split name (kept for information; split folders are resolved by ``create_dataset``).
-        class_map: Fixed class order (.txt / .json path, dict or list of names).
+        class_map: Fixed class list (.txt / .json path, dict or list of names).
         load_bytes: Return the raw encoded bytes instead of decoded images.
         input_img_mode: PIL mode every image is converted to ('RGB', 'L', ...).
         transform: Callable applied to the image.
         target_transform: Callable applied to the label.
-        max_consecutive_failures: Bad images in a row tolerated before raising.
+        ignore_unmapped_classes: Leave out the images of class folders the class_map lacks (else an error).
     """
 
     def __init__(
@@ -79,14 +113,15 @@ class ImageDataset(data.Dataset):
             input_img_mode: str = 'RGB',
             transform: Optional[Callable] = None,
             target_transform: Optional[Callable] = None,
-            max_consecutive_failures: int = 20,
+            ignore_unmapped_classes: bool = False,
     ) -> None:
         if input_img_mode not in _IMG_MODES:
             raise ValueError(f'input_img_mode must be a PIL mode such as {_IMG_MODES}, got {input_img_mode!r}.')
         if reader is None or isinstance(reader, str):
             if root is None:
                 raise ValueError('ImageDataset needs root= (a folder or .tar) when no Reader instance is given.')
-            reader = create_reader(reader or '', root, class_map=class_map)
+            reader = create_reader(reader or '', root, class_map=class_map,
+                                   ignore_unmapped_classes=ignore_unmapped_classes)
         self.root = None if root is None else str(root)
         self.reader = reader
         self.split = split
@@ -94,13 +129,41 @@ class ImageDataset(data.Dataset):
         self.input_img_mode = input_img_mode
         self.transform = transform
         self.target_transform = target_transform
-        self.max_consecutive_failures = max(1, int(max_consecutive_failures))
-        self.num_skipped = 0
-        self.skipped_files: List[str] = []
+        # reader index -> index in an external class list (see use_class_names); None keeps the reader's indices
+        self._index_map: Optional[List[int]] = None
+        self._class_to_idx: Optional[Dict[str, int]] = None
 
     @property
     def class_to_idx(self) -> Dict[str, int]:
-        return self.reader.class_to_idx
+        return self._class_to_idx if self._class_to_idx is not None else self.reader.class_to_idx
+
+    def use_class_names(self, class_names: Sequence[str], source: str = 'the class list') -> None:
+        """Index targets by name in ``class_names`` (e.g. the classes a checkpoint was trained on).
+
+        Each class of the dataset takes the index of the same name in ``class_names``, whatever its position in the
+        dataset; classes of ``class_names`` the dataset lacks are allowed (logged).
+
+        Raises:
+            UnmappedClassesError: The dataset has classes that ``class_names`` does not name.
+        """
+        index = {name: i for i, name in enumerate(class_names)}
+        own = self.reader.class_to_idx
+        unknown = sorted((c for c in own if c not in index), key=lambda c: own[c])
+        if unknown:
+            raise UnmappedClassesError(
+                f'The dataset {self.root or type(self.reader).__name__} has {len(unknown)} class(es) not among the '
+                f'classes of {source}: {format_names(unknown)}. Those classes are {format_names(list(class_names))}; '
+                f'use a dataset with those classes (matched by name, not position).', unknown)
+        absent = [c for c in class_names if c not in own]
+        if absent:
+            _logger.info('%d of the %d classes of %s are not in the dataset: %s', len(absent), len(class_names),
+                         source, format_names(absent))
+        size = max(own.values(), default=-1) + 1
+        mapping = list(range(size))
+        for name, i in own.items():
+            mapping[i] = index[name]
+        self._index_map = None if mapping == list(range(size)) else mapping
+        self._class_to_idx = {name: index[name] for name in own}
 
     def __len__(self) -> int:
         return len(self.reader)
@@ -116,32 +179,23 @@ class ImageDataset(data.Dataset):
         return convert_image_mode(_to_pil(source), self.input_img_mode)
 
     def __getitem__(self, index: int) -> Tuple[Any, int]:
-        limit = min(self.max_consecutive_failures, len(self))
-        errors: List[str] = []
-        for _ in range(limit):
+        target: Optional[int] = None
+        try:
             source, target = self.reader[index]
-            try:
-                img = self._load(source)
-                break
-            except _DECODE_ERRORS as e:
-                name = self.reader.filename(index, absolute=True)
-                self.num_skipped += 1
-                if len(self.skipped_files) < 1000:
-                    self.skipped_files.append(name)
-                _logger.warning('Skipping unreadable image %s (sample %d): %s', name, index, e)
-                errors.append(f'{name}: {e}')
-                index = (index + 1) % len(self)
-        else:
-            raise RuntimeError(
-                f'{limit} consecutive images failed to load from {self.root or type(self.reader).__name__} '
-                f'(first: {errors[0]}; last: {errors[-1]}). The data is corrupt or not images: check the path and '
-                f'the files, or raise max_consecutive_failures if many bad files are expected.')
+            img = self._load(source)
+        except _DECODE_ERRORS as e:
+            name = self.reader.filename(index, absolute=True)
+            _logger.debug('Unreadable image %s (sample %d): %s', name, index, e)
+            return UnreadableImage(index, name, f'{type(e).__name__}: {e}'), -1 if target is None else target
         if self.transform is not None:
             img = self.transform(img)
         if target is None:
             target = -1
-        elif self.target_transform is not None:
-            target = self.target_transform(target)
+        else:
+            if self._index_map is not None:
+                target = self._index_map[target]
+            if self.target_transform is not None:
+                target = self.target_transform(target)
         return img, target
 
     def filename(self, index: int, basename: bool = False, absolute: bool = False) -> str:
@@ -202,3 +256,32 @@ class AugMixDataset(data.Dataset):
 
     def __len__(self) -> int:
         return len(self.dataset)
+
+
+def num_classes_needed(class_to_idx: Dict[str, int]) -> int:
+    """Outputs a classifier needs for these labels: the largest class index + 1 (0 when unknown)."""
+    return max(class_to_idx.values(), default=-1) + 1
+
+
+def class_names_by_index(class_to_idx: Dict[str, int]) -> List[str]:
+    """Class names in index order ('' where an index has no name)."""
+    names = [''] * num_classes_needed(class_to_idx)
+    for name, idx in class_to_idx.items():
+        names[idx] = name
+    return names
+
+
+def check_num_classes(num_classes: int, dataset: Any, what: str = 'the dataset') -> None:
+    """Refuse a classifier with fewer outputs than the dataset has classes (the loss would fail mid-run).
+
+    Raises:
+        ValueError: Naming ``--num-classes``, the class count and the dataset.
+    """
+    class_to_idx = getattr(dataset, 'class_to_idx', None) or {}
+    needed = num_classes_needed(class_to_idx)
+    if num_classes < needed:
+        names = sorted(class_to_idx, key=class_to_idx.get)
+        raise ValueError(
+            f'The model has num_classes={num_classes} outputs but {what} ({getattr(dataset, "root", None) or ""}) '
+            f'has {needed} classes ({format_names(names)}). Pass --num-classes {needed} (num_classes={needed}), or a '
+            f'class map that lists only the classes to use.')

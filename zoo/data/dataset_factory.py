@@ -13,6 +13,10 @@ Split search: for ``split='train'`` the sub-folders ``train`` and ``training`` o
 ``val`` / ``validation`` / ``eval`` the names ``val``, ``valid``, ``validation``, ``eval``, ``evaluation``. If none
 exists and ``root`` holds no split-named folder at all, ``root`` itself is used.
 
+Shared classes: when the split is found under ``root`` and no ``class_map`` is given, the class list is the union of
+the class folders of every split under ``root`` (``train``, ``validation``, ...; empty folders included), so a class
+that has no images in one split keeps the same index in all of them (a warning names such classes).
+
 Built-in digits (``zoo/digits``): the 1797 8x8 grayscale handwritten digits of the UCI "Optical Recognition of
 Handwritten Digits" data set (Alpaydin & Kaynak, 1998) as distributed with scikit-learn, licensed CC BY 4.0, shipped
 as ``zoo/data/_assets/digits.npz`` (pixels scaled to 0..255). The split is fixed and stratified: within each class,
@@ -24,12 +28,12 @@ validation images per class); ``split='all'`` returns all 1797. Images come back
 """
 import logging
 import os
-from typing import Any, Optional, Union
+from typing import Any, List, Optional, Union
 
 from zoo.data.dataset import ImageDataset, create_reader
-from zoo.data.readers import ClassMapLike, ReaderDigits, ReaderTorchVision
+from zoo.data.readers import ClassMapLike, ReaderDigits, ReaderTorchVision, list_class_names, natural_key
 
-__all__ = ['create_dataset', 'find_split_path', 'TRAIN_SYNONYMS', 'EVAL_SYNONYMS']
+__all__ = ['create_dataset', 'find_split_path', 'shared_class_names', 'TRAIN_SYNONYMS', 'EVAL_SYNONYMS']
 
 _logger = logging.getLogger(__name__)
 
@@ -65,6 +69,26 @@ def find_split_path(root: Union[str, os.PathLike], split: str) -> str:
                                 f'.tar) but found only {", ".join(present)}. Pass split= one of those, or '
                                 f'search_split=False.')
     return root
+
+
+def _split_paths(root: str) -> List[str]:
+    paths = []
+    for name in TRAIN_SYNONYMS + EVAL_SYNONYMS:
+        for path in (os.path.join(root, name), os.path.join(root, name + '.tar')):
+            if os.path.isdir(path) or (os.path.isfile(path) and path.endswith('.tar')):
+                paths.append(path)
+    return paths
+
+
+def shared_class_names(root: Union[str, os.PathLike]) -> List[str]:
+    """Union of the class names of every split folder / tar under ``root``, in natural order.
+
+    Empty class folders count: the class list depends on the folder tree, not on which folders hold images.
+    """
+    names = set()
+    for path in _split_paths(str(root)):
+        names.update(list_class_names(path))
+    return sorted(names, key=natural_key)
 
 
 def _create_torch_dataset(name: str, root: Optional[str], split: str, search: bool, download: bool,
@@ -104,6 +128,7 @@ def create_dataset(
         seed: int = 42,
         repeats: int = 0,
         input_img_mode: str = 'RGB',
+        ignore_unmapped_classes: bool = False,
         **kwargs: Any,
 ) -> ImageDataset:
     """Create a map-style image dataset.
@@ -113,7 +138,8 @@ def create_dataset(
         root: Dataset root folder, .tar file, or torchvision storage directory; unused by 'zoo/digits'.
         split: Split name ('train', 'validation', ...).
         search_split: Look for the split sub-folder / tar under ``root``.
-        class_map: Fixed class order (.txt / .json path, dict or list of class names).
+        class_map: Fixed class list (.txt / .json path, dict or list of class names). Default for folders / tars:
+            the classes of all splits under ``root`` (see the module docstring).
         load_bytes: Return raw encoded bytes instead of decoded images (folder / tar only).
         is_training: Training dataset (kept for timm compatibility; the transforms decide augmentation).
         download: Let torchvision download the dataset if missing.
@@ -121,13 +147,15 @@ def create_dataset(
         seed: Only meaningful for iterable datasets' shuffling; accepted for compatibility.
         repeats: Only meaningful for iterable datasets; accepted for compatibility.
         input_img_mode: PIL mode images are converted to.
-        **kwargs: Passed to :class:`ImageDataset` (e.g. ``max_consecutive_failures``) or the torchvision dataset.
+        ignore_unmapped_classes: Leave out the images of class folders that ``class_map`` lacks instead of raising
+            :class:`zoo.data.readers.UnmappedClassesError`.
+        **kwargs: Passed to :class:`ImageDataset` (``transform``, ``target_transform``) or the torchvision dataset.
     """
     name = (name or '').strip()
     prefix, rest = '', name
     if '/' in name:
         prefix, rest = (part.lower() for part in name.split('/', 1))
-    ds_kwargs = {k: kwargs.pop(k) for k in ('max_consecutive_failures', 'transform', 'target_transform')
+    ds_kwargs = {k: kwargs.pop(k) for k in ('transform', 'target_transform')
                  if k in kwargs}
     if batch_size or repeats:
         _logger.debug('create_dataset: batch_size/repeats only apply to iterable datasets and are ignored here.')
@@ -163,7 +191,10 @@ def create_dataset(
         # a relative class_map is looked up in the dataset root, not in the split folder found below
         class_map = os.path.join(root, class_map)
     if search_split and os.path.isdir(root):
-        root = find_split_path(root, split)
-    reader = create_reader(name.lower(), root, class_map=class_map)
+        split_root = find_split_path(root, split)
+        if split_root != root and not class_map:
+            class_map = shared_class_names(root)
+        root = split_root
+    reader = create_reader(name.lower(), root, class_map=class_map, ignore_unmapped_classes=ignore_unmapped_classes)
     return ImageDataset(root, reader=reader, split=split, load_bytes=load_bytes, input_img_mode=input_img_mode,
                         **ds_kwargs)

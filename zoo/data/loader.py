@@ -8,11 +8,16 @@ this on a side stream one batch ahead.
 Reproducibility: worker ``k`` of an epoch seeds Python's ``random`` (and NumPy's generator with
 ``worker_seeding='all'``) from the seed torch gives that worker, which derives from the main process' torch RNG;
 so ``torch.manual_seed(s)`` before iterating fixes shuffling and augmentation.
+
+Unreadable images: the collate (whichever is used) leaves out samples whose image is an
+:class:`~zoo.data.dataset.UnreadableImage` and yields a :class:`Batch`, a plain ``(images, targets)`` tuple that also
+carries the left-out samples in ``unreadable``. A batch whose images were all unreadable is empty (size 0), never
+filled with other samples.
 """
 import functools
 import logging
 import random
-from typing import Any, Callable, Iterator, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -20,16 +25,89 @@ import torch.utils.data as data
 from torch.utils.data.dataloader import default_collate
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from zoo.data.dataset import AugMixDataset
+from zoo.data.dataset import AugMixDataset, UnreadableImage
 from zoo.data.distributed_sampler import OrderedDistributedSampler, RepeatAugSampler
+from zoo.data.mixup import Mixup
 from zoo.data.random_erasing import RandomErasing
 from zoo.data.transforms_factory import create_transform
 
-__all__ = ['create_loader', 'fast_collate', 'PrefetchLoader']
+__all__ = ['Batch', 'SkipUnreadableCollate', 'create_loader', 'fast_collate', 'PrefetchLoader', 'unreadable_in']
 
 _logger = logging.getLogger(__name__)
 
 DeviceLike = Union[str, torch.device, None]
+
+
+def _pin(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.pin_memory()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_pin(v) for v in value)
+    return value
+
+
+class Batch(tuple):
+    """``(images, targets)`` of one loader step, plus the samples left out because their image could not be read.
+
+    Unpacks like a 2-tuple (``x, y = batch``); ``unreadable`` is a tuple of :class:`UnreadableImage`.
+    """
+
+    unreadable: Tuple[UnreadableImage, ...]
+
+    def __new__(cls, images: Any, targets: Any, unreadable: Iterable[UnreadableImage] = ()) -> 'Batch':
+        batch = super().__new__(cls, (images, targets))
+        batch.unreadable = tuple(unreadable)
+        return batch
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # crosses from DataLoader workers to the main process by pickle; keep the attribute
+        return Batch, (self[0], self[1], self.unreadable)
+
+    def pin_memory(self) -> 'Batch':
+        """Called by the DataLoader's pin-memory thread (it would otherwise rebuild a plain tuple)."""
+        return Batch(_pin(self[0]), _pin(self[1]), self.unreadable)
+
+
+def unreadable_in(batch: Any) -> Tuple[UnreadableImage, ...]:
+    """The unreadable samples left out of ``batch`` (none for batches that are not :class:`Batch`)."""
+    return getattr(batch, 'unreadable', ())
+
+
+class SkipUnreadableCollate:
+    """Wrap a collate function: leave out unreadable samples and report them on the :class:`Batch`.
+
+    Args:
+        collate_fn: The collate for the readable samples.
+        empty_shape: (C, H, W) of the empty image tensor returned when no sample of a batch was readable.
+        empty_dtype: Its dtype (uint8 before the prefetcher's normalisation, else float32).
+    """
+
+    def __init__(self, collate_fn: Callable, empty_shape: Sequence[int], empty_dtype: torch.dtype) -> None:
+        self.collate_fn = collate_fn
+        self.empty_shape = tuple(empty_shape)
+        self.empty_dtype = empty_dtype
+
+    def __call__(self, samples: Sequence[Tuple[Any, Any]]) -> Batch:
+        unreadable = [s[0] for s in samples if isinstance(s[0], UnreadableImage)]
+        if not unreadable:
+            return Batch(*self.collate_fn(samples))
+        readable = [s for s in samples if not isinstance(s[0], UnreadableImage)]
+        if isinstance(self.collate_fn, Mixup) and len(readable) % 2:
+            # mixup pairs samples and needs an even batch: leave one more (readable) sample out of this batch
+            readable = readable[:-1]
+        if not readable:
+            images = torch.empty((0, *self.empty_shape), dtype=self.empty_dtype)
+            return Batch(images, torch.empty(0, dtype=torch.int64), unreadable)
+        return Batch(*self.collate_fn(readable), unreadable)
+
+    @property
+    def mixup_enabled(self) -> bool:
+        return bool(getattr(self.collate_fn, 'mixup_enabled', False))
+
+    @mixup_enabled.setter
+    def mixup_enabled(self, value: bool) -> None:
+        if hasattr(self.collate_fn, 'mixup_enabled'):
+            self.collate_fn.mixup_enabled = value
 
 
 def _stack_targets(targets: Sequence[Any]) -> torch.Tensor:
@@ -115,16 +193,16 @@ class PrefetchLoader:
             x = self.random_erasing(x)
         return x.to(self.img_dtype), y
 
-    def __iter__(self) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator[Batch]:
         if not self.is_cuda:
-            for x, y in self.loader:
-                yield self._process(x, y)
+            for batch in self.loader:
+                yield Batch(*self._process(*batch), unreadable_in(batch))
             return
         stream = torch.cuda.Stream(device=self.device)
         pending = None
-        for x, y in self.loader:
+        for batch in self.loader:
             with torch.cuda.stream(stream):
-                nxt = self._process(x, y)
+                nxt = Batch(*self._process(*batch), unreadable_in(batch))
             if pending is not None:
                 yield pending
             main_stream = torch.cuda.current_stream(self.device)
@@ -173,6 +251,13 @@ def _worker_init(worker_id: int, worker_seeding: Union[str, Callable[[Any], int]
     random.seed(info.seed)
     if worker_seeding == 'all':
         np.random.seed(info.seed % (2 ** 32))
+
+
+def _image_shape(input_size: Union[int, Sequence[int]], channels: int) -> Tuple[int, int, int]:
+    if isinstance(input_size, int):
+        return channels, input_size, input_size
+    size = tuple(int(v) for v in input_size)
+    return size if len(size) == 3 else (channels, *size[-2:])
 
 
 def create_loader(
@@ -237,6 +322,9 @@ def create_loader(
         persistent_workers: Keep workers alive between epochs.
         worker_seeding: 'all' (seed torch, random, numpy), 'part' (torch, random) or a callable(worker_info) -> seed.
         drop_last: Drop the last partial batch; defaults to ``is_training``.
+
+    Raises:
+        ValueError: ``drop_last`` with fewer samples (per process) than ``batch_size``: the loader would be empty.
     """
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}.')
@@ -270,10 +358,9 @@ def create_loader(
 
     if collate_fn is None:
         collate_fn = fast_collate if use_prefetcher else default_collate
+    collate_fn = SkipUnreadableCollate(collate_fn, _image_shape(input_size, len(mean)),
+                                       torch.uint8 if use_prefetcher else torch.float32)
     drop_last = is_training if drop_last is None else drop_last
-    if drop_last and len(dataset) < batch_size:
-        _logger.warning('Dataset has %d samples, fewer than batch_size=%d with drop_last: the loader is empty.',
-                        len(dataset), batch_size)
     loader = data.DataLoader(
         dataset,
         batch_size=batch_size,
@@ -286,6 +373,13 @@ def create_loader(
         worker_init_fn=functools.partial(_worker_init, worker_seeding=worker_seeding),
         persistent_workers=persistent_workers and num_workers > 0,
     )
+    if drop_last and len(loader) == 0:
+        per_process = len(sampler) if sampler is not None else len(dataset)
+        where = f' ({per_process} per process)' if distributed else ''
+        raise ValueError(
+            f'The dataset has {len(dataset)} samples{where}, fewer than batch_size={batch_size} with drop_last: the '
+            f'loader would yield no batch and nothing would be trained. Lower the batch size (train.py: -b / '
+            f'--batch-size) to at most {per_process}, or use more data.')
     if not use_prefetcher:
         return loader
     return PrefetchLoader(

@@ -4,24 +4,36 @@ A reader only lists samples; :class:`zoo.data.ImageDataset` decodes them. A sour
 a PIL image or an array. Readers:
 
 * :class:`ReaderImageFolder`: class sub-folders (nested folders join with ``_``), natural sort order.
-* :class:`ReaderImageTar`: a ``.tar`` laid out like a folder, read member by member without extracting.
+* :class:`ReaderImageTar`: a ``.tar`` laid out like a folder, read member by member without extracting. Members
+  with an absolute name, a ``..`` component, or that are links are skipped and counted (``skipped_members``).
 * :class:`ReaderDigits`: the built-in 8x8 digits (see ``zoo.data.dataset_factory`` for the split).
 * :class:`ReaderTorchVision`: any torchvision dataset that returns (PIL image, label).
+
+Classes come from the tree: every folder that holds images, plus empty leaf folders (a class with no images in
+this split, reported with a warning). With a ``class_map``, images in a class folder the map does not name are an
+error (:class:`UnmappedClassesError`) unless ``ignore_unmapped_classes=True``: they are never dropped silently.
 """
+import functools
 import io
 import json
+import logging
 import os
+import posixpath
 import re
 import tarfile
+from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 
 __all__ = [
     'IMG_EXTENSIONS', 'Reader', 'ReaderImageFolder', 'ReaderImageTar', 'ReaderDigits', 'ReaderTorchVision',
-    'load_class_map', 'natural_key', 'DIGITS_PATH', 'digits_split_indices',
+    'UnmappedClassesError', 'list_class_names', 'load_class_map', 'natural_key', 'DIGITS_PATH',
+    'digits_split_indices',
 ]
+
+_logger = logging.getLogger(__name__)
 
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff', '.ppm', '.pgm', '.pbm')
 DIGITS_PATH = Path(__file__).parent / '_assets' / 'digits.npz'
@@ -86,23 +98,133 @@ def _label_of(rel_dir: str) -> str:
     return rel_dir.replace('\\', '/').strip('/').replace('/', '_') if rel_dir not in ('', '.') else ''
 
 
+class UnmappedClassesError(ValueError):
+    """Images sit in class folders that the given class list does not name.
+
+    Attributes:
+        classes: The class (folder) names missing from the class list.
+    """
+
+    def __init__(self, message: str, classes: Sequence[str]) -> None:
+        super().__init__(message)
+        self.classes = list(classes)
+
+
+def format_names(names: Sequence[str], limit: int = 10) -> str:
+    shown = ', '.join(repr(n) if n else "'' (images directly in the root)" for n in names[:limit])
+    return shown + (f', ... (+{len(names) - limit} more)' if len(names) > limit else '')
+
+
 def _assign_classes(
         entries: List[Tuple[Any, str, str]],
         class_map: Dict[str, int],
         where: str,
+        empty_classes: Iterable[str] = (),
+        ignore_unmapped: bool = False,
 ) -> Tuple[List[Tuple[Any, int]], Dict[str, int]]:
-    """(source, label name, sort name) entries -> (source, index) samples in natural order, and class_to_idx."""
+    """(source, label name, sort name) entries -> (source, index) samples in natural order, and class_to_idx.
+
+    Without a class_map the classes are the labels found plus ``empty_classes`` (folders without images), in
+    natural order. With one, images whose label the map lacks are an error unless ``ignore_unmapped``.
+    """
+    counts = Counter(label for _, label, _ in entries)
     if class_map:
-        unknown = sorted({label for _, label, _ in entries} - set(class_map), key=natural_key)
-        entries = [e for e in entries if e[1] in class_map]
+        unmapped = sorted(set(counts) - set(class_map), key=natural_key)
+        if unmapped:
+            dropped = sum(counts[c] for c in unmapped)
+            if not ignore_unmapped:
+                raise UnmappedClassesError(
+                    f'{len(unmapped)} class folder(s) in {where} are not in the class map: {format_names(unmapped)} '
+                    f'({dropped} images). Add them to the class map, or pass ignore_unmapped_classes=True '
+                    f'(--ignore-unmapped-classes) to leave their images out.', unmapped)
+            _logger.warning('Leaving out %d images of %d class folder(s) in %s that the class map lacks: %s',
+                            dropped, len(unmapped), where, format_names(unmapped))
+            entries = [e for e in entries if e[1] in class_map]
         class_to_idx = dict(class_map)
         if not entries:
-            raise ValueError(f'None of the folders in {where} match the class_map classes (found {unknown[:5]}...).')
+            raise ValueError(f'None of the class folders in {where} are in the class map '
+                             f'(found {format_names(unmapped)}).')
     else:
-        labels = sorted({label for _, label, _ in entries}, key=natural_key)
+        labels = sorted(set(counts) | set(empty_classes), key=natural_key)
         class_to_idx = {label: i for i, label in enumerate(labels)}
+    no_images = [c for c in class_to_idx if not counts[c]]
+    if no_images:
+        _logger.warning('%d of the %d classes have no images in %s: %s', len(no_images), len(class_to_idx), where,
+                        format_names(no_images))
     entries = sorted(entries, key=lambda e: natural_key(e[2]))
     return [(src, class_to_idx[label]) for src, label, _ in entries], class_to_idx
+
+
+def _scan_folder(root: str, extensions: Tuple[str, ...]) -> Tuple[List[Tuple[str, str, str]], Set[str]]:
+    """(rel path, label, rel path) of every image under ``root``, and the labels of leaf folders without images."""
+    entries, empty = [], set()
+    for dirpath, dirnames, files in os.walk(root, followlinks=True):
+        dirnames[:] = [d for d in dirnames if not d.startswith('.')]
+        rel_dir = os.path.relpath(dirpath, root)
+        label = _label_of(rel_dir)
+        images = [f for f in files if os.path.splitext(f)[1].lower() in extensions and not f.startswith('.')]
+        for f in images:
+            rel = os.path.join(rel_dir, f) if label else f
+            entries.append((rel, label, rel))
+        if label and not images and not dirnames:
+            empty.add(label)
+    return entries, empty
+
+
+def _unsafe_member_name(name: str) -> bool:
+    """An absolute path or a ``..`` component: a name that points outside the archive's own tree."""
+    posix = name.replace('\\', '/')
+    return posix.startswith('/') or bool(re.match(r'^[A-Za-z]:', posix)) or '..' in posix.split('/')
+
+
+def _scan_tar(path: str, extensions: Tuple[str, ...]) -> Tuple[List[Tuple[Any, str, str]], Set[str], List[str]]:
+    """Image members of a tar as (member, label, normalised name), empty leaf-folder labels, and unsafe members.
+
+    Unsafe members (absolute names, ``..`` components, links or devices named like images) are never read: a
+    name like ``../../x.jpg`` would otherwise become a class of its own and shift every real class index.
+    """
+    stat = os.stat(path)
+    # listing a large tar reads every member header; the split readers and the shared class list reuse one listing
+    return _scan_tar_listing(os.path.abspath(path), extensions, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _scan_tar_listing(path: str, extensions: Tuple[str, ...], size: int,
+                      mtime_ns: int) -> Tuple[List[Tuple[Any, str, str]], Set[str], List[str]]:
+    entries, dirs, unsafe = [], set(), []
+    with tarfile.open(path) as tf:
+        for member in tf.getmembers():
+            if _unsafe_member_name(member.name):
+                unsafe.append(member.name)
+                continue
+            name = posixpath.normpath(member.name.replace('\\', '/'))
+            if member.isdir():
+                dirs.add(name)
+            elif os.path.splitext(name)[1].lower() in extensions:
+                if member.isfile():
+                    # keep only what is needed to seek: member info pickles cheaply into workers
+                    entries.append((member, _label_of(posixpath.dirname(name)), name))
+                else:
+                    unsafe.append(member.name)
+    # a folder member is an empty class when no image and no other folder lies beneath it
+    parents = set()
+    for name in [e[2] for e in entries] + list(dirs):
+        parent = posixpath.dirname(name)
+        while parent and parent not in parents:
+            parents.add(parent)
+            parent = posixpath.dirname(parent)
+    empty = {_label_of(d) for d in dirs - parents if d not in ('', '.')}
+    return entries, empty, unsafe
+
+
+def list_class_names(path: Union[str, os.PathLike], extensions: Sequence[str] = IMG_EXTENSIONS) -> List[str]:
+    """Class names of an image folder or tar in natural order, including empty leaf folders."""
+    path, extensions = str(path), tuple(e.lower() for e in extensions)
+    if os.path.isfile(path):
+        entries, empty, _ = _scan_tar(path, extensions)
+    else:
+        entries, empty = _scan_folder(path, extensions)
+    return sorted({label for _, label, _ in entries} | empty, key=natural_key)
 
 
 class ReaderImageFolder(Reader):
@@ -110,30 +232,24 @@ class ReaderImageFolder(Reader):
 
     Args:
         root: Folder whose sub-folders are classes.
-        class_map: Optional fixed class order; folders not in it are ignored.
+        class_map: Optional fixed class list; images in a folder it lacks raise :class:`UnmappedClassesError`.
         extensions: Accepted file extensions (lower case).
+        ignore_unmapped_classes: Leave out (with a warning) the images of folders the class_map lacks.
     """
 
     def __init__(self, root: Union[str, os.PathLike], class_map: ClassMapLike = None,
-                 extensions: Sequence[str] = IMG_EXTENSIONS) -> None:
+                 extensions: Sequence[str] = IMG_EXTENSIONS, ignore_unmapped_classes: bool = False) -> None:
         self.root = str(root)
         if not os.path.isdir(self.root):
             raise FileNotFoundError(f'Image folder {self.root} does not exist; pass the directory that holds the '
                                     f'class sub-folders (or the split folders train/ and validation/).')
         extensions = tuple(e.lower() for e in extensions)
-        entries = []
-        for dirpath, dirnames, files in os.walk(self.root, followlinks=True):
-            dirnames[:] = [d for d in dirnames if not d.startswith('.')]
-            rel_dir = os.path.relpath(dirpath, self.root)
-            label = _label_of(rel_dir)
-            for f in files:
-                if os.path.splitext(f)[1].lower() in extensions and not f.startswith('.'):
-                    rel = os.path.join(rel_dir, f) if label else f
-                    entries.append((rel, label, rel))
+        entries, empty = _scan_folder(self.root, extensions)
         if not entries:
             raise ValueError(f'Found no images in {self.root} (extensions {", ".join(extensions)}); check the path '
                              f'and that images sit in class sub-folders.')
-        self.samples, self.class_to_idx = _assign_classes(entries, load_class_map(class_map, self.root), self.root)
+        self.samples, self.class_to_idx = _assign_classes(
+            entries, load_class_map(class_map, self.root), self.root, empty, ignore_unmapped_classes)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -152,30 +268,30 @@ class ReaderImageFolder(Reader):
 class ReaderImageTar(Reader):
     """Images inside one ``.tar`` laid out like an image folder, read without extracting.
 
-    The tar file is opened lazily in each process, so the reader is safe to use from DataLoader workers.
+    The tar file is opened lazily in each process, so the reader is safe to use from DataLoader workers. Nothing
+    is ever written to disk; unsafe members are listed in ``skipped_members``.
 
     Args:
         root: Path of the ``.tar`` file.
-        class_map: Optional fixed class order.
+        class_map: Optional fixed class list (see :class:`ReaderImageFolder`).
         extensions: Accepted file extensions.
+        ignore_unmapped_classes: Leave out (with a warning) the images of folders the class_map lacks.
     """
 
     def __init__(self, root: Union[str, os.PathLike], class_map: ClassMapLike = None,
-                 extensions: Sequence[str] = IMG_EXTENSIONS) -> None:
+                 extensions: Sequence[str] = IMG_EXTENSIONS, ignore_unmapped_classes: bool = False) -> None:
         self.root = str(root)
         if not os.path.isfile(self.root) or not tarfile.is_tarfile(self.root):
             raise FileNotFoundError(f'{self.root} is not a readable .tar file.')
         extensions = tuple(e.lower() for e in extensions)
-        entries = []
-        with tarfile.open(self.root) as tf:
-            for member in tf.getmembers():
-                name = member.name
-                if member.isfile() and os.path.splitext(name)[1].lower() in extensions:
-                    # keep only what is needed to seek: member info pickles cheaply into workers
-                    entries.append((member, _label_of(os.path.dirname(name)), name))
+        entries, empty, self.skipped_members = _scan_tar(self.root, extensions)
+        if self.skipped_members:
+            _logger.warning('Skipped %d unsafe members of %s (absolute paths, ".." components or links): %s',
+                            len(self.skipped_members), self.root, format_names(self.skipped_members))
         if not entries:
             raise ValueError(f'Found no images in tar {self.root} (extensions {", ".join(extensions)}).')
-        self.samples, self.class_to_idx = _assign_classes(entries, load_class_map(class_map), self.root)
+        self.samples, self.class_to_idx = _assign_classes(
+            entries, load_class_map(class_map), self.root, empty, ignore_unmapped_classes)
         self._tf: Optional[tarfile.TarFile] = None
         self._pid: Optional[int] = None
 

@@ -29,3 +29,9 @@ from zoo.models._registry import (
     register_model,
     register_model_deprecations,
 )
+from zoo.models._weights_info import (
+    WeightsInfo,
+    export_checkpoint_weights,
+    read_weights_info,
+    save_safetensors_weights,
+)

@@ -9,6 +9,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 
+from zoo.models._weights_info import read_weights_info
+
 __all__ = [
     'load_state_dict', 'load_checkpoint', 'clean_state_dict', 'check_sha256', 'load_state_dict_checked',
     'StateDictMismatchError', 'remap_state_dict',
@@ -156,11 +158,14 @@ def load_checkpoint(
 ) -> Tuple[List[str], List[str]]:
     """Load a file written by zoo, timm or torchvision into `model` (EMA weights preferred when present).
 
-    Without an explicit `filter_fn`, the model family's own checkpoint filter converts foreign layouts.
+    Without an explicit `filter_fn`, the model family's own checkpoint filter converts foreign layouts. The data
+    config and class names stored with zoo weights go into `model.pretrained_cfg` (see `zoo.models._weights_info`).
     """
     state_dict = load_state_dict(checkpoint_path, use_ema=use_ema)
     if filter_fn is None:
         filter_fn = _family_filters.get(type(model))
     if filter_fn is not None:
         state_dict = filter_fn(state_dict, model)
-    return load_state_dict_checked(model, state_dict, strict=strict, source=str(checkpoint_path))
+    result = load_state_dict_checked(model, state_dict, strict=strict, source=str(checkpoint_path))
+    read_weights_info(checkpoint_path).apply_to(model)
+    return result

@@ -10,11 +10,13 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 from urllib.parse import urlparse
 
 import torch
 import torch.nn as nn
+
+from zoo.models._weights_info import WeightsInfo
 
 __all__ = [
     'download_hf_weights', 'download_url_weights', 'load_model_config_from_hf', 'load_model_config_from_path',
@@ -145,15 +147,21 @@ def save_for_hf(
         model_config: Optional[Dict[str, Any]] = None,
         model_args: Optional[Dict[str, Any]] = None,
         safe_serialization: bool = True,
+        data_config: Optional[Dict[str, Any]] = None,
+        label_names: Optional[Sequence[str]] = None,
 ) -> Path:
     """Write `config.json` + `model.safetensors` in the layout timm's Hub repos use.
 
+    The preprocessing (input size, interpolation, mean/std, crop) and class names recorded in `config.json` come
+    from `data_config` / `label_names` when given, else from `model.pretrained_cfg` (which `load_checkpoint` fills
+    from zoo weights), so `create_model('local-dir:...')` evaluates the weights as they were trained.
     Files are written to a temp name and renamed, so an interrupted save never leaves a half-written file.
     """
     from safetensors.torch import save_file
     save_directory = Path(save_directory)
     save_directory.mkdir(parents=True, exist_ok=True)
     pretrained_cfg = dict(getattr(model, 'pretrained_cfg', {}) or {})
+    WeightsInfo.from_data_config(data_config, label_names).update_cfg(pretrained_cfg)
     for key in ('url', 'file', 'state_dict', 'hf_hub_id', 'hf_hub_filename', 'source', 'sha256'):
         pretrained_cfg.pop(key, None)
     config = dict(model_config or {})

@@ -25,10 +25,12 @@ from zoo.utils.evaluation import (
     TestTimePoolHead,
     apply_test_time_pool,
     checkpoint_files,
+    data_config_of_weights,
     fill_from_run_args,
     label_names,
     parse_kv_pairs,
     read_run_args,
+    warn_data_config_overrides,
     write_results,
 )
 from zoo.utils.log import setup_default_logging
@@ -37,7 +39,7 @@ from zoo.utils.model_ema import ModelEma
 from zoo.utils.random import random_seed
 from zoo.utils.split_bn import SplitBatchNorm2d, convert_splitbn_model
 from zoo.utils.summary import get_outdir, update_summary
-from zoo.utils.train_loop import Runtime, TrainOptions, train_one_epoch, validate
+from zoo.utils.train_loop import Runtime, TrainOptions, UnreadableCount, train_one_epoch, validate
 
 __all__ = [
     'AverageMeter', 'CLIP_MODES', 'CheckpointSaver', 'DistInfo', 'ModelEma', 'NativeScaler', 'Runtime',
@@ -46,6 +48,7 @@ __all__ = [
     'find_resume_checkpoint', 'get_outdir', 'init_distributed_device', 'is_primary', 'load_state', 'plain_args',
     'random_seed', 'reduce_tensor', 'resolve_amp', 'resume_checkpoint', 'setup_default_logging', 'train_one_epoch',
     'unwrap_model', 'update_summary', 'validate', 'world_info_from_env',
-    'TestTimePoolHead', 'apply_test_time_pool', 'checkpoint_files', 'fill_from_run_args', 'label_names',
-    'parse_kv_pairs', 'read_run_args', 'write_results',
+    'TestTimePoolHead', 'apply_test_time_pool', 'checkpoint_files', 'data_config_of_weights', 'fill_from_run_args',
+    'label_names', 'parse_kv_pairs', 'read_run_args', 'warn_data_config_overrides', 'write_results',
+    'UnreadableCount',
 ]

@@ -133,6 +133,8 @@ class CheckpointSaver:
         self.max_history = max_history
         self.extension = '.pth.tar'
         self.last_recovery_file = ''
+        # run-level records written into every checkpoint, e.g. the data config and class names of the training data
+        self.extra_state: Dict[str, Any] = {}
         self.checkpoint_files: List[Tuple[str, float]] = self._scan_history()
         self.best_epoch: Optional[int] = None
         self.best_metric: Optional[float] = None
@@ -174,6 +176,7 @@ class CheckpointSaver:
             state['scheduler'] = self.scheduler.state_dict()
         if metric is not None:
             state['metric'] = float(metric)
+        state.update(self.extra_state)
         state.update(extra)
         return state
 

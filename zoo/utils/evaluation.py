@@ -10,11 +10,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zoo.models._weights_info import read_weights_info
 from zoo.utils.checkpoint import load_state
 
 __all__ = [
-    'RUN_ARG_KEYS', 'TestTimePoolHead', 'apply_test_time_pool', 'checkpoint_files', 'fill_from_run_args',
-    'label_names', 'parse_kv_pairs', 'read_run_args', 'write_results',
+    'DATA_CONFIG_KEYS', 'RUN_ARG_KEYS', 'TestTimePoolHead', 'apply_test_time_pool', 'checkpoint_files',
+    'data_config_of_weights', 'fill_from_run_args', 'label_names', 'parse_kv_pairs', 'read_run_args',
+    'warn_data_config_overrides', 'write_results',
 ]
 
 _logger = logging.getLogger(__name__)
@@ -22,6 +24,42 @@ _logger = logging.getLogger(__name__)
 # arguments of a training run that determine how to rebuild and feed its model
 RUN_ARG_KEYS = ('model', 'model_kwargs', 'num_classes', 'in_chans', 'img_size', 'input_size', 'crop_pct', 'mean', 'std',
                 'interpolation', 'gp', 'class_map')
+
+
+DATA_CONFIG_KEYS = ('input_size', 'interpolation', 'mean', 'std', 'crop_pct', 'crop_mode')
+
+
+def data_config_of_weights(model: nn.Module, checkpoint: Optional[str] = None) -> Dict[str, Any]:
+    """The preprocessing recorded with a model's weights ({} when they record none).
+
+    From the checkpoint file's record when one is given, else from a ``local-dir:`` model's config.json.
+    """
+    if checkpoint:
+        return read_weights_info(checkpoint).data_config
+    cfg = getattr(model, 'pretrained_cfg', None) or {}
+    if cfg.get('source') == 'local-dir':
+        return {k: cfg[k] for k in DATA_CONFIG_KEYS if cfg.get(k) is not None}
+    return {}
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_comparable(v) for v in value)
+    return round(value, 6) if isinstance(value, float) else value
+
+
+def warn_data_config_overrides(data_config: Mapping[str, Any], trained: Mapping[str, Any], weights: str) -> List[str]:
+    """Warn where the resolved data config differs from the one the weights were trained with.
+
+    Returns:
+        One description per differing key (empty when they agree).
+    """
+    diffs = [f'{key}={data_config[key]!r} (trained with {value!r})' for key, value in trained.items()
+             if key in DATA_CONFIG_KEYS and key in data_config and _comparable(data_config[key]) != _comparable(value)]
+    if diffs:
+        _logger.warning('Preprocessing for %s differs from the one its weights were trained with: %s. Drop the '
+                        'overriding flags to use the recorded config.', weights, ', '.join(diffs))
+    return diffs
 
 
 def parse_kv_pairs(items: Sequence[str]) -> Dict[str, Any]:

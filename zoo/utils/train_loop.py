@@ -1,6 +1,11 @@
 """The per-epoch training and evaluation loops used by train.py and validate.py.
 
 Kept free of argument parsing so tests and other drivers can call them directly.
+
+Unreadable images: batches from ``zoo.data.create_loader`` carry the samples left out because their image could not
+be read (``batch.unreadable``). Training counts them per epoch and stops once they exceed
+``TrainOptions.max_unreadable_fraction`` of the epoch; evaluation scores the readable images only and reports
+``num_samples`` and ``num_unreadable``.
 """
 import contextlib
 import logging
@@ -8,7 +13,7 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, ContextManager, Dict, Iterable, Optional
+from typing import Any, Callable, ContextManager, Dict, Iterable, List, Optional, Sequence
 
 import torch
 import torch.distributed as torch_dist
@@ -18,7 +23,7 @@ from zoo.utils.clip_grad import dispatch_clip_grad
 from zoo.utils.distributed import DistInfo
 from zoo.utils.metrics import AverageMeter, accuracy
 
-__all__ = ['Runtime', 'TrainOptions', 'train_one_epoch', 'validate']
+__all__ = ['Runtime', 'TrainOptions', 'UnreadableCount', 'train_one_epoch', 'validate']
 
 _logger = logging.getLogger(__name__)
 
@@ -61,12 +66,59 @@ class TrainOptions:
         clip_mode: 'norm', 'value' or 'agc'.
         log_interval: Log every this many updates.
         recovery_interval: Save a recovery checkpoint every this many batches (0 = off).
+        max_unreadable_fraction: Stop with an error once more than this fraction of an epoch's images (per
+            process) could not be read (None = never).
     """
     grad_accum_steps: int = 1
     clip_grad: Optional[float] = None
     clip_mode: str = 'norm'
     log_interval: int = 50
     recovery_interval: int = 0
+    max_unreadable_fraction: Optional[float] = 0.01
+
+
+class UnreadableCount:
+    """Unreadable images met during one pass over a loader, optionally refused above a fraction of the pass.
+
+    Args:
+        loader: The loader; its sampler's length is the number of images the pass will draw (per process).
+        max_fraction: Raise once the count exceeds this fraction of that number (None = never).
+        what: Name of the data for messages ('training images').
+    """
+
+    def __init__(self, loader: Any, max_fraction: Optional[float] = None, what: str = 'images') -> None:
+        sampler = getattr(loader, 'sampler', None)
+        self.planned = len(sampler) if sampler is not None and hasattr(sampler, '__len__') else None
+        self.max_fraction = max_fraction
+        self.what = what
+        self.count = 0
+        self.examples: List[Any] = []
+
+    def add(self, batch: Any) -> None:
+        """Count the unreadable samples left out of ``batch``; raise as soon as the pass is over the limit."""
+        found: Sequence[Any] = getattr(batch, 'unreadable', ())
+        if not found:
+            return
+        self.count += len(found)
+        self.examples += found[:max(0, 5 - len(self.examples))]
+        if self.planned:
+            self._check(self.planned)
+
+    def finish(self, num_readable: int) -> None:
+        """End of the pass: check the limit against the images actually seen when the loader's size was unknown."""
+        if not self.planned:
+            self._check(self.count + num_readable)
+
+    def _check(self, total: int) -> None:
+        if self.max_fraction is not None and self.count > self.max_fraction * total:
+            raise RuntimeError(
+                f'{self.count} of the {total} {self.what} of this pass could not be read, more than the allowed '
+                f'fraction {self.max_fraction:g} (--max-unreadable-fraction); e.g. {self.describe()}. Fix or '
+                f'remove the broken files, or raise --max-unreadable-fraction.')
+
+    def describe(self) -> str:
+        """The first few unreadable files with their errors."""
+        return '; '.join(f'{u.filename} ({u.error})' for u in self.examples)
 
 
 def _to_device(x: torch.Tensor, target: torch.Tensor, rt: Runtime) -> tuple:
@@ -77,12 +129,17 @@ def _to_device(x: torch.Tensor, target: torch.Tensor, rt: Runtime) -> tuple:
     return x, target
 
 
-def _mean_over_ranks(total: float, count: int, rt: Runtime) -> float:
-    if rt.world_size == 1:
-        return total / max(count, 1)
-    buf = torch.tensor([total, float(count)], dtype=torch.float64)
-    torch_dist.all_reduce(buf, op=torch_dist.ReduceOp.SUM)
-    return (buf[0] / buf[1].clamp(min=1)).item()
+def _sum_over_ranks(values: Sequence[float], rt: Runtime) -> torch.Tensor:
+    buf = torch.tensor(values, dtype=torch.float64)
+    if rt.world_size > 1:
+        torch_dist.all_reduce(buf, op=torch_dist.ReduceOp.SUM)
+    return buf
+
+
+def _zero_loss(output: Any) -> torch.Tensor:
+    """A loss of 0 connected to every output, for a batch with no readable image (keeps DDP ranks in step)."""
+    outputs = output if isinstance(output, (tuple, list)) else (output,)
+    return sum(o.sum() for o in outputs) * 0.
 
 
 def train_one_epoch(
@@ -116,7 +173,10 @@ def train_one_epoch(
         num_updates_total: Updates done before this epoch (defaults to ``epoch * updates_per_epoch``).
 
     Returns:
-        ``{'loss': mean training loss over all samples and ranks}``.
+        ``{'loss': mean training loss over all samples and ranks, 'num_unreadable': images skipped}``.
+
+    Raises:
+        RuntimeError: More unreadable images than ``opts.max_unreadable_fraction`` allows.
     """
     accum = max(1, opts.grad_accum_steps)
     num_batches = len(loader)  # type: ignore[arg-type]
@@ -129,19 +189,27 @@ def train_one_epoch(
     loss_sum, sample_count = 0., 0
     end = update_start = time.time()
     optimizer.zero_grad()
-    for batch_idx, (x, target) in enumerate(loader):
+    unreadable = UnreadableCount(loader, opts.max_unreadable_fraction, 'training images')
+    for batch_idx, batch in enumerate(loader):
         data_time.update(time.time() - end)
+        unreadable.add(batch)
+        x, target = batch
         is_update = (batch_idx + 1) % accum == 0 or batch_idx == last_batch
         # the final accumulation window may be short: scale its micro-batch losses by its true size
         window = accum if batch_idx < last_accum_start else num_batches - last_accum_start
         x, target = _to_device(x, target, rt)
-        if mixup_fn is not None:
+        empty = x.shape[0] == 0
+        if mixup_fn is not None and not empty:
+            if x.shape[0] % 2 and getattr(batch, 'unreadable', ()):
+                # mixup pairs samples: an odd batch left by unreadable images gives up one more sample
+                x, target = x[:-1], target[:-1]
             x, target = mixup_fn(x, target)
         sync_ctx = model.no_sync if hasattr(model, 'no_sync') and not is_update else contextlib.nullcontext
         with sync_ctx():
             with rt.autocast():
                 output = model(x)
-                loss = loss_fn(output, target)
+                # no readable image: still step with the other ranks, contributing nothing
+                loss = _zero_loss(output) if empty else loss_fn(output, target)
             loss_value = loss.item()
             if not math.isfinite(loss_value):
                 raise FloatingPointError(
@@ -188,7 +256,12 @@ def train_one_epoch(
         end = time.time()
     if hasattr(optimizer, 'sync_lookahead'):
         optimizer.sync_lookahead()
-    return OrderedDict(loss=_mean_over_ranks(loss_sum, sample_count, rt))
+    unreadable.finish(sample_count)
+    loss_total, count, num_unreadable = _sum_over_ranks([loss_sum, sample_count, unreadable.count], rt).tolist()
+    if num_unreadable and rt.primary:
+        _logger.warning('Epoch %d: skipped %d unreadable training images (%.3f%%); e.g. %s', epoch, num_unreadable,
+                        100. * num_unreadable / max(num_unreadable + count, 1), unreadable.describe())
+    return OrderedDict(loss=loss_total / max(count, 1), num_unreadable=int(num_unreadable))
 
 
 @torch.inference_mode()
@@ -214,35 +287,51 @@ def validate(
         log_suffix: Appended to the log prefix (e.g. ' (EMA)').
 
     Returns:
-        ``{'loss', 'top1', 'top5'}``.
+        ``{'loss', 'top1', 'top5', 'num_samples', 'num_unreadable'}``: metrics over the readable images only.
+
+    Raises:
+        RuntimeError: No image of the loader could be read.
     """
     model.eval()
-    totals = torch.zeros(4, dtype=torch.float64)  # loss sum, top1 hits, top5 hits, samples
+    totals = torch.zeros(5, dtype=torch.float64)  # loss sum, top1 hits, top5 hits, samples, unreadable
     num_batches = len(loader)  # type: ignore[arg-type]
+    unreadable = UnreadableCount(loader)
     start = time.time()
-    for batch_idx, (x, target) in enumerate(loader):
-        x, target = _to_device(x, target, rt)
-        with rt.autocast():
-            output = model(x)
-        if isinstance(output, (tuple, list)):
-            output = output[0]
-        output = output.float()
-        loss = loss_fn(output, target)
-        k = min(5, output.shape[-1])
-        top1, top5 = accuracy(output, target, topk=(1, k))
+    for batch_idx, batch in enumerate(loader):
+        unreadable.add(batch)
+        totals[4] = unreadable.count
+        x, target = _to_device(*batch, rt)
         n = x.shape[0]
-        totals += torch.tensor([loss.item() * n, top1.item() * n / 100., top5.item() * n / 100., n],
-                               dtype=torch.float64)
+        if n:
+            with rt.autocast():
+                output = model(x)
+            if isinstance(output, (tuple, list)):
+                output = output[0]
+            output = output.float()
+            loss = loss_fn(output, target)
+            k = min(5, output.shape[-1])
+            top1, top5 = accuracy(output, target, topk=(1, k))
+            totals[:4] += torch.tensor([loss.item() * n, top1.item() * n / 100., top5.item() * n / 100., n],
+                                       dtype=torch.float64)
         if rt.primary and log_interval and (batch_idx % log_interval == 0 or batch_idx == num_batches - 1):
+            seen = totals[3].clamp(min=1)
             _logger.info('Test%s: [%d/%d]  Loss: %.4f  Acc@1: %.3f  Acc@5: %.3f  (%.1f img/s)', log_suffix, batch_idx,
-                         num_batches - 1, totals[0] / totals[3], 100 * totals[1] / totals[3],
-                         100 * totals[2] / totals[3], totals[3].item() / max(time.time() - start, 1e-9))
+                         num_batches - 1, totals[0] / seen, 100 * totals[1] / seen, 100 * totals[2] / seen,
+                         totals[3].item() / max(time.time() - start, 1e-9))
     if rt.world_size > 1:
         torch_dist.all_reduce(totals, op=torch_dist.ReduceOp.SUM)
-    count = totals[3].clamp(min=1)
+    num_samples, num_unreadable = int(totals[3].item()), int(totals[4].item())
+    if num_unreadable and rt.primary:
+        _logger.warning('Evaluation%s skipped %d unreadable images (scored the %d readable ones); e.g. %s',
+                        log_suffix, num_unreadable, num_samples, unreadable.describe())
+    if not num_samples:
+        raise RuntimeError(f'No image of the evaluation data could be read ({num_unreadable} unreadable; e.g. '
+                           f'{unreadable.describe()}). Check the data path and the files.')
     # round hit counts: they are integers, the float sums only carry them
     return OrderedDict(
-        loss=(totals[0] / count).item(),
-        top1=(100. * torch.round(totals[1]) / count).item(),
-        top5=(100. * torch.round(totals[2]) / count).item(),
+        loss=(totals[0] / num_samples).item(),
+        top1=(100. * torch.round(totals[1]) / num_samples).item(),
+        top5=(100. * torch.round(totals[2]) / num_samples).item(),
+        num_samples=num_samples,
+        num_unreadable=num_unreadable,
     )
