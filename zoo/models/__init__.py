@@ -4,6 +4,7 @@ from zoo.models._factory import create_model, parse_model_name
 from zoo.models._fuse import fold_bn_into_conv, fuse_bn
 from zoo.models._features import FeatureGetterNet, FeatureInfo, feature_take_indices
 from zoo.models._helpers import (
+    CorruptCheckpointError,
     StateDictMismatchError,
     clean_state_dict,
     load_checkpoint,
