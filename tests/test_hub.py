@@ -1,10 +1,13 @@
 """Pretrained loading: local HTTP hub (HF_ENDPOINT), offline cache, files, URLs, local-dir, safety and adaptation."""
+import hashlib
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -274,3 +277,129 @@ def test_load_checkpoint_applies_the_family_filter(tmp_path):
     model = zoo.create_model('resnet18')
     zoo.models.load_checkpoint(model, tmp_path / 'mm.pth')
     assert torch.equal(model.fc.weight, sd['fc.weight'])
+
+
+_INTEGRITY = '''
+import json, zoo
+from pathlib import Path
+from zoo.models import CorruptCheckpointError, _hub
+
+def load(**overlay):
+    try:
+        m = zoo.create_model('resnet10t', pretrained=True, cache_dir={cache!r}, pretrained_cfg_overlay=overlay or None)
+        return float(m.fc.weight.sum())
+    except CorruptCheckpointError as e:
+        return str(e)
+
+out = {{'good': load()}}
+blob = next(Path({cache!r}).glob('models--timm--resnet10t.c3_in1k/blobs/*[0-9a-f]'))
+out['marker'] = Path(str(blob) + '.zoo-verified').is_file()
+hashed = []
+digest = _hub._file_digest
+_hub._file_digest = lambda *a: hashed.append(a) or digest(*a)
+out['again'] = load()
+out['hashed_again'] = len(hashed)
+data = bytearray(blob.read_bytes())
+data[-64:] = bytes(64)  # a damaged tail: the header still parses, the last tensor's values change
+blob.write_bytes(bytes(data))
+out['altered'] = load()
+out['bad_download'] = load(hf_hub_id='someone/bad-copy')
+out['blob'] = str(blob)
+print(json.dumps(out))
+'''
+
+
+def test_hub_weights_are_checked_against_the_published_sha256(tmp_path):
+    """The HF cache names a blob by the file's sha256 (its LFS ETag): a damaged download or cached copy is refused."""
+    model = zoo.create_model('resnet10t')
+    blob = save(model.state_dict())
+    damaged = blob[:-64] + bytes(64)
+    repos = {'timm/resnet10t.c3_in1k': {'model.safetensors': blob},
+             'someone/bad-copy': {'model.safetensors': damaged}}
+    with HubServer(repos, published={'someone/bad-copy': {'model.safetensors': blob}}) as hub:
+        out = json.loads(_run(_INTEGRITY.format(cache=str(tmp_path / 'cache')), dict(HF_ENDPOINT=hub.url)))
+    assert out['good'] == pytest.approx(model.fc.weight.sum().item(), rel=1e-6)
+    assert out['marker'] and out['again'] == out['good'] and out['hashed_again'] == 0  # verified once per blob
+    for case in ('altered', 'bad_download'):
+        msg = out[case]
+        assert isinstance(msg, str), f'{case}: damaged weights were loaded'
+        assert 'model.safetensors' in msg and 'is corrupt' in msg and 'force_download=True' in msg
+    assert 'timm/resnet10t.c3_in1k' in out['altered'] and out['blob'] in out['altered']
+    assert 'someone/bad-copy' in out['bad_download'] and hashlib.sha256(blob).hexdigest() in out['bad_download']
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+
+
+def test_offline_url_weights_use_the_cache_or_fail_clearly(tmp_path, offline):
+    url = zoo.get_pretrained_cfg('legacy_seresnet18').url
+    with pytest.raises(zoo.models.WeightsUnavailableError) as e:
+        zoo.create_model('legacy_seresnet18', pretrained=True, cache_dir=str(tmp_path))
+    msg = str(e.value)
+    assert 'legacy_seresnet18' in msg and url in msg and 'HF_HUB_OFFLINE is set' in msg and str(tmp_path) in msg
+    # a cached copy is used without any network access
+    ref = zoo.create_model('legacy_seresnet18', num_classes=1000)
+    torch.save(ref.state_dict(), tmp_path / os.path.basename(url))
+    m = zoo.create_model('legacy_seresnet18', pretrained=True, cache_dir=str(tmp_path))
+    assert torch.equal(m.last_linear.weight, ref.last_linear.weight)
+
+
+def test_offline_hf_hub_name_gets_the_same_message(tmp_path, offline):
+    with pytest.raises(zoo.models.WeightsUnavailableError) as e:
+        zoo.create_model('hf-hub:someone/not-cached', cache_dir=str(tmp_path))
+    msg = str(e.value)
+    assert "'someone/not-cached'" in msg and 'config.json' in msg and 'HF_HUB_OFFLINE is set' in msg
+
+
+_UNREACHABLE = '''
+import json, time, zoo
+out = {}
+for name in ('resnet18', 'hf-hub:someone/my-model', 'resnet10t'):
+    start = time.monotonic()
+    try:
+        m = zoo.create_model(name, pretrained=True)
+        out[name] = ['loaded', float(m.fc.weight.sum())]
+    except zoo.models.WeightsUnavailableError as e:
+        out[name] = [str(e)]
+    out[name].append(time.monotonic() - start)
+print(json.dumps(out))
+'''
+
+
+def test_unreachable_hub_fails_fast_or_uses_the_cache(tmp_path):
+    """No network and no offline flag: one short probe instead of ~25 s of retries per file."""
+    from huggingface_hub import hf_hub_download
+    cached = zoo.create_model('resnet10t')
+    with HubServer({'timm/resnet10t.c3_in1k': {'model.safetensors': save(cached.state_dict())}}) as hub:
+        hf_hub_download('timm/resnet10t.c3_in1k', 'model.safetensors', cache_dir=tmp_path / 'hub', endpoint=hub.url)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    out = json.loads(_run(_UNREACHABLE, dict(HF_ENDPOINT=f'http://127.0.0.1:{port}', HF_HOME=str(tmp_path))))
+    for name in ('resnet18', 'hf-hub:someone/my-model'):
+        msg, elapsed = out[name]
+        assert elapsed < 15, f'{name} took {elapsed:.1f} s to fail'
+        assert f'127.0.0.1:{port} cannot be reached' in msg and 'HF_HUB_OFFLINE=1' in msg
+    assert "'timm/resnet18.a1_in1k'" in out['resnet18'][0] and "'someone/my-model'" in out['hf-hub:someone/my-model'][0]
+    status, total, elapsed = out['resnet10t']
+    assert status == 'loaded' and total == pytest.approx(cached.fc.weight.sum().item(), rel=1e-6) and elapsed < 15
+
+
+def test_silent_hub_endpoint_counts_as_unreachable_after_the_timeout(monkeypatch):
+    """A server that accepts connections but never answers (a black-holed route) is given up on after one timeout."""
+    from huggingface_hub import constants
+    from zoo.models import _hub
+    with socket.socket() as server:
+        server.bind(('127.0.0.1', 0))
+        server.listen(8)  # connections complete in the kernel backlog; nothing ever reads or answers them
+        endpoint = f'http://127.0.0.1:{server.getsockname()[1]}'
+        monkeypatch.setattr(constants, 'ENDPOINT', endpoint)
+        monkeypatch.setattr(_hub, '_probes', {})
+        start = time.monotonic()
+        reason = _hub._hub_unreachable()
+        elapsed = time.monotonic() - start
+    assert reason is not None and f'{endpoint} cannot be reached' in reason and 'Timeout' in reason
+    assert _hub.NETWORK_TIMEOUT - 0.5 < elapsed < _hub.NETWORK_TIMEOUT + 5
+    assert _hub._hub_unreachable() == reason  # remembered: the next file does not wait again
