@@ -282,28 +282,20 @@ def test_load_checkpoint_applies_the_family_filter(tmp_path):
 _INTEGRITY = '''
 import json, zoo
 from pathlib import Path
-from zoo.models import CorruptCheckpointError, _hub
 
 def load(**overlay):
     try:
         m = zoo.create_model('resnet10t', pretrained=True, cache_dir={cache!r}, pretrained_cfg_overlay=overlay or None)
         return float(m.fc.weight.sum())
-    except CorruptCheckpointError as e:
+    except RuntimeError as e:
         return str(e)
 
-out = {{'good': load()}}
+out = {{'good': load(), 'bad_download': load(hf_hub_id='someone/bad-copy')}}
 blob = next(Path({cache!r}).glob('models--timm--resnet10t.c3_in1k/blobs/*[0-9a-f]'))
-out['marker'] = Path(str(blob) + '.zoo-verified').is_file()
-hashed = []
-digest = _hub._file_digest
-_hub._file_digest = lambda *a: hashed.append(a) or digest(*a)
-out['again'] = load()
-out['hashed_again'] = len(hashed)
 data = bytearray(blob.read_bytes())
 data[-64:] = bytes(64)  # a damaged tail: the header still parses, the last tensor's values change
 blob.write_bytes(bytes(data))
 out['altered'] = load()
-out['bad_download'] = load(hf_hub_id='someone/bad-copy')
 out['blob'] = str(blob)
 print(json.dumps(out))
 '''
@@ -319,13 +311,49 @@ def test_hub_weights_are_checked_against_the_published_sha256(tmp_path):
     with HubServer(repos, published={'someone/bad-copy': {'model.safetensors': blob}}) as hub:
         out = json.loads(_run(_INTEGRITY.format(cache=str(tmp_path / 'cache')), dict(HF_ENDPOINT=hub.url)))
     assert out['good'] == pytest.approx(model.fc.weight.sum().item(), rel=1e-6)
-    assert out['marker'] and out['again'] == out['good'] and out['hashed_again'] == 0  # verified once per blob
     for case in ('altered', 'bad_download'):
         msg = out[case]
         assert isinstance(msg, str), f'{case}: damaged weights were loaded'
         assert 'model.safetensors' in msg and 'is corrupt' in msg and 'force_download=True' in msg
     assert 'timm/resnet10t.c3_in1k' in out['altered'] and out['blob'] in out['altered']
     assert 'someone/bad-copy' in out['bad_download'] and hashlib.sha256(blob).hexdigest() in out['bad_download']
+
+
+def test_hub_file_is_hashed_once_until_its_blob_changes(tmp_path, monkeypatch):
+    from huggingface_hub import hf_hub_download
+    from zoo.models import _hub
+    content = save({'w': torch.arange(1000.)})
+    with HubServer({'org/files': {'model.safetensors': content}}) as hub:
+        weights = hf_hub_download('org/files', 'model.safetensors', cache_dir=tmp_path, endpoint=hub.url)
+    hashed = []
+    digest = _hub._file_digest
+    monkeypatch.setattr(_hub, '_file_digest', lambda *a: hashed.append(a) or digest(*a))
+    assert zoo.models.verify_hub_file(weights, 'org/files') and len(hashed) == 1
+    assert zoo.models.verify_hub_file(weights, 'org/files') and len(hashed) == 1  # remembered by the marker
+    blob = Path(os.path.realpath(weights))
+    assert blob.name == hashlib.sha256(content).hexdigest() and Path(f'{blob}.zoo-verified').is_file()
+    blob.write_bytes(content[:-4] + b'\0\0\0\1')  # same size, new mtime: checked again, and refused
+    with pytest.raises(zoo.models.CorruptCheckpointError, match='published ' + blob.name):
+        zoo.models.verify_hub_file(weights, 'org/files')
+    assert len(hashed) == 2
+    # outside the symlinked cache layout there is no published hash: nothing is claimed
+    assert not zoo.models.verify_hub_file(tmp_path / 'plain.safetensors')
+
+
+def test_hub_file_stored_in_git_is_checked_against_its_git_blob_id(tmp_path):
+    """A small file kept in git (not LFS) has the git blob sha1 as ETag, so its cached blob is named by it."""
+    content = save({'w': torch.ones(3)})
+    git_id = hashlib.sha1(b'blob %d\0' % len(content) + content).hexdigest()
+    repo = tmp_path / 'models--org--small'
+    (repo / 'blobs').mkdir(parents=True)
+    (repo / 'snapshots' / 'c0ffee').mkdir(parents=True)
+    (repo / 'blobs' / git_id).write_bytes(content)
+    link = repo / 'snapshots' / 'c0ffee' / 'model.safetensors'
+    link.symlink_to(Path('..', '..', 'blobs', git_id))
+    assert zoo.models.verify_hub_file(link, 'org/small')
+    (repo / 'blobs' / git_id).write_bytes(content + b' ')
+    with pytest.raises(zoo.models.CorruptCheckpointError, match='git blob sha1'):
+        zoo.models.verify_hub_file(link, 'org/small')
 
 
 @pytest.fixture
