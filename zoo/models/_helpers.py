@@ -105,7 +105,7 @@ def read_weights_file(path: PathLike) -> Any:
         raise _corrupt(path, e) from e
 
 
-def _corrupt(path: Path, error: Exception) -> 'CorruptCheckpointError':
+def _corrupt(path: Path, error: Exception) -> CorruptCheckpointError:
     reason = (str(error).strip().splitlines() or [''])[0][:200]
     return CorruptCheckpointError(
         f'Checkpoint file {path} is corrupt or truncated: {_diagnose(path)} ({type(error).__name__}: {reason}). '

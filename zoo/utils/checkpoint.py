@@ -87,7 +87,7 @@ def _os_error_in(exc: BaseException) -> Optional[OSError]:
 def _write_error(path: str, error: OSError) -> OSError:
     folder = os.path.dirname(os.path.abspath(path))
     kept = f'the previous {os.path.basename(path)} is unchanged' if os.path.exists(path) else 'nothing was written'
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+    if error.errno in (errno.ENOSPC, getattr(errno, 'EDQUOT', errno.ENOSPC)):
         try:
             free = f', {shutil.disk_usage(folder).free / 2 ** 20:.0f} MiB free'
         except OSError:
@@ -328,27 +328,29 @@ def resume_candidates(folder: str) -> List[str]:
     return newest_first('recovery-*.pth.tar', 'last.pth.tar') + newest_first('checkpoint-*.pth.tar')
 
 
+def _existing_candidates(folder: str) -> List[str]:
+    candidates = resume_candidates(folder)
+    if not candidates:
+        raise FileNotFoundError(f'no last.pth.tar, recovery-*.pth.tar or checkpoint-*.pth.tar in {folder!r} to '
+                                f'resume from.')
+    return candidates
+
+
 def find_resume_checkpoint(folder: str) -> str:
-    """The most recent of ``last.pth.tar`` and ``recovery-*.pth.tar`` in a run folder.
+    """The most recent checkpoint of a run folder (the first of :func:`resume_candidates`).
 
     Raises:
         FileNotFoundError: No checkpoint in the folder.
     """
-    candidates = resume_candidates(folder)
-    if not candidates:
-        raise FileNotFoundError(f'no last.pth.tar or recovery-*.pth.tar in {folder!r} to resume from.')
-    return candidates[0]
+    return _existing_candidates(folder)[0]
 
 
 def _load_resume_state(checkpoint_path: str) -> Tuple[str, Dict[str, Any]]:
     """(path, state) of a checkpoint file, or of the newest readable checkpoint in a run folder."""
     if not os.path.isdir(checkpoint_path):
         return checkpoint_path, load_state(checkpoint_path)
-    candidates = resume_candidates(checkpoint_path)
-    if not candidates:
-        raise FileNotFoundError(f'no last.pth.tar or recovery-*.pth.tar in {checkpoint_path!r} to resume from.')
     bad = []
-    for path in candidates:
+    for path in _existing_candidates(checkpoint_path):
         try:
             state = load_state(path)
         except CorruptCheckpointError as e:
