@@ -281,6 +281,25 @@ def test_rerun_into_an_existing_experiment_never_mixes_runs(tmp_path: Path) -> N
     assert torch.load(new / 'checkpoint-0.pth.tar', weights_only=True)['metric'] != 99.0
 
 
+@pytest.mark.slow
+def test_resume_dir_falls_back_past_truncated_checkpoints(tmp_path: Path) -> None:
+    """train.py --resume DIR whose newest checkpoints are truncated resumes from the newest readable one, names the
+    bad files, and logs the re-run epoch once in summary.csv."""
+    out = tmp_path / 'runs'
+    cmd = [sys.executable, 'train.py', '--epochs', '2', '--output', str(out), '--experiment', 'fb', *TINY]
+    _run(cmd)
+    run = out / 'fb'
+    for name in ('last.pth.tar', 'checkpoint-1.pth.tar'):
+        data = (run / name).read_bytes()
+        (run / name).write_bytes(data[:len(data) // 3])
+    proc = _run(cmd + ['--resume', str(run)])
+    log = proc.stdout + proc.stderr
+    assert 'last.pth.tar is corrupt or truncated' in log and 'checkpoint-1.pth.tar is corrupt or truncated' in log
+    assert f'Resumed checkpoint from {run / "checkpoint-0.pth.tar"} (epoch 1)' in log
+    assert [r['epoch'] for r in _summary(run)] == ['0', '1']
+    assert torch.load(run / 'last.pth.tar', weights_only=True)['epoch'] == 1
+
+
 def _worker_pids(launcher: subprocess.Popen) -> Dict[int, int]:
     """rank -> pid of the workers torchrun started."""
     ranks = {}
