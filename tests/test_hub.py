@@ -302,7 +302,8 @@ print(json.dumps(out))
 
 
 def test_hub_weights_are_checked_against_the_published_sha256(tmp_path):
-    """The HF cache names a blob by the file's sha256 (its LFS ETag): a damaged download or cached copy is refused."""
+    """The HF cache names a blob by the file's sha256 (its LFS ETag): a damaged download or cached copy is
+    refused."""
     model = zoo.create_model('resnet10t')
     blob = save(model.state_dict())
     damaged = blob[:-64] + bytes(64)

@@ -97,8 +97,11 @@ def _hub_unreachable() -> Optional[str]:
     return reason
 
 
+_LOCAL_FILE_HINT = 'load a local file with pretrained_cfg_overlay=dict(file=...)'
+
+
 def _unavailable(what: str, cache: str, unreachable: Optional[str] = None, missing: Optional[str] = None,
-                 local: str = 'load a local file with pretrained_cfg_overlay=dict(file=...)') -> WeightsUnavailableError:
+                 local: str = _LOCAL_FILE_HINT) -> WeightsUnavailableError:
     """The one message for weights that cannot be had, whatever the source.
 
     Args:
