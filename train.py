@@ -41,24 +41,28 @@ from zoo.models import WeightsInfo, export_checkpoint_weights
 from zoo.optim import create_optimizer_v2, list_optimizers, optimizer_kwargs
 from zoo.scheduler import Scheduler, create_scheduler_v2, scheduler_kwargs
 from zoo.utils import (
+    DEFAULT_DIST_TIMEOUT,
     CheckpointSaver,
     DistInfo,
     ModelEma,
     NativeScaler,
+    RankTimeoutError,
     Runtime,
     TrainOptions,
     convert_splitbn_model,
     convert_sync_batchnorm,
     distribute_bn,
-    get_outdir,
+    exit_on_dist_timeout,
     init_distributed_device,
     parse_kv_pairs,
     plain_args,
     random_seed,
     resolve_amp,
     resume_checkpoint,
+    run_output_dir,
     setup_default_logging,
     train_one_epoch,
+    trim_summary,
     update_summary,
     validate,
 )
@@ -169,6 +173,8 @@ def _add_device_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--local_rank', '--local-rank', default=0, type=int,
                    help='(set by old launchers; torchrun passes the rank in the environment)')
     g.add_argument('--dist-backend', default=None, type=str, help='process group backend (default gloo/nccl)')
+    g.add_argument('--dist-timeout', default=DEFAULT_DIST_TIMEOUT, type=float, metavar='SECONDS',
+                   help='end the job when a rank stops answering for this long (default %(default)g s)')
 
 
 def _add_optim_args(parser: argparse.ArgumentParser) -> None:
@@ -489,12 +495,9 @@ def check_ranks_in_sync(model: nn.Module, rt: Runtime) -> bool:
 
 
 def _output_dir(args: argparse.Namespace, data_config: Dict[str, Any]) -> str:
-    if args.resume and not args.experiment:
-        # keep writing into the run being resumed
-        return args.resume if os.path.isdir(args.resume) else os.path.dirname(os.path.abspath(args.resume))
     name = args.experiment or '-'.join([
         datetime.now().strftime('%Y%m%d-%H%M%S'), args.model.replace('/', '_'), str(data_config['input_size'][-1])])
-    return get_outdir(args.output or './output/train', name)
+    return run_output_dir(args.output or './output/train', name, resume=args.resume, named=bool(args.experiment))
 
 
 @dataclass
@@ -591,11 +594,13 @@ def resume_session(s: Session) -> int:
     return start_epoch
 
 
-def attach_saver(s: Session) -> None:
+def attach_saver(s: Session, start_epoch: int = 0) -> None:
     """On the primary process: create the output folder, write args.yaml and the checkpoint saver."""
     if not s.rt.primary:
         return
     s.output_dir = _output_dir(s.args, s.data_config)
+    if s.args.resume and trim_summary(os.path.join(s.output_dir, 'summary.csv'), start_epoch):
+        _logger.info('Dropped summary.csv rows of epochs >= %d: they are run again.', start_epoch)
     s.saver = CheckpointSaver(
         s.model, s.optimizer, args=s.args, model_ema=s.model_ema, amp_scaler=s.rt.loss_scaler,
         scheduler=s.lr_scheduler, checkpoint_dir=s.output_dir, decreasing=s.args.eval_metric == 'loss',
@@ -613,7 +618,16 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     args = parse_args(argv)
     _warn_ignored(args)
     args.prefetcher = not args.no_prefetcher
-    dist = init_distributed_device(args.device, args.dist_backend)
+    dist = init_distributed_device(args.device, args.dist_backend, timeout=args.dist_timeout)
+    try:
+        with exit_on_dist_timeout(dist, args.dist_timeout):
+            return train(args, dist)
+    except RankTimeoutError as e:
+        raise SystemExit(str(e)) from e
+
+
+def train(args: argparse.Namespace, dist: DistInfo) -> Dict[str, Any]:
+    """The training run of :func:`main` once the process (group) is set up."""
     if dist.distributed:
         _logger.info('Process %d of %d on %s (%s).', dist.rank, dist.world_size, dist.device,
                      torch.distributed.get_backend())
@@ -622,7 +636,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     random_seed(args.seed, dist.rank)
     session = build_session(args, dist)
     start_epoch = resume_session(session)
-    attach_saver(session)
+    attach_saver(session, start_epoch)
     if session.rt.primary:
         _logger.info('Scheduled epochs: %d (starting at %d), %d updates per epoch.', session.num_epochs, start_epoch,
                      session.updates_per_epoch)
