@@ -409,3 +409,31 @@ def test_adahessian_needs_create_graph() -> None:
     nn.functional.cross_entropy(model(torch.randn(2, 3, 6, 6)), torch.tensor([0, 1])).backward()
     with pytest.raises(RuntimeError, match='create_graph=True'):
         opt.step()
+
+
+def test_train_cli_plumbs_optimizer_schedule_and_loss_options() -> None:
+    """New names reach train.py's --opt / --sched / --loss-type flags and are listed in --help."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import train
+    from zoo.loss import AsymmetricLossSingleLabel, PolyCrossEntropy
+    from zoo.optim import Adopt
+    from zoo.scheduler import WSDLRScheduler, create_scheduler_v2, scheduler_kwargs
+    help_text = train.build_parser()[1].format_help()
+    for name in ('cadoptw', 'kronc', 'nadamuon', 'bnbadam8bit', 'wsd', 'rsqrt', 'twoway'):
+        assert name in help_text, name
+    args = train.parse_args(['/data', '--opt', 'cadoptw', '--lr', '1e-3', '--opt-foreach', '--layer-decay', '0.5',
+                             '--layer-decay-min-scale', '0.3', '--sched', 'wsd', '--lr-decay-fn', 'cosine',
+                             '--loss-type', 'asl', '--asl-gamma-neg', '2'])
+    kwargs = optimizer_kwargs(args)
+    assert kwargs['foreach'] is True and kwargs['layer_decay_min_scale'] == 0.3
+    opt = create_optimizer_v2(_ConvNet(), **kwargs)
+    assert isinstance(opt, Adopt) and opt.defaults['caution'] and opt.defaults['decoupled']
+    assert min(g['lr_scale'] for g in opt.param_groups) == 0.3
+    sched, _ = create_scheduler_v2(opt, **scheduler_kwargs(args))
+    assert isinstance(sched, WSDLRScheduler) and sched.decay_fn == 'cosine'
+    loss = train.build_train_loss(args)
+    assert isinstance(loss, AsymmetricLossSingleLabel) and loss.gamma_neg == 2.
+    args = train.parse_args(['/data', '--loss-type', 'poly', '--mixup', '0.8'])
+    assert isinstance(train.build_train_loss(args), PolyCrossEntropy)
