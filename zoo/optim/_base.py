@@ -25,7 +25,8 @@ from torch.optim import Optimizer
 
 __all__ = [
     'TensorList', 'Tensors', 'ZooOptimizer', 'cautious', 'coupled_decay', 'decoupled_decay_', 'lerp',
-    'max_lr_snapshot', 'per_tensor', 'radam_rectification', 'rms', 'rms_clip_', 'rms_clip_denom_', 'validate_betas',
+    'max_lr_snapshot', 'per_tensor', 'radam_rectification', 'rms', 'rms_clip_', 'rms_clip_denom_', 'update_moments_',
+    'validate_betas',
 ]
 
 Scalar = Union[float, int]
@@ -272,6 +273,14 @@ def radam_rectification(step: int, beta1: float, beta2: float) -> Tuple[bool, fl
             (1. - beta2_t) * (rho_t - 4.) / (rho_inf - 4.) * (rho_t - 2.) / rho_t * rho_inf / (rho_inf - 2.))
         return True, rect / bias_correction1
     return False, 1. / bias_correction1
+
+
+def update_moments_(state: Dict[str, Any], grad: Tensors, betas: Sequence[float]) -> Tuple[Tensors, Tensors]:
+    """Adam's running averages of the gradient (``exp_avg``) and its square (``exp_avg_sq``), updated in place."""
+    beta1, beta2 = betas[0], betas[1]
+    state['exp_avg'].lerp_(grad, 1. - beta1)
+    state['exp_avg_sq'].mul_(beta2).addcmul_(grad, grad, value=1. - beta2)
+    return state['exp_avg'], state['exp_avg_sq']
 
 
 def validate_betas(betas: Sequence[float], count: int = 2) -> None:

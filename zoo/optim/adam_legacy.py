@@ -11,13 +11,13 @@ from typing import Any, Dict, Iterable, Tuple
 import torch
 from torch import Tensor
 
-from zoo.optim._base import ZooOptimizer, coupled_decay, radam_rectification, validate_betas
+from zoo.optim._base import ZooOptimizer, coupled_decay, radam_rectification, update_moments_, validate_betas
 
 __all__ = ['NAdamLegacy', 'RAdamLegacy']
 
 
 class _AdamMoments(ZooOptimizer):
-    """Adam-style first / second moment state and validation of (lr, betas, eps, weight_decay) defaults."""
+    """Adam-style first / second moment state and validated betas."""
 
     def __init__(self, params: Iterable, betas: Tuple[float, float], **defaults: Any) -> None:
         validate_betas(betas)
@@ -27,11 +27,6 @@ class _AdamMoments(ZooOptimizer):
         state['exp_avg'] = torch.zeros_like(param)
         state['exp_avg_sq'] = torch.zeros_like(param)
 
-    def _moments(self, grad: Tensor, state: Dict[str, Any], group: Dict[str, Any]) -> Tuple[Tensor, Tensor]:
-        beta1, beta2 = group['betas']
-        state['exp_avg'].mul_(beta1).add_(grad, alpha=1. - beta1)
-        state['exp_avg_sq'].mul_(beta2).addcmul_(grad, grad, value=1. - beta2)
-        return state['exp_avg'], state['exp_avg_sq']
 
 
 class NAdamLegacy(_AdamMoments):
@@ -71,7 +66,7 @@ class NAdamLegacy(_AdamMoments):
         mu_t, mu_next = mu(step), mu(step + 1)
         m_schedule = state['m_schedule'] * mu_t
         state['m_schedule'] = m_schedule
-        exp_avg, exp_avg_sq = self._moments(grad, state, group)
+        exp_avg, exp_avg_sq = update_moments_(state, grad, group['betas'])
         denom = exp_avg_sq.sqrt().div_(math.sqrt(1. - beta2 ** step)).add_(group['eps'])
         lr = group['lr']
         param.addcdiv_(grad, denom, value=-lr * (1. - mu_t) / (1. - m_schedule))
@@ -102,7 +97,7 @@ class RAdamLegacy(_AdamMoments):
     def _update(self, param: Tensor, grad: Tensor, state: Dict[str, Any], group: Dict[str, Any],
                 step: int) -> None:
         beta1, beta2 = group['betas']
-        exp_avg, exp_avg_sq = self._moments(grad, state, group)
+        exp_avg, exp_avg_sq = update_moments_(state, grad, group['betas'])
         adaptive, factor = radam_rectification(step, beta1, beta2)
         lr = group['lr']
         if group['weight_decay'] != 0:

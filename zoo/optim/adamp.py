@@ -8,7 +8,7 @@ from typing import Any, Dict, Iterable, Tuple
 import torch
 from torch import Tensor
 
-from zoo.optim._base import ZooOptimizer, validate_betas
+from zoo.optim._base import ZooOptimizer, update_moments_, validate_betas
 from zoo.optim._projection import project_scale_invariant
 
 __all__ = ['AdamP']
@@ -53,9 +53,7 @@ class AdamP(ZooOptimizer):
     def _update(self, param: Tensor, grad: Tensor, state: Dict[str, Any], group: Dict[str, Any],
                 step: int) -> None:
         beta1, beta2 = group['betas']
-        exp_avg, exp_avg_sq = state['exp_avg'], state['exp_avg_sq']
-        exp_avg.mul_(beta1).add_(grad, alpha=1. - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1. - beta2)
+        exp_avg, exp_avg_sq = update_moments_(state, grad, group['betas'])
         denom = exp_avg_sq.sqrt().div_(math.sqrt(1. - beta2 ** step)).add_(group['eps'])
         numerator = beta1 * exp_avg + (1. - beta1) * grad if group['nesterov'] else exp_avg
         update, wd_ratio = project_scale_invariant(

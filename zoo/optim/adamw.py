@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from zoo.optim._base import (
-    Tensors, ZooOptimizer, cautious, decoupled_decay_, lerp, rms_clip_denom_, validate_betas,
+    Tensors, ZooOptimizer, cautious, decoupled_decay_, lerp, rms_clip_denom_, update_moments_, validate_betas,
 )
 
 __all__ = ['AdamWLegacy', 'NAdamW', 'adam_step_']
@@ -50,9 +50,7 @@ def adam_step_(
         caution_grad: Gradient the cautious mask compares against when the moments are fed something else (MARS).
     """
     beta1, beta2 = betas
-    exp_avg, exp_avg_sq = state['exp_avg'], state['exp_avg_sq']
-    exp_avg.lerp_(grad, 1. - beta1)
-    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1. - beta2)
+    exp_avg, exp_avg_sq = update_moments_(state, grad, betas)
     second = exp_avg_sq
     if amsgrad:
         second = state['max_exp_avg_sq'].clamp_min_(exp_avg_sq)
@@ -123,37 +121,7 @@ class AdamWLegacy(ZooOptimizer):
 
 
 class NAdamW(AdamWLegacy):
-    """NAdamW (AlgoPerf formulation) with caution, corrected weight decay and RMS clipping.
-
-    Args:
-        params: Parameters or parameter groups.
-        lr: Learning rate.
-        betas: First and second moment decay rates.
-        eps: Added to the bias-corrected root second moment.
-        weight_decay: Decoupled weight decay.
-        caution: Cautious updates.
-        corrected_weight_decay: Scale the decay by ``lr ** 2 / max_lr`` instead of ``lr``.
-        maximize: Maximise the objective.
-        foreach: Multi-tensor implementation (None: on for CUDA parameters).
-        clipping_threshold: Clip the RMS of the normalised update; None disables.
-    """
+    """NAdamW (AlgoPerf formulation): :class:`AdamWLegacy` whose numerator is the first moment advanced one more step
+    towards the current gradient. Same arguments (``amsgrad`` included)."""
 
     nesterov = True
-
-    def __init__(
-            self,
-            params: Iterable,
-            lr: float = 1e-3,
-            betas: Tuple[float, float] = (0.9, 0.999),
-            eps: float = 1e-8,
-            weight_decay: float = 1e-2,
-            caution: bool = False,
-            corrected_weight_decay: bool = False,
-            maximize: bool = False,
-            foreach: Optional[bool] = None,
-            clipping_threshold: Optional[float] = None,
-    ) -> None:
-        super().__init__(
-            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, caution=caution,
-            corrected_weight_decay=corrected_weight_decay, maximize=maximize, foreach=foreach,
-            clipping_threshold=clipping_threshold)

@@ -11,7 +11,9 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 import torch
 from torch import Tensor
 
-from zoo.optim._base import Tensors, ZooOptimizer, cautious, decoupled_decay_, per_tensor, validate_betas
+from zoo.optim._base import (
+    Tensors, ZooOptimizer, cautious, decoupled_decay_, per_tensor, update_moments_, validate_betas,
+)
 
 __all__ = ['Lamb', 'trust_ratio']
 
@@ -89,12 +91,11 @@ class Lamb(ZooOptimizer):
         beta1, beta2 = group['betas']
         if self._clip_divisor is not None:
             grad = grad / self._clip_divisor
-        exp_avg, exp_avg_sq = state['exp_avg'], state['exp_avg_sq']
         if group['grad_averaging']:
-            exp_avg.lerp_(grad, 1. - beta1)
+            exp_avg, exp_avg_sq = update_moments_(state, grad, group['betas'])
         else:
-            exp_avg.mul_(beta1).add_(grad)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1. - beta2)
+            exp_avg, exp_avg_sq = state['exp_avg'].mul_(beta1).add_(grad), state['exp_avg_sq']
+            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1. - beta2)
         bias_correction1 = 1. - beta1 ** step if group['bias_correction'] else 1.
         bias_correction2 = 1. - beta2 ** step if group['bias_correction'] else 1.
         denom = exp_avg_sq.sqrt().div_(math.sqrt(bias_correction2)).add_(group['eps'])
