@@ -133,7 +133,7 @@ class Adafactor(ZooOptimizer):
             if group['caution']:
                 update = cautious(update, grad)
         if group['weight_decay'] != 0:
-            weights.mul_(1. - group['weight_decay'] * lr)
+            weights.add_(weights, alpha=-group['weight_decay'] * lr)
         weights.sub_(update)
         if low_precision:
             param.copy_(weights)
