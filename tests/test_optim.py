@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from zoo.optim import (
-    OPTIMIZERS, Lookahead, TensorList, ZooOptimizer, create_optimizer_v2, get_optimizer_class, list_optimizers, optimizer_kwargs,
-    param_groups_layer_decay,
+    OPTIMIZERS, Lookahead, TensorList, ZooOptimizer, create_optimizer_v2, get_optimizer_class, list_optimizers,
+    optimizer_kwargs, param_groups_layer_decay,
 )
 
 CPU_NAMES = list_optimizers(exclude_filters=['bnb*', 'fused*'])

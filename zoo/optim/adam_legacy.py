@@ -28,7 +28,6 @@ class _AdamMoments(ZooOptimizer):
         state['exp_avg_sq'] = torch.zeros_like(param)
 
 
-
 class NAdamLegacy(_AdamMoments):
     """NAdam with Dozat's momentum schedule.
 

@@ -12,7 +12,6 @@ Randomness: the probe ``V`` is drawn from torch's global generator (or, with ``d
 seeded by the optimizer's own Python RNG, which is part of ``state_dict()``); the rebalancing and stochastic weight
 decay draws come from that Python RNG (seed 1337).
 """
-import math
 import random
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 

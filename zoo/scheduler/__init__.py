@@ -8,6 +8,6 @@ from zoo.scheduler.wsd import WSDLRScheduler
 
 __all__ = [
     'SCHEDULERS', 'CosineLRScheduler', 'CyclicScheduler', 'MultiStepLRScheduler', 'PlateauLRScheduler',
-    'PolyLRScheduler', 'Scheduler', 'StepLRScheduler', 'TanhLRScheduler', 'WSDLRScheduler', 'create_scheduler', 'create_scheduler_v2',
-    'scheduler_kwargs',
+    'PolyLRScheduler', 'Scheduler', 'StepLRScheduler', 'TanhLRScheduler', 'WSDLRScheduler', 'create_scheduler',
+    'create_scheduler_v2', 'scheduler_kwargs',
 ]
