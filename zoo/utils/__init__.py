@@ -38,15 +38,15 @@ from zoo.utils.evaluation import (
 )
 from zoo.utils.log import setup_default_logging
 from zoo.utils.metrics import AverageMeter, accuracy
-from zoo.utils.model_ema import ModelEma
+from zoo.utils.model_ema import ModelEma, ModelEmaV2, ModelEmaV3
 from zoo.utils.random import random_seed
 from zoo.utils.split_bn import SplitBatchNorm2d, convert_splitbn_model
 from zoo.utils.summary import get_outdir, run_output_dir, trim_summary, update_summary
 from zoo.utils.train_loop import Runtime, TrainOptions, UnreadableCount, train_one_epoch, validate
 
 __all__ = [
-    'AverageMeter', 'CLIP_MODES', 'CheckpointSaver', 'DEFAULT_DIST_TIMEOUT', 'DistInfo', 'ModelEma', 'NativeScaler',
-    'RankTimeoutError', 'Runtime', 'exit_on_dist_timeout',
+    'AverageMeter', 'CLIP_MODES', 'CheckpointSaver', 'DEFAULT_DIST_TIMEOUT', 'DistInfo', 'ModelEma', 'ModelEmaV2',
+    'ModelEmaV3', 'NativeScaler', 'RankTimeoutError', 'Runtime', 'exit_on_dist_timeout',
     'SplitBatchNorm2d', 'TrainOptions', 'accuracy', 'adaptive_clip_grad', 'atomic_save', 'broadcast_object',
     'clean_state_dict', 'convert_sync_batchnorm', 'convert_splitbn_model', 'dispatch_clip_grad', 'distribute_bn',
     'find_resume_checkpoint', 'get_outdir', 'init_distributed_device', 'is_primary', 'load_state', 'plain_args',
