@@ -24,7 +24,7 @@ from zoo.layers.classifier import ClassifierHead, create_classifier
 from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq
 
-__all__ = ['Trunk', 'ZooModel', 'check_num_classes', 'OUTPUT_FMTS']
+__all__ = ['Trunk', 'ZooModel', 'check_num_classes', 'split_levels', 'OUTPUT_FMTS']
 
 IndicesT = Optional[Union[int, Sequence[int]]]
 OUTPUT_FMTS = ('NCHW', 'NHWC', 'NLC')
@@ -49,6 +49,17 @@ class Trunk:
     final: Tuple[str, ...] = ()
     final_is_norm: bool = True
     level_fmt: str = 'NCHW'
+
+
+def split_levels(positions: Sequence[Union[str, Tuple[str, ...]]], ends: Sequence[int]) -> Tuple[Tuple[str, ...], ...]:
+    """Feature levels of a model run as one sequence: level i runs the positions after level i-1's end up to
+    `ends[i]` (inclusive). A position is a module path or a tuple of paths."""
+    flat = [(pos,) if isinstance(pos, str) else tuple(pos) for pos in positions]
+    levels, start = [], 0
+    for end in ends:
+        levels.append(tuple(path for pos in flat[start:end + 1] for path in pos))
+        start = end + 1
+    return tuple(levels)
 
 
 def check_num_classes(num_classes: Any) -> int:
@@ -131,7 +142,8 @@ class ZooModel(nn.Module):
         head = getattr(self, 'head', None)
         if head is not None and hasattr(head, 'reset'):
             head.reset(num_classes, global_pool)
-            self.head_hidden_size = getattr(head, 'num_features', self.num_features)
+            if hasattr(head, 'num_features'):  # heads with a hidden layer define the pre-logits width
+                self.head_hidden_size = head.num_features
             return
         # a top-level pool + classifier pair (the layout of torchvision-era weights: `fc`, `classifier`, ...)
         pool_type = self.global_pool.pool_type if global_pool is None else global_pool

@@ -29,6 +29,7 @@ import torch.nn as nn
 
 from zoo.layers import BatchNormAct2d, GroupNormAct, LayerType, get_act_layer, make_divisible
 from zoo.layers.cond_conv2d import CondConv2d
+from zoo.models._base import split_levels
 from zoo.models._efficientnet_blocks import (
     CondConvResidual, ConvBnAct, DepthwiseSeparableConv, EdgeResidual, InvertedResidual, KernelSize)
 
@@ -239,14 +240,8 @@ def build_stages(
 
 
 def stage_levels(stage_ends: Sequence[int], stem: Tuple[str, ...] = ('conv_stem', 'bn1')) -> Tuple[Tuple[str, ...], ...]:
-    """Module paths of each feature level: level i runs the positions after level i-1's end up to `stage_ends[i]`
-    of the sequence (stem, blocks.0, blocks.1, ...)."""
-    positions = [stem] + [(f'blocks.{i}',) for i in range(max(stage_ends))]
-    levels, start = [], 0
-    for end in stage_ends:
-        levels.append(tuple(path for pos in positions[start:end + 1] for path in pos))
-        start = end + 1
-    return tuple(levels)
+    """Module paths of each feature level: `stage_ends[i]` is its last position in (stem, blocks.0, blocks.1, ...)."""
+    return split_levels([stem] + [f'blocks.{i}' for i in range(max(stage_ends))], stage_ends)
 
 
 def init_weights_goog(model: nn.Module) -> None:

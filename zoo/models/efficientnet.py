@@ -31,7 +31,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.layers import LayerType, create_classifier, create_conv2d_pad, get_act_layer
 from zoo.models._base import Trunk, ZooModel
@@ -98,6 +97,7 @@ class EfficientNet(ZooModel):
         self.num_classes = num_classes
         self.in_chans = in_chans
         self.drop_rate = drop_rate
+        self.head_drop = nn.Dropout(drop_rate)  # parameter-free: the published keys are unchanged
         self.grad_checkpointing = False
 
         if not fix_stem:
@@ -134,10 +134,8 @@ class EfficientNet(ZooModel):
         return self.bn2(self.conv_head(x))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.global_pool(x)
-        if self.drop_rate > 0.:
-            x = F.dropout(x, p=self.drop_rate, training=self.training)
-        return x if pre_logits else self.classifier(x)
+        pooled = self.head_drop(self.global_pool(x))
+        return pooled if pre_logits else self.classifier(pooled)
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) -> Dict[str, torch.Tensor]:
