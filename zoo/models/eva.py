@@ -67,12 +67,13 @@ def _eva_mlp(
         act_layer: Callable[[], nn.Module],
         norm_layer: Callable[[int], nn.Module],
         drop: float,
+        swiglu_packed: bool = True,
 ) -> nn.Module:
     hidden = int(dim * mlp_ratio)
     norm = norm_layer if scale_mlp else None
     if not swiglu_mlp:
         return Mlp(dim, hidden, act_layer=act_layer, norm_layer=norm, drop=drop)
-    if scale_mlp or swiglu_align_to:
+    if scale_mlp or swiglu_align_to or not swiglu_packed:
         # separate gate / value projections: the layout of checkpoints with a hidden norm or a padded hidden width
         return SwiGLU(dim, hidden, norm_layer=norm, drop=drop, align_to=swiglu_align_to)
     # one packed projection, gate first
@@ -102,6 +103,9 @@ class EvaBlock(nn.Module):
         proj_drop, attn_drop, drop_path: dropout rates.
         act_layer: MLP activation (non-SwiGLU).
         norm_layer: norm factory.
+        attn_layer: attention class taking `AttentionRope`'s arguments (a subclass adding e.g. a position bias).
+        swiglu_packed: a SwiGLU without hidden norm or padding uses one packed projection (EVA); False keeps the
+            separate gate / value projections (BEiT).
     """
 
     def __init__(
@@ -127,6 +131,8 @@ class EvaBlock(nn.Module):
             drop_path: float = 0.,
             act_layer: Callable[[], nn.Module] = nn.GELU,
             norm_layer: Callable[[int], nn.Module] = LayerNorm,
+            attn_layer: Callable[..., nn.Module] = AttentionRope,
+            swiglu_packed: bool = True,
     ):
         super().__init__()
         if attn_type not in ('eva', 'rope'):
@@ -134,20 +140,22 @@ class EvaBlock(nn.Module):
         if attn_type == 'eva' and num_kv_heads not in (None, num_heads):
             raise ValueError("Grouped-query attention (num_kv_heads) needs attn_type='rope'.")
         self.norm1 = norm_layer(dim)
-        self.attn = AttentionRope(
+        self.attn = attn_layer(
             dim, num_heads=num_heads, num_kv_heads=num_kv_heads, qkv_bias=qkv_bias, key_bias=attn_type == 'rope',
             qkv_fused=qkv_fused, num_prefix_tokens=num_prefix_tokens, qk_norm=qk_norm, scale_norm=scale_attn_inner,
             rotate_half=rotate_half, attn_drop=attn_drop, proj_drop=proj_drop, norm_layer=norm_layer)
         self.gamma_1 = nn.Parameter(torch.full((dim,), float(init_values))) if init_values is not None else None
         self.drop_path1 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
         self.norm2 = norm_layer(dim)
-        self.mlp = _eva_mlp(dim, mlp_ratio, swiglu_mlp, swiglu_align_to, scale_mlp, act_layer, norm_layer, proj_drop)
+        self.mlp = _eva_mlp(dim, mlp_ratio, swiglu_mlp, swiglu_align_to, scale_mlp, act_layer, norm_layer, proj_drop,
+                            swiglu_packed)
         use_mlp_scale = init_values is not None and not attn_only_layer_scale
         self.gamma_2 = nn.Parameter(torch.full((dim,), float(init_values))) if use_mlp_scale else None
         self.drop_path2 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
 
-    def forward(self, x: torch.Tensor, rope: Optional[torch.Tensor] = None) -> torch.Tensor:
-        y = self.attn(self.norm1(x), rope=rope)
+    def forward(self, x: torch.Tensor, **attn_kwargs: Any) -> torch.Tensor:
+        """`attn_kwargs` (the rotary embedding `rope`, a shared position bias, ...) go to the attention."""
+        y = self.attn(self.norm1(x), **attn_kwargs)
         x = x + self.drop_path1(y if self.gamma_1 is None else self.gamma_1 * y)
         y = self.mlp(self.norm2(x))
         return x + self.drop_path2(y if self.gamma_2 is None else self.gamma_2 * y)
