@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from zoo.layers.rope import apply_rope
 
-__all__ = ['AttentionRope', 'attend', 'packed_qkv']
+__all__ = ['AttentionRope', 'attend', 'packed_qkv', 'set_fused_attn']
 
 
 def attend(
@@ -50,6 +50,17 @@ def attend(
     if dropout_p:
         attn = F.dropout(attn, p=dropout_p)
     return attn @ v
+
+
+def set_fused_attn(model: nn.Module, enable: bool = True) -> int:
+    """Choose the fused (True) or explicit (False) attention product for every attention module of `model` that
+    offers the choice; returns how many were set."""
+    count = 0
+    for module in model.modules():
+        if hasattr(module, 'fused_attn'):
+            module.fused_attn = enable
+            count += 1
+    return count
 
 
 def packed_qkv(x: torch.Tensor, weight: torch.Tensor, q_bias: Optional[torch.Tensor],

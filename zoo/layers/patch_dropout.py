@@ -38,7 +38,7 @@ class PatchDropout(nn.Module):
         prefix, patches = x[:, :npt], x[:, npt:]
         b, num = patches.shape[:2]
         num_keep = max(1, int(num * (1. - self.prob)))
-        keep = torch.rand(b, num, device=x.device).argsort(dim=-1)[:, :num_keep]
+        keep = torch.randn(b, num, device=x.device).argsort(dim=-1)[:, :num_keep]
         if self.ordered:
             keep = keep.sort(dim=-1).values
         patches = patches.gather(1, keep.unsqueeze(-1).expand(-1, -1, patches.shape[-1]))
