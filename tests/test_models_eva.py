@@ -93,6 +93,28 @@ def test_dynamic_img_size_matches_timm():
                 assert_outputs_close(ours(x), ref(x), name=f'{name} {h}x{w}')
                 maps = ours.forward_intermediates(x, indices=1, intermediates_only=True)
             assert maps[0].shape == (1, ours.embed_dim, h // patch, w // patch)
+    # sizes that are not a multiple of the patch are zero-padded with dynamic_img_pad
+    ref, ours = build_pair('eva02_tiny_patch14_224', img_size=56, depth=2, dynamic_img_size=True, dynamic_img_pad=True)
+    x = torch.randn(1, 3, 60, 45)
+    with torch.inference_mode():
+        assert_outputs_close(ours(x), ref(x))
+        assert ours.forward_intermediates(x, indices=1, intermediates_only=True)[0].shape[-2:] == (5, 4)
+
+
+def test_rotary_coordinate_augmentation_matches_timm():
+    """DINOv3-style train-time shift / jitter / rescale of the rotary coordinates draws like timm for a seed;
+    eval uses the plain grid."""
+    ref, ours = build_pair('vit_base_patch16_sapiens2', img_size=64, depth=2, num_kv_heads=(4, 2), **NARROW,
+                           rope_shift_coords=0.5, rope_jitter_coords=1.5)
+    ref.train(), ours.train()
+    x = torch.randn(2, 3, 64, 64)
+    torch.manual_seed(3)
+    expected = ref(x)
+    torch.manual_seed(3)
+    out = ours(x)
+    assert_outputs_close(out, expected)
+    with torch.no_grad():
+        assert not torch.allclose(ours.eval()(x), out, atol=1e-3)
 
 
 @pytest.mark.parametrize('name, src_size, dst_size', [
@@ -185,19 +207,81 @@ def test_api_against_timm():
 def test_original_eva_checkpoint_keys_are_converted():
     """EVA-02's original (BAAI MIM) checkpoints name the sub-LN norms and SwiGLU projections differently and carry
     masked-image-modelling parts; the filter converts them (the final norm becomes the fine-tuning fc_norm)."""
-    from zoo.models.eva import checkpoint_filter_fn
-    ours = zoo.create_model('eva02_base_patch14_224', img_size=56, depth=1, **NARROW).eval()
-    state_dict = ours.state_dict()
-    renames = {'mlp.norm': 'mlp.ffn_ln', 'attn.norm': 'attn.inner_attn_ln', 'mlp.fc1_g': 'mlp.w1',
-               'mlp.fc1_x': 'mlp.w2', 'mlp.fc2': 'mlp.w3', 'attn.q_proj.bias': 'attn.q_bias',
-               'attn.v_proj.bias': 'attn.v_bias', 'fc_norm': 'norm'}
-    original = {}
-    for key, value in state_dict.items():
-        for new, old in renames.items():
-            key = key.replace(new, old)
-        original[key] = value
+    kwargs: Dict[str, Any] = dict(img_size=56, depth=1, **NARROW)
+    model = zoo.create_model('eva02_base_patch14_224', **kwargs)
+    renames = [('mlp.norm', 'mlp.ffn_ln'), ('attn.norm', 'attn.inner_attn_ln'), ('mlp.fc1_g', 'mlp.w1'),
+               ('mlp.fc1_x', 'mlp.w2'), ('mlp.fc2', 'mlp.w3'), ('attn.q_proj.bias', 'attn.q_bias'),
+               ('attn.v_proj.bias', 'attn.v_bias'), ('fc_norm', 'norm')]
+    original = _to_original(model.state_dict(), renames)
     original.update({'mask_token': torch.zeros(1, 1, 64), 'lm_head.weight': torch.zeros(8, 64)})
-    converted = checkpoint_filter_fn({'module': original}, ours)
-    assert set(converted) == set(state_dict)
+    _assert_converts_back(model, {'module': original}, 'eva02_base_patch14_224', **kwargs)
+
+
+def _to_original(state_dict: Dict[str, torch.Tensor], renames) -> Dict[str, torch.Tensor]:
+    out = {}
+    for key, value in state_dict.items():
+        for ours, theirs in renames:
+            key = key.replace(ours, theirs)
+        out[key] = value
+    return out
+
+
+def _assert_converts_back(model, original: Dict[str, torch.Tensor], name: str, **kwargs: Any) -> None:
+    """zoo's filter maps `original` back to the model's own state_dict, as timm's filter does."""
+    from timm.models.eva import checkpoint_filter_fn as timm_filter
+    from zoo.models.eva import checkpoint_filter_fn
+    expected = model.state_dict()
+    converted = checkpoint_filter_fn(dict(original), model)
+    by_timm = timm_filter(dict(original), timm.create_model(name, **kwargs))
+    assert set(converted) == set(expected) == set(by_timm)
     for key, value in converted.items():
-        assert torch.equal(value, state_dict[key]), key
+        torch.testing.assert_close(value, expected[key], rtol=0, atol=0, msg=key)
+        torch.testing.assert_close(value, by_timm[key], rtol=0, atol=0, msg=key)
+
+
+def test_meta_release_layouts_are_converted():
+    """Checkpoints in the layouts Meta released (DINOv3, Sapiens2, Perception Encoder) load after conversion."""
+    # DINOv3: storage tokens, ls1/ls2, packed qkv bias with a zero key part, pre-training extras
+    kwargs: Dict[str, Any] = dict(img_size=64, depth=2, **NARROW)
+    model = zoo.create_model('vit_small_patch16_dinov3_qkvb', **kwargs)
+    sd = model.state_dict()
+    original = _to_original({k: v for k, v in sd.items() if not k.endswith(('q_bias', 'v_bias'))},
+                            [('reg_token', 'storage_tokens'), ('gamma_1', 'ls1.gamma'), ('gamma_2', 'ls2.gamma')])
+    for i in range(2):
+        q, v = sd[f'blocks.{i}.attn.q_bias'], sd[f'blocks.{i}.attn.v_bias']
+        original[f'blocks.{i}.attn.qkv.bias'] = torch.cat([q, torch.zeros_like(q), v])
+        original[f'blocks.{i}.attn.qkv.bias_mask'] = torch.ones(3 * q.numel())
+    original.update({'mask_token': torch.zeros(1, 64), 'rope_embed.periods': torch.ones(4),
+                     'local_cls_norm.weight': torch.ones(64)})
+    _assert_converts_back(model, original, 'vit_small_patch16_dinov3_qkvb', **kwargs)
+
+    # Sapiens2: wq/wk/wv, attention-held LayerScale, ffn.w12/w3, ln1/ln2 and a final ln1
+    kwargs = dict(img_size=64, depth=2, num_kv_heads=(4, 2), **NARROW)
+    model = zoo.create_model('vit_base_patch16_sapiens2', **kwargs)
+    renames = [('reg_token', 'storage_tokens'), ('patch_embed.proj.', 'patch_embed.projection.'),
+               ('attn.q_proj.', 'attn.wq.'), ('attn.k_proj.', 'attn.wk.'), ('attn.v_proj.', 'attn.wv.'),
+               ('gamma_1', 'attn.gamma.weight'), ('mlp.fc1', 'ffn.w12'), ('mlp.fc2', 'ffn.w3'), ('norm1.', 'ln1.'),
+               ('norm2.', 'ln2.')]
+    original = _to_original(model.state_dict(), renames)
+    original = {('ln1.' + k[len('norm.'):] if k.startswith('norm.') else k): v for k, v in original.items()}
+    original['mask_token'] = torch.zeros(1, 64)
+    _assert_converts_back(model, original, 'vit_base_patch16_sapiens2', **kwargs)
+
+    # Perception Encoder (OpenCLIP layout under `visual.`): fused attention-pool projection, `proj` as the head
+    model = zoo.create_model('vit_pe_core_tiny_patch16_384', img_size=64, depth=2)
+    with torch.no_grad():
+        model.head.bias.zero_()  # the released projection has no bias
+    sd = model.state_dict()
+    renames = [('patch_embed.proj', 'conv1'), ('blocks.', 'transformer.resblocks.'), ('norm_pre', 'ln_pre'),
+               ('norm1', 'ln_1'), ('norm2', 'ln_2'), ('attn.qkv.', 'attn.in_proj_'), ('attn.proj', 'attn.out_proj'),
+               ('mlp.fc1', 'mlp.c_fc'), ('mlp.fc2', 'mlp.c_proj'), ('attn_pool.proj', 'attn_pool.attn.out_proj'),
+               ('attn_pool.norm', 'attn_pool.layernorm'), ('attn_pool.latent', 'attn_pool.probe')]
+    skip = ('attn_pool.q.', 'attn_pool.kv.', 'head.', 'cls_token', 'pos_embed', 'norm.')
+    original = _to_original({k: v for k, v in sd.items() if not k.startswith(skip)}, renames)
+    original.update({'ln_post.weight': sd['norm.weight'], 'ln_post.bias': sd['norm.bias'],
+                     'proj': sd['head.weight'].t(), 'class_embedding': sd['cls_token'].flatten(),
+                     'positional_embedding': sd['pos_embed'][0]})
+    for kind in ('weight', 'bias'):
+        original[f'attn_pool.attn.in_proj_{kind}'] = torch.cat([sd[f'attn_pool.q.{kind}'], sd[f'attn_pool.kv.{kind}']])
+    _assert_converts_back(model, {f'visual.{k}': v for k, v in original.items()}, 'vit_pe_core_tiny_patch16_384',
+                          img_size=64, depth=2)

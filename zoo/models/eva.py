@@ -454,6 +454,77 @@ def _rename_original_keys(key: str) -> str:
     return key
 
 
+def _convert_dinov3(state_dict: Dict[str, torch.Tensor], model: Eva) -> Dict[str, torch.Tensor]:
+    """Meta's DINOv3 release: registers are 'storage tokens', LayerScale sits in `ls1/ls2`, and the packed qkv bias
+    includes a (zero) key part. Pre-training-only parts are dropped."""
+    params = dict(model.named_parameters())
+    out = {}
+    for key, value in state_dict.items():
+        if key.endswith(('.periods', '.bias_mask', 'mask_token')) or key.startswith(('projectors.', 'local_cls_norm')):
+            continue
+        if key.endswith('qkv.bias'):
+            q_key = key.replace('qkv.bias', 'q_bias')
+            # some distilled releases carry all-zero biases; the matching zoo model then has none
+            if q_key in params:
+                out[q_key], _, out[key.replace('qkv.bias', 'v_bias')] = value.chunk(3, dim=-1)
+            continue
+        for old, new in (('ls1.gamma', 'gamma_1'), ('ls2.gamma', 'gamma_2'), ('storage_tokens', 'reg_token')):
+            key = key.replace(old, new)
+        out[key] = value
+    return out
+
+
+_SAPIENS2_RENAMES = (('storage_tokens', 'reg_token'), ('patch_embed.projection.', 'patch_embed.proj.'),
+                     ('attn.wq.', 'attn.q_proj.'), ('attn.wk.', 'attn.k_proj.'), ('attn.wv.', 'attn.v_proj.'),
+                     ('attn.gamma.weight', 'gamma_1'), ('.ffn.', '.mlp.'), ('.ln1.', '.norm1.'), ('.ln2.', '.norm2.'))
+
+
+def _convert_sapiens2(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """Meta's Sapiens2 release: its own attention / MLP / norm names; LayerScale lives inside the attention."""
+    out = {}
+    for key, value in state_dict.items():
+        if key == 'mask_token':
+            continue
+        for old, new in _SAPIENS2_RENAMES:
+            key = key.replace(old, new)
+        out['norm.' + key[len('ln1.'):] if key.startswith('ln1.') else key] = value
+    return out
+
+
+_PE_RENAMES = (('conv1', 'patch_embed.proj'), ('positional_embedding', 'pos_embed'),
+               ('transformer.resblocks.', 'blocks.'), ('ln_pre', 'norm_pre'), ('ln_post', 'norm'), ('ln_', 'norm'),
+               ('ls_1.gamma', 'gamma_1'), ('ls_2.gamma', 'gamma_2'), ('in_proj_', 'qkv.'), ('out_proj', 'proj'),
+               ('mlp.c_fc', 'mlp.fc1'), ('mlp.c_proj', 'mlp.fc2'), ('attn_pool.attn', 'attn_pool'),
+               ('attn_pool.layernorm', 'attn_pool.norm'), ('attn_pool.probe', 'attn_pool.latent'))
+
+
+def _convert_perception_encoder(state_dict: Dict[str, torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
+    """Meta's Perception Encoder release (OpenCLIP layout): renamed modules, a fused attention-pool input projection
+    split into query and key/value parts, and the output projection `proj` becoming the (bias-free) head."""
+    out = {}
+    for key, value in state_dict.items():
+        if not key.startswith(prefix):
+            continue
+        key = key[len(prefix):].replace('module.', '')
+        for old, new in _PE_RENAMES:
+            key = key.replace(old, new)
+        if key.startswith('attn_pool.qkv.'):
+            dim = value.shape[0] // 3
+            kind = key.rsplit('.', 1)[1]
+            out[f'attn_pool.q.{kind}'], out[f'attn_pool.kv.{kind}'] = value[:dim], value[dim:]
+            continue
+        if key == 'proj':
+            out['head.weight'] = value.t()
+            out['head.bias'] = value.new_zeros(value.shape[1])
+            continue
+        if key == 'class_embedding':
+            key, value = 'cls_token', value.reshape(1, 1, -1)
+        elif key == 'pos_embed':
+            value = value.unsqueeze(0)
+        out[key] = value
+    return out
+
+
 def checkpoint_filter_fn(
         state_dict: Dict[str, torch.Tensor],
         model: Eva,
@@ -462,14 +533,21 @@ def checkpoint_filter_fn(
 ) -> Dict[str, torch.Tensor]:
     """Adapt an EVA-family checkpoint to `model`.
 
-    Unwraps training-script containers, strips OpenCLIP prefixes, renames EVA's original (BAAI) keys, drops
-    masked-image-modelling heads (a MIM checkpoint's final norm becomes the fine-tuning `fc_norm`) and resamples the
-    absolute position embedding when the checkpoint was trained on another grid. Rotary embeddings are computed, not
-    learned (except 'mixed' frequencies, which do not depend on the grid), so they need no resampling.
+    Unwraps training-script containers, converts the original releases (EVA's BAAI keys, Meta's DINOv3, Sapiens2 and
+    Perception Encoder layouts, OpenCLIP prefixes), drops masked-image-modelling heads (a MIM checkpoint's final norm
+    becomes the fine-tuning `fc_norm`) and resamples the absolute position embedding when the checkpoint was trained
+    on another grid. Rotary embeddings are computed, not learned (except 'mixed' frequencies, which do not depend on
+    the grid), so they need no resampling.
     """
     for container in ('model_ema', 'model', 'module', 'state_dict'):
         if isinstance(state_dict.get(container), dict):
             state_dict = state_dict[container]
+    if 'visual.conv1.weight' in state_dict or 'conv1.weight' in state_dict:
+        state_dict = _convert_perception_encoder(state_dict, 'visual.' if 'visual.conv1.weight' in state_dict else '')
+    elif 'blocks.0.attn.wq.weight' in state_dict and 'blocks.0.ffn.w12.weight' in state_dict:
+        state_dict = _convert_sapiens2(state_dict)
+    elif 'storage_tokens' in state_dict:
+        state_dict = _convert_dinov3(state_dict, model)
     prefix = next((p for p in ('visual.trunk.', 'visual.') if f'{p}pos_embed' in state_dict), '')
     is_mim = f'{prefix}mask_token' in state_dict
     separate_qkv = f'{prefix}blocks.0.attn.q_proj.weight' in state_dict

@@ -119,34 +119,13 @@ class RelPosBlock(nn.Module):
         return x + self.drop_path2(self.ls2(self.mlp(self.norm2(x))))
 
 
-class ResPostRelPosBlock(nn.Module):
+class ResPostRelPosBlock(RelPosBlock):
     """Residual post-norm block: x + norm1(attn(x)), x + norm2(mlp(x)); `init_values` initialises the norm scales,
-    which then act as LayerScale. Arguments as for `RelPosBlock`."""
+    which then act as LayerScale (there is no separate LayerScale). Arguments as for `RelPosBlock`."""
 
-    def __init__(
-            self,
-            dim: int,
-            num_heads: int,
-            mlp_ratio: float = 4.,
-            qkv_bias: bool = False,
-            qk_norm: bool = False,
-            rel_pos_cls: Optional[Callable[..., nn.Module]] = None,
-            init_values: Optional[float] = None,
-            proj_drop: float = 0.,
-            attn_drop: float = 0.,
-            drop_path: float = 0.,
-            act_layer: Type[nn.Module] = nn.GELU,
-            norm_layer: Callable[[int], nn.Module] = LayerNorm,
-    ):
-        super().__init__()
+    def __init__(self, dim: int, num_heads: int, init_values: Optional[float] = None, **kwargs: Any):
+        super().__init__(dim, num_heads, init_values=None, **kwargs)
         self.init_values = init_values
-        self.attn = RelPosAttention(dim, num_heads, qkv_bias=qkv_bias, qk_norm=qk_norm, rel_pos_cls=rel_pos_cls,
-                                    attn_drop=attn_drop, proj_drop=proj_drop, norm_layer=norm_layer)
-        self.norm1 = norm_layer(dim)
-        self.drop_path1 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
-        self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=proj_drop)
-        self.norm2 = norm_layer(dim)
-        self.drop_path2 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
         self.init_weights()
 
     def init_weights(self) -> None:
