@@ -115,12 +115,17 @@ def gather_rope(emb: torch.Tensor, keep_indices: torch.Tensor) -> torch.Tensor:
     return emb.gather(-2, index.expand(*emb.shape[:-2], keep_indices.shape[1], emb.shape[-1]))
 
 
-def _check_aug(name: str, value: Optional[float], minimum: float) -> Optional[float]:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum:
-        raise ValueError(f'{name} must be a finite number >= {minimum}, got {value!r}.')
-    return float(value)
+def _check_augs(shift: Optional[float], jitter: Optional[float],
+                rescale: Optional[float]) -> Tuple[Optional[float], Optional[float], Optional[float]]:
+    # a shift is in grid units (>= 0); jitter and rescale are bounds of multiplicative factors (>= 1)
+    out = []
+    for name, value, minimum in (('shift_coords', shift, 0.), ('jitter_coords', jitter, 1.),
+                                 ('rescale_coords', rescale, 1.)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value) or value < minimum):
+            raise ValueError(f'{name} must be a finite number >= {minimum}, got {value!r}.')
+        out.append(None if value is None else float(value))
+    return out[0], out[1], out[2]
 
 
 class RotaryEmbedding(nn.Module):
@@ -166,9 +171,8 @@ class RotaryEmbedding(nn.Module):
         self.ref_feat_shape = tuple(ref_feat_shape) if ref_feat_shape is not None else None
         self.grid_indexing = grid_indexing
         self.rotate_half = rotate_half
-        self.shift_coords = _check_aug('shift_coords', shift_coords, 0.)
-        self.jitter_coords = _check_aug('jitter_coords', jitter_coords, 1.)
-        self.rescale_coords = _check_aug('rescale_coords', rescale_coords, 1.)
+        self.shift_coords, self.jitter_coords, self.rescale_coords = _check_augs(
+            shift_coords, jitter_coords, rescale_coords)
         self.feat_shape: Optional[Tuple[int, int]] = None
         self.register_buffer('pos_embed', None, persistent=False)
         self.set_feat_shape(feat_shape)
@@ -246,9 +250,8 @@ class MixedRotaryEmbedding(nn.Module):
         self.num_heads = num_heads
         self.temperature = temperature
         self.grid_indexing = grid_indexing
-        self.shift_coords = _check_aug('shift_coords', shift_coords, 0.)
-        self.jitter_coords = _check_aug('jitter_coords', jitter_coords, 1.)
-        self.rescale_coords = _check_aug('rescale_coords', rescale_coords, 1.)
+        self.shift_coords, self.jitter_coords, self.rescale_coords = _check_augs(
+            shift_coords, jitter_coords, rescale_coords)
         # (axis, block, head, pair): the frequency vector of each rotated pair
         self.freqs = nn.Parameter(torch.empty(2, depth, num_heads, head_dim // 2))
         self.feat_shape: Optional[Tuple[int, int]] = None
@@ -278,13 +281,14 @@ class MixedRotaryEmbedding(nn.Module):
         return ['freqs']
 
     def get_embed(self, shape: Optional[SizeT] = None, device: Optional[torch.device] = None) -> torch.Tensor:
-        """`[sin, cos]` embedding (depth, num_heads, H * W, 2 * head_dim); the frequencies fix the device."""
+        """`[sin, cos]` embedding (depth, num_heads, H * W, 2 * head_dim); a per-call grid is built on `device`
+        (default: the frequencies' device)."""
         if shape is None:
             if self.coords is None:
                 raise ValueError('This MixedRotaryEmbedding has no precomputed grid; pass the grid shape.')
             coords = self.coords
         else:
-            coords = rope_coords(shape, grid_indexing=self.grid_indexing, device=self.freqs.device)
+            coords = rope_coords(shape, grid_indexing=self.grid_indexing, device=device or self.freqs.device)
         if self.training:
             coords = augment_coords(coords, self.shift_coords, self.jitter_coords, self.rescale_coords)
         freqs = self.freqs.float()

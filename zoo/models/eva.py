@@ -336,7 +336,6 @@ class Eva(TokenTransformer):
         self.pos_drop = nn.Dropout(p=pos_drop_rate)
         self.patch_drop = PatchDropout(patch_drop_rate, self.num_prefix_tokens) if patch_drop_rate > 0 else None
 
-        rotate_half = rope_rotate_half
         if use_rot_pos_emb:
             self.rope = create_rope_embed(
                 rope_type, embed_dim, num_heads, depth=depth, temperature=rope_temperature,
@@ -353,7 +352,7 @@ class Eva(TokenTransformer):
             dim=embed_dim, num_heads=num_heads, qkv_bias=qkv_bias, qkv_fused=qkv_fused, mlp_ratio=mlp_ratio,
             swiglu_mlp=swiglu_mlp, swiglu_align_to=swiglu_align_to, scale_mlp=scale_mlp,
             scale_attn_inner=scale_attn_inner, attn_type=attn_type, num_prefix_tokens=self.num_prefix_tokens,
-            rotate_half=rotate_half, proj_drop=proj_drop_rate, attn_drop=attn_drop_rate, norm_layer=norm_layer)
+            rotate_half=rope_rotate_half, proj_drop=proj_drop_rate, attn_drop=attn_drop_rate, norm_layer=norm_layer)
         if use_post_norm:
             blocks = [EvaBlockPostNorm(drop_path=dpr[i], **common) for i in range(depth)]
         else:
