@@ -29,6 +29,24 @@ from zoo.layers.selective_kernel import SelectiveKernel, SelectiveKernelAttn
 from zoo.layers.split_attn import SplitAttn
 from zoo.layers.squeeze_excite import EcaModule, SEModule, create_attn, get_attn, register_attn
 from zoo.layers.weight_init import lecun_normal_, trunc_normal_
+from zoo.layers.attention_rope import AttentionRope, attend, packed_qkv, set_fused_attn
+from zoo.layers.patch_dropout import PatchDropout
+from zoo.layers.rel_pos_bias import (
+    RelPosBias,
+    RelPosMlp,
+    rel_pos_index_with_cls,
+    relative_log_coords,
+    gather_rel_pos_bias,
+)
+from zoo.layers.rope import (
+    RotaryEmbedding,
+    MixedRotaryEmbedding,
+    apply_rope,
+    create_rope_embed,
+    gather_rope,
+    rope_coords,
+)
+from zoo.layers.swiglu import SwiGLU
 
 __all__ = [
     'LayerType', 'create_act_layer', 'get_act_layer', 'CondConv2d', 'MixedConv2d', 'Attention', 'AttentionPoolLatent', 'BlurPool2d',
@@ -47,4 +65,7 @@ __all__ = [
     'SelectAdaptivePool2d', 'adaptive_pool_feat_mult',
     'EcaModule', 'SEModule', 'create_attn', 'get_attn', 'register_attn',
     'lecun_normal_', 'trunc_normal_',
+    'AttentionRope', 'attend', 'packed_qkv', 'set_fused_attn', 'PatchDropout', 'RelPosBias', 'RelPosMlp',
+    'rel_pos_index_with_cls', 'relative_log_coords', 'gather_rel_pos_bias', 'RotaryEmbedding', 'MixedRotaryEmbedding',
+    'apply_rope', 'create_rope_embed', 'gather_rope', 'rope_coords', 'SwiGLU',
 ]
