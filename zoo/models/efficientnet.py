@@ -34,6 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers import LayerType, create_classifier, create_conv2d_pad, get_act_layer
+from zoo.layers.anti_alias import AaLayerType
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._efficientnet_blocks import SqueezeExcite
@@ -62,6 +63,7 @@ class EfficientNet(ZooModel):
         pad_type: '' for symmetric PyTorch padding, 'same' for TF's (the `tf_*` ports).
         act_layer: default activation (blocks may override it in their string).
         norm_layer: norm+act factory, `norm_layer(chs, act_layer=..., apply_act=...)`.
+        aa_layer: anti-aliasing of strided blocks ('avg', 'blurpc', ... see `zoo.layers.anti_alias`).
         se_layer: squeeze-excite factory taking `(chs, rd_ratio=..., act_layer=...)`.
         round_chs_fn: width scaling and rounding of every channel count.
         drop_rate: dropout before the classifier.
@@ -85,6 +87,7 @@ class EfficientNet(ZooModel):
             pad_type: str = '',
             act_layer: LayerType = nn.ReLU,
             norm_layer: Optional[Callable[..., nn.Module]] = None,
+            aa_layer: Optional[AaLayerType] = None,
             se_layer: Optional[Callable[..., nn.Module]] = None,
             round_chs_fn: Callable[[float], int] = round_channels,
             drop_rate: float = 0.,
@@ -107,7 +110,8 @@ class EfficientNet(ZooModel):
 
         stages, self.feature_info, head_chs = build_stages(
             block_args, stem_size, act_layer=act_layer, norm_layer=norm_layer, se_layer=se_layer,
-            round_chs_fn=round_chs_fn, pad_type=pad_type, output_stride=output_stride, drop_path_rate=drop_path_rate)
+            round_chs_fn=round_chs_fn, pad_type=pad_type, output_stride=output_stride, drop_path_rate=drop_path_rate,
+            aa_layer=aa_layer)
         self.blocks = nn.Sequential(*stages)
         self.trunk = Trunk(levels=stage_levels([f['stage'] for f in self.feature_info]), final=('conv_head', 'bn2'),
                            final_is_norm=False)
