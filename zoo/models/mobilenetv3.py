@@ -33,10 +33,50 @@ from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
-__all__ = ['MobileNetV3']
+__all__ = ['MobileNetV3', 'PooledHeadMixin']
 
 
-class MobileNetV3(ZooModel):
+class PooledHeadMixin:
+    """The "efficient" head of the mobile families: global pooling first, then a 1x1 conv (+ norm) + activation on the
+    pooled 1x1 map, then the classifier.
+
+    For `ZooModel` subclasses holding `global_pool`, `conv_head`, `norm_head`, `act2`, `flatten`, `classifier` and
+    `drop_rate` as top-level attributes (the published key layout). `conv_head` may be an Identity (no head conv),
+    and then `head_hidden_size` follows the pooled width.
+    """
+    num_features: int
+    head_hidden_size: int
+    drop_rate: float
+
+    def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
+        if global_pool is not None:
+            pool = SelectAdaptivePool2d(pool_type=global_pool)
+            if isinstance(self.conv_head, nn.Identity):
+                self.head_hidden_size = self.num_features * pool.feat_mult()
+            elif pool.feat_mult() != self.global_pool.feat_mult():
+                raise ValueError(f'The head conv takes {self.conv_head.in_channels} pooled channels; '
+                                 f'global_pool={global_pool!r} would change that. Keep a pooling of the same width '
+                                 f'(e.g. avg / max) or build the model with this global_pool.')
+            self.global_pool = pool
+            self.flatten = nn.Flatten(1) if global_pool else nn.Identity()
+        self.classifier = nn.Linear(self.head_hidden_size, num_classes) if num_classes > 0 else nn.Identity()
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.flatten(self.act2(self.norm_head(self.conv_head(self.global_pool(x)))))
+        if self.drop_rate > 0.:
+            x = F.dropout(x, p=self.drop_rate, training=self.training)
+        return x if pre_logits else self.classifier(x)
+
+    def _replace_head(self, in_features: int) -> None:
+        # the head conv belongs to the classifier head and is sized for the full network's output
+        self.conv_head = nn.Identity()
+        self.norm_head = nn.Identity()
+        self.act2 = nn.Identity()
+        self.head_hidden_size = in_features
+        self._reset_head(0, '')
+
+
+class MobileNetV3(PooledHeadMixin, ZooModel):
     """Conv stem -> MBConv-style stages -> pool -> 1x1 conv + act -> classifier.
 
     Args:
@@ -125,32 +165,11 @@ class MobileNetV3(ZooModel):
         self.classifier = nn.Linear(num_features, num_classes) if num_classes > 0 else nn.Identity()
         init_weights_goog(self)
 
-    def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
-        if global_pool is not None:
-            # the head conv was sized for the pooled width of the original pooling; only its type changes here
-            self.global_pool = SelectAdaptivePool2d(pool_type=global_pool)
-            self.flatten = nn.Flatten(1) if global_pool else nn.Identity()
-        self.classifier = nn.Linear(self.head_hidden_size, num_classes) if num_classes > 0 else nn.Identity()
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.bn1(self.conv_stem(x))
         if self.grad_checkpointing and not torch.jit.is_scripting():
             return checkpoint_seq([b for stage in self.blocks for b in stage], x)
         return self.blocks(x)
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.flatten(self.act2(self.norm_head(self.conv_head(self.global_pool(x)))))
-        if self.drop_rate > 0.:
-            x = F.dropout(x, p=self.drop_rate, training=self.training)
-        return x if pre_logits else self.classifier(x)
-
-    def _replace_head(self, in_features: int) -> None:
-        # the head conv belongs to the classifier head and is sized for the full network's output
-        self.conv_head = nn.Identity()
-        self.norm_head = nn.Identity()
-        self.act2 = nn.Identity()
-        self.head_hidden_size = in_features
-        self._reset_head(0, '')
 
 
 def _create_mnv3(variant: str, pretrained: bool = False, **kwargs) -> MobileNetV3:
