@@ -364,6 +364,7 @@ class ConvNormAa(nn.Module):
             dilation: int = 1,
             groups: int = 1,
             pad_type: str = '',
+            bias: bool = False,
             apply_act: bool = True,
             act_layer: LayerType = nn.ReLU,
             norm_layer: NormActFactory = nn.BatchNorm2d,
@@ -372,7 +373,7 @@ class ConvNormAa(nn.Module):
         super().__init__()
         use_aa = aa_layer is not None and stride > 1
         self.conv = create_block_conv(in_chs, out_chs, kernel_size, 1 if use_aa else stride, dilation, groups,
-                                      pad_type)
+                                      pad_type, bias=bias)
         self.bn = norm_layer(out_chs, act_layer=act_layer, apply_act=apply_act)
         self.aa = create_aa(aa_layer, out_chs, stride, enable=use_aa)
 
