@@ -26,6 +26,7 @@ from zoo.models._efficientnet_blocks import ConvNormAa, SqueezeExcite, Universal
 from zoo.models._efficientnet_builder import (
     BlockArgs, build_stages, decode_arch_def, init_weights_goog, pop_drop_path_rate, round_channels, stage_levels)
 from zoo.models._features import feature_take_indices
+from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.mobilenetv3 import PooledHeadMixin
@@ -184,22 +185,22 @@ class MobileNetV5(PooledHeadMixin, ZooModel):
         self.classifier = nn.Linear(self.head_hidden_size, num_classes) if num_classes > 0 else nn.Identity()
         init_weights_goog(self)
 
-    def _stage_checkpointing(self) -> bool:
-        return self.grad_checkpointing and not torch.jit.is_scripting()
+    def _run_stage(self, stage: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+        if self.grad_checkpointing and not torch.jit.is_scripting():
+            return checkpoint_seq(stage, x)
+        return stage(x)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv_stem(x)
         if self.msfa is None:
             for stage in self.blocks:
-                x = torch.utils.checkpoint.checkpoint(stage, x, use_reentrant=False) \
-                    if self._stage_checkpointing() else stage(x)
+                x = self._run_stage(stage, x)
             return x
         # level i of feature_info ends at position stage_ends[i] of (stem, blocks.0, blocks.1, ...)
         taps = {self.stage_ends[i] for i in self.msfa_indices}
         fused = [x] if 0 in taps else []
         for pos, stage in enumerate(self.blocks, start=1):
-            x = torch.utils.checkpoint.checkpoint(stage, x, use_reentrant=False) \
-                if self._stage_checkpointing() else stage(x)
+            x = self._run_stage(stage, x)
             if pos in taps:
                 fused.append(x)
         return self.msfa(fused)
@@ -215,14 +216,12 @@ class MobileNetV5(PooledHeadMixin, ZooModel):
             intermediates_only: bool = False,
     ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
         """As `ZooModel.forward_intermediates`; the final features are the MSFA output, which needs the levels it
-        fuses, so with the neck in place `stop_early` is only allowed together with `intermediates_only`."""
-        if self.msfa is None or intermediates_only:
+        fuses (with `stop_early` before the last level, the final features are that level's, as in the base)."""
+        take, max_index = feature_take_indices(len(self.feature_info), indices)
+        stopped = stop_early and max_index < len(self.feature_info) - 1
+        if self.msfa is None or intermediates_only or stopped:
             return super().forward_intermediates(x, indices, norm, stop_early, output_fmt, intermediates_only)
-        if stop_early:
-            raise ValueError('stop_early=True skips levels the MSFA neck fuses into the final features; pass '
-                             'intermediates_only=True with it, or prune the neck (prune_intermediate_layers).')
         self._check_output_fmt(output_fmt)
-        take, _ = feature_take_indices(len(self.feature_info), indices)
         wanted = sorted(set(take) | set(self.msfa_indices))
         levels = super().forward_intermediates(x, wanted, output_fmt='NCHW', intermediates_only=True)
         by_index = dict(zip(wanted, levels))
