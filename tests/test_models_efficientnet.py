@@ -333,7 +333,8 @@ def test_pruned_widths_follow_the_table():
         _gen('efficientnet_b1_pruned', False, 'efficientnet', {}, depth_multiplier=1.4, pruned=True)
 
 
-@pytest.mark.parametrize('fuse_add,fuse_scale,use_attn', [(False, True, True), (True, True, False), (True, False, True)])
+@pytest.mark.parametrize('fuse_add,fuse_scale,use_attn',
+                         [(False, True, True), (True, True, False), (True, False, True)])
 def test_global_context_matches_timm(fuse_add, fuse_scale, use_attn):
     from timm.layers import GlobalContext as RefGlobalContext
     from zoo.layers.global_context import GlobalContext
@@ -355,9 +356,10 @@ def test_evo_norm_and_layer_norm_act_match_timm(apply_act):
     from zoo.layers.evo_norm import EvoNorm2dS0
     from zoo.layers.norm_act_channel import LayerNormAct2d
     x = torch.randn(2, 32, 5, 6) * 3 + 1
-    for ref, ours in [(RefEvo(32, group_size=8, apply_act=apply_act), EvoNorm2dS0(32, group_size=8, apply_act=apply_act)),
-                      (RefLn(32, apply_act=apply_act, act_layer=nn.SiLU),
-                       LayerNormAct2d(32, apply_act=apply_act, act_layer=nn.SiLU))]:
+    pairs = [(RefEvo(32, group_size=8, apply_act=apply_act), EvoNorm2dS0(32, group_size=8, apply_act=apply_act)),
+             (RefLn(32, apply_act=apply_act, act_layer=nn.SiLU),
+              LayerNormAct2d(32, apply_act=apply_act, act_layer=nn.SiLU))]
+    for ref, ours in pairs:
         fill_random_(ref)
         ours.load_state_dict(ref.state_dict())
         with torch.no_grad():

@@ -151,7 +151,8 @@ def test_rms_norm_act_matches_timm():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('name,size', [('mobilenetv5_base', 96), ('mobilenetv5_300m', 96), ('mobilenetv5_300m_enc', 128)])
+@pytest.mark.parametrize('name,size',
+                         [('mobilenetv5_base', 96), ('mobilenetv5_300m', 96), ('mobilenetv5_300m_enc', 128)])
 def test_registered_names_parity(name, size):
     ref, ours = build_pair_meta(name)
     x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(0))

@@ -242,8 +242,8 @@ def _create_lcnetv2(variant: str, pretrained: bool = False, **kwargs: Any) -> LC
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:
     return dict(hf_hub_id='timm/', pool_size=(7, 7), crop_pct=0.875, interpolation='bicubic',
-                first_conv='stem.0.conv', classifier='classifier', origin_url='https://github.com/PaddlePaddle/PaddleClas',
-                license='apache-2.0', **kwargs)
+                first_conv='stem.0.conv', classifier='classifier',
+                origin_url='https://github.com/PaddlePaddle/PaddleClas', license='apache-2.0', **kwargs)
 
 
 # Weights converted from PaddleClas; `ssld` = trained by SSLD distillation.

@@ -429,7 +429,8 @@ default_cfgs = generate_default_cfgs({
     'mobilenetv4_conv_small.e2400_r224_in1k': _cfg(test_input_size=(3, 256, 256), test_crop_pct=0.95),
     'mobilenetv4_conv_small.e1200_r224_in1k': _cfg(test_input_size=(3, 256, 256), test_crop_pct=0.95),
     'mobilenetv4_conv_small.e3600_r256_in1k': _cfg(
-        input_size=(3, 256, 256), test_input_size=(3, 320, 320), crop_pct=0.95, test_crop_pct=1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+        input_size=(3, 256, 256), test_input_size=(3, 320, 320), crop_pct=0.95, test_crop_pct=1.0,
+        mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
     'mobilenetv4_conv_small_035.untrained': _cfg(
         hf_hub_id=None, test_input_size=(3, 256, 256), test_crop_pct=0.95, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
     'mobilenetv4_conv_small_050.e3000_r224_in1k': _cfg(
