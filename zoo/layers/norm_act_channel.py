@@ -1,8 +1,13 @@
 """Channel-wise norms of NCHW maps fused with an activation: LayerNorm and RMSNorm over C at every pixel.
 
-They take the same constructor arguments as `BatchNormAct2d` (`act_layer`, `apply_act`, `inplace`, `drop_layer`),
-so the EfficientNet / MobileNet block builders can swap them in as `norm_layer`, and keep the parameter names of
-the plain norm (`weight`, `bias`).
+They take the same constructor arguments as `BatchNormAct2d`, so the EfficientNet / MobileNet block builders can swap
+them in as `norm_layer`, and keep the parameter names of the plain norm (`weight`, `bias`):
+
+- num_channels: channels normalised.
+- eps: added to the variance (LayerNorm) or mean square (RMSNorm).
+- affine: learn a per-channel scale (and shift, LayerNorm).
+- apply_act: apply `act_layer` (with `act_kwargs`, in place when `inplace`) after the norm.
+- drop_layer: constructor of a layer applied between norm and activation.
 """
 from typing import Optional
 
@@ -23,18 +28,7 @@ def _act_and_drop(module: nn.Module, act_layer: Optional[LayerType], apply_act: 
 
 
 class LayerNormAct2d(nn.LayerNorm):
-    """LayerNorm over the channels of an NCHW map, then dropout / activation.
-
-    Args:
-        num_channels: channels normalised.
-        eps: added to the variance.
-        affine: learn a per-channel scale and shift.
-        apply_act: apply `act_layer` after the norm.
-        act_layer: the activation.
-        act_kwargs: extra arguments of the activation.
-        inplace: run the activation in place.
-        drop_layer: constructor of a layer applied between norm and activation.
-    """
+    """LayerNorm over the channels of an NCHW map, then dropout / activation (arguments: module docstring)."""
 
     def __init__(
             self,
@@ -56,18 +50,8 @@ class LayerNormAct2d(nn.LayerNorm):
 
 
 class RmsNormAct2d(RmsNorm2d):
-    """RMSNorm over the channels of an NCHW map (no centring, scale only), then dropout / activation.
-
-    Args:
-        num_channels: channels normalised.
-        eps: added to the mean square.
-        affine: learn a per-channel scale.
-        apply_act: apply `act_layer` after the norm.
-        act_layer: the activation.
-        act_kwargs: extra arguments of the activation.
-        inplace: run the activation in place.
-        drop_layer: constructor of a layer applied between norm and activation.
-    """
+    """RMSNorm over the channels of an NCHW map (no centring, scale only), then dropout / activation (arguments:
+    module docstring)."""
 
     def __init__(
             self,
