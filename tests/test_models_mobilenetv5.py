@@ -80,6 +80,8 @@ def test_small_encoder_parity_and_gemma_checkpoint_filter():
     assert out.shape == (1, 2048, 16, 16)
     with pytest.raises(NotImplementedError, match='no classification head'):
         ours.forward_head(out)
+    with pytest.raises(ValueError, match='no classification head'):
+        ours.reset_classifier(10)
     # a full Gemma 3n checkpoint nests the tower under a prefix; only its keys are taken
     gemma = {f'model.vision_tower.timm_model.{k}': v for k, v in ref.state_dict().items()}
     gemma['model.language_model.embed.weight'] = torch.zeros(3, 3)

@@ -262,6 +262,12 @@ class MobileNetV5Encoder(MobileNetV5):
         super().__init__(block_args, num_classes=0, stem_size=stem_size, num_features=2048, use_msfa=True,
                          global_pool='', **kwargs)
 
+    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
+        if num_classes:
+            raise ValueError('MobileNetV5Encoder has no classification head to reset; build mobilenetv5_300m '
+                             f'(num_classes={num_classes}) to classify.')
+        super().reset_classifier(0, global_pool)
+
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         raise NotImplementedError('MobileNetV5Encoder has no classification head; use mobilenetv5_300m to classify.')
 
