@@ -47,6 +47,11 @@ from zoo.layers.rope import (
     rope_coords,
 )
 from zoo.layers.swiglu import SwiGLU
+from zoo.layers.anti_alias import AaLayerType, create_aa, resolve_aa_layer
+from zoo.layers.attention2d import MultiQueryAttention2d, Attention2d
+from zoo.layers.evo_norm import EvoNorm2dS0, group_std
+from zoo.layers.global_context import GlobalContext
+from zoo.layers.norm_act_channel import LayerNormAct2d, RmsNormAct2d
 
 __all__ = [
     'LayerType', 'create_act_layer', 'get_act_layer', 'CondConv2d', 'MixedConv2d', 'Attention', 'AttentionPoolLatent', 'BlurPool2d',
@@ -68,4 +73,6 @@ __all__ = [
     'AttentionRope', 'attend', 'packed_qkv', 'set_fused_attn', 'PatchDropout', 'RelPosBias', 'RelPosMlp',
     'rel_pos_index_with_cls', 'relative_log_coords', 'gather_rel_pos_bias', 'RotaryEmbedding', 'MixedRotaryEmbedding',
     'apply_rope', 'create_rope_embed', 'gather_rope', 'rope_coords', 'SwiGLU',
+    'AaLayerType', 'create_aa', 'resolve_aa_layer', 'MultiQueryAttention2d', 'Attention2d', 'EvoNorm2dS0', 'group_std',
+    'GlobalContext', 'LayerNormAct2d', 'RmsNormAct2d',
 ]
