@@ -68,6 +68,13 @@ def check_num_classes(num_classes: Any) -> int:
     return num_classes
 
 
+def check_pooled_head(global_pool: str, num_classes: int) -> None:
+    """Refuse global_pool='' where a conv/linear head needs pooled features and a classifier is requested."""
+    if not global_pool and num_classes > 0:
+        raise ValueError(f"global_pool='' leaves unpooled maps, which the classifier cannot take; pass "
+                         f"num_classes=0 with it (got num_classes={num_classes}) or keep a pooling such as 'avg'.")
+
+
 class ZooModel(nn.Module):
     """Base of every zoo classification model; see the module docstring for what a family declares."""
 

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from zoo.layers import LayerType, SEModule, SelectAdaptivePool2d, create_act_layer, create_conv2d, make_divisible
 from zoo.layers.conv_bn_act import ConvNormAct
-from zoo.models._base import Trunk, ZooModel
+from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._fuse import fold_bn_into_conv
 from zoo.models._manipulate import checkpoint_seq
@@ -191,6 +191,7 @@ class LCNetV2(PooledHeadMixin, ZooModel):
             inference_mode: bool = False,
     ):
         super().__init__()
+        check_pooled_head(global_pool, num_classes)
         self.num_classes = num_classes
         self.in_chans = in_chans
         self.drop_rate = drop_rate

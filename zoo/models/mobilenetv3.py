@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from zoo.layers import LayerType, SelectAdaptivePool2d, create_conv2d_pad, get_act_layer
 from zoo.layers.anti_alias import AaLayerType
-from zoo.models._base import Trunk, ZooModel
+from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._efficientnet_blocks import SqueezeExcite
 from zoo.models._efficientnet_builder import (
@@ -126,10 +126,7 @@ class MobileNetV3(PooledHeadMixin, ZooModel):
             global_pool: str = 'avg',
     ):
         super().__init__()
-        if not global_pool and num_classes > 0:
-            # the head's 1x1 conv + linear classifier need pooled features
-            raise ValueError(f"global_pool='' leaves unpooled maps, which the classifier cannot take; pass "
-                             f"num_classes=0 with it (got num_classes={num_classes}) or keep a pooling such as 'avg'.")
+        check_pooled_head(global_pool, num_classes)
         act_layer = get_act_layer(act_layer)
         norm_layer = norm_layer or resolve_norm_layer({})
         se_layer = se_layer or SqueezeExcite

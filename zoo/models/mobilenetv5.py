@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from zoo.layers import LayerType, SelectAdaptivePool2d, create_conv2d, get_act_layer, to_2tuple
 from zoo.layers.anti_alias import AaLayerType
 from zoo.layers.norm_act_channel import RmsNormAct2d
-from zoo.models._base import IndicesT, Trunk, ZooModel
+from zoo.models._base import IndicesT, Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._efficientnet_blocks import ConvNormAa, SqueezeExcite, UniversalInvertedResidual
 from zoo.models._efficientnet_builder import (
@@ -143,6 +143,7 @@ class MobileNetV5(PooledHeadMixin, ZooModel):
             global_pool: str = 'avg',
     ):
         super().__init__()
+        check_pooled_head(global_pool, num_classes)
         act_layer = get_act_layer(act_layer)
         norm_layer = norm_layer or RmsNormAct2d
         self.num_classes = num_classes
