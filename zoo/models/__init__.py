@@ -12,6 +12,7 @@ from zoo.models._helpers import (
 )
 from zoo.models._hub import load_model_config_from_hf, load_model_config_from_path, push_to_hub, save_for_hf
 from zoo.models._manipulate import adapt_input_conv, checkpoint_seq, named_apply
+from zoo.models._reparam import reparameterize_model
 from zoo.models._pretrained import DefaultCfg, PretrainedCfg, generate_default_cfgs, split_model_name_tag
 from zoo.models._registry import (
     UnknownModelError,
