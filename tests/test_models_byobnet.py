@@ -218,31 +218,26 @@ def test_regularisers_train_only():
     assert drop_blocks and {m.block_size for m in drop_blocks} == {3, 5}  # last stage 3, the one before 2 * 3 - 1
 
 
+_CONV_INDEX = {'conv1_1x1': 1, 'conv2_kxk': 2, 'conv3_1x1': 3}
+_TO_OPENAI = [  # ByobNet key pattern -> OpenAI CLIP `ModifiedResNet` key (the inverse of the layout conversion)
+    (r'stem\.conv(\d)\.(conv|bn)\.(.*)', lambda m: f'visual.{m[2]}{m[1]}.{m[3]}'),
+    (r'stages\.(\d)\.(\d+)\.(conv\d\w+)\.(conv|bn)\.(.*)',
+     lambda m: f'visual.layer{int(m[1]) + 1}.{m[2]}.{m[4]}{_CONV_INDEX[m[3]]}.{m[5]}'),
+    (r'stages\.(\d)\.(\d+)\.shortcut\.conv\.(conv|bn)\.(.*)',
+     lambda m: f'visual.layer{int(m[1]) + 1}.{m[2]}.downsample.{0 if m[3] == "conv" else 1}.{m[4]}'),
+    (r'head\.(q|k|v|proj)\.(.*)', lambda m: f'visual.attnpool.{"c" if m[1] == "proj" else m[1]}_proj.{m[2]}'),
+    (r'head\.pos_embed', lambda m: 'visual.attnpool.positional_embedding'),
+]
+
+
 def _to_openai_clip(state_dict):
-    """ByobNet keys -> OpenAI CLIP `ModifiedResNet` keys (`visual.*`), the inverse of the layout conversion."""
-    names = {'conv1_1x1': 1, 'conv2_kxk': 2, 'conv3_1x1': 3}
     out = {}
     for key, value in state_dict.items():
         if key.endswith('num_batches_tracked'):
             continue
-        m = re.match(r'stem\.conv(\d)\.(conv|bn)\.(.*)', key)
-        if m:
-            out[f'visual.{"conv" if m[2] == "conv" else "bn"}{m[1]}.{m[3]}'] = value
-            continue
-        m = re.match(r'stages\.(\d)\.(\d+)\.(conv\d\w+)\.(conv|bn)\.(.*)', key)
-        if m:
-            out[f'visual.layer{int(m[1]) + 1}.{m[2]}.{"conv" if m[4] == "conv" else "bn"}{names[m[3]]}.{m[5]}'] = value
-            continue
-        m = re.match(r'stages\.(\d)\.(\d+)\.shortcut\.conv\.(conv|bn)\.(.*)', key)
-        if m:
-            out[f'visual.layer{int(m[1]) + 1}.{m[2]}.downsample.{0 if m[3] == "conv" else 1}.{m[4]}'] = value
-            continue
-        m = re.match(r'head\.(q|k|v|proj)\.(.*)', key)
-        if m:
-            out[f'visual.attnpool.{"c" if m[1] == "proj" else m[1]}_proj.{m[2]}'] = value
-            continue
-        assert key == 'head.pos_embed', key
-        out['visual.attnpool.positional_embedding'] = value
+        matches = [(re.fullmatch(pattern, key), fmt) for pattern, fmt in _TO_OPENAI]
+        m, fmt = next((m, fmt) for m, fmt in matches if m)
+        out[fmt(m)] = value
     out['transformer.resblocks.0.attn.in_proj_weight'] = torch.zeros(3, 3)  # text tower keys are dropped
     return out
 

@@ -31,7 +31,8 @@ def _branch_modules(model: nn.Module) -> int:
     ('mobileone_s4', dict(width_factor=0.5)),
     ('repvgg_a0', dict(output_stride=8)),  # dilated kxk convs
     ('mobileone_s1', dict(output_stride=16, width_factor=0.5)),
-], ids=['repvgg_a0', 'repvgg_b1g4', 'repvgg_d2se', 'mobileone_s0', 'mobileone_s4', 'repvgg_a0_os8', 'mobileone_s1_os16'])
+], ids=['repvgg_a0', 'repvgg_b1g4', 'repvgg_d2se', 'mobileone_s0', 'mobileone_s4', 'repvgg_a0_os8',
+        'mobileone_s1_os16'])
 def test_reparameterized_model_keeps_outputs(name, kwargs):
     model = _random_model(name, **kwargs)
     x = torch.randn(2, 3, 64, 64)

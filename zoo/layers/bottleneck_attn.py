@@ -14,7 +14,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.layers.helpers import make_divisible, to_2tuple
+from zoo.layers.attn_head_dims import attn_head_dims
+from zoo.layers.helpers import to_2tuple
 from zoo.layers.pos_embed_rel_axial import AxialRelPosEmbed
 
 __all__ = ['BottleneckAttn']
@@ -51,15 +52,11 @@ class BottleneckAttn(nn.Module):
         if feat_size is None:
             raise ValueError('BottleneckAttn needs feat_size (its position tables depend on the map size); build the '
                              'model with img_size=... .')
-        if stride not in (1, 2):
-            raise ValueError(f'BottleneckAttn supports stride 1 or 2, got {stride}.')
         dim_out = dim_out or dim
-        if dim_out % num_heads:
-            raise ValueError(f'BottleneckAttn: dim_out={dim_out} is not divisible by num_heads={num_heads}.')
+        self.dim_head_qk, self.dim_head_v = attn_head_dims(
+            'BottleneckAttn', dim_out, num_heads, stride, dim_head, qk_ratio)
         self.feat_size = to_2tuple(feat_size)
         self.num_heads = num_heads
-        self.dim_head_qk = dim_head or make_divisible(dim_out * qk_ratio, divisor=8) // num_heads
-        self.dim_head_v = dim_out // num_heads
         self.dim_out_qk = num_heads * self.dim_head_qk
         self.dim_out_v = num_heads * self.dim_head_v
         self.scale = self.dim_head_qk ** -0.5

@@ -16,7 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.layers.helpers import make_divisible, to_2tuple
+from zoo.layers.attn_head_dims import attn_head_dims
+from zoo.layers.helpers import to_2tuple
 from zoo.layers.pos_embed_rel_axial import AxialRelPosEmbed
 
 __all__ = ['HaloAttn']
@@ -57,16 +58,11 @@ class HaloAttn(nn.Module):
     ):
         super().__init__()
         dim_out = dim_out or dim
-        if dim_out % num_heads:
-            raise ValueError(f'HaloAttn: dim_out={dim_out} is not divisible by num_heads={num_heads}.')
-        if stride not in (1, 2):
-            raise ValueError(f'HaloAttn supports stride 1 or 2, got {stride}.')
+        self.dim_head_qk, self.dim_head_v = attn_head_dims('HaloAttn', dim_out, num_heads, stride, dim_head, qk_ratio)
         if feat_size is not None and any(s % block_size for s in to_2tuple(feat_size)):
             raise ValueError(f'HaloAttn: feature map {tuple(to_2tuple(feat_size))} is not a multiple of '
                              f'block_size={block_size}; choose an input size that is.')
         self.num_heads = num_heads
-        self.dim_head_qk = dim_head or make_divisible(dim_out * qk_ratio, divisor=8) // num_heads
-        self.dim_head_v = dim_out // num_heads
         self.dim_out_qk = num_heads * self.dim_head_qk
         self.dim_out_v = num_heads * self.dim_head_v
         self.scale = self.dim_head_qk ** -0.5

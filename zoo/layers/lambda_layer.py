@@ -12,7 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.layers.helpers import make_divisible, to_2tuple
+from zoo.layers.attn_head_dims import attn_head_dims
+from zoo.layers.helpers import to_2tuple
 from zoo.layers.pos_embed_rel import relative_position_index
 
 __all__ = ['LambdaLayer']
@@ -46,14 +47,8 @@ class LambdaLayer(nn.Module):
             qkv_bias: bool = False,
     ):
         super().__init__()
-        dim_out = dim_out or dim
-        if dim_out % num_heads:
-            raise ValueError(f'LambdaLayer: dim_out={dim_out} is not divisible by num_heads={num_heads}.')
-        if stride not in (1, 2):
-            raise ValueError(f'LambdaLayer supports stride 1 or 2, got {stride}.')
         self.num_heads = num_heads
-        self.dim_qk = dim_head or make_divisible(dim_out * qk_ratio, divisor=8) // num_heads
-        self.dim_v = dim_out // num_heads
+        self.dim_qk, self.dim_v = attn_head_dims('LambdaLayer', dim_out or dim, num_heads, stride, dim_head, qk_ratio)
 
         self.qkv = nn.Conv2d(dim, num_heads * self.dim_qk + self.dim_qk + self.dim_v, 1, bias=qkv_bias)
         self.norm_q = nn.BatchNorm2d(num_heads * self.dim_qk)

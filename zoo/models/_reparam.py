@@ -26,7 +26,7 @@ KernelBias = Tuple[torch.Tensor, torch.Tensor]
 
 
 def fuse_conv_bn(kernel: torch.Tensor, bn: nn.BatchNorm2d, conv_bias: Optional[torch.Tensor] = None) -> KernelBias:
-    """(kernel, bias) of conv -> BN in eval mode: BN's per-channel scale folded into the kernel, its shift into the bias.
+    """(kernel, bias) of conv -> BN in eval mode: BN's per-channel scale goes into the kernel, its shift into the bias.
 
     Args:
         kernel: the conv kernel (out, in / groups, kh, kw); for a BN-only branch, `identity_kernel(...)`.

@@ -34,7 +34,6 @@ import functools
 import inspect
 import math
 import re
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -1105,9 +1104,9 @@ def _create_head(cfg: ByoModelCfg, num_features: int, num_classes: int, global_p
     if cfg.head_type == 'attn_abs':
         if feat_size is None:
             raise ValueError('The attention-pool head is sized for the input; pass img_size=... .')
+        pool_type = 'token' if global_pool is None else global_pool
         head = AttentionPool2d(num_features, feat_size=feat_size, out_features=num_classes,
-                               embed_dim=cfg.head_hidden_size, pool_type='token' if global_pool is None else global_pool,
-                               drop_rate=drop_rate)
+                               embed_dim=cfg.head_hidden_size, pool_type=pool_type, drop_rate=drop_rate)
         return head, 'head.proj'
     if cfg.head_type == 'mlp':
         head = NormMlpClassifierHead(num_features, num_classes, hidden_size=cfg.head_hidden_size,
