@@ -626,9 +626,14 @@ class _RepBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.reparam_conv is not None:
             return self.act(self.attn(self.reparam_conv(x)))
-        out = sum(branch(x) for branch in self._branches())
+        branches = self._branches()
+        out = branches[0](x)
+        # in-place sums: each branch output is a fresh tensor that no backward pass needs again
+        for branch in branches[1:]:
+            out += branch(x)
         if self.identity is not None:
-            out = self.drop_path(out) + self.identity(x)
+            out = self.drop_path(out)
+            out += self.identity(x)
         return self.act(self.attn(out))
 
     @torch.no_grad()
