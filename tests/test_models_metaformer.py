@@ -9,6 +9,10 @@ import re
 import pytest
 import torch
 
+from _api_checks import (
+    assert_checkpointing_keeps_gradients, assert_filter_matches_timm, assert_head_api_matches,
+    assert_intermediates_match, assert_reset_and_prune_match, image,
+)
 from _parity import assert_outputs_close, build_pair_meta, fill_random_
 
 import timm  # noqa: E402  (present: _parity skips the module without it)
@@ -21,10 +25,6 @@ NAMES = zoo.list_models(module=MODULE)
 DEFAULT = ['poolformer_s12', 'poolformerv2_s12', 'caformer_s18']
 
 
-def _x(batch: int = 2, size: int = 64) -> torch.Tensor:
-    return torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(1))
-
-
 def test_names_match_timm():
     assert set(NAMES) == set(timm.list_models(module=MODULE))
     assert len(NAMES) == 18
@@ -35,7 +35,7 @@ def test_parity(name):
     # built on the meta device (no random init to pay for); MetaFormers have no computed buffers
     ref, ours = build_pair_meta(name)
     with torch.inference_mode():
-        assert_outputs_close(ours(_x()), ref(_x()), name=name)
+        assert_outputs_close(ours(image()), ref(image()), name=name)
 
 
 def _small_pair(**kwargs):
@@ -61,74 +61,31 @@ def caformer_pair():
                                     dict(use_mlp_head=False)])
 def test_parity_head_options(kwargs):
     ref, ours = _small_pair(**kwargs)
-    x = _x(size=32)
+    x = image(size=32)
     with torch.inference_mode():
         assert_outputs_close(ours(x), ref(x))
 
 
 def test_head_api(caformer_pair):
     ref, ours = caformer_pair
-    x = _x()
-    with torch.inference_mode():
-        feats = ours.forward_features(x)
-        torch.testing.assert_close(feats, ref.forward_features(x), rtol=1e-4, atol=1e-4)
-        torch.testing.assert_close(ours.forward_head(feats, pre_logits=True),
-                                   ref.forward_head(ref.forward_features(x), pre_logits=True), rtol=1e-4, atol=1e-4)
-    assert ours.num_features == ref.num_features == 96
-    assert ours.head_hidden_size == ref.head_hidden_size
-    with torch.device('meta'):
-        model = zoo.create_model('caformer_s18')
-        timm_model = timm.create_model('caformer_s18')
-    for m in (model, timm_model):
-        m.reset_classifier(5, 'max')
-    assert {k: v.shape for k, v in model.state_dict().items()} == {k: v.shape for k, v in timm_model.state_dict().items()}
-    assert model.get_classifier() is model.head.fc
-    model = zoo.create_model('poolformer_s12', num_classes=0, depths=(1, 1, 1, 1))
-    model.reset_classifier(3)
-    assert isinstance(model.head.fc, torch.nn.Linear)
-    with torch.inference_mode():
-        assert model(_x(size=32)).shape == (2, 3)
+    assert_head_api_matches(ours, ref, image())
+    assert ours.get_classifier() is ours.head.fc
+    assert_reset_and_prune_match('caformer_s18')
+    assert_reset_and_prune_match('poolformer_s12', num_classes=3, prune_to=1)
 
 
 @pytest.mark.parametrize('indices', [None, 2, [0, 3]])
 def test_forward_intermediates_parity(caformer_pair, indices):
     """Token (attention) stages come back as NCHW maps, like the convolutional ones."""
     ref, ours = caformer_pair
-    x = _x()
-    with torch.inference_mode():
-        final, feats = ours.forward_intermediates(x, indices=indices)
-        final_ref, feats_ref = ref.forward_intermediates(x, indices=indices)
-    assert len(feats) == len(feats_ref)
-    for a, b in zip(feats, feats_ref):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
-    torch.testing.assert_close(final, final_ref, rtol=1e-4, atol=1e-4)
-
-
-def test_prune_matches_timm():
-    with torch.device('meta'):
-        ref = timm.create_model('caformer_s18')
-        ours = zoo.create_model('caformer_s18')
-    assert ours.prune_intermediate_layers(2) == ref.prune_intermediate_layers(2)
-    assert sorted(ours.state_dict()) == sorted(ref.state_dict())
-    assert ours.num_features == ref.num_features
+    assert_intermediates_match(ours, ref, image(), indices)
 
 
 def test_grad_checkpointing_same_gradients():
     torch.manual_seed(0)
-    model = zoo.create_model('caformer_s18', depths=(1, 1, 1, 1), dims=(16, 32, 64, 64), num_classes=4).train()
-    x = _x(size=32)
-
-    def grads():
-        model.zero_grad()
-        model(x).square().sum().backward()
-        return {n: p.grad.clone() for n, p in model.named_parameters()}
-
-    plain = grads()
-    model.set_grad_checkpointing(True)
+    model = zoo.create_model('caformer_s18', depths=(1, 1, 1, 1), dims=(16, 32, 64, 64), num_classes=4)
+    assert_checkpointing_keeps_gradients(model, image(size=32))
     assert all(s.grad_checkpointing for s in model.stages)
-    ckpt = grads()
-    for n in plain:
-        torch.testing.assert_close(ckpt[n], plain[n], rtol=1e-5, atol=1e-6)
 
 
 def _to_official_v1(state_dict):
@@ -162,16 +119,8 @@ def _to_official_baselines(state_dict):
 @pytest.mark.parametrize('name, to_official', [('poolformer_s12', _to_official_v1),
                                                ('caformer_s18', _to_official_baselines)])
 def test_official_checkpoint_filter_matches_timm(name, to_official):
-    with torch.device('meta'):
-        ref, ours = timm.create_model(name), zoo.create_model(name)
-    official = to_official(ref.state_dict())
-    assert not any(k.startswith('stem.') for k in official)
     from timm.models.metaformer import checkpoint_filter_fn as timm_filter
-    got, want = checkpoint_filter_fn(dict(official), ours), timm_filter(dict(official), ref)
-    assert sorted(got) == sorted(want) == sorted(ref.state_dict())
-    for k in want:
-        assert got[k].shape == want[k].shape, k
-    ours.load_state_dict(got, assign=True)
+    assert_filter_matches_timm(name, checkpoint_filter_fn, timm_filter, to_official)
 
 
 def test_star_relu_and_pooling_mixer():
