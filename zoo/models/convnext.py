@@ -36,6 +36,7 @@ from zoo.layers import (
 )
 from zoo.layers.grn import GlobalResponseNormMlp
 from zoo.layers.mlp import Mlp
+from zoo.layers.output_stride import stage_strides
 from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.layers.rms_norm import RmsNorm, RmsNorm2d, SimpleNorm, SimpleNorm2d
 from zoo.models._base import Trunk, ZooModel
@@ -216,25 +217,18 @@ def make_stages(
     # stochastic depth grows linearly over all blocks (Huang et al., 2016), split per stage
     total = sum(depths)
     rates = [drop_path_rate * i / max(total - 1, 1) for i in range(total)]
+    # the first stage keeps the stem's resolution unless the stem only halves it
+    strides = [2 if stem_stride == 2 or i > 0 else 1 for i in range(len(depths))]
     stages, feature_info = [], []
     prev_chs = dims[0]
-    net_stride = stem_stride
-    dilation = 1
     block_idx = 0
-    for i, (depth, out_chs) in enumerate(zip(depths, dims)):
-        stride = 2 if net_stride == 2 or i > 0 else 1
-        if net_stride >= output_stride and stride > 1:
-            dilation *= stride
-            stride = 1
-        net_stride *= stride
-        # the first dilated stage's downsample conv stays undilated (it sees the previous stage's resolution)
-        first_dilation = 1 if dilation in (1, 2) else 2
+    for i, (depth, out_chs, res) in enumerate(zip(depths, dims, stage_strides(strides, stem_stride, output_stride))):
         stages.append(ConvNeXtStage(
-            prev_chs, out_chs, stride=stride, dilation=(first_dilation, dilation), depth=depth,
+            prev_chs, out_chs, stride=res.stride, dilation=(res.first_dilation, res.dilation), depth=depth,
             drop_path_rates=rates[block_idx:block_idx + depth], kernel_size=kernel_sizes[i], **stage_kwargs))
         block_idx += depth
         prev_chs = out_chs
-        feature_info.append(dict(num_chs=out_chs, reduction=net_stride, module=f'stages.{i}'))
+        feature_info.append(dict(num_chs=out_chs, reduction=res.reduction, module=f'stages.{i}'))
     return stages, feature_info
 
 
