@@ -1,4 +1,4 @@
-"""ResNet, ResNeXt, Wide ResNet, SE-ResNet(X) and ECA-ResNet.
+"""ResNet, ResNeXt, Wide ResNet, SE-ResNet(X), ECA-ResNet, ResNet-RS and anti-aliased ResNets.
 
 Papers:
 - ResNet: "Deep Residual Learning for Image Recognition", He et al., 2015 (arXiv:1512.03385).
@@ -8,10 +8,18 @@ Papers:
 - Wide ResNet: Zagoruyko & Komodakis, 2016 (arXiv:1605.07146).
 - SE: "Squeeze-and-Excitation Networks", Hu et al., 2017 (arXiv:1709.01507).
 - ECA: "ECA-Net", Wang et al., 2019 (arXiv:1910.03151).
+- ResNet-RS: "Revisiting ResNets: Improved Training and Scaling Strategies", Bello et al., 2021 (arXiv:2103.07579):
+  ResNet-D with the stem max-pool replaced by a strided 3x3 conv and SE (reduction 4) in every block.
+- Anti-aliasing ("resnetblur*", "resnetaa*"): "Making Convolutional Networks Shift-Invariant Again", Zhang, 2019
+  (arXiv:1904.11486): strided convs run at stride 1 and a low-pass filter (binomial blur, or a 2x2 average in the
+  "aa" variants) subsamples after them; the stem max-pool becomes a dense max followed by the filter.
+- Pruned ECA-ResNets: "Knapsack Pruning with Inner Distillation", Aflalo et al., 2020 (arXiv:2002.08258); their
+  per-block widths are a table here.
 
 Deviations from the papers, all matching the published timm weights: the stride-2 conv of a bottleneck is the 3x3
 (ResNet v1.5, as in torchvision); "d" variants use a three-conv deep stem of width 32 plus average-pool
-downsampling; "t" variants use a tiered deep stem (24, 32, 64 channels). Layer names follow torchvision / timm
+downsampling; "t" variants use a tiered deep stem (24, 32, 64 channels); "c" / "s" variants have the deep stem (of
+width 32 / 64) without the average-pool shortcuts; `senet154` is the GluonCV SENet-154 in this layout. Layer names follow torchvision / timm
 (`conv1`, `bn1`, `layer1..4`, `fc`) so their checkpoints load unchanged.
 
 The `*_cifar` models are for 32x32 inputs: a 3x3 stride-1 stem and no max-pool (He et al. 2015, section 4.2 uses
