@@ -61,6 +61,8 @@ from zoo.layers.non_local_attn import BilinearAttnTransform, BatNonLocalAttn
 from zoo.layers.pos_embed_rel_axial import AxialRelPosEmbed
 from zoo.layers.grn import GlobalResponseNorm, GlobalResponseNormMlp
 from zoo.layers.output_stride import StageStride, stage_strides
+from zoo.layers.space_to_depth import SpaceToDepth
+from zoo.layers.std_conv import ScaledStdConv2d, ScaledStdConv2dSame
 
 __all__ = [
     'LayerType', 'create_act_layer', 'get_act_layer', 'CondConv2d', 'MixedConv2d', 'Attention', 'AttentionPoolLatent',
@@ -80,5 +82,6 @@ __all__ = [
     'create_aa', 'resolve_aa_layer', 'MultiQueryAttention2d', 'Attention2d', 'EvoNorm2dS0', 'EvoNorm2dS0a',
     'group_std', 'GlobalContext', 'LayerNormAct2d', 'RmsNormAct2d', 'AttentionPool2d', 'attn_head_dims',
     'BottleneckAttn', 'HaloAttn', 'LambdaLayer', 'BilinearAttnTransform', 'BatNonLocalAttn', 'AxialRelPosEmbed',
-    'GlobalResponseNorm', 'GlobalResponseNormMlp', 'StageStride', 'stage_strides',
+    'GlobalResponseNorm', 'GlobalResponseNormMlp', 'StageStride', 'stage_strides', 'SpaceToDepth', 'ScaledStdConv2d',
+    'ScaledStdConv2dSame',
 ]
