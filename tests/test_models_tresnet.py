@@ -125,4 +125,4 @@ def test_anti_aliased_strides():
     first = model.body.layer2[0]
     assert first.conv1.conv.stride == (1, 1) and first.conv1.aa.stride == 2
     assert isinstance(first.downsample[0], nn.AvgPool2d)
-    assert not hasattr(model.body.layer1[0].conv1, 'aa')
+    assert model.body.layer1[0].conv1.aa is None

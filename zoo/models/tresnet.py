@@ -24,7 +24,6 @@ import torch
 import torch.nn as nn
 
 from zoo.layers import ClassifierHead, DropPath, SEModule, stagewise_drop_path_rates
-from zoo.layers.blur_pool import BlurPool2d
 from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.layers.space_to_depth import SpaceToDepth
 from zoo.models._base import Trunk, ZooModel
@@ -38,22 +37,11 @@ __all__ = ['TResNet', 'BasicBlock', 'Bottleneck']
 _block_act = partial(nn.LeakyReLU, negative_slope=1e-3)
 
 
-class _AaConvNormAct(ConvNormAct):
-    """ConvNormAct at stride 1 followed by a blur-pool that applies the stride (anti-aliased downsampling)."""
-
-    def __init__(self, in_chs: int, out_chs: int, kernel_size: int, stride: int, act_layer: Callable[..., nn.Module]):
-        super().__init__(in_chs, out_chs, kernel_size, act_layer=act_layer)
-        self.aa = BlurPool2d(out_chs, stride=stride)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.aa(super().forward(x))
-
-
 def _conv_act(in_chs: int, out_chs: int, kernel_size: int, stride: int = 1,
               act_layer: Callable[..., nn.Module] = _block_act) -> nn.Module:
-    if stride > 1:
-        return _AaConvNormAct(in_chs, out_chs, kernel_size, stride, act_layer)
-    return ConvNormAct(in_chs, out_chs, kernel_size, act_layer=act_layer)
+    # a strided conv runs at stride 1 and a blur-pool applies the stride (anti-aliased downsampling)
+    return ConvNormAct(in_chs, out_chs, kernel_size, stride=stride, act_layer=act_layer,
+                       aa_layer='blur' if stride > 1 else None)
 
 
 def _conv_no_act(in_chs: int, out_chs: int, kernel_size: int) -> nn.Module:
