@@ -1,0 +1,48 @@
+"""Class attention: only the class token queries, every token (class + patches) is attended to.
+
+"Going deeper with Image Transformers" (CaiT), Touvron et al., 2021 (arXiv:2103.17239), section 3: after the
+patch-only self-attention layers, a few class-attention layers update the class token alone. Computing the query for
+that one token (instead of for all N) makes a layer O(N) rather than O(N^2). XCiT (arXiv:2106.09681) reuses it.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = ['ClassAttn']
+
+
+class ClassAttn(nn.Module):
+    """Attention of token 0 over all tokens of a (B, N, C) sequence; returns the updated token as (B, 1, C).
+
+    Separate `q`, `k`, `v` projections (the layout of the published CaiT / XCiT weights).
+
+    Args:
+        dim: token width.
+        num_heads: attention heads.
+        qkv_bias: bias on the q / k / v projections.
+        attn_drop: dropout on the attention probabilities.
+        proj_drop: dropout after the output projection.
+    """
+
+    def __init__(self, dim: int, num_heads: int = 8, qkv_bias: bool = False, attn_drop: float = 0.,
+                 proj_drop: float = 0.):
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(f'dim ({dim}) must be divisible by num_heads ({num_heads}).')
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.q = nn.Linear(dim, dim, bias=qkv_bias)
+        self.k = nn.Linear(dim, dim, bias=qkv_bias)
+        self.v = nn.Linear(dim, dim, bias=qkv_bias)
+        self.attn_drop = nn.Dropout(attn_drop)
+        self.proj = nn.Linear(dim, dim)
+        self.proj_drop = nn.Dropout(proj_drop)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, n, c = x.shape
+        heads = (b, -1, self.num_heads, self.head_dim)
+        q = self.q(x[:, :1]).view(heads).transpose(1, 2)
+        k = self.k(x).view(heads).transpose(1, 2)
+        v = self.v(x).view(heads).transpose(1, 2)
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop.p if self.training else 0.)
+        return self.proj_drop(self.proj(out.transpose(1, 2).reshape(b, 1, c)))
