@@ -11,7 +11,8 @@ class token.
 Deviations, all matching the published weights: the branch order inside a block is attention, LPI, MLP while the
 LayerScale parameters are named gamma1, gamma3, gamma2 (the official naming); the class-attention layers also update
 the patch tokens (see `ClassAttentionBlock`), which only matters for 'avg' pooling. Between blocks the tokens are kept
-as a (B, H, W, C) grid, so `forward_intermediates` offers 'NCHW' and 'NHWC' outputs.
+as a (B, H, W, C) grid, so `forward_intermediates` offers 'NCHW' and 'NHWC' outputs. The head side (class-attention
+layers after the feature levels, what pruning removes) is CaiT's `ClassTokenHeadMixin`.
 """
 import re
 from typing import Any, Dict, Optional, Set, Tuple, Union
@@ -30,10 +31,9 @@ from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model, register_model_deprecations
+from zoo.models.cait import ClassTokenHeadMixin, check_global_pool
 
 __all__ = ['Xcit', 'XCA', 'XCABlock', 'ClassAttentionBlock', 'checkpoint_filter_fn']
-
-_GLOBAL_POOLS = ('', 'avg', 'token')
 
 
 def _conv_bn(in_chs: int, out_chs: int) -> nn.Sequential:
@@ -193,7 +193,7 @@ class ClassAttentionBlock(nn.Module):
         return x + torch.cat([self._scale(self.gamma2, self.mlp(cls)), x[:, 1:]], dim=1)
 
 
-class Xcit(ZooModel):
+class Xcit(ClassTokenHeadMixin, ZooModel):
     """XCiT: conv patch stem, Fourier positions, XCA blocks, class-attention layers, final norm, linear head.
 
     Args:
@@ -249,15 +249,13 @@ class Xcit(ZooModel):
             tokens_norm: bool = False,
     ):
         super().__init__()
-        if global_pool not in _GLOBAL_POOLS:
-            raise ValueError(f'global_pool must be one of {_GLOBAL_POOLS}, got {global_pool!r}.')
         self.img_size = to_2tuple(img_size)
         if any(s % patch_size for s in self.img_size):
             raise ValueError(f'img_size {self.img_size} must be a multiple of patch_size {patch_size}.')
         norm_layer = get_norm_layer(norm_layer) or LayerNorm
         act_layer = get_act_layer(act_layer) or nn.GELU
         self.num_classes = num_classes
-        self.global_pool = global_pool
+        self.global_pool = check_global_pool(global_pool)
         self.num_features = self.head_hidden_size = self.embed_dim = embed_dim
         self.num_prefix_tokens = 1
         self.grad_checkpointing = False
@@ -300,21 +298,6 @@ class Xcit(ZooModel):
         return dict(stem=self.groups['stem'], blocks=self.groups['blocks'],
                     cls_attn_blocks=[(r'^cls_attn_blocks\.(\d+)', None), (r'^norm', (99999,))])
 
-    def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
-        if global_pool is not None:
-            if global_pool not in _GLOBAL_POOLS:
-                raise ValueError(f'global_pool must be one of {_GLOBAL_POOLS}, got {global_pool!r}.')
-            if global_pool == 'token' and self.cls_token is None:
-                raise ValueError("global_pool='token' needs the class token, which pruning removed.")
-            self.global_pool = global_pool
-        self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
-
-    def _replace_head(self, in_features: int) -> None:
-        # the class token and its attention layers belong to the head: without it they are unused
-        self.cls_token = None
-        self.num_prefix_tokens = 0
-        self._reset_head(0, '')
-
     def _run_stem(self, x: torch.Tensor) -> torch.Tensor:
         x = self.patch_embed(x)
         if self.pos_embed is not None:
@@ -330,14 +313,6 @@ class Xcit(ZooModel):
             x = blk(x)
         return x
 
-    def _run_final(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(self._class_attention(x))
-
-    def _format_level(self, x: torch.Tensor, index: int, norm: bool, output_fmt: str,
-                      input_hw: Tuple[int, int]) -> torch.Tensor:
-        # `norm` applies the final norm only: the class-attention layers are not a norm of the patch tokens
-        return super()._format_level(self.norm(x) if norm else x, index, False, output_fmt, input_hw)
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self._run_stem(x)
         if self.grad_checkpointing and not torch.jit.is_scripting():
@@ -345,14 +320,6 @@ class Xcit(ZooModel):
         else:
             x = self.blocks(x)
         return self._run_final(x)
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        if self.global_pool == 'avg':
-            x = x[:, self.num_prefix_tokens:].mean(dim=1)
-        elif self.global_pool == 'token':
-            x = x[:, 0]
-        x = self.head_drop(x)
-        return x if pre_logits else self.head(x)
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: Xcit) -> Dict[str, torch.Tensor]:
