@@ -4,6 +4,8 @@
 patch-only self-attention layers, a few class-attention layers update the class token alone. Computing the query for
 that one token (instead of for all N) makes a layer O(N) rather than O(N^2). XCiT (arXiv:2106.09681) reuses it.
 """
+from typing import Tuple
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -14,7 +16,8 @@ __all__ = ['ClassAttn']
 class ClassAttn(nn.Module):
     """Attention of token 0 over all tokens of a (B, N, C) sequence; returns the updated token as (B, 1, C).
 
-    Separate `q`, `k`, `v` projections (the layout of the published CaiT / XCiT weights).
+    Separate query, key and value projections, named `q`, `k`, `v` as in the published CaiT / XCiT weights (CrossViT's
+    cross-attention names them `wq`, `wk`, `wv`: pass `qkv_names`).
 
     Args:
         dim: token width.
@@ -22,18 +25,19 @@ class ClassAttn(nn.Module):
         qkv_bias: bias on the q / k / v projections.
         attn_drop: dropout on the attention probabilities.
         proj_drop: dropout after the output projection.
+        qkv_names: attribute names of the query, key and value projections.
     """
 
     def __init__(self, dim: int, num_heads: int = 8, qkv_bias: bool = False, attn_drop: float = 0.,
-                 proj_drop: float = 0.):
+                 proj_drop: float = 0., qkv_names: Tuple[str, str, str] = ('q', 'k', 'v')):
         super().__init__()
         if dim % num_heads:
             raise ValueError(f'dim ({dim}) must be divisible by num_heads ({num_heads}).')
         self.num_heads = num_heads
         self.head_dim = dim // num_heads
-        self.q = nn.Linear(dim, dim, bias=qkv_bias)
-        self.k = nn.Linear(dim, dim, bias=qkv_bias)
-        self.v = nn.Linear(dim, dim, bias=qkv_bias)
+        self.qkv_names = tuple(qkv_names)
+        for name in self.qkv_names:
+            self.add_module(name, nn.Linear(dim, dim, bias=qkv_bias))
         self.attn_drop = nn.Dropout(attn_drop)
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
@@ -41,8 +45,9 @@ class ClassAttn(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, n, c = x.shape
         heads = (b, -1, self.num_heads, self.head_dim)
-        q = self.q(x[:, :1]).view(heads).transpose(1, 2)
-        k = self.k(x).view(heads).transpose(1, 2)
-        v = self.v(x).view(heads).transpose(1, 2)
+        q_proj, k_proj, v_proj = (getattr(self, name) for name in self.qkv_names)
+        q = q_proj(x[:, :1]).view(heads).transpose(1, 2)
+        k = k_proj(x).view(heads).transpose(1, 2)
+        v = v_proj(x).view(heads).transpose(1, 2)
         out = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop.p if self.training else 0.)
         return self.proj_drop(self.proj(out.transpose(1, 2).reshape(b, 1, c)))
