@@ -26,6 +26,15 @@ def build_pair(name: str, meta: bool = False, **kwargs: Any) -> Tuple[nn.Module,
     return ref, ours
 
 
+def timm_model_with(name: str, state_dict: Dict[str, torch.Tensor], **kwargs: Any) -> nn.Module:
+    """timm's `name` (eval) holding `state_dict` exactly; only for models without computed non-persistent buffers."""
+    with torch.device('meta'):
+        ref = timm.create_model(name, **kwargs)
+    ref = ref.to_empty(device='cpu').eval()
+    ref.load_state_dict(state_dict, strict=True)
+    return ref
+
+
 def image(size: Sequence[int], batch_size: int = 2, seed: int = 0) -> torch.Tensor:
     h, w = (size, size) if isinstance(size, int) else size
     return torch.randn(batch_size, 3, h, w, generator=torch.Generator().manual_seed(seed))
@@ -62,7 +71,9 @@ def check_intermediates(ref: nn.Module, ours: nn.Module, x: torch.Tensor,
 def save_random(name: str, path: Path, **kwargs: Any) -> Dict[str, torch.Tensor]:
     """timm's `name` with random weights saved as safetensors at `path` (a checkpoint made at kwargs' img_size)."""
     from safetensors.torch import save_file
-    model = fill_random_(timm.create_model(name, **kwargs))
+    with torch.device('meta'):  # every saved tensor is filled below: skip initialisation
+        model = timm.create_model(name, **kwargs)
+    model = fill_random_(model.to_empty(device='cpu'))
     state_dict = {k: v.contiguous() for k, v in model.state_dict().items()}
     save_file(state_dict, str(path))
     return state_dict
