@@ -26,7 +26,7 @@ def test_names_match_timm():
 ])
 def test_parity_and_intermediates(name, kwargs):
     ref, ours = check_parity(name, 64, meta=True, img_size=64, **kwargs)
-    check_intermediates(ref, ours, image(64), [{}, dict(indices=[0, 2], norm=True), dict(indices=1, stop_early=True)])
+    check_intermediates(ref, ours, image(64), [{}, dict(indices=[0, 2], norm=True), dict(indices=[1], stop_early=True)])
     features = zoo.create_model(name, img_size=64, features_only=True, out_indices=(0, 1), **kwargs)
     own = features.state_dict()
     features.load_state_dict({f'model.{k}': v for k, v in ours.state_dict().items() if f'model.{k}' in own})

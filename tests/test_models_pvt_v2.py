@@ -25,7 +25,7 @@ def test_names_match_timm():
 def test_parity_non_square_and_intermediates():
     ref, ours = check_parity('pvt_v2_b0', (96, 128), meta=True)
     x = image((96, 128))
-    check_intermediates(ref, ours, x, [{}, dict(indices=[0, 2]), dict(indices=1, stop_early=True)])
+    check_intermediates(ref, ours, x, [{}, dict(indices=[0, 2]), dict(indices=[1], stop_early=True)])
     with torch.inference_mode():
         feats = ours.forward_features(x)
         assert feats.shape == (2, 256, 3, 4)
