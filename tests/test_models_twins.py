@@ -37,7 +37,7 @@ def test_parity_and_intermediates(name, depths):
 def test_api():
     model = zoo.create_model('twins_svt_small', img_size=96, depths=(2, 2, 2, 2))
     assert model.no_weight_decay() == {f'pos_block.{i}.proj.0.{p}' for i in range(4) for p in ('weight', 'bias')}
-    assert model.blocks[2][0].attn.ws == 7 and model.blocks[2][1].attn.sr is None
+    assert model.blocks[2][0].attn.ws == 7 and model.blocks[3][1].attn.sr is None
     model.reset_classifier(3)
     assert model(image(96)).shape == (2, 3)
     with pytest.raises(ValueError, match='multiple'):
