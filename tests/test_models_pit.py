@@ -7,7 +7,7 @@ the API checks), and pos_embed resampling on load (timm's PiT loader does not re
 import pytest
 import torch
 
-from _hier_parity import build_pair, check_intermediates, check_parity, image, save_random, timm_model_with
+from _hier_parity import check_intermediates, check_parity, image, save_random, timm_model_with
 from _parity import assert_feature_info_parity, assert_outputs_close, timm
 
 import zoo

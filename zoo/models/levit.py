@@ -16,9 +16,8 @@ convs (`levit_conv_*`). The released models are trained with distillation and ca
 on a flag (timm returns the pair when `distilled_training` is set in training mode).
 """
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
-
 import math
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -108,6 +107,15 @@ class NormLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(self.drop(self.bn(x)))
+
+
+def _check_pool(global_pool: str, num_classes: int) -> None:
+    if global_pool not in ('', 'avg'):
+        raise ValueError(f"global_pool must be 'avg' or '', got {global_pool!r}.")
+    if not global_pool and num_classes > 0:
+        # the BatchNorm-linear head takes pooled (B, C) features
+        raise ValueError("global_pool='' leaves unpooled features, which the classifier cannot take; pass "
+                         "num_classes=0 with it (or global_pool='avg').")
 
 
 def _norm_proj(use_conv: bool, in_chs: int, out_chs: int, bn_weight_init: float = 1.) -> nn.Module:
@@ -340,7 +348,8 @@ class Levit(ZooModel):
         drop_path_rate: stochastic depth rate, the same for every block.
     """
     classifier_name = 'head'
-    groups = dict(stem=r'^stem', blocks=[(r'^stages\.(\d+)\.downsample', (0,)), (r'^stages\.(\d+)\.blocks\.(\d+)', None)],
+    groups = dict(stem=r'^stem',
+                  blocks=[(r'^stages\.(\d+)\.downsample', (0,)), (r'^stages\.(\d+)\.blocks\.(\d+)', None)],
                   coarse=r'^stages\.(\d+)')
 
     def __init__(
@@ -364,8 +373,7 @@ class Levit(ZooModel):
             drop_path_rate: float = 0.,
     ):
         super().__init__()
-        if global_pool not in ('', 'avg'):
-            raise ValueError(f"global_pool must be 'avg' or '', got {global_pool!r}.")
+        _check_pool(global_pool, num_classes)
         if stem_type not in ('s16', 's8'):
             raise ValueError(f"stem_type must be 's16' or 's8', got {stem_type!r}.")
         if down_op != 'subsample':
@@ -412,9 +420,8 @@ class Levit(ZooModel):
 
     def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         if global_pool is not None:
-            if global_pool not in ('', 'avg'):
-                raise ValueError(f"global_pool must be 'avg' or '', got {global_pool!r}.")
             self.global_pool = global_pool
+        _check_pool(self.global_pool, num_classes)
         self.head = self._make_head(num_classes)
 
     def _replace_head(self, in_features: int) -> None:

@@ -234,7 +234,8 @@ class PoolingVisionTransformer(ZooModel):
         return x if pre_logits else self.head(x)
 
 
-def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: PoolingVisionTransformer) -> Dict[str, torch.Tensor]:
+def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor],
+                         model: PoolingVisionTransformer) -> Dict[str, torch.Tensor]:
     """Map the official naver-ai/pit layout (`pools.N.` -> `transformers.N+1.pool.`) and resample `pos_embed`."""
     out = {}
     for key, value in state_dict.items():
@@ -249,8 +250,9 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: PoolingVisi
 
 
 def _create_pit(variant: str, pretrained: bool = False, **kwargs) -> PoolingVisionTransformer:
-    return build_model_with_cfg(PoolingVisionTransformer, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=(0, 1, 2)), **kwargs)
+    return build_model_with_cfg(PoolingVisionTransformer, variant, pretrained,
+                                pretrained_filter_fn=checkpoint_filter_fn, feature_cfg=dict(out_indices=(0, 1, 2)),
+                                **kwargs)
 
 
 def _cfg(**kwargs) -> Dict[str, Any]:

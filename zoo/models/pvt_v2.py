@@ -31,6 +31,15 @@ __all__ = ['PyramidVisionTransformerV2', 'PyramidVisionTransformerStage', 'Block
 Size = Tuple[int, int]
 
 
+def _check_pool(global_pool: str, num_classes: int) -> None:
+    if global_pool not in ('avg', ''):
+        raise ValueError(f"global_pool must be 'avg' or '', got {global_pool!r}.")
+    if not global_pool and num_classes > 0:
+        # the linear head takes pooled (B, C) features, not (B, C, H, W) maps
+        raise ValueError("global_pool='' leaves unpooled features, which the classifier cannot take; pass "
+                         "num_classes=0 with it (or global_pool='avg').")
+
+
 class MlpWithDepthwiseConv(nn.Module):
     """fc1 -> (ReLU, linear variant) -> depthwise 3x3 conv on the grid -> activation -> fc2."""
 
@@ -151,8 +160,7 @@ class PyramidVisionTransformerV2(ZooModel):
             norm_layer: Optional[LayerType] = None,
     ):
         super().__init__()
-        if global_pool not in ('avg', ''):
-            raise ValueError(f"global_pool must be 'avg' or '', got {global_pool!r}.")
+        _check_pool(global_pool, num_classes)
         num_stages = len(depths)
         if len(embed_dims) != num_stages:
             raise ValueError(f'embed_dims {tuple(embed_dims)} needs one width per stage of depths {tuple(depths)}.')
@@ -182,9 +190,8 @@ class PyramidVisionTransformerV2(ZooModel):
 
     def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         if global_pool is not None:
-            if global_pool not in ('avg', ''):
-                raise ValueError(f"global_pool must be 'avg' or '', got {global_pool!r}.")
             self.global_pool = global_pool
+        _check_pool(self.global_pool, num_classes)
         self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
 
     def _replace_head(self, in_features: int) -> None:
@@ -237,7 +244,8 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
 
 
 def _create_pvt2(variant: str, pretrained: bool = False, **kwargs) -> PyramidVisionTransformerV2:
-    return build_model_with_cfg(PyramidVisionTransformerV2, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
+    return build_model_with_cfg(PyramidVisionTransformerV2, variant, pretrained,
+                                pretrained_filter_fn=checkpoint_filter_fn,
                                 feature_cfg=dict(out_indices=(0, 1, 2, 3)), **kwargs)
 
 
@@ -262,7 +270,8 @@ default_cfgs = generate_default_cfgs({
 _WIDE = dict(embed_dims=(64, 128, 320, 512), num_heads=(1, 2, 5, 8))
 
 
-def _pvt2(variant: str, pretrained: bool, model_args: Dict[str, Any], kwargs: Dict[str, Any]) -> PyramidVisionTransformerV2:
+def _pvt2(variant: str, pretrained: bool, model_args: Dict[str, Any],
+          kwargs: Dict[str, Any]) -> PyramidVisionTransformerV2:
     return _create_pvt2(variant, pretrained, **dict(model_args, **kwargs))
 
 

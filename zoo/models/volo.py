@@ -14,7 +14,7 @@ training path (`use_mix_token`, `forward_train`, which returns a tuple) is not p
 the plain `forward` behave as in timm. Outlooker blocks get no stochastic depth, as in timm's construction.
 """
 import math
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -24,12 +24,12 @@ from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerType, get_norm_layer, to_2tuple, to_ntuple, trunc_normal_
 from zoo.layers.mlp import Mlp
 from zoo.layers.pos_embed import resample_abs_pos_embed_nhwc
-from zoo.models._base import IndicesT, Trunk, ZooModel
+from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
+from zoo.models._steps import LevelStepsMixin
 
 __all__ = ['VOLO', 'OutlookAttention', 'Outlooker', 'Transformer', 'ClassBlock', 'checkpoint_filter_fn']
 
@@ -204,7 +204,7 @@ class Downsample(nn.Module):
         return self.proj(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
 
 
-class VOLO(ZooModel):
+class VOLO(LevelStepsMixin, ZooModel):
     """VOLO: conv stem, outlooker stage, patch merge, self-attention stages, class-attention blocks, token-label head.
 
     Args:
@@ -363,10 +363,7 @@ class VOLO(ZooModel):
         return x
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.patch_embed(x).permute(0, 2, 3, 1)
-        for i in range(len(self.network)):
-            x = self._run_network(x, i)
-        return self.norm(self._class_attention(x))
+        return self._finish(self._run_steps(x))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         if self.global_pool == 'avg':
@@ -384,62 +381,44 @@ class VOLO(ZooModel):
             out = out + 0.5 * self.aux_head(self.head_drop(x)[:, 1:]).amax(dim=1)
         return out
 
-    # ---- intermediates: the position embedding enters inside level 1, between modules -----------------------
+    # ---- levels: stage i and the patch merge before it; the position embedding enters inside level 1 ---------
 
-    @torch.jit.ignore
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: IndicesT = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Stage outputs in `indices`; `norm` applies the final norm to the stages of the final width (1..3).
+    def _num_levels(self) -> int:
+        return sum(1 for end in self.stage_ends if end < len(self.network))
 
-        Args as for `ZooModel.forward_intermediates`.
-        """
-        self._check_output_fmt(output_fmt)
-        take, max_index = feature_take_indices(len(self.stage_ends), indices)
-        take_blocks = {self.stage_ends[i] for i in take}
-        last = len(self.network) - 1
-        stop = self.stage_ends[max_index] if (stop_early or intermediates_only) else last
-        intermediates = []
-        x = self.patch_embed(x).permute(0, 2, 3, 1)
-        for i in range(stop + 1):
+    def _start(self, x: torch.Tensor) -> torch.Tensor:
+        return self.patch_embed(x).permute(0, 2, 3, 1)
+
+    def _step(self, index: int, x: torch.Tensor) -> torch.Tensor:
+        first = self.stage_ends[index - 1] + 1 if index else 0
+        for i in range(first, self.stage_ends[index] + 1):
             x = self._run_network(x, i)
-            if i in take_blocks:
-                y = self.norm(x) if norm and i >= 2 else x
-                intermediates.append(y.permute(0, 3, 1, 2).contiguous() if output_fmt == 'NCHW' else y)
-        if intermediates_only:
-            return intermediates
-        if stop == last:
-            x = self.norm(self._class_attention(x))
-        return x, intermediates
+        return x
 
-    @torch.jit.ignore
-    def prune_intermediate_layers(self, indices: IndicesT = 1, prune_norm: bool = False,
-                                  prune_head: bool = True) -> List[int]:
-        take, max_index = feature_take_indices(len(self.stage_ends), indices)
-        last_block = self.stage_ends[max_index]
-        truncated = last_block < len(self.network) - 1
-        self.network = self.network[:last_block + 1]
-        if last_block < 2:
+    def _level_output(self, index: int, x: torch.Tensor, norm: bool, output_fmt: str,
+                      input_hw: Tuple[int, int]) -> torch.Tensor:
+        if norm and self.stage_ends[index] >= 2:
+            x = self.norm(x)  # sized for the stages after the patch merge
+        return x.permute(0, 3, 1, 2).contiguous() if output_fmt == 'NCHW' else x
+
+    def _finish(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(self._class_attention(x))
+
+    def _truncate(self, num_levels: int) -> None:
+        self.network = self.network[:self.stage_ends[num_levels - 1] + 1]
+
+    def _prune_tail(self, max_index: int, truncated: bool, prune_norm: bool, prune_head: bool) -> None:
+        if self.stage_ends[max_index] < 2:
             self.pos_embed = None
             prune_norm = True
         if prune_norm:
             self.norm = nn.Identity()
-        if truncated:
-            self.num_features = self.head_hidden_size = self.feature_info[max_index]['num_chs']
         if prune_head or truncated:
             # the class-attention blocks and token-label head read the class-token layout: they go with the head
             self.post_network = None
             self.cls_token = None
             self.use_aux_head = False
-            self.num_classes = 0
             self._reset_head(0, '')
-        return take
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: VOLO) -> Dict[str, torch.Tensor]:
