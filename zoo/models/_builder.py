@@ -16,7 +16,7 @@ import torch.nn as nn
 from zoo.models._base import check_num_classes
 from zoo.models._features import FeatureGetterNet
 from zoo.models._helpers import _family_filters, load_checkpoint, load_state_dict, load_state_dict_checked
-from zoo.models._hub import download_hf_weights, download_url_weights
+from zoo.models._hub import WeightsUnavailableError, download_hf_weights, download_url_weights
 from zoo.models._manipulate import adapt_input_conv
 from zoo.models._pretrained import PretrainedCfg
 from zoo.models._registry import get_pretrained_cfg
@@ -103,13 +103,17 @@ def _load_source(cfg: PretrainedCfg, cache_dir: Optional[str]) -> Tuple[Dict[str
         return dict(cfg.state_dict), 'pretrained_cfg.state_dict'
     if cfg.file:
         return load_state_dict(cfg.file, sha256=cfg.sha256), str(cfg.file)
-    if cfg.hf_hub_id:
-        path = download_hf_weights(cfg.hf_hub_id, cfg.hf_hub_filename, cache_dir=cache_dir)
-        return load_state_dict(path, sha256=cfg.sha256), f'hf-hub:{cfg.hf_hub_id}'
-    if cfg.url:
-        url = cfg.url[0] if isinstance(cfg.url, (tuple, list)) else cfg.url
-        path = download_url_weights(url, cache_dir=cache_dir)
-        return load_state_dict(path, sha256=cfg.sha256), url
+    try:
+        if cfg.hf_hub_id:
+            path = download_hf_weights(cfg.hf_hub_id, cfg.hf_hub_filename, cache_dir=cache_dir)
+            return load_state_dict(path, sha256=cfg.sha256), f'hf-hub:{cfg.hf_hub_id}'
+        if cfg.url:
+            url = cfg.url[0] if isinstance(cfg.url, (tuple, list)) else cfg.url
+            path = download_url_weights(url, cache_dir=cache_dir)
+            return load_state_dict(path, sha256=cfg.sha256), url
+    except WeightsUnavailableError as e:
+        name = cfg.architecture + (f'.{cfg.tag}' if cfg.tag else '')
+        raise WeightsUnavailableError(f'Pretrained weights for {name}: {e}') from e
     raise RuntimeError(
         f'No pretrained weights exist for {cfg.architecture!r}{"." + cfg.tag if cfg.tag else ""}. Use '
         f'zoo.list_pretrained("{cfg.architecture}*") to see tags with weights, pass pretrained=False, or give a '

@@ -48,8 +48,10 @@ class UnknownModelError(RuntimeError):
     """Raised for a model name no family registers; the message suggests the closest registered names."""
 
 
-def _natural_key(string_: str) -> List[Union[int, str]]:
-    return [int(s) if s.isdigit() else s for s in re.split(r'(\d+)', string_.lower())]
+def _natural_key(name: str) -> Tuple[Tuple[int, Union[int, str]], ...]:
+    """Sort key that orders digit runs by value ('resnet18' before 'resnet101'), case-insensitively."""
+    # each run is tagged (0 for a number, 1 for text) so a number never gets compared with a string
+    return tuple((0, int(run)) if run.isdigit() else (1, run) for run in re.findall(r'\d+|\D+', name.lower()))
 
 
 def register_model(fn: Callable[..., Any]) -> Callable[..., Any]:

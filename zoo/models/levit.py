@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerType, get_act_layer, to_2tuple, to_ntuple, trunc_normal_
 from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
-from zoo.models._base import Trunk, ZooModel
+from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._fuse import fold_bn_into_conv
 from zoo.models._manipulate import checkpoint_seq
@@ -112,10 +112,7 @@ class NormLinear(nn.Module):
 def _check_pool(global_pool: str, num_classes: int) -> None:
     if global_pool not in ('', 'avg'):
         raise ValueError(f"global_pool must be 'avg' or '', got {global_pool!r}.")
-    if not global_pool and num_classes > 0:
-        # the BatchNorm-linear head takes pooled (B, C) features
-        raise ValueError("global_pool='' leaves unpooled features, which the classifier cannot take; pass "
-                         "num_classes=0 with it (or global_pool='avg').")
+    check_pooled_head(global_pool, num_classes)
 
 
 def _norm_proj(use_conv: bool, in_chs: int, out_chs: int, bn_weight_init: float = 1.) -> nn.Module:
@@ -419,9 +416,9 @@ class Levit(ZooModel):
         return {k for k in self.state_dict() if 'attention_biases' in k}
 
     def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
-        if global_pool is not None:
-            self.global_pool = global_pool
-        _check_pool(self.global_pool, num_classes)
+        global_pool = self.global_pool if global_pool is None else global_pool
+        _check_pool(global_pool, num_classes)
+        self.global_pool = global_pool
         self.head = self._make_head(num_classes)
 
     def _replace_head(self, in_features: int) -> None:

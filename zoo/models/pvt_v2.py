@@ -20,7 +20,7 @@ from zoo.layers import DropPath, LayerNorm, LayerType, get_norm_layer, stagewise
 from zoo.layers import trunc_normal_
 from zoo.layers.overlap_patch_embed import OverlapPatchEmbed
 from zoo.layers.sr_attention import SpatialReductionAttention
-from zoo.models._base import Trunk, ZooModel
+from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
@@ -34,10 +34,7 @@ Size = Tuple[int, int]
 def _check_pool(global_pool: str, num_classes: int) -> None:
     if global_pool not in ('avg', ''):
         raise ValueError(f"global_pool must be 'avg' or '', got {global_pool!r}.")
-    if not global_pool and num_classes > 0:
-        # the linear head takes pooled (B, C) features, not (B, C, H, W) maps
-        raise ValueError("global_pool='' leaves unpooled features, which the classifier cannot take; pass "
-                         "num_classes=0 with it (or global_pool='avg').")
+    check_pooled_head(global_pool, num_classes)
 
 
 class MlpWithDepthwiseConv(nn.Module):
@@ -189,9 +186,9 @@ class PyramidVisionTransformerV2(ZooModel):
         self.apply(_init_weights)
 
     def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
-        if global_pool is not None:
-            self.global_pool = global_pool
-        _check_pool(self.global_pool, num_classes)
+        global_pool = self.global_pool if global_pool is None else global_pool
+        _check_pool(global_pool, num_classes)
+        self.global_pool = global_pool
         self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
 
     def _replace_head(self, in_features: int) -> None:
