@@ -28,7 +28,7 @@ from zoo.layers.rms_norm import RmsNorm, RmsNorm2d, SimpleNorm, SimpleNorm2d
 from zoo.layers.selective_kernel import SelectiveKernel, SelectiveKernelAttn
 from zoo.layers.split_attn import SplitAttn
 from zoo.layers.squeeze_excite import EcaModule, SEModule, create_attn, get_attn, register_attn
-from zoo.layers.weight_init import lecun_normal_, trunc_normal_
+from zoo.layers.weight_init import init_trunc_normal_fan_out_, lecun_normal_, trunc_normal_
 from zoo.layers.attention_rope import AttentionRope, attend, packed_qkv, set_fused_attn
 from zoo.layers.patch_dropout import PatchDropout
 from zoo.layers.rel_pos_bias import (
@@ -53,7 +53,7 @@ from zoo.layers.evo_norm import EvoNorm2dS0, group_std
 from zoo.layers.global_context import GlobalContext
 from zoo.layers.norm_act_channel import LayerNormAct2d, RmsNormAct2d
 from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
-from zoo.layers.class_attn import ClassAttn
+from zoo.layers.class_attn import ClassAttn, prepend_class_token
 from zoo.layers.conv_pos_enc import ConvPosEnc
 from zoo.layers.overlap_patch_embed import OverlapPatchEmbed
 from zoo.layers.pos_embed_fourier import FourierPosEmbed
@@ -75,12 +75,12 @@ __all__ = [
     'get_padding', 'get_padding_value', 'get_same_padding', 'is_static_pad', 'pad_same',
     'SelectAdaptivePool2d', 'adaptive_pool_feat_mult',
     'EcaModule', 'SEModule', 'create_attn', 'get_attn', 'register_attn',
-    'lecun_normal_', 'trunc_normal_',
+    'init_trunc_normal_fan_out_', 'lecun_normal_', 'trunc_normal_',
     'AttentionRope', 'attend', 'packed_qkv', 'set_fused_attn', 'PatchDropout', 'RelPosBias', 'RelPosMlp',
     'rel_pos_index_with_cls', 'relative_log_coords', 'gather_rel_pos_bias', 'RotaryEmbedding', 'MixedRotaryEmbedding',
     'apply_rope', 'create_rope_embed', 'gather_rope', 'rope_coords', 'SwiGLU',
     'AaLayerType', 'create_aa', 'resolve_aa_layer', 'MultiQueryAttention2d', 'Attention2d', 'EvoNorm2dS0', 'group_std',
     'GlobalContext', 'LayerNormAct2d', 'RmsNormAct2d',
-    'abs_offset_bias_index', 'resize_attention_bias', 'ClassAttn', 'ConvPosEnc', 'OverlapPatchEmbed',
-    'FourierPosEmbed', 'SpatialReductionAttention',
+    'abs_offset_bias_index', 'resize_attention_bias', 'ClassAttn', 'prepend_class_token', 'ConvPosEnc',
+    'OverlapPatchEmbed', 'FourierPosEmbed', 'SpatialReductionAttention',
 ]

@@ -4,13 +4,13 @@
 patch-only self-attention layers, a few class-attention layers update the class token alone. Computing the query for
 that one token (instead of for all N) makes a layer O(N) rather than O(N^2). XCiT (arXiv:2106.09681) reuses it.
 """
-from typing import Tuple
+from typing import Iterable, Optional, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ['ClassAttn']
+__all__ = ['ClassAttn', 'prepend_class_token']
 
 
 class ClassAttn(nn.Module):
@@ -51,3 +51,17 @@ class ClassAttn(nn.Module):
         v = v_proj(x).view(heads).transpose(1, 2)
         out = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop.p if self.training else 0.)
         return self.proj_drop(self.proj(out.transpose(1, 2).reshape(b, 1, c)))
+
+
+def prepend_class_token(x: torch.Tensor, cls_token: Optional[torch.Tensor],
+                        blocks: Iterable[nn.Module]) -> torch.Tensor:
+    """Tokens (B, N, C) -> (B, 1 + N, C): the class token first, then `blocks` (which update it) run in order.
+
+    Without a class token (removed with the head) the tokens are returned unchanged.
+    """
+    if cls_token is None:
+        return x
+    x = torch.cat([cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+    for block in blocks:
+        x = block(x)
+    return x

@@ -24,6 +24,7 @@ from zoo.layers.class_attn import ClassAttn
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.pos_embed import resample_abs_pos_embed
+from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
@@ -267,11 +268,7 @@ class Cait(ClassTokenHeadMixin, ZooModel):
     def init_weights(self) -> None:
         trunc_normal_(self.pos_embed, std=.02)
         trunc_normal_(self.cls_token, std=.02)
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                trunc_normal_(m.weight, std=.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        self.apply(init_linear_trunc_normal_)
 
     @torch.jit.ignore
     def group_matcher(self, coarse: bool = False) -> Callable[[str], float]:

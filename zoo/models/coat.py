@@ -27,6 +27,7 @@ from zoo.layers import DropPath, LayerNorm, LayerType, get_norm_layer, to_2tuple
 from zoo.layers.conv_pos_enc import ConvPosEnc
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
+from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import IndicesT, Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
@@ -273,11 +274,7 @@ class CoaT(ZooModel):
     def init_weights(self) -> None:
         for i in range(1, 5):
             trunc_normal_(getattr(self, f'cls_token{i}'), std=.02)
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                trunc_normal_(m.weight, std=.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        self.apply(init_linear_trunc_normal_)
 
     @torch.jit.ignore
     def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:

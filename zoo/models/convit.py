@@ -16,14 +16,15 @@ from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerNorm, LayerType, get_norm_layer, stagewise_drop_path_rates, trunc_normal_
+from zoo.layers.attention import Attention
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.pos_embed import resample_abs_pos_embed
+from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._pretrained import generate_default_cfgs
@@ -31,7 +32,7 @@ from zoo.models._registry import register_model
 from zoo.models._steps import LevelStepsMixin
 from zoo.models.cait import check_global_pool
 
-__all__ = ['ConVit', 'GPSA', 'MHSA', 'Block', 'checkpoint_filter_fn']
+__all__ = ['ConVit', 'GPSA', 'Block', 'checkpoint_filter_fn']
 
 
 def relative_offsets(num_tokens: int, device: Optional[torch.device] = None) -> torch.Tensor:
@@ -92,25 +93,6 @@ class GPSA(nn.Module):
         return self.proj_drop(self.proj(x))
 
 
-class MHSA(nn.Module):
-    """Multi-head self-attention with a packed qkv projection."""
-
-    def __init__(self, dim: int, num_heads: int = 8, qkv_bias: bool = False, attn_drop: float = 0.,
-                 proj_drop: float = 0.):
-        super().__init__()
-        self.num_heads = num_heads
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.attn_drop = nn.Dropout(attn_drop)
-        self.proj = nn.Linear(dim, dim)
-        self.proj_drop = nn.Dropout(proj_drop)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, n, c = x.shape
-        q, k, v = self.qkv(x).view(b, n, 3, self.num_heads, c // self.num_heads).permute(2, 0, 3, 1, 4).unbind(0)
-        x = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop.p if self.training else 0.)
-        return self.proj_drop(self.proj(x.transpose(1, 2).reshape(b, n, c)))
-
-
 class Block(nn.Module):
     """Pre-norm transformer block with GPSA (`use_gpsa`) or MHSA attention."""
 
@@ -124,7 +106,7 @@ class Block(nn.Module):
             self.attn = GPSA(dim, num_heads, qkv_bias=qkv_bias, attn_drop=attn_drop, proj_drop=proj_drop,
                              locality_strength=locality_strength)
         else:
-            self.attn = MHSA(dim, num_heads, qkv_bias=qkv_bias, attn_drop=attn_drop, proj_drop=proj_drop)
+            self.attn = Attention(dim, num_heads, qkv_bias=qkv_bias, attn_drop=attn_drop, proj_drop=proj_drop)
         self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
         self.norm2 = norm_layer(dim)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=proj_drop)
@@ -219,11 +201,7 @@ class ConVit(LevelStepsMixin, ZooModel):
         if self.pos_embed is not None:
             trunc_normal_(self.pos_embed, std=.02)
         trunc_normal_(self.cls_token, std=.02)
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                trunc_normal_(m.weight, std=.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        self.apply(init_linear_trunc_normal_)
         for m in self.modules():
             if isinstance(m, GPSA):
                 m.local_init()

@@ -24,6 +24,7 @@ from zoo.layers import DropPath, LayerNorm, LayerType, get_norm_layer, stagewise
 from zoo.layers import trunc_normal_
 from zoo.layers.class_attn import ClassAttn
 from zoo.layers.pos_embed import resample_abs_pos_embed
+from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import IndicesT, Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
@@ -254,11 +255,7 @@ class CrossVit(ZooModel):
         for i in range(self.num_branches):
             trunc_normal_(getattr(self, f'pos_embed_{i}'), std=.02)
             trunc_normal_(getattr(self, f'cls_token_{i}'), std=.02)
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                trunc_normal_(m.weight, std=.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        self.apply(init_linear_trunc_normal_)
 
     @torch.jit.ignore
     def no_weight_decay(self) -> Set[str]:

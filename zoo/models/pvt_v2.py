@@ -8,7 +8,6 @@ to 7x7 in the linear "li" variant) and an MLP with a depthwise 3x3 conv between 
 position information (no position embedding), so any input size works. Each stage ends with a LayerNorm and hands
 an NCHW map to the next.
 """
-import math
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -17,9 +16,9 @@ from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerNorm, LayerType, get_norm_layer, stagewise_drop_path_rates, to_ntuple
-from zoo.layers import trunc_normal_
 from zoo.layers.overlap_patch_embed import OverlapPatchEmbed
 from zoo.layers.sr_attention import SpatialReductionAttention
+from zoo.layers.weight_init import init_trunc_normal_fan_out_
 from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
@@ -183,7 +182,7 @@ class PyramidVisionTransformerV2(ZooModel):
         self.num_features = self.head_hidden_size = embed_dims[-1]
         self.head_drop = nn.Dropout(drop_rate)
         self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
-        self.apply(_init_weights)
+        self.apply(init_trunc_normal_fan_out_)
 
     def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         global_pool = self.global_pool if global_pool is None else global_pool
@@ -205,19 +204,6 @@ class PyramidVisionTransformerV2(ZooModel):
             x = x.mean(dim=(-1, -2))
         x = self.head_drop(x)
         return x if pre_logits else self.head(x)
-
-
-def _init_weights(m: nn.Module) -> None:
-    if isinstance(m, nn.Linear):
-        trunc_normal_(m.weight, std=.02)
-        if m.bias is not None:
-            nn.init.zeros_(m.bias)
-    elif isinstance(m, nn.Conv2d):
-        # He init on the fan-out (the PVT reference init)
-        fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels // m.groups
-        nn.init.normal_(m.weight, 0, math.sqrt(2.0 / fan_out))
-        if m.bias is not None:
-            nn.init.zeros_(m.bias)
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) -> Dict[str, torch.Tensor]:

@@ -23,6 +23,7 @@ from zoo.constants import IMAGENET_INCEPTION_MEAN, IMAGENET_INCEPTION_STD
 from zoo.layers import DropPath, LayerType, get_norm_layer, stagewise_drop_path_rates, to_2tuple, trunc_normal_
 from zoo.layers.mlp import Mlp
 from zoo.layers.pos_embed import resample_abs_pos_embed
+from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._pretrained import generate_default_cfgs
@@ -227,11 +228,7 @@ class TNT(LevelStepsMixin, ZooModel):
     def init_weights(self) -> None:
         for p in (self.cls_token, self.patch_pos, self.pixel_pos):
             trunc_normal_(p, std=.02)
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                trunc_normal_(m.weight, std=.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        self.apply(init_linear_trunc_normal_)
 
     def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         if global_pool is not None:

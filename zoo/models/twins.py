@@ -9,7 +9,6 @@ embeddings. Twins-PCPVT uses PVT's spatial-reduction attention in every block; T
 self-attention (LSA: full attention inside non-overlapping ws x ws windows) with global sub-sampled attention (GSA:
 spatial-reduction attention, `zoo.layers.sr_attention`), section 3.2.
 """
-import math
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -19,11 +18,11 @@ from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerNorm, LayerType, get_norm_layer, stagewise_drop_path_rates, to_2tuple
-from zoo.layers import trunc_normal_
 from zoo.layers.conv_pos_enc import ConvPosEnc
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.sr_attention import SpatialReductionAttention
+from zoo.layers.weight_init import init_trunc_normal_fan_out_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._pretrained import generate_default_cfgs
@@ -173,7 +172,7 @@ class Twins(LevelStepsMixin, ZooModel):
         self.norm = norm_layer(self.num_features)
         self.head_drop = nn.Dropout(drop_rate)
         self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
-        self.apply(_init_weights)
+        self.apply(init_trunc_normal_fan_out_)
 
     @torch.jit.ignore
     def no_weight_decay(self) -> set:
@@ -243,19 +242,6 @@ class Twins(LevelStepsMixin, ZooModel):
             x = x.mean(dim=1)
         x = self.head_drop(x)
         return x if pre_logits else self.head(x)
-
-
-def _init_weights(m: nn.Module) -> None:
-    if isinstance(m, nn.Linear):
-        trunc_normal_(m.weight, std=.02)
-        if m.bias is not None:
-            nn.init.zeros_(m.bias)
-    elif isinstance(m, nn.Conv2d):
-        # He init on the fan-out (the PVT / Twins reference init)
-        fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels // m.groups
-        nn.init.normal_(m.weight, 0, math.sqrt(2.0 / fan_out))
-        if m.bias is not None:
-            nn.init.zeros_(m.bias)
 
 
 def _create_twins(variant: str, pretrained: bool = False, **kwargs) -> Twins:

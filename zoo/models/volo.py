@@ -22,8 +22,11 @@ import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerType, get_norm_layer, to_2tuple, to_ntuple, trunc_normal_
+from zoo.layers.attention import Attention as SelfAttention
+from zoo.layers.class_attn import prepend_class_token
 from zoo.layers.mlp import Mlp
 from zoo.layers.pos_embed import resample_abs_pos_embed_nhwc
+from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
@@ -73,23 +76,12 @@ class OutlookAttention(nn.Module):
         return self.proj_drop(self.proj(out.permute(0, 2, 3, 1)))
 
 
-class Attention(nn.Module):
+class Attention(SelfAttention):
     """Multi-head self-attention over all positions of a (B, H, W, C) grid."""
-
-    def __init__(self, dim: int, num_heads: int = 8, qkv_bias: bool = False, attn_drop: float = 0.,
-                 proj_drop: float = 0.):
-        super().__init__()
-        self.num_heads = num_heads
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.attn_drop = nn.Dropout(attn_drop)
-        self.proj = nn.Linear(dim, dim)
-        self.proj_drop = nn.Dropout(proj_drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, h, w, c = x.shape
-        q, k, v = self.qkv(x).view(b, h * w, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
-        x = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop.p if self.training else 0.)
-        return self.proj_drop(self.proj(x.transpose(1, 2).reshape(b, h, w, c)))
+        return super().forward(x.reshape(b, h * w, c)).view(b, h, w, -1)
 
 
 class _PreNormBlock(nn.Module):
@@ -320,11 +312,7 @@ class VOLO(LevelStepsMixin, ZooModel):
         trunc_normal_(self.pos_embed, std=.02)
         if self.cls_token is not None:
             trunc_normal_(self.cls_token, std=.02)
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                trunc_normal_(m.weight, std=.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        self.apply(init_linear_trunc_normal_)
 
     @torch.jit.ignore
     def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
@@ -354,13 +342,7 @@ class VOLO(LevelStepsMixin, ZooModel):
         return block(x)
 
     def _class_attention(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.flatten(1, 2)
-        if self.post_network is None:
-            return x
-        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
-        for block in self.post_network:
-            x = block(x)
-        return x
+        return prepend_class_token(x.flatten(1, 2), self.cls_token, self.post_network or ())
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self._finish(self._run_steps(x))

@@ -23,9 +23,10 @@ import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerNorm, LayerType, get_act_layer, get_norm_layer, to_2tuple, trunc_normal_
-from zoo.layers.class_attn import ClassAttn
+from zoo.layers.class_attn import ClassAttn, prepend_class_token
 from zoo.layers.mlp import Mlp
 from zoo.layers.pos_embed_fourier import FourierPosEmbed
+from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
@@ -282,11 +283,7 @@ class Xcit(ClassTokenHeadMixin, ZooModel):
 
     def init_weights(self) -> None:
         trunc_normal_(self.cls_token, std=.02)
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                trunc_normal_(m.weight, std=.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        self.apply(init_linear_trunc_normal_)
 
     @torch.jit.ignore
     def no_weight_decay(self) -> Set[str]:
@@ -305,13 +302,7 @@ class Xcit(ClassTokenHeadMixin, ZooModel):
         return self.pos_drop(x)
 
     def _class_attention(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.flatten(1, 2)
-        if self.cls_token is None:
-            return x
-        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
-        for blk in self.cls_attn_blocks:
-            x = blk(x)
-        return x
+        return prepend_class_token(x.flatten(1, 2), self.cls_token, self.cls_attn_blocks)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self._run_stem(x)
