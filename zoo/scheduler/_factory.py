@@ -1,4 +1,5 @@
 """Scheduler factory: build any schedule by name from argparse-style arguments."""
+import inspect
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from torch.optim import Optimizer
@@ -14,41 +15,40 @@ __all__ = ['SCHEDULERS', 'create_scheduler', 'create_scheduler_v2', 'scheduler_k
 SCHEDULERS = ('cosine', 'tanh', 'step', 'multistep', 'plateau', 'poly', 'wsd', 'rsqrt', 'constant')
 
 
+# create_scheduler_v2 argument -> the train.py attribute that carries it, where the two names differ
+_ATTR_NAMES = {
+    'num_epochs': 'epochs', 'noise': 'lr_noise', 'noise_pct': 'lr_noise_pct', 'noise_std': 'lr_noise_std',
+    'noise_seed': 'seed', 'cycle_mul': 'lr_cycle_mul', 'cycle_decay': 'lr_cycle_decay',
+    'cycle_limit': 'lr_cycle_limit', 'k_decay': 'lr_k_decay', 'decay_fn': 'lr_decay_fn',
+    'stable_timescale': 'lr_stable_timescale',
+}
+# train.py's flag defaults where they differ from create_scheduler_v2's: a config lacking the attribute gets what
+# the script would have given it
+_SCRIPT_DEFAULTS = {'num_epochs': 100, 'decay_epochs': 30, 'decay_milestones': [30, 60], 'warmup_epochs': 5}
+# derived from other attributes below, or supplied by the caller
+_NOT_FROM_ATTRS = ('optimizer', 'sched', 'plateau_mode', 'step_on_epochs', 'updates_per_epoch')
+
+
 def scheduler_kwargs(cfg: Any, decreasing_metric: Optional[bool] = None) -> Dict[str, Any]:
     """Keyword arguments for :func:`create_scheduler_v2` from train.py-style arguments (missing ones use defaults).
 
+    The argument list is read from `create_scheduler_v2`'s signature, so a new scheduler option is picked up from
+    a config attribute of the same name (or its `lr_` flag name, see `_ATTR_NAMES`) without editing this function.
+
     Args:
-        cfg: Namespace / attribute config (``sched, epochs, warmup_epochs, lr_noise, ...``).
+        cfg: Namespace / attribute config (``sched, epochs, warmup_epochs, lr_noise, ...``); `sched` is required.
         decreasing_metric: Whether a lower eval metric is better (plateau mode); inferred from ``eval_metric``
             ('loss' in the name means lower is better) when None.
     """
     if decreasing_metric is None:
         decreasing_metric = 'loss' in getattr(cfg, 'eval_metric', 'top1')
-    return dict(
-        sched=cfg.sched,
-        num_epochs=getattr(cfg, 'epochs', 100),
-        decay_epochs=getattr(cfg, 'decay_epochs', 30),
-        decay_milestones=getattr(cfg, 'decay_milestones', [30, 60]),
-        warmup_epochs=getattr(cfg, 'warmup_epochs', 5),
-        cooldown_epochs=getattr(cfg, 'cooldown_epochs', 0),
-        patience_epochs=getattr(cfg, 'patience_epochs', 10),
-        decay_rate=getattr(cfg, 'decay_rate', 0.1),
-        min_lr=getattr(cfg, 'min_lr', 0.),
-        warmup_lr=getattr(cfg, 'warmup_lr', 1e-5),
-        warmup_prefix=getattr(cfg, 'warmup_prefix', False),
-        noise=getattr(cfg, 'lr_noise', None),
-        noise_pct=getattr(cfg, 'lr_noise_pct', 0.67),
-        noise_std=getattr(cfg, 'lr_noise_std', 1.),
-        noise_seed=getattr(cfg, 'seed', 42),
-        cycle_mul=getattr(cfg, 'lr_cycle_mul', 1.),
-        cycle_decay=getattr(cfg, 'lr_cycle_decay', 0.1),
-        cycle_limit=getattr(cfg, 'lr_cycle_limit', 1),
-        k_decay=getattr(cfg, 'lr_k_decay', 1.0),
-        decay_fn=getattr(cfg, 'lr_decay_fn', None),
-        stable_timescale=getattr(cfg, 'lr_stable_timescale', None),
-        plateau_mode='min' if decreasing_metric else 'max',
-        step_on_epochs=not getattr(cfg, 'sched_on_updates', False),
-    )
+    kwargs: Dict[str, Any] = dict(sched=cfg.sched)
+    for name, param in inspect.signature(create_scheduler_v2).parameters.items():
+        if name not in _NOT_FROM_ATTRS:
+            kwargs[name] = getattr(cfg, _ATTR_NAMES.get(name, name), _SCRIPT_DEFAULTS.get(name, param.default))
+    kwargs['plateau_mode'] = 'min' if decreasing_metric else 'max'
+    kwargs['step_on_epochs'] = not getattr(cfg, 'sched_on_updates', False)
+    return kwargs
 
 
 def create_scheduler(args: Any, optimizer: Optimizer, updates_per_epoch: int = 0) -> Tuple[Optional[Scheduler], int]:
