@@ -118,7 +118,7 @@ def test_forward_intermediates_parity(pair, indices, norm):
 
 
 def test_forward_intermediates_contract(pair):
-    """Index i of feature_info describes index i of forward_intermediates (NCHW maps)."""
+    """Index i of feature_info describes index i of forward_intermediates (NCHW maps, or NHWC on request)."""
     ours, _ = pair
     with torch.inference_mode():
         feats = ours.forward_intermediates(_x(), intermediates_only=True)
@@ -126,8 +126,13 @@ def test_forward_intermediates_contract(pair):
     for f, info in zip(feats, ours.feature_info):
         assert f.shape[1] == info['num_chs']
         assert f.shape[-1] == -(-112 // info['reduction'])
-    with pytest.raises(ValueError, match='NCHW'):
-        ours.forward_intermediates(_x(), output_fmt='NHWC')
+    # the trunk is channels-last, so NHWC maps come without a permute; token sequences are not offered
+    with torch.inference_mode():
+        nhwc = ours.forward_intermediates(_x(), intermediates_only=True, output_fmt='NHWC')
+    for a, b in zip(nhwc, feats):
+        torch.testing.assert_close(a, b.permute(0, 2, 3, 1))
+    with pytest.raises(ValueError, match='NHWC'):
+        ours.forward_intermediates(_x(), output_fmt='NLC')
 
 
 @pytest.mark.parametrize('out_indices', [None, (1, 2), (0,)])

@@ -11,17 +11,19 @@ import torch.nn as nn
 
 from zoo.layers.activations import LayerType
 from zoo.layers.create_conv2d import create_conv2d
-from zoo.layers.norm_act import BatchNormAct2d, GroupNormAct
+from zoo.layers.norm import LayerNorm2d
+from zoo.layers.norm_act import BatchNormAct2d, GroupNormAct, LayerNormAct2d
 
 __all__ = ['ConvNormAct', 'SeparableConvNormAct', 'get_norm_act_layer']
 
-_NORM_ACT_BY_NAME = dict(batchnorm=BatchNormAct2d, batchnorm2d=BatchNormAct2d, groupnorm=GroupNormAct)
-_NORM_ACT_BY_NORM = {nn.BatchNorm2d: BatchNormAct2d, nn.GroupNorm: GroupNormAct}
+_NORM_ACT_BY_NAME = dict(batchnorm=BatchNormAct2d, batchnorm2d=BatchNormAct2d, groupnorm=GroupNormAct,
+                         layernorm2d=LayerNormAct2d)
+_NORM_ACT_BY_NORM = {nn.BatchNorm2d: BatchNormAct2d, nn.GroupNorm: GroupNormAct, LayerNorm2d: LayerNormAct2d}
 
 
 def _is_norm_act(layer: object) -> bool:
     base = layer.func if isinstance(layer, functools.partial) else layer
-    return isinstance(base, type) and issubclass(base, (BatchNormAct2d, GroupNormAct))
+    return isinstance(base, type) and issubclass(base, (BatchNormAct2d, GroupNormAct, LayerNormAct2d))
 
 
 def get_norm_act_layer(

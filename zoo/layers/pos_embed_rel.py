@@ -6,13 +6,29 @@ with a different window needs it resampled. The resampling follows BEiT's fine-t
 Pre-Training of Image Transformers", Bao et al., 2021, arXiv:2106.08254): the source offsets are placed on a
 geometric progression that stretches the table to the new extent, so small offsets, which matter most, are kept
 nearly as they were, and the values are then linearly interpolated at the integer target offsets.
+
+Three modules produce a (heads, N, N) bias for one window of N tokens, each the layout of a published weight family:
+- `RelPosBias`: a learned flat table, one row per offset (Swin, MaxViT / CoAtNet `_rw` models);
+- `RelPosBiasTf`: a learned (heads, 2h - 1, 2w - 1) table indexed by key-minus-query offsets (the TensorFlow MaxViT
+  release);
+- `RelPosMlp`: a small MLP of log-spaced offsets, which transfers to other window sizes without resampling
+  ("Swin Transformer V2", Liu et al., 2022, arXiv:2111.09883, section 3.3).
 """
 import logging
-from typing import List, Optional, Sequence, Tuple
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
+import torch.nn as nn
 
-__all__ = ['relative_position_index', 'resize_rel_pos_bias_table']
+from zoo.layers.helpers import to_2tuple
+from zoo.layers.mlp import Mlp
+from zoo.layers.weight_init import trunc_normal_
+
+__all__ = [
+    'relative_position_index', 'resize_rel_pos_bias_table', 'resize_rel_pos_tables', 'log_relative_coords',
+    'gather_rel_pos_bias', 'RelPosBias', 'RelPosBiasTf', 'RelPosMlp',
+]
 
 _logger = logging.getLogger(__name__)
 
@@ -91,27 +107,218 @@ def resize_rel_pos_bias_table(
         new_bias_shape: shape of the destination table (its first dim fixes the number of extra rows).
         old_window_size: (h, w) of the source window; inferred (square) when omitted.
     """
-    if table.ndim != 2:
-        raise ValueError(f'Expected a flat (offsets, heads) table, got shape {tuple(table.shape)}.')
     dst_size = (2 * new_window_size[0] - 1, 2 * new_window_size[1] - 1)
-    num_extra = new_bias_shape[0] - dst_size[0] * dst_size[1]
-    num_pos = table.shape[0] - num_extra
-    src_size = _source_size(num_pos, dst_size, old_window_size)
+    if table.ndim == 3:
+        # (heads, rows, cols) offset grid (TensorFlow MaxViT layout): no extra rows, source size read off the shape
+        if tuple(new_bias_shape[1:]) != dst_size:
+            raise ValueError(f'A table of shape {tuple(new_bias_shape)} does not fit window {tuple(new_window_size)}.')
+        src_size, num_extra = tuple(table.shape[1:]), 0
+    elif table.ndim == 2:
+        num_extra = new_bias_shape[0] - dst_size[0] * dst_size[1]
+        src_size = _source_size(table.shape[0] - num_extra, dst_size, old_window_size)
+    else:
+        raise ValueError(f'Expected an (offsets, heads) or (heads, rows, cols) table, got shape {tuple(table.shape)}.')
     if src_size == dst_size:
         return table
     if table.is_meta:
         return table.new_empty(tuple(new_bias_shape))
     _logger.info('Resizing relative position bias table from %s to %s offsets', src_size, dst_size)
+    if table.ndim == 3:
+        out = _resample_offsets(table.float().cpu(), src_size, dst_size)
+        return out.to(device=table.device, dtype=table.dtype).contiguous()
+    num_pos = table.shape[0] - num_extra
     num_heads = table.shape[1]
     values = table[:num_pos].float().cpu().t().reshape(num_heads, *src_size)
+    out = _resample_offsets(values, src_size, dst_size)
+    out = out.reshape(num_heads, -1).t().to(device=table.device, dtype=table.dtype)
+    if num_extra:
+        out = torch.cat([out, table[num_pos:]], dim=0)
+    return out.contiguous()
+
+
+def _resample_offsets(values: torch.Tensor, src_size: Sequence[int], dst_size: Sequence[int]) -> torch.Tensor:
+    """(heads, *src_size) -> (heads, *dst_size): separable interpolation on the geometric source offsets."""
     weights = []
     for src, dst in zip(src_size, dst_size):
         src_pos = torch.tensor(_geometric_offsets(src, dst), dtype=torch.float32)
         half = dst // 2
         dst_pos = torch.arange(-half, half + 0.1, 1.0, dtype=torch.float32)
         weights.append(_linear_weights(src_pos, dst_pos))
-    out = torch.einsum('ys,hst,xt->hyx', weights[0], values, weights[1])
-    out = out.reshape(num_heads, -1).t().to(device=table.device, dtype=table.dtype)
-    if num_extra:
-        out = torch.cat([out, table[num_pos:]], dim=0)
-    return out.contiguous()
+    return torch.einsum('ys,hst,xt->hyx', weights[0], values, weights[1])
+
+
+def resize_rel_pos_tables(
+        state_dict: Dict[str, torch.Tensor],
+        model: nn.Module,
+        suffix: str = 'relative_position_bias_table',
+) -> Dict[str, torch.Tensor]:
+    """Resample every learned bias table of a checkpoint to the window of the module that will own it.
+
+    The owner is the module the key names (it has `window_size` and the table); a table whose size matches is still
+    resampled for a non-square window, where a same-sized table may come from another window shape. Keys whose
+    owner the model lacks are left for the loader to report.
+    """
+    out = dict(state_dict)
+    for key, value in state_dict.items():
+        if not key.endswith(suffix):
+            continue
+        try:
+            owner = model.get_submodule(key[:-len(suffix)].rstrip('.'))
+        except AttributeError:
+            continue
+        target = getattr(owner, suffix)
+        window = owner.window_size
+        if value.shape != target.shape or window[0] != window[1]:
+            out[key] = resize_rel_pos_bias_table(value, window, target.shape)
+    return out
+
+
+def log_relative_coords(
+        window_size: Sequence[int],
+        mode: str = 'cr',
+        pretrained_window_size: Optional[Sequence[int]] = None,
+) -> torch.Tensor:
+    """(2h - 1, 2w - 1, 2) log-spaced (dy, dx) offsets, the input of a continuous position bias MLP.
+
+    Args:
+        window_size: (h, w) of the window.
+        mode: 'swin' (Swin V2 paper eq. 4: offsets normalised by the window, scaled to [-8, 8], log2, / log2(8)), or
+            'cr' (sign(d) * ln(1 + |d|) of the raw offsets).
+        pretrained_window_size: 'swin' mode normalises by this window when given (so fine-tuned larger windows keep
+            the pretraining scale).
+    """
+    dy = torch.arange(-(window_size[0] - 1), window_size[0], dtype=torch.float32)
+    dx = torch.arange(-(window_size[1] - 1), window_size[1], dtype=torch.float32)
+    coords = torch.stack(torch.meshgrid(dy, dx, indexing='ij'), dim=-1)
+    if mode == 'cr':
+        return torch.sign(coords) * torch.log1p(coords.abs())
+    if mode != 'swin':
+        raise ValueError(f"Unknown log-coordinate mode {mode!r}; use 'swin' or 'cr'.")
+    ref = window_size if pretrained_window_size is None or pretrained_window_size[0] <= 0 else pretrained_window_size
+    # a window of one token has only offset 0; max(.., 1) keeps 0 / 0 out
+    coords = coords / torch.tensor([max(ref[0] - 1, 1), max(ref[1] - 1, 1)], dtype=torch.float32) * 8
+    return torch.sign(coords) * torch.log2(coords.abs() + 1.0) / math.log2(8)
+
+
+def gather_rel_pos_bias(table: torch.Tensor, index: torch.Tensor, num_tokens: int) -> torch.Tensor:
+    """(heads, N, N) bias from a flat (offsets, heads) table and an (N * N,) offset index."""
+    return table[index].view(num_tokens, num_tokens, -1).permute(2, 0, 1)
+
+
+class RelPosBias(nn.Module):
+    """A learned bias per relative offset and head, as a flat (offsets, heads) table.
+
+    Args:
+        window_size: (h, w) of the window the bias covers.
+        num_heads: attention heads.
+    """
+
+    def __init__(self, window_size: Sequence[int], num_heads: int):
+        super().__init__()
+        self.window_size = tuple(window_size)
+        self.num_heads = num_heads
+        num_offsets = (2 * self.window_size[0] - 1) * (2 * self.window_size[1] - 1)
+        self.relative_position_bias_table = nn.Parameter(torch.empty(num_offsets, num_heads))
+        self._register_index()
+        trunc_normal_(self.relative_position_bias_table, std=.02)
+
+    def _register_index(self) -> None:
+        # derived from the window alone, so computed (also when init is skipped) and never part of the state_dict
+        index = relative_position_index(*self.window_size, device=self.relative_position_bias_table.device)
+        self.register_buffer('relative_position_index', index.view(-1), persistent=False)
+
+    def get_bias(self) -> torch.Tensor:
+        n = self.window_size[0] * self.window_size[1]
+        return gather_rel_pos_bias(self.relative_position_bias_table, self.relative_position_index, n).unsqueeze(0)
+
+    def set_window_size(self, window_size: Sequence[int]) -> None:
+        """Move to another window, resampling the learned table."""
+        window_size = to_2tuple(window_size)
+        if window_size == self.window_size:
+            return
+        table = self.relative_position_bias_table
+        num_offsets = (2 * window_size[0] - 1) * (2 * window_size[1] - 1)
+        with torch.no_grad():
+            resized = resize_rel_pos_bias_table(table, window_size, (num_offsets, self.num_heads), self.window_size)
+        self.relative_position_bias_table = nn.Parameter(resized, requires_grad=table.requires_grad)
+        self.window_size = window_size
+        self._register_index()
+
+
+class RelPosBiasTf(nn.Module):
+    """A learned (heads, 2h - 1, 2w - 1) bias grid indexed by the key-minus-query offset (TensorFlow MaxViT layout).
+
+    Args:
+        window_size: (h, w) of the window the bias covers.
+        num_heads: attention heads.
+    """
+
+    def __init__(self, window_size: Sequence[int], num_heads: int):
+        super().__init__()
+        self.window_size = tuple(window_size)
+        self.num_heads = num_heads
+        rows, cols = 2 * self.window_size[0] - 1, 2 * self.window_size[1] - 1
+        self.relative_position_bias_table = nn.Parameter(torch.empty(num_heads, rows, cols))
+        self._register_index()
+        nn.init.normal_(self.relative_position_bias_table, std=.02)
+
+    def _register_index(self) -> None:
+        # key-minus-query is query-minus-key mirrored: the flat index counted from the other end of the table
+        num_offsets = (2 * self.window_size[0] - 1) * (2 * self.window_size[1] - 1)
+        index = relative_position_index(*self.window_size, device=self.relative_position_bias_table.device)
+        self.register_buffer('relative_position_index', (num_offsets - 1 - index).view(-1), persistent=False)
+
+    def get_bias(self) -> torch.Tensor:
+        n = self.window_size[0] * self.window_size[1]
+        table = self.relative_position_bias_table.flatten(1)
+        return table[:, self.relative_position_index].view(self.num_heads, n, n)
+
+    def set_window_size(self, window_size: Sequence[int]) -> None:
+        """Move to another window, resampling the learned grid."""
+        window_size = to_2tuple(window_size)
+        if window_size == self.window_size:
+            return
+        table = self.relative_position_bias_table
+        shape = (self.num_heads, 2 * window_size[0] - 1, 2 * window_size[1] - 1)
+        with torch.no_grad():
+            resized = resize_rel_pos_bias_table(table, window_size, shape)
+        self.relative_position_bias_table = nn.Parameter(resized, requires_grad=table.requires_grad)
+        self.window_size = window_size
+        self._register_index()
+
+
+class RelPosMlp(nn.Module):
+    """Continuous position bias: a two-layer ReLU MLP maps each log-spaced offset ('cr' coordinates) to one bias per
+    head; nothing needs resampling when the window changes.
+
+    Args:
+        window_size: (h, w) of the window the bias covers.
+        num_heads: attention heads.
+        hidden_dim: MLP hidden width.
+    """
+
+    def __init__(self, window_size: Sequence[int], num_heads: int = 8, hidden_dim: int = 128):
+        super().__init__()
+        self.window_size = tuple(window_size)
+        self.num_heads = num_heads
+        # dropout on the hidden offsets features regularises the bias (it would otherwise overfit the few offsets)
+        self.mlp = Mlp(2, hidden_features=hidden_dim, out_features=num_heads, act_layer=nn.ReLU, drop=(0.125, 0.))
+        self._register_coords()
+
+    def _register_coords(self, device: Optional[torch.device] = None) -> None:
+        device = device or self.mlp.fc1.weight.device
+        index = relative_position_index(*self.window_size, device=device).view(-1)
+        self.register_buffer('relative_position_index', index, persistent=False)
+        coords = log_relative_coords(self.window_size, mode='cr').to(device=device, dtype=self.mlp.fc1.weight.dtype)
+        self.register_buffer('rel_coords_log', coords, persistent=False)
+
+    def get_bias(self) -> torch.Tensor:
+        n = self.window_size[0] * self.window_size[1]
+        table = self.mlp(self.rel_coords_log).reshape(-1, self.num_heads)
+        return gather_rel_pos_bias(table, self.relative_position_index, n).unsqueeze(0)
+
+    def set_window_size(self, window_size: Sequence[int]) -> None:
+        window_size = to_2tuple(window_size)
+        if window_size != self.window_size:
+            self.window_size = window_size
+            self._register_coords()
