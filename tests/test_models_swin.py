@@ -279,6 +279,43 @@ def test_rel_pos_bias_resized_on_load_full_size():
     _check_resized_load('swin_base_patch4_window7_224', 'swin_base_patch4_window12_384', 384)
 
 
+@_TIMM_INTERP_WARNINGS
+@pytest.mark.parametrize('resize', [
+    dict(img_size=(160, 160)),  # windows scale with the grid: 7 -> 10, tables resampled
+    dict(img_size=(128, 96), window_size=(4, 6)),  # explicit non-square windows
+    dict(window_ratio=4),  # windows = patch grid / 4
+    dict(always_partition=True),  # keep window 7 and its shift on the 4x4 last stage
+])
+def test_set_input_size_matches_timm(resize):
+    kwargs = dict(depths=(2, 2, 2, 2), embed_dim=32, num_heads=(1, 2, 4, 8), **_size(112))
+    ref = fill_random_(timm.create_model(TINY, **kwargs)).eval()
+    ours = zoo.create_model(TINY, **kwargs).eval()
+    ours.load_state_dict(ref.state_dict())
+    for model in (ours, ref):
+        model.set_input_size(**resize)
+    ref_sd, ours_sd = ref.state_dict(), ours.state_dict()
+    assert ref_sd.keys() == ours_sd.keys()
+    for k, v in ref_sd.items():
+        torch.testing.assert_close(ours_sd[k], v, rtol=1e-5, atol=1e-5, msg=k)
+    img_size = resize.get('img_size', (112, 112))
+    x = torch.randn(1, 3, *img_size, generator=torch.Generator().manual_seed(3))
+    with torch.inference_mode():
+        out, out_ref = ours(x), ref(x)
+    assert (out - out_ref).abs().max() <= 1e-4 * max(1., out_ref.abs().max().item())
+    assert ours.pretrained_cfg['input_size'] == (3, *img_size)
+
+
+def test_set_input_size_round_trip_and_bad_spec():
+    """Resizing to the current size changes nothing; an invalid window spec leaves the model untouched."""
+    model = zoo.create_model(TINY, depths=(1, 1, 1, 1), embed_dim=32, num_heads=(1, 2, 4, 8), **_size(112)).eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.set_input_size(img_size=112)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    with pytest.raises(ValueError, match='window'):
+        model.set_input_size(img_size=224, window_size=(7, 7, 7))
+    assert model.patch_embed.img_size == (112, 112)
+
+
 def _to_official(state_dict):
     """timm layout -> microsoft/Swin-Transformer layout: merging at the end of the previous stage, plain `head`."""
     out = {}

@@ -34,8 +34,12 @@ class PatchMerging(nn.Module):
         self.dim = dim
         self.out_dim = out_dim or 2 * dim
         self.norm_last = norm_last
-        self.norm = norm_layer(self.out_dim if norm_last else 4 * dim)
+        # registered in the order they run, so parameter listings follow the data flow
+        if not norm_last:
+            self.norm = norm_layer(4 * dim)
         self.reduction = nn.Linear(4 * dim, self.out_dim, bias=False)
+        if norm_last:
+            self.norm = norm_layer(self.out_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, h, w, c = x.shape
