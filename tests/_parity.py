@@ -130,3 +130,20 @@ def assert_feature_info_parity(name: str, **kwargs: Any) -> None:
         ours = zoo.create_model(name, pretrained=False, features_only=True, **kwargs)
     assert ours.feature_info.channels() == ref.feature_info.channels()
     assert ours.feature_info.reduction() == ref.feature_info.reduction()
+
+
+def assert_parity_shared_weights(name: str, input_size: int, batch_size: int = 1, **kwargs: Any) -> Dict[str, Any]:
+    """`assert_parity` for big models at the memory of one: zoo's model is built without random init and takes
+    timm's (randomly filled) tensors themselves (`load_state_dict(assign=True)`), so the weights exist once."""
+    size = dict(pretrained_cfg_overlay=dict(input_size=(3, input_size, input_size)))
+    ref = fill_random_(timm.create_model(name, **kwargs, **size)).eval()
+    with zoo.models.no_init():
+        ours = zoo.create_model(name, **kwargs, **size).eval()
+    assert_same_layout(ours, ref)
+    ours.load_state_dict(ref.state_dict(), strict=True, assign=True)
+    x = torch.randn((batch_size, 3, input_size, input_size), generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        out_ref = ref(x)
+        out = ours(x)
+    diff, scale = assert_outputs_close(out, out_ref, name=name)
+    return dict(diff=diff, scale=scale, params=sum(p.numel() for p in ours.parameters()))

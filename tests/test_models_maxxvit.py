@@ -13,7 +13,7 @@ does), intermediates / head / group_matcher / no_weight_decay / grad checkpointi
 import pytest
 import torch
 
-from _parity import assert_outputs_close, assert_parity, fill_random_
+from _parity import assert_outputs_close, assert_parity, assert_parity_shared_weights, fill_random_
 
 import timm  # noqa: E402  (present: _parity skips the module without it)
 import zoo  # noqa: E402
@@ -69,7 +69,7 @@ def test_parity_sample(name, kwargs):
 @pytest.mark.slow
 @pytest.mark.parametrize('name', NAMES)
 def test_parity_all_reduced_size(name):
-    assert_parity(name, batch_size=1, **_size())
+    assert_parity_shared_weights(name, PX)
 
 
 def _pair(name: str, px: int = PX, **kwargs):

@@ -13,7 +13,7 @@ import re
 import pytest
 import torch
 
-from _parity import assert_outputs_close, assert_parity, fill_random_
+from _parity import assert_outputs_close, assert_parity, assert_parity_shared_weights, fill_random_
 
 import timm  # noqa: E402  (present: _parity skips the module without it)
 import zoo  # noqa: E402
@@ -63,7 +63,7 @@ def test_parity_sample(name, kwargs):
 @pytest.mark.parametrize('name', V2_NAMES + CR_NAMES)
 def test_parity_all_reduced_size(name):
     # 192 px: a 48-token grid, so window-8 / 12 / 16 / 24 models all keep shifted windows in the first stages
-    assert_parity(name, batch_size=1, **_size(192))
+    assert_parity_shared_weights(name, 192)
 
 
 @pytest.mark.parametrize('name', [V2_TINY, CR_TINY])

@@ -34,13 +34,19 @@ _logger = logging.getLogger(__name__)
 
 
 def relative_position_index(win_h: int, win_w: int, device: Optional[torch.device] = None) -> torch.Tensor:
-    """(h*w, h*w) index into a flat (2h-1)(2w-1) bias table for every (query, key) pair of one window."""
-    coords = torch.stack(torch.meshgrid(
-        torch.arange(win_h, device=device), torch.arange(win_w, device=device), indexing='ij')).flatten(1)
-    rel = coords[:, :, None] - coords[:, None, :]  # 2, N, N offsets in [-(size - 1), size - 1]
-    rel_y = rel[0] + (win_h - 1)
-    rel_x = rel[1] + (win_w - 1)
-    return rel_y * (2 * win_w - 1) + rel_x
+    """(h*w, h*w) index into a flat (2h-1)(2w-1) bias table for every (query, key) pair of one window.
+
+    Row-major over (dy, dx) with dy = y_query - y_key shifted to start at 0; separable, so it is the sum of a row
+    term and a column term broadcast over the (query_y, query_x, key_y, key_x) grid.
+    """
+    # built on the CPU whatever the default device (cheap, and a meta-device model gets its buffer without running
+    # meta kernels), then moved
+    cpu = torch.device('cpu')
+    ys, xs = torch.arange(win_h, device=cpu), torch.arange(win_w, device=cpu)
+    dy = (ys[:, None] - ys[None, :] + (win_h - 1)) * (2 * win_w - 1)  # (query_y, key_y)
+    dx = xs[:, None] - xs[None, :] + (win_w - 1)  # (query_x, key_x)
+    index = dy[:, None, :, None] + dx[None, :, None, :]
+    return index.reshape(win_h * win_w, win_h * win_w).to(device or cpu)
 
 
 def _geometric_offsets(src: int, dst: int) -> List[float]:
@@ -187,8 +193,9 @@ def log_relative_coords(
         pretrained_window_size: 'swin' mode normalises by this window when given (so fine-tuned larger windows keep
             the pretraining scale).
     """
-    dy = torch.arange(-(window_size[0] - 1), window_size[0], dtype=torch.float32)
-    dx = torch.arange(-(window_size[1] - 1), window_size[1], dtype=torch.float32)
+    cpu = torch.device('cpu')  # a small table: built on the CPU, the caller moves it
+    dy = torch.arange(-(window_size[0] - 1), window_size[0], dtype=torch.float32, device=cpu)
+    dx = torch.arange(-(window_size[1] - 1), window_size[1], dtype=torch.float32, device=cpu)
     coords = torch.stack(torch.meshgrid(dy, dx, indexing='ij'), dim=-1)
     if mode == 'cr':
         return torch.sign(coords) * torch.log1p(coords.abs())
@@ -196,7 +203,7 @@ def log_relative_coords(
         raise ValueError(f"Unknown log-coordinate mode {mode!r}; use 'swin' or 'cr'.")
     ref = window_size if pretrained_window_size is None or pretrained_window_size[0] <= 0 else pretrained_window_size
     # a window of one token has only offset 0; max(.., 1) keeps 0 / 0 out
-    coords = coords / torch.tensor([max(ref[0] - 1, 1), max(ref[1] - 1, 1)], dtype=torch.float32) * 8
+    coords = coords / torch.tensor([max(ref[0] - 1, 1), max(ref[1] - 1, 1)], dtype=torch.float32, device=cpu) * 8
     return torch.sign(coords) * torch.log2(coords.abs() + 1.0) / math.log2(8)
 
 
@@ -265,8 +272,9 @@ class RelPosBiasTf(nn.Module):
     def _register_index(self) -> None:
         # key-minus-query is query-minus-key mirrored: the flat index counted from the other end of the table
         num_offsets = (2 * self.window_size[0] - 1) * (2 * self.window_size[1] - 1)
-        index = relative_position_index(*self.window_size, device=self.relative_position_bias_table.device)
-        self.register_buffer('relative_position_index', (num_offsets - 1 - index).view(-1), persistent=False)
+        index = num_offsets - 1 - relative_position_index(*self.window_size)
+        self.register_buffer('relative_position_index', index.view(-1).to(self.relative_position_bias_table.device),
+                             persistent=False)
 
     def get_bias(self) -> torch.Tensor:
         n = self.window_size[0] * self.window_size[1]

@@ -234,11 +234,14 @@ class ShiftedWindowGeometry(nn.Module):
     def _padded_grid(self) -> Tuple[int, int]:
         return tuple(math.ceil(r / w) * w for r, w in zip(self.input_resolution, self.window_size))
 
-    def _register_mask(self, device: Optional[torch.device] = None, dtype: torch.dtype = torch.float32) -> None:
+    def _register_mask(self) -> None:
         """(Re)build the static shift mask; derived from the geometry alone, so never part of the state_dict."""
         mask = None
         if not self.dynamic_mask and any(self.shift_size):
-            mask = shifted_window_mask(*self._padded_grid(), self.window_size, self.shift_size, device, dtype)
+            ref = next(self.parameters())
+            # built on the CPU (also for a meta-device model), then moved next to the weights
+            mask = shifted_window_mask(*self._padded_grid(), self.window_size, self.shift_size, torch.device('cpu'),
+                                       ref.dtype).to(ref.device)
         self.register_buffer('attn_mask', mask, persistent=False)
 
     def set_input_size(
@@ -258,8 +261,7 @@ class ShiftedWindowGeometry(nn.Module):
             self.input_resolution, window_size, shift, self.always_partition)
         self.window_area = self.window_size[0] * self.window_size[1]
         self.attn.set_window_size(self.window_size)
-        ref = next(self.parameters())
-        self._register_mask(ref.device, ref.dtype)
+        self._register_mask()
 
     def _window_attention(self, x: torch.Tensor) -> torch.Tensor:
         """Attention within the (shifted) windows of an NHWC map; the map is zero-padded to whole windows."""
