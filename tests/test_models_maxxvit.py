@@ -66,6 +66,13 @@ def test_parity_sample(name, kwargs):
     assert_parity(name, batch_size=1, **kwargs, **_size())
 
 
+def test_parity_tf_same_padding_odd_sizes():
+    """TF 'same' padding pads odd maps asymmetrically at run time: 98 px gives 49 -> 25 -> 13 -> 7 -> 4 maps (1x1
+    partitions keep attention defined on them)."""
+    assert_parity('maxvit_tiny_tf_224', img_size=(98, 98), batch_size=1, transformer_window_size=1, **_SLIM_HEAD,
+                  **_size(98))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize('name', NAMES)
 def test_parity_all_reduced_size(name):

@@ -224,9 +224,14 @@ class RelPosBias(nn.Module):
         super().__init__()
         self.window_size = tuple(window_size)
         self.num_heads = num_heads
-        num_offsets = (2 * self.window_size[0] - 1) * (2 * self.window_size[1] - 1)
-        self.relative_position_bias_table = nn.Parameter(torch.empty(num_offsets, num_heads))
+        self.relative_position_bias_table = nn.Parameter(torch.empty(self._table_shape(self.window_size)))
         self._register_index()
+        self._init_table()
+
+    def _table_shape(self, window_size: Sequence[int]) -> Tuple[int, ...]:
+        return (2 * window_size[0] - 1) * (2 * window_size[1] - 1), self.num_heads
+
+    def _init_table(self) -> None:
         trunc_normal_(self.relative_position_bias_table, std=.02)
 
     def _register_index(self) -> None:
@@ -244,15 +249,14 @@ class RelPosBias(nn.Module):
         if window_size == self.window_size:
             return
         table = self.relative_position_bias_table
-        num_offsets = (2 * window_size[0] - 1) * (2 * window_size[1] - 1)
         with torch.no_grad():
-            resized = resize_rel_pos_bias_table(table, window_size, (num_offsets, self.num_heads), self.window_size)
+            resized = resize_rel_pos_bias_table(table, window_size, self._table_shape(window_size), self.window_size)
         self.relative_position_bias_table = nn.Parameter(resized, requires_grad=table.requires_grad)
         self.window_size = window_size
         self._register_index()
 
 
-class RelPosBiasTf(nn.Module):
+class RelPosBiasTf(RelPosBias):
     """A learned (heads, 2h - 1, 2w - 1) bias grid indexed by the key-minus-query offset (TensorFlow MaxViT layout).
 
     Args:
@@ -260,13 +264,10 @@ class RelPosBiasTf(nn.Module):
         num_heads: attention heads.
     """
 
-    def __init__(self, window_size: Sequence[int], num_heads: int):
-        super().__init__()
-        self.window_size = tuple(window_size)
-        self.num_heads = num_heads
-        rows, cols = 2 * self.window_size[0] - 1, 2 * self.window_size[1] - 1
-        self.relative_position_bias_table = nn.Parameter(torch.empty(num_heads, rows, cols))
-        self._register_index()
+    def _table_shape(self, window_size: Sequence[int]) -> Tuple[int, ...]:
+        return self.num_heads, 2 * window_size[0] - 1, 2 * window_size[1] - 1
+
+    def _init_table(self) -> None:
         nn.init.normal_(self.relative_position_bias_table, std=.02)
 
     def _register_index(self) -> None:
@@ -280,19 +281,6 @@ class RelPosBiasTf(nn.Module):
         n = self.window_size[0] * self.window_size[1]
         table = self.relative_position_bias_table.flatten(1)
         return table[:, self.relative_position_index].view(self.num_heads, n, n)
-
-    def set_window_size(self, window_size: Sequence[int]) -> None:
-        """Move to another window, resampling the learned grid."""
-        window_size = to_2tuple(window_size)
-        if window_size == self.window_size:
-            return
-        table = self.relative_position_bias_table
-        shape = (self.num_heads, 2 * window_size[0] - 1, 2 * window_size[1] - 1)
-        with torch.no_grad():
-            resized = resize_rel_pos_bias_table(table, window_size, shape)
-        self.relative_position_bias_table = nn.Parameter(resized, requires_grad=table.requires_grad)
-        self.window_size = window_size
-        self._register_index()
 
 
 class RelPosMlp(nn.Module):

@@ -81,38 +81,24 @@ def grid_reverse(windows: torch.Tensor, grid_size: Sequence[int], hw: Sequence[i
     return x.reshape(-1, h, w, c)
 
 
+# NCHW maps go through the channels-last layouts (permutes are views; the partition copies once)
+
 def window_partition_nchw(x: torch.Tensor, window_size: Sequence[int]) -> torch.Tensor:
     """(B, C, H, W) -> (B * num_windows, C, wh, ww)."""
-    b, c, h, w = x.shape
-    wh, ww = window_size
-    _check_divisible(h, w, window_size, 'window')
-    x = x.view(b, c, h // wh, wh, w // ww, ww).permute(0, 2, 4, 1, 3, 5)
-    return x.reshape(-1, c, wh, ww)
+    return window_partition(x.permute(0, 2, 3, 1), window_size).permute(0, 3, 1, 2)
 
 
 def window_reverse_nchw(windows: torch.Tensor, window_size: Sequence[int], hw: Sequence[int]) -> torch.Tensor:
-    wh, ww = window_size
-    h, w = hw
-    c = windows.shape[1]
-    x = windows.view(-1, h // wh, w // ww, c, wh, ww).permute(0, 3, 1, 4, 2, 5)
-    return x.reshape(-1, c, h, w)
+    return window_reverse(windows.permute(0, 2, 3, 1), window_size, hw).permute(0, 3, 1, 2)
 
 
 def grid_partition_nchw(x: torch.Tensor, grid_size: Sequence[int]) -> torch.Tensor:
     """(B, C, H, W) -> (B * H/gh * W/gw, C, gh, gw)."""
-    b, c, h, w = x.shape
-    gh, gw = grid_size
-    _check_divisible(h, w, grid_size, 'grid')
-    x = x.view(b, c, gh, h // gh, gw, w // gw).permute(0, 3, 5, 1, 2, 4)
-    return x.reshape(-1, c, gh, gw)
+    return grid_partition(x.permute(0, 2, 3, 1), grid_size).permute(0, 3, 1, 2)
 
 
 def grid_reverse_nchw(windows: torch.Tensor, grid_size: Sequence[int], hw: Sequence[int]) -> torch.Tensor:
-    gh, gw = grid_size
-    h, w = hw
-    c = windows.shape[1]
-    x = windows.view(-1, h // gh, w // gw, c, gh, gw).permute(0, 3, 4, 1, 5, 2)
-    return x.reshape(-1, c, h, w)
+    return grid_reverse(windows.permute(0, 2, 3, 1), grid_size, hw).permute(0, 3, 1, 2)
 
 
 def _shift_bands(size: int, window: int, shift: int, device: Optional[torch.device]) -> torch.Tensor:

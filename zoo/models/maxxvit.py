@@ -891,7 +891,8 @@ def _init_layer(module: nn.Module, name: str, scheme: str, conv_part: bool) -> N
 
 
 def _init_weights(model: MaxxVit, scheme: str) -> None:
-    """Init the conv parts (stem, conv blocks) and attention parts of every block; heads keep PyTorch's init."""
+    """Init the stem, the conv and attention parts of the blocks; heads (and ConvNeXt blocks standing alone in a
+    stage) keep PyTorch's init, as in the recipe the published weights were trained with."""
     conv_init = partial(_init_layer, scheme=scheme, conv_part=True)
     attn_init = partial(_init_layer, scheme=scheme, conv_part=False)
     named_apply(conv_init, model.stem)
@@ -902,12 +903,9 @@ def _init_weights(model: MaxxVit, scheme: str) -> None:
             elif isinstance(block, TransformerBlock2d):
                 named_apply(attn_init, block)
             elif isinstance(block, (MaxxVitBlock, ParallelMaxxVitBlock)):
-                # ConvNeXt conv parts keep PyTorch's init, as in the published training recipe
-                if not isinstance(block.conv, ConvNeXtBlock):
-                    named_apply(conv_init, block.conv)
                 for name, child in block.named_children():
-                    if name != 'conv' and child is not None:
-                        named_apply(attn_init, child)
+                    if child is not None:
+                        named_apply(conv_init if name == 'conv' else attn_init, child)
 
 
 # ---- architectures -----------------------------------------------------------------------------------------------

@@ -27,8 +27,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Ty
 import torch
 import torch.nn as nn
 
-from zoo.layers import ClassifierHead, DropPath, LayerType, get_act_layer, get_norm_layer, to_2tuple, to_ntuple
-from zoo.layers import trunc_normal_
+from zoo.layers import (
+    ClassifierHead, DropPath, LayerType, get_act_layer, get_norm_layer, to_2tuple, to_ntuple, trunc_normal_,
+)
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
@@ -314,13 +315,13 @@ class SwinBase(ZooModel):
         """
         stages = self._module(self.trunk.levels)
         # resolve everything before changing anything: an invalid spec must not leave the model half-updated
-        if window_size is not None:
-            window_size = resolve_stage_window_sizes(window_size, len(stages))
-        if img_size is not None:
-            self.patch_embed.set_input_size(to_2tuple(img_size))
         grid = tuple(self.patch_embed.grid_size)
+        if img_size is not None:
+            grid = tuple(s // p for s, p in zip(to_2tuple(img_size), self.patch_embed.patch_size))
         windows = stage_window_sizes_for_grid(
             grid, self._ref_window_sizes[:len(stages)], self._ref_grid_size, window_size, window_ratio)
+        if img_size is not None:
+            self.patch_embed.set_input_size(to_2tuple(img_size))
         if window_size is not None or window_ratio is not None:
             # explicit windows become the reference for later resizes
             self._ref_window_sizes, self._ref_grid_size = windows, grid
@@ -466,10 +467,8 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
 
 
 def _create_swin_transformer(variant: str, pretrained: bool = False, **kwargs) -> SwinTransformer:
-    num_stages = len(kwargs.get('depths', (1, 1, 3, 1)))
     return build_model_with_cfg(
-        SwinTransformer, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-        feature_cfg=dict(out_indices=tuple(range(num_stages))), **kwargs)
+        SwinTransformer, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn, **kwargs)
 
 
 def _scfg(**kwargs) -> Dict[str, Any]:

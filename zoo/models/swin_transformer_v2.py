@@ -326,10 +326,8 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
 
 
 def _create_swin_transformer_v2(variant: str, pretrained: bool = False, **kwargs: Any) -> SwinTransformerV2:
-    num_stages = len(kwargs.get('depths', (1, 1, 1, 1)))
     return build_model_with_cfg(
-        SwinTransformerV2, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-        feature_cfg=dict(out_indices=tuple(range(num_stages))), **kwargs)
+        SwinTransformerV2, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn, **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:
