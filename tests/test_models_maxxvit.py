@@ -254,6 +254,9 @@ def test_invalid_args():
         zoo.create_model('test_maxvit', block_type=('M', 'X', 'M', 'M'), **_size())
     with pytest.raises(ValueError, match='stride_mode'):
         zoo.create_model('coatnext_nano_rw_224', conv_stride_mode='1x1', **_size())
+    # config fields are overridable by name; anything else is refused by name at construction
+    with pytest.raises(TypeError, match='transformer_bogus'):
+        zoo.create_model('test_maxvit', transformer_bogus=1, **_size())
     # a 72 px input gives 36 -> 18 -> 9 -> 5 -> 3 maps, which 2x2 partitions cannot tile
     model = zoo.create_model('test_maxvit', **_size())
     model.set_input_size(img_size=72, window_size=2, grid_size=2)
