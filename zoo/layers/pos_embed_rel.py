@@ -7,28 +7,15 @@ Pre-Training of Image Transformers", Bao et al., 2021, arXiv:2106.08254): the so
 geometric progression that stretches the table to the new extent, so small offsets, which matter most, are kept
 nearly as they were, and the values are then linearly interpolated at the integer target offsets.
 
-Three modules produce a (heads, N, N) bias for one window of N tokens, each the layout of a published weight family:
-- `RelPosBias`: a learned flat table, one row per offset (Swin, MaxViT / CoAtNet `_rw` models);
-- `RelPosBiasTf`: a learned (heads, 2h - 1, 2w - 1) table indexed by key-minus-query offsets (the TensorFlow MaxViT
-  release);
-- `RelPosMlp`: a small MLP of log-spaced offsets, which transfers to other window sizes without resampling
-  ("Swin Transformer V2", Liu et al., 2022, arXiv:2111.09883, section 3.3).
+The modules that own such tables (and their MLP alternative) are in `zoo.layers.rel_pos_bias`.
 """
 import logging
-import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
-from zoo.layers.helpers import to_2tuple
-from zoo.layers.mlp import Mlp
-from zoo.layers.weight_init import trunc_normal_
-
-__all__ = [
-    'relative_position_index', 'resize_rel_pos_bias_table', 'resize_rel_pos_tables', 'log_relative_coords',
-    'gather_rel_pos_bias', 'RelPosBias', 'RelPosBiasTf', 'RelPosMlp',
-]
+__all__ = ['relative_position_index', 'resize_rel_pos_bias_table', 'resize_rel_pos_tables']
 
 _logger = logging.getLogger(__name__)
 
@@ -177,144 +164,3 @@ def resize_rel_pos_tables(
         if value.shape != target.shape or window[0] != window[1]:
             out[key] = resize_rel_pos_bias_table(value, window, target.shape)
     return out
-
-
-def log_relative_coords(
-        window_size: Sequence[int],
-        mode: str = 'cr',
-        pretrained_window_size: Optional[Sequence[int]] = None,
-) -> torch.Tensor:
-    """(2h - 1, 2w - 1, 2) log-spaced (dy, dx) offsets, the input of a continuous position bias MLP.
-
-    Args:
-        window_size: (h, w) of the window.
-        mode: 'swin' (Swin V2 paper eq. 4: offsets normalised by the window, scaled to [-8, 8], log2, / log2(8)), or
-            'cr' (sign(d) * ln(1 + |d|) of the raw offsets).
-        pretrained_window_size: 'swin' mode normalises by this window when given (so fine-tuned larger windows keep
-            the pretraining scale).
-    """
-    cpu = torch.device('cpu')  # a small table: built on the CPU, the caller moves it
-    dy = torch.arange(-(window_size[0] - 1), window_size[0], dtype=torch.float32, device=cpu)
-    dx = torch.arange(-(window_size[1] - 1), window_size[1], dtype=torch.float32, device=cpu)
-    coords = torch.stack(torch.meshgrid(dy, dx, indexing='ij'), dim=-1)
-    if mode == 'cr':
-        return torch.sign(coords) * torch.log1p(coords.abs())
-    if mode != 'swin':
-        raise ValueError(f"Unknown log-coordinate mode {mode!r}; use 'swin' or 'cr'.")
-    ref = window_size if pretrained_window_size is None or pretrained_window_size[0] <= 0 else pretrained_window_size
-    # a window of one token has only offset 0; max(.., 1) keeps 0 / 0 out
-    coords = coords / torch.tensor([max(ref[0] - 1, 1), max(ref[1] - 1, 1)], dtype=torch.float32, device=cpu) * 8
-    return torch.sign(coords) * torch.log2(coords.abs() + 1.0) / math.log2(8)
-
-
-def gather_rel_pos_bias(table: torch.Tensor, index: torch.Tensor, num_tokens: int) -> torch.Tensor:
-    """(heads, N, N) bias from a flat (offsets, heads) table and an (N * N,) offset index."""
-    return table[index].view(num_tokens, num_tokens, -1).permute(2, 0, 1)
-
-
-class RelPosBias(nn.Module):
-    """A learned bias per relative offset and head, as a flat (offsets, heads) table.
-
-    Args:
-        window_size: (h, w) of the window the bias covers.
-        num_heads: attention heads.
-    """
-
-    def __init__(self, window_size: Sequence[int], num_heads: int):
-        super().__init__()
-        self.window_size = tuple(window_size)
-        self.num_heads = num_heads
-        self.relative_position_bias_table = nn.Parameter(torch.empty(self._table_shape(self.window_size)))
-        self._register_index()
-        self._init_table()
-
-    def _table_shape(self, window_size: Sequence[int]) -> Tuple[int, ...]:
-        return (2 * window_size[0] - 1) * (2 * window_size[1] - 1), self.num_heads
-
-    def _init_table(self) -> None:
-        trunc_normal_(self.relative_position_bias_table, std=.02)
-
-    def _register_index(self) -> None:
-        # derived from the window alone, so computed (also when init is skipped) and never part of the state_dict
-        index = relative_position_index(*self.window_size, device=self.relative_position_bias_table.device)
-        self.register_buffer('relative_position_index', index.view(-1), persistent=False)
-
-    def get_bias(self) -> torch.Tensor:
-        n = self.window_size[0] * self.window_size[1]
-        return gather_rel_pos_bias(self.relative_position_bias_table, self.relative_position_index, n).unsqueeze(0)
-
-    def set_window_size(self, window_size: Sequence[int]) -> None:
-        """Move to another window, resampling the learned table."""
-        window_size = to_2tuple(window_size)
-        if window_size == self.window_size:
-            return
-        table = self.relative_position_bias_table
-        with torch.no_grad():
-            resized = resize_rel_pos_bias_table(table, window_size, self._table_shape(window_size), self.window_size)
-        self.relative_position_bias_table = nn.Parameter(resized, requires_grad=table.requires_grad)
-        self.window_size = window_size
-        self._register_index()
-
-
-class RelPosBiasTf(RelPosBias):
-    """A learned (heads, 2h - 1, 2w - 1) bias grid indexed by the key-minus-query offset (TensorFlow MaxViT layout).
-
-    Args:
-        window_size: (h, w) of the window the bias covers.
-        num_heads: attention heads.
-    """
-
-    def _table_shape(self, window_size: Sequence[int]) -> Tuple[int, ...]:
-        return self.num_heads, 2 * window_size[0] - 1, 2 * window_size[1] - 1
-
-    def _init_table(self) -> None:
-        nn.init.normal_(self.relative_position_bias_table, std=.02)
-
-    def _register_index(self) -> None:
-        # key-minus-query is query-minus-key mirrored: the flat index counted from the other end of the table
-        num_offsets = (2 * self.window_size[0] - 1) * (2 * self.window_size[1] - 1)
-        index = num_offsets - 1 - relative_position_index(*self.window_size)
-        self.register_buffer('relative_position_index', index.view(-1).to(self.relative_position_bias_table.device),
-                             persistent=False)
-
-    def get_bias(self) -> torch.Tensor:
-        n = self.window_size[0] * self.window_size[1]
-        table = self.relative_position_bias_table.flatten(1)
-        return table[:, self.relative_position_index].view(self.num_heads, n, n)
-
-
-class RelPosMlp(nn.Module):
-    """Continuous position bias: a two-layer ReLU MLP maps each log-spaced offset ('cr' coordinates) to one bias per
-    head; nothing needs resampling when the window changes.
-
-    Args:
-        window_size: (h, w) of the window the bias covers.
-        num_heads: attention heads.
-        hidden_dim: MLP hidden width.
-    """
-
-    def __init__(self, window_size: Sequence[int], num_heads: int = 8, hidden_dim: int = 128):
-        super().__init__()
-        self.window_size = tuple(window_size)
-        self.num_heads = num_heads
-        # dropout on the hidden offsets features regularises the bias (it would otherwise overfit the few offsets)
-        self.mlp = Mlp(2, hidden_features=hidden_dim, out_features=num_heads, act_layer=nn.ReLU, drop=(0.125, 0.))
-        self._register_coords()
-
-    def _register_coords(self, device: Optional[torch.device] = None) -> None:
-        device = device or self.mlp.fc1.weight.device
-        index = relative_position_index(*self.window_size, device=device).view(-1)
-        self.register_buffer('relative_position_index', index, persistent=False)
-        coords = log_relative_coords(self.window_size, mode='cr').to(device=device, dtype=self.mlp.fc1.weight.dtype)
-        self.register_buffer('rel_coords_log', coords, persistent=False)
-
-    def get_bias(self) -> torch.Tensor:
-        n = self.window_size[0] * self.window_size[1]
-        table = self.mlp(self.rel_coords_log).reshape(-1, self.num_heads)
-        return gather_rel_pos_bias(table, self.relative_position_index, n).unsqueeze(0)
-
-    def set_window_size(self, window_size: Sequence[int]) -> None:
-        window_size = to_2tuple(window_size)
-        if window_size != self.window_size:
-            self.window_size = window_size
-            self._register_coords()

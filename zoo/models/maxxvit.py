@@ -44,7 +44,8 @@ from zoo.layers import (
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.mlp import Mlp
 from zoo.layers.norm_mlp_head import NormMlpClassifierHead
-from zoo.layers.pos_embed_rel import RelPosBias, RelPosBiasTf, RelPosMlp, resize_rel_pos_tables
+from zoo.layers.pos_embed_rel import resize_rel_pos_tables
+from zoo.layers.rel_pos_bias import RelPosBias, RelPosBiasTf, RelPosMlp
 from zoo.layers.window import (
     grid_partition, grid_partition_nchw, grid_reverse, grid_reverse_nchw, window_partition, window_partition_nchw,
     window_reverse, window_reverse_nchw,
@@ -196,11 +197,16 @@ def _partition_sizes(cfg: MaxxVitTransformerCfg, img_size: Tuple[int, int]) -> M
     return dataclasses.replace(cfg, window_size=size, grid_size=size)
 
 
+def _learned_rel_pos(table_cls: type, window_size: Tuple[int, int], num_heads: int) -> RelPosBias:
+    # tables start small and random whatever `weight_init` says (that scheme covers convs and linears only)
+    rel_pos = table_cls(window_size, num_heads)
+    rel_pos.init_weights()
+    return rel_pos
+
+
 def _rel_pos_factory(cfg: MaxxVitTransformerCfg, window_size: Tuple[int, int]) -> RelPosFactory:
-    if cfg.rel_pos_type == 'bias':
-        return partial(RelPosBias, window_size)
-    if cfg.rel_pos_type == 'bias_tf':
-        return partial(RelPosBiasTf, window_size)
+    if cfg.rel_pos_type in ('bias', 'bias_tf'):
+        return partial(_learned_rel_pos, RelPosBias if cfg.rel_pos_type == 'bias' else RelPosBiasTf, window_size)
     if cfg.rel_pos_type == 'mlp':
         return lambda num_heads: RelPosMlp(window_size, num_heads, hidden_dim=cfg.rel_pos_dim)
     if cfg.rel_pos_type in ('', 'none'):

@@ -34,7 +34,8 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.patch_merging import PatchMerging
-from zoo.layers.pos_embed_rel import RelPosBias, resize_rel_pos_tables
+from zoo.layers.pos_embed_rel import resize_rel_pos_tables
+from zoo.layers.rel_pos_bias import RelPosBias
 from zoo.layers.window import (
     ShiftedWindowGeometry, WindowSpec, resolve_stage_window_sizes, stage_window_sizes_for_grid, windowed_sdpa,
 )
@@ -84,12 +85,7 @@ class WindowAttention(RelPosBias):
         self.attn_drop = nn.Dropout(attn_drop)
         self.proj = nn.Linear(attn_dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
-
-    def _register_index(self) -> None:
-        super()._register_index()
-        # kept (N, N), the buffer shape of the published implementation
-        n = self.window_size[0] * self.window_size[1]
-        self.relative_position_index = self.relative_position_index.view(n, n)
+        self.init_weights()
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """x: (B * num_windows, N, C); mask: (num_windows, N, N) additive, or None."""

@@ -25,7 +25,8 @@ import torch.nn.functional as F
 from zoo.layers import ClassifierHead, DropPath, LayerType, get_act_layer, get_norm_layer, to_2tuple, to_ntuple
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
-from zoo.layers.pos_embed_rel import gather_rel_pos_bias, log_relative_coords, relative_position_index
+from zoo.layers.pos_embed_rel import relative_position_index
+from zoo.layers.rel_pos_bias import gather_rel_pos_bias, relative_log_coords
 from zoo.layers.window import ShiftedWindowGeometry, WindowSpec, resolve_stage_window_sizes, windowed_sdpa
 from zoo.models._base import Trunk
 from zoo.models._builder import build_model_with_cfg
@@ -106,9 +107,8 @@ class CosineWindowAttention(nn.Module):
     def _register_coords(self) -> None:
         # derived from the windows alone: computed (also when init is skipped), never part of the state_dict
         weight = self.proj.weight
-        coords = log_relative_coords(self.window_size, 'swin', self.pretrained_window_size)
-        self.register_buffer('relative_coords_table', coords.unsqueeze(0).to(weight.device, weight.dtype),
-                             persistent=False)
+        coords = relative_log_coords(self.window_size, self.pretrained_window_size, 'swin', device=weight.device)
+        self.register_buffer('relative_coords_table', coords.unsqueeze(0).to(weight.dtype), persistent=False)
         self.register_buffer('relative_position_index', relative_position_index(*self.window_size, weight.device),
                              persistent=False)
 
@@ -122,9 +122,7 @@ class CosineWindowAttention(nn.Module):
     def position_bias(self) -> torch.Tensor:
         """(1, heads, N, N) bias for the current window."""
         table = self.cpb_mlp(self.relative_coords_table).view(-1, self.num_heads)
-        n = self.window_size[0] * self.window_size[1]
-        bias = gather_rel_pos_bias(table, self.relative_position_index.view(-1), n)
-        return 16 * torch.sigmoid(bias).unsqueeze(0)
+        return 16 * torch.sigmoid(gather_rel_pos_bias(table, self.relative_position_index))
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """x: (B * num_windows, N, C); mask: (num_windows, N, N) additive, or None."""

@@ -22,7 +22,8 @@ import torch.nn as nn
 from zoo.layers import ClassifierHead, DropPath, LayerType, get_norm_layer, to_2tuple
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
-from zoo.layers.pos_embed_rel import gather_rel_pos_bias, log_relative_coords, relative_position_index
+from zoo.layers.pos_embed_rel import relative_position_index
+from zoo.layers.rel_pos_bias import gather_rel_pos_bias, relative_log_coords
 from zoo.layers.window import ShiftedWindowGeometry, WindowSpec, resolve_stage_window_sizes, stage_window_sizes_for_grid
 from zoo.models._base import Trunk
 from zoo.models._builder import build_model_with_cfg
@@ -77,9 +78,9 @@ class MlpBiasWindowAttention(nn.Module):
     def _register_coords(self) -> None:
         # derived from the window alone: computed (also when init is skipped), never part of the state_dict
         weight = self.proj.weight
-        coords = log_relative_coords(self.window_size, 'cr').to(weight.device, weight.dtype)
+        coords = relative_log_coords(self.window_size, mode='cr', device=weight.device).to(weight.dtype)
         self.register_buffer('relative_coords_log', coords, persistent=False)
-        index = relative_position_index(*self.window_size, weight.device).view(-1)
+        index = relative_position_index(*self.window_size, weight.device)
         self.register_buffer('relative_position_index', index, persistent=False)
 
     def set_window_size(self, window_size: Sequence[int]) -> None:
@@ -92,8 +93,7 @@ class MlpBiasWindowAttention(nn.Module):
     def position_bias(self) -> torch.Tensor:
         """(1, heads, N, N) bias for the current window."""
         table = self.meta_mlp(self.relative_coords_log).reshape(-1, self.num_heads)
-        n = self.window_size[0] * self.window_size[1]
-        return gather_rel_pos_bias(table, self.relative_position_index, n).unsqueeze(0)
+        return gather_rel_pos_bias(table, self.relative_position_index)
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """x: (B * num_windows, N, C); mask: (num_windows, N, N) additive, or None."""
