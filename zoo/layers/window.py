@@ -198,6 +198,13 @@ class ShiftedWindowGeometry(nn.Module):
 
     Subclasses create `self.attn` (called as `attn(windows, mask)` on (B * num_windows, N, C) tokens) and write their
     own `forward` around `_window_attention(x)`, which runs attention inside the (shifted) windows of an NHWC map.
+
+    Geometry arguments of every such block (passed on to `_init_geometry`):
+        input_resolution: (H, W) of the token grid the block sees.
+        window_size: target window; shrinks to the grid when the grid is smaller.
+        shift_size: cyclic shift (0 for regular windows, window // 2 for shifted ones).
+        always_partition: keep the target window and shift even when the grid is smaller.
+        dynamic_mask: build the shift mask per forward from the actual input size (any input size).
     """
 
     def _init_geometry(

@@ -102,13 +102,10 @@ class SwinTransformerBlock(ShiftedWindowGeometry):
 
     Args:
         dim: token width.
-        input_resolution: (H, W) of the token grid this block sees.
+        input_resolution, window_size, shift_size, always_partition, dynamic_mask: the window geometry, see
+            `ShiftedWindowGeometry`.
         num_heads: attention heads.
         head_dim: width per head.
-        window_size: target window; shrinks to the grid when the grid is smaller.
-        shift_size: cyclic shift (0 for regular windows, window // 2 for shifted ones).
-        always_partition: keep the target window and shift even when the grid is smaller.
-        dynamic_mask: build the shift mask per forward from the actual input size (any input size).
         mlp_ratio: MLP expansion.
         qkv_bias: bias on the qkv projection.
         proj_drop: dropout after projections.

@@ -59,7 +59,40 @@ def scaled_cosine_attention(
     return windowed_sdpa(q, k, v, bias, mask, scale=1., dropout_p=dropout_p)
 
 
-class CosineWindowAttention(nn.Module):
+class LogCoordsWindowAttention(nn.Module):
+    """Base of window attentions whose position bias is an MLP of log-spaced offsets (Swin V2 and V2 cr).
+
+    Holds the MLP inputs of the current window (derived from the window alone: computed also when init is skipped,
+    never part of the state_dict) and rebuilds them on `set_window_size`; nothing learned depends on the window.
+    Subclasses set `window_size`, `num_heads`, `proj` and `coords_mode` ('swin' or 'cr', see `relative_log_coords`)
+    before calling `_register_coords()`.
+    """
+
+    coords_mode: str = 'swin'
+    pretrained_window_size: Tuple[int, int] = (0, 0)
+
+    def _register_coords(self) -> None:
+        weight = self.proj.weight
+        coords = relative_log_coords(self.window_size, self.pretrained_window_size, self.coords_mode,
+                                     device=weight.device)
+        self.register_buffer('relative_coords_table', coords.to(weight.dtype), persistent=False)
+        self.register_buffer('relative_position_index', relative_position_index(*self.window_size, weight.device),
+                             persistent=False)
+
+    def set_window_size(self, window_size: Sequence[int]) -> None:
+        """Evaluate the position MLP at another window's offsets."""
+        window_size = to_2tuple(window_size)
+        if window_size != self.window_size:
+            self.window_size = window_size
+            self._register_coords()
+
+    def _mlp_bias(self, mlp: nn.Module) -> torch.Tensor:
+        """(1, heads, N, N): the MLP's output at every (query, key) offset of the current window."""
+        table = mlp(self.relative_coords_table).reshape(-1, self.num_heads)
+        return gather_rel_pos_bias(table, self.relative_position_index)
+
+
+class CosineWindowAttention(LogCoordsWindowAttention):
     """Window attention with scaled cosine similarity and a log-spaced continuous position bias.
 
     Args:
@@ -104,25 +137,9 @@ class CosineWindowAttention(nn.Module):
         nn.init.constant_(self.logit_scale, math.log(10))
         self._register_coords()
 
-    def _register_coords(self) -> None:
-        # derived from the windows alone: computed (also when init is skipped), never part of the state_dict
-        weight = self.proj.weight
-        coords = relative_log_coords(self.window_size, self.pretrained_window_size, 'swin', device=weight.device)
-        self.register_buffer('relative_coords_table', coords.unsqueeze(0).to(weight.dtype), persistent=False)
-        self.register_buffer('relative_position_index', relative_position_index(*self.window_size, weight.device),
-                             persistent=False)
-
-    def set_window_size(self, window_size: Sequence[int]) -> None:
-        """Evaluate the position MLP at another window's offsets (nothing learned changes)."""
-        window_size = to_2tuple(window_size)
-        if window_size != self.window_size:
-            self.window_size = window_size
-            self._register_coords()
-
     def position_bias(self) -> torch.Tensor:
-        """(1, heads, N, N) bias for the current window."""
-        table = self.cpb_mlp(self.relative_coords_table).view(-1, self.num_heads)
-        return 16 * torch.sigmoid(gather_rel_pos_bias(table, self.relative_position_index))
+        """(1, heads, N, N) bias for the current window, squashed into (0, 16) as in the paper."""
+        return 16 * torch.sigmoid(self._mlp_bias(self.cpb_mlp))
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """x: (B * num_windows, N, C); mask: (num_windows, N, N) additive, or None."""
@@ -141,12 +158,9 @@ class SwinTransformerV2Block(ShiftedWindowGeometry):
 
     Args:
         dim: token width.
-        input_resolution: (H, W) of the token grid this block sees.
+        input_resolution, window_size, shift_size, always_partition, dynamic_mask: the window geometry, see
+            `ShiftedWindowGeometry`.
         num_heads: attention heads.
-        window_size: target window; shrinks to the grid when the grid is smaller.
-        shift_size: cyclic shift (0 for regular windows, window // 2 for shifted ones).
-        always_partition: keep the target window and shift even when the grid is smaller.
-        dynamic_mask: build the shift mask per forward from the actual input size.
         mlp_ratio: MLP expansion.
         qkv_bias: learned q / v biases.
         proj_drop: dropout after projections.

@@ -22,8 +22,6 @@ import torch.nn as nn
 from zoo.layers import ClassifierHead, DropPath, LayerType, get_norm_layer, to_2tuple
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
-from zoo.layers.pos_embed_rel import relative_position_index
-from zoo.layers.rel_pos_bias import gather_rel_pos_bias, relative_log_coords
 from zoo.layers.window import ShiftedWindowGeometry, WindowSpec, resolve_stage_window_sizes, stage_window_sizes_for_grid
 from zoo.models._base import Trunk
 from zoo.models._builder import build_model_with_cfg
@@ -31,14 +29,14 @@ from zoo.models._manipulate import named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.swin_transformer import SwinBase, SwinTransformerStage, build_swin_stages
-from zoo.models.swin_transformer_v2 import scaled_cosine_attention
+from zoo.models.swin_transformer_v2 import LogCoordsWindowAttention, scaled_cosine_attention
 
 __all__ = ['SwinTransformerV2Cr', 'SwinTransformerV2CrBlock', 'SwinTransformerV2CrStage', 'MlpBiasWindowAttention']
 
 SizeT = Union[int, Tuple[int, int]]
 
 
-class MlpBiasWindowAttention(nn.Module):
+class MlpBiasWindowAttention(LogCoordsWindowAttention):
     """Window attention with scaled cosine similarity and an MLP of log-spaced offsets as position bias.
 
     Args:
@@ -49,6 +47,8 @@ class MlpBiasWindowAttention(nn.Module):
         proj_drop: dropout after the output projection.
         meta_hidden_dim: hidden width of the position MLP.
     """
+
+    coords_mode = 'cr'
 
     def __init__(
             self,
@@ -75,25 +75,9 @@ class MlpBiasWindowAttention(nn.Module):
         nn.init.constant_(self.logit_scale, math.log(10))
         self._register_coords()
 
-    def _register_coords(self) -> None:
-        # derived from the window alone: computed (also when init is skipped), never part of the state_dict
-        weight = self.proj.weight
-        coords = relative_log_coords(self.window_size, mode='cr', device=weight.device).to(weight.dtype)
-        self.register_buffer('relative_coords_log', coords, persistent=False)
-        index = relative_position_index(*self.window_size, weight.device)
-        self.register_buffer('relative_position_index', index, persistent=False)
-
-    def set_window_size(self, window_size: Sequence[int]) -> None:
-        """Evaluate the position MLP at another window's offsets (nothing learned changes)."""
-        window_size = to_2tuple(window_size)
-        if window_size != self.window_size:
-            self.window_size = window_size
-            self._register_coords()
-
     def position_bias(self) -> torch.Tensor:
         """(1, heads, N, N) bias for the current window."""
-        table = self.meta_mlp(self.relative_coords_log).reshape(-1, self.num_heads)
-        return gather_rel_pos_bias(table, self.relative_position_index)
+        return self._mlp_bias(self.meta_mlp)
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """x: (B * num_windows, N, C); mask: (num_windows, N, N) additive, or None."""
@@ -110,12 +94,9 @@ class SwinTransformerV2CrBlock(ShiftedWindowGeometry):
 
     Args:
         dim: token width.
-        input_resolution: (H, W) of the token grid this block sees.
+        input_resolution, window_size, shift_size, always_partition, dynamic_mask: the window geometry, see
+            `ShiftedWindowGeometry`.
         num_heads: attention heads.
-        window_size: target window; shrinks to the grid when the grid is smaller.
-        shift_size: cyclic shift (0 for regular windows, window // 2 for shifted ones).
-        always_partition: keep the target window and shift even when the grid is smaller.
-        dynamic_mask: build the shift mask per forward from the actual input size.
         mlp_ratio: MLP expansion.
         init_values: initial scale of the two post-norms (None: the norm's own init).
         proj_drop: dropout after projections.
