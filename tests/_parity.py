@@ -6,6 +6,7 @@ Every family's tests use these helpers so "parity" means one thing across the zo
 3. eval outputs equal within `atol` relative to the output scale (max(1, |out|max)).
 """
 import math
+import re
 from typing import Any, Dict, Optional, Sequence
 
 import pytest
@@ -147,3 +148,35 @@ def assert_parity_shared_weights(name: str, input_size: int, batch_size: int = 1
         out = ours(x)
     diff, scale = assert_outputs_close(out, out_ref, name=name)
     return dict(diff=diff, scale=scale, params=sum(p.numel() for p in ours.parameters()))
+
+
+def assert_features_only_parity(name: str, ref: nn.Module, x: torch.Tensor, **kwargs: Any) -> nn.Module:
+    """zoo's `name` with features_only (kwargs to both libraries), given `ref`'s weights, returns timm's
+    `ref.forward_intermediates` at the levels timm's features_only model takes, with its channels and reductions.
+
+    Returns zoo's features_only model (for family-specific checks of what it pruned).
+    """
+    ours = zoo.create_model(name, features_only=True, **kwargs).eval()
+    with torch.device('meta'):
+        ref_feat = timm.create_model(name, features_only=True, **kwargs)
+    ours.model.load_state_dict({k: v for k, v in ref.state_dict().items() if k in ours.model.state_dict()})
+    assert ours.feature_info.channels() == ref_feat.feature_info.channels()
+    assert ours.feature_info.reduction() == ref_feat.feature_info.reduction()
+    take = list(ref_feat.feature_info.out_indices)
+    with torch.inference_mode():
+        outs = ours(x)
+        outs_ref = ref.forward_intermediates(x, indices=take, intermediates_only=True)
+    assert len(outs) == len(outs_ref) == len(take)
+    for a, b in zip(outs, outs_ref):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+    return ours
+
+
+def to_official_swin_checkpoint(state_dict: Dict[str, torch.Tensor]) -> Dict[str, Dict[str, torch.Tensor]]:
+    """timm's Swin / Swin V2 layout -> the microsoft/Swin-Transformer release layout (patch merging at the end of the
+    previous stage, a plain `head`, wrapped in {'model': ...}), for checking the checkpoint filters."""
+    out = {}
+    for k, v in state_dict.items():
+        k = re.sub(r'^layers\.(\d+)\.downsample', lambda m: f'layers.{int(m.group(1)) - 1}.downsample', k)
+        out[k.replace('head.fc.', 'head.')] = v
+    return {'model': out}

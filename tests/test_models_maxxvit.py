@@ -13,7 +13,9 @@ does), intermediates / head / group_matcher / no_weight_decay / grad checkpointi
 import pytest
 import torch
 
-from _parity import assert_outputs_close, assert_parity, assert_parity_shared_weights, fill_random_
+from _parity import (
+    assert_features_only_parity, assert_outputs_close, assert_parity, assert_parity_shared_weights, fill_random_,
+)
 
 import timm  # noqa: E402  (present: _parity skips the module without it)
 import zoo  # noqa: E402
@@ -172,22 +174,11 @@ def test_forward_intermediates_parity(pair, indices, norm):
 @pytest.mark.parametrize('out_indices', [None, (1, 3)])
 def test_features_only_matches_timm(pair, out_indices):
     """features_only maps equal timm's intermediates; channels / reductions equal timm's features_only model."""
-    ours_full, ref = pair
+    _, ref = pair
     kwargs = {} if out_indices is None else dict(out_indices=out_indices)
-    ours = zoo.create_model('test_maxvit', features_only=True, **kwargs, **_size()).eval()
-    with torch.device('meta'):
-        ref_feat = timm.create_model('test_maxvit', features_only=True, **kwargs, **_size())
-    ours.model.load_state_dict({k: v for k, v in ours_full.state_dict().items() if k in ours.model.state_dict()})
-    assert ours.feature_info.channels() == ref_feat.feature_info.channels()
-    assert ours.feature_info.reduction() == ref_feat.feature_info.reduction()
-    take = list(ref_feat.feature_info.out_indices)
-    with torch.inference_mode():
-        outs = ours(_x())
-        outs_ref = ref.forward_intermediates(_x(), indices=take, intermediates_only=True)
-    assert len(outs) == len(outs_ref) == len(take)
-    for a, b in zip(outs, outs_ref):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
-    assert len(ours.model.stages) == max(take)  # level 0 is the stem: later stages are pruned
+    ours = assert_features_only_parity('test_maxvit', ref, _x(), **kwargs, **_size())
+    # level 0 is the stem: stages past the last level taken are pruned
+    assert len(ours.model.stages) == max(ours.feature_info.out_indices)
 
 
 @pytest.mark.parametrize('name,kwargs', [('test_maxvit', {}), ('coatnet_0_224', _SLIM_HEAD)])

@@ -9,13 +9,13 @@ swin_tiny, options and the model API on slim (embed_dim 32) models, relative-pos
 own loading. Layout of every name is checked by tests/test_layout_all.py. `-m slow` adds layout / feature_info parity
 of every name here, the small / base / large / 384 models and the full-size window-7 -> window-12 checkpoint case.
 """
-import re
 
 import pytest
 import torch
 
 from _parity import (
-    assert_feature_info_parity, assert_layout_parity_meta, assert_parity, assert_parity_shared_weights, fill_random_,
+    assert_feature_info_parity, assert_features_only_parity, assert_layout_parity_meta, assert_parity,
+    assert_parity_shared_weights, fill_random_, to_official_swin_checkpoint,
 )
 
 import timm  # noqa: E402  (present: _parity skips the module without it)
@@ -147,21 +147,9 @@ def test_features_only_parity(pair, out_indices):
     kwargs = dict(**SLIM, **_size(112))
     if out_indices is not None:
         kwargs['out_indices'] = out_indices
-    ours = zoo.create_model(TINY, features_only=True, **kwargs).eval()
-    with torch.device('meta'):
-        ref_feat = timm.create_model(TINY, features_only=True, **kwargs)
-    ours.model.load_state_dict({k: v for k, v in ref.state_dict().items() if k in ours.model.state_dict()})
-    assert ours.feature_info.channels() == ref_feat.feature_info.channels()
-    assert ours.feature_info.reduction() == ref_feat.feature_info.reduction()
-    take = list(ref_feat.feature_info.out_indices)
-    with torch.inference_mode():
-        outs = ours(_x())
-        outs_ref = ref.forward_intermediates(_x(), indices=take, intermediates_only=True)
-    assert len(outs) == len(outs_ref) == len(take)
-    for a, b in zip(outs, outs_ref):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+    ours = assert_features_only_parity(TINY, ref, _x(), **kwargs)
     assert not any(k.startswith(('head.fc', 'norm.')) for k in ours.model.state_dict())
-    assert len(ours.model.layers) == max(take) + 1
+    assert len(ours.model.layers) == max(ours.feature_info.out_indices) + 1
 
 
 @pytest.mark.parametrize('indices', [1, [0, 1], (2,)])
@@ -319,19 +307,10 @@ def test_set_input_size_round_trip_and_bad_spec():
     assert model.patch_embed.img_size == (112, 112)
 
 
-def _to_official(state_dict):
-    """timm layout -> microsoft/Swin-Transformer layout: merging at the end of the previous stage, plain `head`."""
-    out = {}
-    for k, v in state_dict.items():
-        k = re.sub(r'^layers\.(\d+)\.downsample', lambda m: f'layers.{int(m.group(1)) - 1}.downsample', k)
-        out[k.replace('head.fc.', 'head.')] = v
-    return {'model': out}
-
-
 def test_official_checkpoint_filter_matches_timm(pair):
     ours, ref = pair
     from timm.models.swin_transformer import checkpoint_filter_fn as timm_filter
-    official = _to_official(ref.state_dict())
+    official = to_official_swin_checkpoint(ref.state_dict())
     assert 'layers.0.downsample.reduction.weight' in official['model']
     official['model']['layers.0.blocks.1.attn_mask'] = torch.zeros(1)  # stale buffers some checkpoints carry
     got, want = checkpoint_filter_fn(official, ours), timm_filter(official, ref)

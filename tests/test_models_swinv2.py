@@ -8,12 +8,13 @@ resample: the position MLPs are evaluated at the new offsets); `set_input_size`;
 head, group_matcher / no_weight_decay, grad checkpointing and the checkpoint filters. `-m slow`: every name as
 published, at a reduced size.
 """
-import re
 
 import pytest
 import torch
 
-from _parity import assert_outputs_close, assert_parity, assert_parity_shared_weights, fill_random_
+from _parity import (
+    assert_outputs_close, assert_parity, assert_parity_shared_weights, fill_random_, to_official_swin_checkpoint,
+)
 
 import timm  # noqa: E402  (present: _parity skips the module without it)
 import zoo  # noqa: E402
@@ -129,20 +130,11 @@ def _first_block(model: torch.nn.Module) -> torch.nn.Module:
     return (model.layers if hasattr(model, 'layers') else model.stages)[0].blocks[0]
 
 
-def _to_official_v2(state_dict):
-    """timm layout -> microsoft/Swin-Transformer layout: merging at the end of the previous stage, plain `head`."""
-    out = {}
-    for k, v in state_dict.items():
-        k = re.sub(r'^layers\.(\d+)\.downsample', lambda m: f'layers.{int(m.group(1)) - 1}.downsample', k)
-        out[k.replace('head.fc.', 'head.')] = v
-    return {'model': out}
-
-
 def test_checkpoint_filters_match_timm():
     from zoo.models.swin_transformer_v2 import checkpoint_filter_fn as v2_filter
     from zoo.models.swin_transformer_v2_cr import checkpoint_filter_fn as cr_filter
     ours, ref = _pair(V2_TINY)
-    official = _to_official_v2(ref.state_dict())
+    official = to_official_swin_checkpoint(ref.state_dict())
     official['model']['layers.0.blocks.0.attn.relative_coords_table'] = torch.zeros(1)  # stale buffers are dropped
     got, want = v2_filter(official, ours), timm.models.swin_transformer_v2.checkpoint_filter_fn(official, ref)
     assert sorted(got) == sorted(want) == sorted(ref.state_dict())
