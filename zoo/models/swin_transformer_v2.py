@@ -23,6 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers import ClassifierHead, DropPath, LayerType, get_act_layer, get_norm_layer, to_2tuple, to_ntuple
+from zoo.layers.attention_rope import packed_qkv
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.pos_embed_rel import relative_position_index
@@ -124,13 +125,10 @@ class CosineWindowAttention(LogCoordsWindowAttention):
         self.cpb_mlp = nn.Sequential(nn.Linear(2, 512), nn.ReLU(inplace=True), nn.Linear(512, num_heads, bias=False))
         self.qkv = nn.Linear(dim, dim * 3, bias=False)
         if qkv_bias:
-            self.q_bias = nn.Parameter(torch.empty(dim))
-            self.register_buffer('k_bias', torch.zeros(dim), persistent=False)
-            self.v_bias = nn.Parameter(torch.empty(dim))
-            nn.init.zeros_(self.q_bias)
-            nn.init.zeros_(self.v_bias)
+            self.q_bias = nn.Parameter(torch.zeros(dim))
+            self.v_bias = nn.Parameter(torch.zeros(dim))
         else:
-            self.q_bias = self.k_bias = self.v_bias = None
+            self.q_bias = self.v_bias = None
         self.attn_drop = nn.Dropout(attn_drop)
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
@@ -144,8 +142,7 @@ class CosineWindowAttention(LogCoordsWindowAttention):
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """x: (B * num_windows, N, C); mask: (num_windows, N, N) additive, or None."""
         b, n, _ = x.shape
-        bias = None if self.q_bias is None else torch.cat((self.q_bias, self.k_bias, self.v_bias))
-        qkv = F.linear(x, self.qkv.weight, bias)
+        qkv = packed_qkv(x, self.qkv.weight, self.q_bias, self.v_bias)
         q, k, v = qkv.reshape(b, n, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
         x = scaled_cosine_attention(q, k, v, self.logit_scale, self.position_bias(), mask,
                                     dropout_p=self.attn_drop.p if self.training else 0.)
