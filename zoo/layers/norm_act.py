@@ -53,18 +53,3 @@ class GroupNormAct(nn.GroupNorm):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
         return self.act(self.drop(x))
-
-
-class LayerNormAct2d(nn.LayerNorm):
-    """LayerNorm over the channels of an NCHW map followed by an activation, keeping LayerNorm's parameter names."""
-
-    def __init__(self, num_channels: int, eps: float = 1e-5, affine: bool = True, apply_act: bool = True,
-                 act_layer: Optional[LayerType] = nn.ReLU, inplace: bool = True, drop_layer: Optional[type] = None,
-                 act_kwargs: Optional[dict] = None):
-        super().__init__(num_channels, eps=eps, elementwise_affine=affine)
-        self.drop = drop_layer() if drop_layer is not None else nn.Identity()
-        self.act = create_act_layer(act_layer, inplace=inplace, **(act_kwargs or {})) if apply_act else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps)
-        return self.act(self.drop(x.permute(0, 3, 1, 2)))
