@@ -172,8 +172,21 @@ class MaxxVitCfg:
     weight_init: str = 'vit_eff'
 
 
+def _config_override_names() -> Set[str]:
+    """Argument names that override a config field: `<field>=`, `conv_<field>=`, `transformer_<field>=`."""
+    names = {f.name for f in dataclasses.fields(MaxxVitCfg)} - {'conv_cfg', 'transformer_cfg'}
+    names.update('conv_' + f.name for f in dataclasses.fields(MaxxVitConvCfg))
+    names.update('transformer_' + f.name for f in dataclasses.fields(MaxxVitTransformerCfg))
+    return names
+
+
 def _override_cfg(cfg: MaxxVitCfg, **kwargs: Any) -> MaxxVitCfg:
     """Lay `conv_<field>=` / `transformer_<field>=` / `<field>=` arguments over the model config."""
+    unknown = sorted(set(kwargs) - _config_override_names())
+    if unknown:
+        raise TypeError(f'MaxxVit got unexpected argument(s) {unknown}: besides its own arguments it takes config '
+                        f'fields as `<field>=`, `conv_<field>=` or `transformer_<field>=` (see MaxxVitCfg, '
+                        f'MaxxVitConvCfg, MaxxVitTransformerCfg).')
     parts: Dict[str, Dict[str, Any]] = dict(conv_cfg={}, transformer_cfg={}, model={})
     for key, value in kwargs.items():
         for prefix in ('conv', 'transformer'):
@@ -1080,22 +1093,9 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
     return resize_rel_pos_tables(out, model)
 
 
-def _config_override_names() -> Set[str]:
-    """Argument names that override a config field: `<field>=`, `conv_<field>=`, `transformer_<field>=`."""
-    names = {f.name for f in dataclasses.fields(MaxxVitCfg)} - {'conv_cfg', 'transformer_cfg'}
-    names.update('conv_' + f.name for f in dataclasses.fields(MaxxVitConvCfg))
-    names.update('transformer_' + f.name for f in dataclasses.fields(MaxxVitTransformerCfg))
-    return names
-
-
 def _create_maxxvit(variant: str, cfg_name: str, pretrained: bool = False, **kwargs: Any) -> MaxxVit:
-    # config overrides are laid over the named config here, so the builder checks every other argument against the
-    # model's signature (and refuses unknown ones by name)
-    override_names = _config_override_names()
-    overrides = {key: kwargs.pop(key) for key in list(kwargs) if key in override_names}
-    cfg = _override_cfg(model_cfgs[cfg_name], **overrides)
-    return build_model_with_cfg(MaxxVit, variant, pretrained, model_cfg=cfg, pretrained_filter_fn=checkpoint_filter_fn,
-                                **kwargs)
+    return build_model_with_cfg(MaxxVit, variant, pretrained, model_cfg=model_cfgs[cfg_name],
+                                pretrained_filter_fn=checkpoint_filter_fn, **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:
