@@ -6,6 +6,7 @@ Every family's tests use these helpers so "parity" means one thing across the zo
 3. eval outputs equal within `atol` relative to the output scale (max(1, |out|max)).
 """
 import math
+import re
 from typing import Any, Dict, Optional, Sequence
 
 import pytest
@@ -130,3 +131,52 @@ def assert_feature_info_parity(name: str, **kwargs: Any) -> None:
         ours = zoo.create_model(name, pretrained=False, features_only=True, **kwargs)
     assert ours.feature_info.channels() == ref.feature_info.channels()
     assert ours.feature_info.reduction() == ref.feature_info.reduction()
+
+
+def assert_parity_shared_weights(name: str, input_size: int, batch_size: int = 1, **kwargs: Any) -> Dict[str, Any]:
+    """`assert_parity` for big models at the memory of one: zoo's model is built without random init and takes
+    timm's (randomly filled) tensors themselves (`load_state_dict(assign=True)`), so the weights exist once."""
+    size = dict(pretrained_cfg_overlay=dict(input_size=(3, input_size, input_size)))
+    ref = fill_random_(timm.create_model(name, **kwargs, **size)).eval()
+    with zoo.models.no_init():
+        ours = zoo.create_model(name, **kwargs, **size).eval()
+    assert_same_layout(ours, ref)
+    ours.load_state_dict(ref.state_dict(), strict=True, assign=True)
+    x = torch.randn((batch_size, 3, input_size, input_size), generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        out_ref = ref(x)
+        out = ours(x)
+    diff, scale = assert_outputs_close(out, out_ref, name=name)
+    return dict(diff=diff, scale=scale, params=sum(p.numel() for p in ours.parameters()))
+
+
+def assert_features_only_parity(name: str, ref: nn.Module, x: torch.Tensor, **kwargs: Any) -> nn.Module:
+    """zoo's `name` with features_only (kwargs to both libraries), given `ref`'s weights, returns timm's
+    `ref.forward_intermediates` at the levels timm's features_only model takes, with its channels and reductions.
+
+    Returns zoo's features_only model (for family-specific checks of what it pruned).
+    """
+    ours = zoo.create_model(name, features_only=True, **kwargs).eval()
+    with torch.device('meta'):
+        ref_feat = timm.create_model(name, features_only=True, **kwargs)
+    ours.model.load_state_dict({k: v for k, v in ref.state_dict().items() if k in ours.model.state_dict()})
+    assert ours.feature_info.channels() == ref_feat.feature_info.channels()
+    assert ours.feature_info.reduction() == ref_feat.feature_info.reduction()
+    take = list(ref_feat.feature_info.out_indices)
+    with torch.inference_mode():
+        outs = ours(x)
+        outs_ref = ref.forward_intermediates(x, indices=take, intermediates_only=True)
+    assert len(outs) == len(outs_ref) == len(take)
+    for a, b in zip(outs, outs_ref):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+    return ours
+
+
+def to_official_swin_checkpoint(state_dict: Dict[str, torch.Tensor]) -> Dict[str, Dict[str, torch.Tensor]]:
+    """timm's Swin / Swin V2 layout -> the microsoft/Swin-Transformer release layout (patch merging at the end of the
+    previous stage, a plain `head`, wrapped in {'model': ...}), for checking the checkpoint filters."""
+    out = {}
+    for k, v in state_dict.items():
+        k = re.sub(r'^layers\.(\d+)\.downsample', lambda m: f'layers.{int(m.group(1)) - 1}.downsample', k)
+        out[k.replace('head.fc.', 'head.')] = v
+    return {'model': out}

@@ -23,7 +23,7 @@ from zoo.layers.padding import get_padding, get_padding_value, get_same_padding,
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.pool import SelectAdaptivePool2d, adaptive_pool_feat_mult
 from zoo.layers.pos_embed import resample_abs_pos_embed, resample_abs_pos_embed_nhwc
-from zoo.layers.pos_embed_rel import relative_position_index, resize_rel_pos_bias_table
+from zoo.layers.pos_embed_rel import relative_position_index, resize_rel_pos_bias_table, resize_rel_pos_tables
 from zoo.layers.rms_norm import RmsNorm, RmsNorm2d, SimpleNorm, SimpleNorm2d
 from zoo.layers.selective_kernel import SelectiveKernel, SelectiveKernelAttn
 from zoo.layers.split_attn import SplitAttn
@@ -33,6 +33,7 @@ from zoo.layers.attention_rope import AttentionRope, attend, packed_qkv, set_fus
 from zoo.layers.patch_dropout import PatchDropout
 from zoo.layers.rel_pos_bias import (
     RelPosBias,
+    RelPosBiasTf,
     RelPosMlp,
     rel_pos_index_with_cls,
     relative_log_coords,
@@ -69,6 +70,24 @@ from zoo.layers.conv_pos_enc import ConvPosEnc
 from zoo.layers.overlap_patch_embed import OverlapPatchEmbed
 from zoo.layers.pos_embed_fourier import FourierPosEmbed
 from zoo.layers.sr_attention import SpatialReductionAttention
+from zoo.layers.patch_merging import PatchMerging
+from zoo.layers.window import (
+    window_partition,
+    window_reverse,
+    grid_partition,
+    grid_reverse,
+    window_partition_nchw,
+    window_reverse_nchw,
+    grid_partition_nchw,
+    grid_reverse_nchw,
+    shifted_window_mask,
+    fit_window_to_grid,
+    resolve_stage_window_sizes,
+    stage_window_sizes_for_grid,
+    ShiftedWindowGeometry,
+    windowed_sdpa,
+    SHIFT_MASK_VALUE,
+)
 
 __all__ = [
     'LayerType', 'create_act_layer', 'get_act_layer', 'CondConv2d', 'MixedConv2d', 'Attention', 'AttentionPoolLatent',
@@ -83,13 +102,17 @@ __all__ = [
     'get_padding_value', 'get_same_padding', 'is_static_pad', 'pad_same', 'SelectAdaptivePool2d',
     'adaptive_pool_feat_mult', 'EcaModule', 'SEModule', 'create_attn', 'get_attn', 'register_attn', 'lecun_normal_',
     'trunc_normal_', 'init_linear_trunc_normal_', 'init_trunc_normal_fan_out_', 'AttentionRope', 'attend',
-    'packed_qkv', 'set_fused_attn', 'PatchDropout', 'RelPosBias', 'RelPosMlp', 'rel_pos_index_with_cls',
-    'relative_log_coords', 'gather_rel_pos_bias', 'RotaryEmbedding', 'MixedRotaryEmbedding', 'apply_rope',
-    'create_rope_embed', 'gather_rope', 'rope_coords', 'SwiGLU', 'AaLayerType', 'create_aa', 'resolve_aa_layer',
-    'MultiQueryAttention2d', 'Attention2d', 'EvoNorm2dS0', 'EvoNorm2dS0a', 'group_std', 'GlobalContext',
-    'LayerNormAct2d', 'RmsNormAct2d', 'AttentionPool2d', 'attn_head_dims', 'BottleneckAttn', 'HaloAttn', 'LambdaLayer',
-    'BilinearAttnTransform', 'BatNonLocalAttn', 'AxialRelPosEmbed', 'GlobalResponseNorm', 'GlobalResponseNormMlp',
-    'StageStride', 'stage_strides', 'SpaceToDepth', 'ScaledStdConv2d', 'ScaledStdConv2dSame', 'abs_offset_bias_index',
-    'resize_attention_bias', 'ClassAttn', 'prepend_class_token', 'ConvPosEnc', 'OverlapPatchEmbed', 'FourierPosEmbed',
-    'SpatialReductionAttention',
+    'packed_qkv', 'set_fused_attn', 'PatchDropout', 'RelPosBias', 'RelPosBiasTf', 'resize_rel_pos_tables', 'RelPosMlp',
+    'rel_pos_index_with_cls', 'relative_log_coords', 'gather_rel_pos_bias', 'RotaryEmbedding', 'MixedRotaryEmbedding',
+    'apply_rope', 'create_rope_embed', 'gather_rope', 'rope_coords', 'SwiGLU', 'AaLayerType', 'create_aa',
+    'resolve_aa_layer', 'MultiQueryAttention2d', 'Attention2d', 'EvoNorm2dS0', 'EvoNorm2dS0a', 'group_std',
+    'GlobalContext', 'LayerNormAct2d', 'RmsNormAct2d', 'AttentionPool2d', 'attn_head_dims', 'BottleneckAttn',
+    'HaloAttn', 'LambdaLayer', 'BilinearAttnTransform', 'BatNonLocalAttn', 'AxialRelPosEmbed', 'GlobalResponseNorm',
+    'GlobalResponseNormMlp', 'StageStride', 'stage_strides', 'SpaceToDepth', 'ScaledStdConv2d', 'ScaledStdConv2dSame',
+    'abs_offset_bias_index', 'resize_attention_bias', 'ClassAttn', 'prepend_class_token', 'ConvPosEnc',
+    'OverlapPatchEmbed', 'FourierPosEmbed', 'SpatialReductionAttention', 'PatchMerging', 'window_partition',
+    'window_reverse', 'grid_partition', 'grid_reverse', 'window_partition_nchw', 'window_reverse_nchw',
+    'grid_partition_nchw', 'grid_reverse_nchw', 'shifted_window_mask', 'fit_window_to_grid',
+    'resolve_stage_window_sizes', 'stage_window_sizes_for_grid', 'ShiftedWindowGeometry', 'windowed_sdpa',
+    'SHIFT_MASK_VALUE',
 ]

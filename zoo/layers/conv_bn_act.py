@@ -13,13 +13,15 @@ from zoo.layers.activations import LayerType
 from zoo.layers.anti_alias import create_aa
 from zoo.layers.create_conv2d import create_conv2d
 from zoo.layers.evo_norm import EvoNorm2dS0a
+from zoo.layers.norm import LayerNorm2d
 from zoo.layers.norm_act import BatchNormAct2d, GroupNormAct
+from zoo.layers.norm_act_channel import LayerNormAct2d
 
 __all__ = ['ConvNormAct', 'SeparableConvNormAct', 'get_norm_act_layer']
 
 _NORM_ACT_BY_NAME = dict(batchnorm=BatchNormAct2d, batchnorm2d=BatchNormAct2d, groupnorm=GroupNormAct,
-                         evonorms0a=EvoNorm2dS0a)
-_NORM_ACT_BY_NORM = {nn.BatchNorm2d: BatchNormAct2d, nn.GroupNorm: GroupNormAct}
+                         layernorm2d=LayerNormAct2d, evonorms0a=EvoNorm2dS0a)
+_NORM_ACT_BY_NORM = {nn.BatchNorm2d: BatchNormAct2d, nn.GroupNorm: GroupNormAct, LayerNorm2d: LayerNormAct2d}
 # norms whose nonlinearity is part of the layer itself: there is no separate activation to bind
 _OWN_ACT_NORMS = (EvoNorm2dS0a,)
 
@@ -30,7 +32,7 @@ def _base_type(layer: object) -> object:
 
 def _is_norm_act(layer: object) -> bool:
     base = _base_type(layer)
-    return isinstance(base, type) and issubclass(base, (BatchNormAct2d, GroupNormAct) + _OWN_ACT_NORMS)
+    return isinstance(base, type) and issubclass(base, (BatchNormAct2d, GroupNormAct, LayerNormAct2d) + _OWN_ACT_NORMS)
 
 
 def get_norm_act_layer(

@@ -6,25 +6,34 @@ with a different window needs it resampled. The resampling follows BEiT's fine-t
 Pre-Training of Image Transformers", Bao et al., 2021, arXiv:2106.08254): the source offsets are placed on a
 geometric progression that stretches the table to the new extent, so small offsets, which matter most, are kept
 nearly as they were, and the values are then linearly interpolated at the integer target offsets.
+
+The modules that own such tables (and their MLP alternative) are in `zoo.layers.rel_pos_bias`.
 """
 import logging
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
+import torch.nn as nn
 
-__all__ = ['relative_position_index', 'resize_rel_pos_bias_table']
+__all__ = ['relative_position_index', 'resize_rel_pos_bias_table', 'resize_rel_pos_tables']
 
 _logger = logging.getLogger(__name__)
 
 
 def relative_position_index(win_h: int, win_w: int, device: Optional[torch.device] = None) -> torch.Tensor:
-    """(h*w, h*w) index into a flat (2h-1)(2w-1) bias table for every (query, key) pair of one window."""
-    coords = torch.stack(torch.meshgrid(
-        torch.arange(win_h, device=device), torch.arange(win_w, device=device), indexing='ij')).flatten(1)
-    rel = coords[:, :, None] - coords[:, None, :]  # 2, N, N offsets in [-(size - 1), size - 1]
-    rel_y = rel[0] + (win_h - 1)
-    rel_x = rel[1] + (win_w - 1)
-    return rel_y * (2 * win_w - 1) + rel_x
+    """(h*w, h*w) index into a flat (2h-1)(2w-1) bias table for every (query, key) pair of one window.
+
+    Row-major over (dy, dx) with dy = y_query - y_key shifted to start at 0; separable, so it is the sum of a row
+    term and a column term broadcast over the (query_y, query_x, key_y, key_x) grid.
+    """
+    # built on the CPU whatever the default device (cheap, and a meta-device model gets its buffer without running
+    # meta kernels), then moved
+    cpu = torch.device('cpu')
+    ys, xs = torch.arange(win_h, device=cpu), torch.arange(win_w, device=cpu)
+    dy = (ys[:, None] - ys[None, :] + (win_h - 1)) * (2 * win_w - 1)  # (query_y, key_y)
+    dx = xs[:, None] - xs[None, :] + (win_w - 1)  # (query_x, key_x)
+    index = dy[:, None, :, None] + dx[None, :, None, :]
+    return index.reshape(win_h * win_w, win_h * win_w).to(device or cpu)
 
 
 def _geometric_offsets(src: int, dst: int) -> List[float]:
@@ -91,27 +100,67 @@ def resize_rel_pos_bias_table(
         new_bias_shape: shape of the destination table (its first dim fixes the number of extra rows).
         old_window_size: (h, w) of the source window; inferred (square) when omitted.
     """
-    if table.ndim != 2:
-        raise ValueError(f'Expected a flat (offsets, heads) table, got shape {tuple(table.shape)}.')
     dst_size = (2 * new_window_size[0] - 1, 2 * new_window_size[1] - 1)
-    num_extra = new_bias_shape[0] - dst_size[0] * dst_size[1]
-    num_pos = table.shape[0] - num_extra
-    src_size = _source_size(num_pos, dst_size, old_window_size)
+    if table.ndim == 3:
+        # (heads, rows, cols) offset grid (TensorFlow MaxViT layout): no extra rows, source size read off the shape
+        if tuple(new_bias_shape[1:]) != dst_size:
+            raise ValueError(f'A table of shape {tuple(new_bias_shape)} does not fit window {tuple(new_window_size)}.')
+        src_size, num_extra = tuple(table.shape[1:]), 0
+    elif table.ndim == 2:
+        num_extra = new_bias_shape[0] - dst_size[0] * dst_size[1]
+        src_size = _source_size(table.shape[0] - num_extra, dst_size, old_window_size)
+    else:
+        raise ValueError(f'Expected an (offsets, heads) or (heads, rows, cols) table, got shape {tuple(table.shape)}.')
     if src_size == dst_size:
         return table
     if table.is_meta:
         return table.new_empty(tuple(new_bias_shape))
     _logger.info('Resizing relative position bias table from %s to %s offsets', src_size, dst_size)
+    if table.ndim == 3:
+        out = _resample_offsets(table.float().cpu(), src_size, dst_size)
+        return out.to(device=table.device, dtype=table.dtype).contiguous()
+    num_pos = table.shape[0] - num_extra
     num_heads = table.shape[1]
     values = table[:num_pos].float().cpu().t().reshape(num_heads, *src_size)
+    out = _resample_offsets(values, src_size, dst_size)
+    out = out.reshape(num_heads, -1).t().to(device=table.device, dtype=table.dtype)
+    if num_extra:
+        out = torch.cat([out, table[num_pos:]], dim=0)
+    return out.contiguous()
+
+
+def _resample_offsets(values: torch.Tensor, src_size: Sequence[int], dst_size: Sequence[int]) -> torch.Tensor:
+    """(heads, *src_size) -> (heads, *dst_size): separable interpolation on the geometric source offsets."""
     weights = []
     for src, dst in zip(src_size, dst_size):
         src_pos = torch.tensor(_geometric_offsets(src, dst), dtype=torch.float32)
         half = dst // 2
         dst_pos = torch.arange(-half, half + 0.1, 1.0, dtype=torch.float32)
         weights.append(_linear_weights(src_pos, dst_pos))
-    out = torch.einsum('ys,hst,xt->hyx', weights[0], values, weights[1])
-    out = out.reshape(num_heads, -1).t().to(device=table.device, dtype=table.dtype)
-    if num_extra:
-        out = torch.cat([out, table[num_pos:]], dim=0)
-    return out.contiguous()
+    return torch.einsum('ys,hst,xt->hyx', weights[0], values, weights[1])
+
+
+def resize_rel_pos_tables(
+        state_dict: Dict[str, torch.Tensor],
+        model: nn.Module,
+        suffix: str = 'relative_position_bias_table',
+) -> Dict[str, torch.Tensor]:
+    """Resample every learned bias table of a checkpoint to the window of the module that will own it.
+
+    The owner is the module the key names (it has `window_size` and the table); a table whose size matches is still
+    resampled for a non-square window, where a same-sized table may come from another window shape. Keys whose
+    owner the model lacks are left for the loader to report.
+    """
+    out = dict(state_dict)
+    for key, value in state_dict.items():
+        if not key.endswith(suffix):
+            continue
+        try:
+            owner = model.get_submodule(key[:-len(suffix)].rstrip('.'))
+        except AttributeError:
+            continue
+        target = getattr(owner, suffix)
+        window = owner.window_size
+        if value.shape != target.shape or window[0] != window[1]:
+            out[key] = resize_rel_pos_bias_table(value, window, target.shape)
+    return out

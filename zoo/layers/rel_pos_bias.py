@@ -9,7 +9,10 @@
   (coordinates normalised by the window, bias = 16 * sigmoid); mode 'cr' feeds sign(d) * log(1 + |d|) and uses the
   MLP output directly.
 
-Both give an additive bias of shape (1, heads, T, T) for the T tokens (prefix + grid). Table resizing on load lives
+`RelPosBiasTf` is the learned table in the layout of the TensorFlow MaxViT release ("MaxViT: Multi-Axis Vision
+Transformer", Tu et al., 2022, arXiv:2204.01697): a (heads, 2h - 1, 2w - 1) grid indexed by key-minus-query offsets.
+
+All give an additive bias of shape (1, heads, T, T) for the T tokens (prefix + grid). Table resizing on load lives
 in `zoo.layers.pos_embed_rel.resize_rel_pos_bias_table`.
 """
 import math
@@ -23,7 +26,8 @@ from zoo.layers.helpers import to_2tuple
 from zoo.layers.mlp import Mlp
 from zoo.layers.pos_embed_rel import relative_position_index, resize_rel_pos_bias_table
 
-__all__ = ['RelPosBias', 'RelPosMlp', 'rel_pos_index_with_cls', 'relative_log_coords', 'gather_rel_pos_bias']
+__all__ = ['RelPosBias', 'RelPosBiasTf', 'RelPosMlp', 'rel_pos_index_with_cls', 'relative_log_coords',
+           'gather_rel_pos_bias']
 
 
 def rel_pos_index_with_cls(win_h: int, win_w: int, device=None) -> torch.Tensor:
@@ -57,7 +61,8 @@ def relative_log_coords(
         return coords.sign() * coords.abs().log1p()
     # Swin V2: normalise to [-8, 8] by the (pre-training) window, then log2-compress into [-1, 1]
     norm = pretrained_window_size if pretrained_window_size[0] > 0 else window_size
-    coords = coords / torch.tensor([norm[0] - 1, norm[1] - 1], dtype=torch.float32, device=device) * 8
+    # a window of one token has only offset 0; max(.., 1) keeps 0 / 0 out
+    coords = coords / torch.tensor([max(norm[0] - 1, 1), max(norm[1] - 1, 1)], dtype=torch.float32, device=device) * 8
     return coords.sign() * torch.log2(1.0 + coords.abs()) / math.log2(8)
 
 
@@ -77,11 +82,11 @@ class RelPosBias(nn.Module):
         self.prefix_tokens = prefix_tokens
         self.num_heads = num_heads
         self.window_size = to_2tuple(window_size)
-        self.relative_position_bias_table = nn.Parameter(torch.zeros(self._table_len(self.window_size), num_heads))
+        self.relative_position_bias_table = nn.Parameter(torch.zeros(self._table_shape(self.window_size)))
         self.register_buffer('relative_position_index', self._index(self.window_size), persistent=False)
 
-    def _table_len(self, window_size: Tuple[int, int]) -> int:
-        return (2 * window_size[0] - 1) * (2 * window_size[1] - 1) + 3 * self.prefix_tokens
+    def _table_shape(self, window_size: Tuple[int, int]) -> Tuple[int, ...]:
+        return (2 * window_size[0] - 1) * (2 * window_size[1] - 1) + 3 * self.prefix_tokens, self.num_heads
 
     def _index(self, window_size: Tuple[int, int], device=None) -> torch.Tensor:
         make = rel_pos_index_with_cls if self.prefix_tokens else relative_position_index
@@ -97,7 +102,7 @@ class RelPosBias(nn.Module):
             return
         table = self.relative_position_bias_table
         with torch.no_grad():
-            new_table = resize_rel_pos_bias_table(table, window_size, (self._table_len(window_size), self.num_heads),
+            new_table = resize_rel_pos_bias_table(table, window_size, self._table_shape(window_size),
                                                   old_window_size=self.window_size)
         self.relative_position_bias_table = nn.Parameter(new_table, requires_grad=table.requires_grad)
         self.relative_position_index = self._index(window_size, device=self.relative_position_index.device)
@@ -105,6 +110,34 @@ class RelPosBias(nn.Module):
 
     def get_bias(self) -> torch.Tensor:
         return gather_rel_pos_bias(self.relative_position_bias_table, self.relative_position_index)
+
+
+class RelPosBiasTf(RelPosBias):
+    """A learned (heads, 2h - 1, 2w - 1) bias grid indexed by the key-minus-query offset (TensorFlow MaxViT layout).
+
+    Args:
+        window_size: token grid (h, w).
+        num_heads: attention heads.
+    """
+
+    def __init__(self, window_size: Sequence[int], num_heads: int):
+        super().__init__(window_size, num_heads)
+
+    def _table_shape(self, window_size: Tuple[int, int]) -> Tuple[int, ...]:
+        return self.num_heads, 2 * window_size[0] - 1, 2 * window_size[1] - 1
+
+    def _index(self, window_size: Tuple[int, int], device=None) -> torch.Tensor:
+        # key-minus-query is query-minus-key mirrored: the flat index counted from the other end of the grid
+        num_offsets = (2 * window_size[0] - 1) * (2 * window_size[1] - 1)
+        return num_offsets - 1 - relative_position_index(*window_size, device=device)
+
+    def init_weights(self) -> None:
+        nn.init.normal_(self.relative_position_bias_table, std=.02)
+
+    def get_bias(self) -> torch.Tensor:
+        n = self.relative_position_index.shape[0]
+        table = self.relative_position_bias_table.flatten(1)
+        return table[:, self.relative_position_index.reshape(-1)].view(1, self.num_heads, n, n)
 
 
 class RelPosMlp(nn.Module):

@@ -11,84 +11,51 @@ Papers:
 Tokens stay in an NHWC grid throughout. Each stage (but the first) starts with patch merging (2x2 neighbours
 concatenated, normalised, linearly reduced to twice the width), followed by pairs of blocks whose attention is
 restricted to non-overlapping windows; every second block cyclically shifts the grid by half a window so
-information crosses window borders, with a mask keeping wrapped-around tokens apart.
+information crosses window borders, with a mask keeping wrapped-around tokens apart (`zoo.layers.window`).
 
 Layout deviations from the paper's code, all matching timm's published weights: patch merging sits at the *start*
 of stages 1..3 (the official code puts it at the end of stages 0..2; `checkpoint_filter_fn` converts), and the
 classifier lives in `head.fc`. When a stage's grid is no larger than the window, the window shrinks to the grid and
 the shift is dropped (as in the official code), so reduced input sizes keep working.
+
+`SwinBase` holds what the Swin V2 variants (`swin_transformer_v2`, `swin_transformer_v2_cr`) share with this model:
+the stage builder and `set_input_size`.
 """
-import math
 import re
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Type, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.layers import (
     ClassifierHead, DropPath, LayerType, get_act_layer, get_norm_layer, to_2tuple, to_ntuple, trunc_normal_,
 )
+from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
-from zoo.layers.pos_embed_rel import relative_position_index, resize_rel_pos_bias_table
+from zoo.layers.patch_merging import PatchMerging
+from zoo.layers.pos_embed_rel import resize_rel_pos_tables
+from zoo.layers.rel_pos_bias import RelPosBias
+from zoo.layers.window import (
+    ShiftedWindowGeometry, WindowSpec, resolve_stage_window_sizes, stage_window_sizes_for_grid, windowed_sdpa,
+)
+from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
-__all__ = ['SwinTransformer', 'SwinTransformerBlock', 'SwinTransformerStage', 'WindowAttention', 'PatchMerging']
+__all__ = ['SwinTransformer', 'SwinTransformerBlock', 'SwinTransformerStage', 'WindowAttention', 'PatchMerging',
+           'SwinBase']
 
 SizeT = Union[int, Tuple[int, int]]
 
-# additive mask value between tokens of different shifted regions; the published weights were trained with -100
-# rather than -inf (it also keeps fully masked rows finite)
-_MASK_VALUE = -100.0
 
-
-def window_partition(x: torch.Tensor, window_size: Tuple[int, int]) -> torch.Tensor:
-    """(B, H, W, C) -> (B * num_windows, wh, ww, C); H and W must be multiples of the window."""
-    b, h, w, c = x.shape
-    wh, ww = window_size
-    x = x.view(b, h // wh, wh, w // ww, ww, c).permute(0, 1, 3, 2, 4, 5)
-    return x.reshape(-1, wh, ww, c)
-
-
-def window_reverse(windows: torch.Tensor, window_size: Tuple[int, int], h: int, w: int) -> torch.Tensor:
-    """Inverse of `window_partition`: (B * num_windows, wh, ww, C) -> (B, H, W, C)."""
-    wh, ww = window_size
-    c = windows.shape[-1]
-    x = windows.view(-1, h // wh, w // ww, wh, ww, c).permute(0, 1, 3, 2, 4, 5)
-    return x.reshape(-1, h, w, c)
-
-
-def shifted_window_mask(
-        height: int,
-        width: int,
-        window_size: Tuple[int, int],
-        shift_size: Tuple[int, int],
-        device: Optional[torch.device] = None,
-        dtype: torch.dtype = torch.float32,
-) -> torch.Tensor:
-    """(num_windows, N, N) additive mask for a grid (already padded to whole windows) rolled by `shift_size`.
-
-    After the cyclic shift the bottom / right windows hold tokens from up to four regions that were not adjacent
-    in the image; tokens may only attend within their own region.
-    """
-    region = torch.zeros((1, height, width, 1), device=device, dtype=dtype)
-    label = 0
-    for hs in ((0, -window_size[0]), (-window_size[0], -shift_size[0]), (-shift_size[0], None)):
-        for ws in ((0, -window_size[1]), (-window_size[1], -shift_size[1]), (-shift_size[1], None)):
-            region[:, hs[0]:hs[1], ws[0]:ws[1], :] = label
-            label += 1
-    labels = window_partition(region, window_size).reshape(-1, window_size[0] * window_size[1])
-    differ = labels.unsqueeze(1) != labels.unsqueeze(2)
-    return torch.zeros_like(differ, dtype=dtype).masked_fill(differ, _MASK_VALUE)
-
-
-class WindowAttention(nn.Module):
+class WindowAttention(RelPosBias):
     """Multi-head self-attention within a window, with a learned bias per relative offset and head.
+
+    The bias table lives on the attention module itself in the published weights (`attn.relative_position_bias_table`),
+    so this extends `RelPosBias` (table, index, resampling on `set_window_size`) with the projections.
 
     Args:
         dim: token width.
@@ -110,58 +77,35 @@ class WindowAttention(nn.Module):
             attn_drop: float = 0.,
             proj_drop: float = 0.,
     ):
-        super().__init__()
-        self.window_size = to_2tuple(window_size)
-        self.window_area = self.window_size[0] * self.window_size[1]
-        self.num_heads = num_heads
+        super().__init__(to_2tuple(window_size), num_heads)
         head_dim = head_dim or dim // num_heads
         attn_dim = head_dim * num_heads
         self.scale = head_dim ** -0.5
-        num_offsets = (2 * self.window_size[0] - 1) * (2 * self.window_size[1] - 1)
-        self.relative_position_bias_table = nn.Parameter(torch.empty(num_offsets, num_heads))
-        # derived from the window size alone, so computed here (never loaded) and left out of the state_dict
-        self.register_buffer('relative_position_index', relative_position_index(*self.window_size), persistent=False)
         self.qkv = nn.Linear(dim, attn_dim * 3, bias=qkv_bias)
         self.attn_drop = nn.Dropout(attn_drop)
         self.proj = nn.Linear(attn_dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
-        trunc_normal_(self.relative_position_bias_table, std=.02)
-
-    def rel_pos_bias(self) -> torch.Tensor:
-        """(1, heads, N, N) bias for the current window."""
-        bias = self.relative_position_bias_table[self.relative_position_index.view(-1)]
-        return bias.view(self.window_area, self.window_area, -1).permute(2, 0, 1).unsqueeze(0)
+        self.init_weights()
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """x: (B * num_windows, N, C); mask: (num_windows, N, N) additive, or None."""
         b, n, _ = x.shape
         q, k, v = self.qkv(x).reshape(b, n, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
-        attn_bias = self.rel_pos_bias()
-        if mask is not None:
-            # group the batch as (images, windows) so one (windows, heads, N, N) bias broadcasts over the images
-            num_win = mask.shape[0]
-            attn_bias = attn_bias + mask.view(num_win, 1, n, n)
-            q, k, v = (t.reshape(-1, num_win, *t.shape[1:]) for t in (q, k, v))
-        x = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_bias.to(q.dtype), dropout_p=self.attn_drop.p if self.training else 0.,
-            scale=self.scale)
-        x = x.reshape(b, self.num_heads, n, -1)
+        x = windowed_sdpa(q, k, v, self.get_bias(), mask, scale=self.scale,
+                          dropout_p=self.attn_drop.p if self.training else 0.)
         x = x.transpose(1, 2).reshape(b, n, -1)
         return self.proj_drop(self.proj(x))
 
 
-class SwinTransformerBlock(nn.Module):
+class SwinTransformerBlock(ShiftedWindowGeometry):
     """(Shifted-)window attention and an MLP, each pre-normed with a residual connection, on NHWC tokens.
 
     Args:
         dim: token width.
-        input_resolution: (H, W) of the token grid this block sees.
+        input_resolution, window_size, shift_size, always_partition, dynamic_mask: the window geometry, see
+            `ShiftedWindowGeometry`.
         num_heads: attention heads.
         head_dim: width per head.
-        window_size: target window; shrinks to the grid when the grid is smaller.
-        shift_size: cyclic shift (0 for regular windows, window // 2 for shifted ones).
-        always_partition: keep the target window and shift even when the grid is smaller.
-        dynamic_mask: build the shift mask per forward from the actual input size (any input size).
         mlp_ratio: MLP expansion.
         qkv_bias: bias on the qkv projection.
         proj_drop: dropout after projections.
@@ -191,11 +135,7 @@ class SwinTransformerBlock(nn.Module):
     ):
         super().__init__()
         self.dim = dim
-        self.input_resolution = tuple(input_resolution)
-        self.dynamic_mask = dynamic_mask
-        self.window_size, self.shift_size = self._window_and_shift(
-            to_2tuple(window_size), to_2tuple(shift_size), always_partition)
-        self.window_area = self.window_size[0] * self.window_size[1]
+        self._init_geometry(input_resolution, window_size, shift_size, always_partition, dynamic_mask)
         self.norm1 = norm_layer(dim)
         self.attn = WindowAttention(dim, num_heads, head_dim=head_dim, window_size=self.window_size,
                                     qkv_bias=qkv_bias, attn_drop=attn_drop, proj_drop=proj_drop)
@@ -203,65 +143,11 @@ class SwinTransformerBlock(nn.Module):
         self.norm2 = norm_layer(dim)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=proj_drop)
         self.drop_path2 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
-        mask = None
-        if not dynamic_mask and any(self.shift_size):
-            h, w = (math.ceil(r / s) * s for r, s in zip(self.input_resolution, self.window_size))
-            mask = shifted_window_mask(h, w, self.window_size, self.shift_size)
-        # depends only on the geometry: computed here, never loaded (so it also exists when init is skipped)
-        self.register_buffer('attn_mask', mask, persistent=False)
-
-    def _window_and_shift(self, window: Tuple[int, int], shift: Tuple[int, int],
-                          always_partition: bool) -> Tuple[Tuple[int, int], Tuple[int, int]]:
-        if always_partition:
-            return window, shift
-        # a grid that fits in one window needs no shift: every token already sees every other one
-        window = tuple(min(r, w) for r, w in zip(self.input_resolution, window))
-        shift = tuple(0 if r <= w else s for r, w, s in zip(self.input_resolution, window, shift))
-        return window, shift
-
-    def _attn(self, x: torch.Tensor) -> torch.Tensor:
-        _, h, w, c = x.shape
-        has_shift = any(self.shift_size)
-        if has_shift:
-            x = torch.roll(x, shifts=(-self.shift_size[0], -self.shift_size[1]), dims=(1, 2))
-        # pad bottom / right to whole windows
-        pad_h = -h % self.window_size[0]
-        pad_w = -w % self.window_size[1]
-        x = F.pad(x, (0, 0, 0, pad_w, 0, pad_h))
-        hp, wp = h + pad_h, w + pad_w
-        if self.dynamic_mask and has_shift:
-            mask = shifted_window_mask(hp, wp, self.window_size, self.shift_size, device=x.device, dtype=x.dtype)
-        else:
-            mask = self.attn_mask
-        windows = window_partition(x, self.window_size).reshape(-1, self.window_area, c)
-        windows = self.attn(windows, mask=mask).view(-1, self.window_size[0], self.window_size[1], c)
-        x = window_reverse(windows, self.window_size, hp, wp)[:, :h, :w, :]
-        if has_shift:
-            x = torch.roll(x, shifts=self.shift_size, dims=(1, 2))
-        return x
+        self._register_mask()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.drop_path1(self._attn(self.norm1(x)))
+        x = x + self.drop_path1(self._window_attention(self.norm1(x)))
         return x + self.drop_path2(self.mlp(self.norm2(x)))
-
-
-class PatchMerging(nn.Module):
-    """Halve the grid: concatenate each 2x2 neighbourhood (4C), normalise, project to `out_dim` (default 2C)."""
-
-    def __init__(self, dim: int, out_dim: Optional[int] = None, norm_layer: Callable[..., nn.Module] = nn.LayerNorm):
-        super().__init__()
-        self.dim = dim
-        self.out_dim = out_dim or 2 * dim
-        self.norm = norm_layer(4 * dim)
-        self.reduction = nn.Linear(4 * dim, self.out_dim, bias=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, h, w, c = x.shape
-        x = F.pad(x, (0, 0, 0, w % 2, 0, h % 2))
-        h, w = x.shape[1:3]
-        # channel order (top-left, bottom-left, top-right, bottom-right) is the one the published weights expect
-        x = x.reshape(b, h // 2, 2, w // 2, 2, c).permute(0, 1, 3, 4, 2, 5).flatten(3)
-        return self.reduction(self.norm(x))
 
 
 class SwinTransformerStage(nn.Module):
@@ -275,7 +161,11 @@ class SwinTransformerStage(nn.Module):
         downsample: start with patch merging (halves the grid).
         drop_path: per-block stochastic depth rates (or one rate).
         window_size: target window of the blocks.
-        **block_kwargs: passed to every SwinTransformerBlock.
+        norm_layer: token norm (blocks and patch merging).
+        block_layer: the block class (Swin V2 passes its own).
+        merge_norm_last: patch merging normalises after its projection (Swin V2).
+        block_overrides: per-block keyword arguments laid over `block_kwargs` (e.g. an extra norm in some blocks).
+        **block_kwargs: passed to every block.
     """
 
     def __init__(
@@ -288,29 +178,45 @@ class SwinTransformerStage(nn.Module):
             drop_path: Union[float, Sequence[float]] = 0.,
             window_size: SizeT = 7,
             norm_layer: Callable[..., nn.Module] = nn.LayerNorm,
+            block_layer: Type[nn.Module] = SwinTransformerBlock,
+            merge_norm_last: bool = False,
+            block_overrides: Optional[Sequence[Dict[str, Any]]] = None,
             **block_kwargs: Any,
     ):
         super().__init__()
         self.dim = dim
+        self.downsamples = downsample
         self.input_resolution = tuple(input_resolution)
-        self.output_resolution = tuple((r + 1) // 2 for r in input_resolution) if downsample else self.input_resolution
+        self.output_resolution = self._output_resolution(self.input_resolution)
         self.grad_checkpointing = False
         window_size = to_2tuple(window_size)
         shift_size = tuple(w // 2 for w in window_size)
         if downsample:
-            self.downsample = PatchMerging(dim, out_dim, norm_layer=norm_layer)
+            self.downsample = PatchMerging(dim, out_dim, norm_layer=norm_layer, norm_last=merge_norm_last)
         else:
             if dim != out_dim:
                 raise ValueError(f'A stage without downsampling keeps its width ({dim} != {out_dim}).')
             self.downsample = nn.Identity()
         rates = list(drop_path) if isinstance(drop_path, (list, tuple)) else [drop_path] * depth
+        overrides = block_overrides or [{}] * depth
         self.blocks = nn.Sequential(*[
-            SwinTransformerBlock(
+            block_layer(
                 out_dim, self.output_resolution, window_size=window_size,
                 shift_size=0 if i % 2 == 0 else shift_size, drop_path=rates[i], norm_layer=norm_layer,
-                **block_kwargs)
+                **dict(block_kwargs, **overrides[i]))
             for i in range(depth)
         ])
+
+    def _output_resolution(self, resolution: Tuple[int, ...]) -> Tuple[int, ...]:
+        return tuple((r + 1) // 2 for r in resolution) if self.downsamples else resolution
+
+    def set_input_size(self, feat_size: Tuple[int, int], window_size: SizeT,
+                       always_partition: Optional[bool] = None) -> None:
+        """Adapt the blocks to a new incoming grid and window."""
+        self.input_resolution = tuple(feat_size)
+        self.output_resolution = self._output_resolution(self.input_resolution)
+        for block in self.blocks:
+            block.set_input_size(self.output_resolution, window_size, always_partition)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.downsample(x)
@@ -319,18 +225,111 @@ class SwinTransformerStage(nn.Module):
         return self.blocks(x)
 
 
-def _stage_window_sizes(window_size: Union[SizeT, Sequence[SizeT]], num_stages: int) -> List[Tuple[int, int]]:
-    """One (h, w) window per stage from an int, an (h, w) pair, or a per-stage sequence."""
-    if not isinstance(window_size, (list, tuple)):
-        return [to_2tuple(window_size)] * num_stages
-    if len(window_size) == 2 and not isinstance(window_size[0], (list, tuple)):
-        return [tuple(window_size)] * num_stages  # a pair of ints is always one (h, w) window
-    if len(window_size) != num_stages:
-        raise ValueError(f'Expected one window size per stage ({num_stages}), got {window_size}.')
-    return [to_2tuple(w) for w in window_size]
+def stage_input_resolutions(grid: Sequence[int], num_stages: int) -> List[Tuple[int, ...]]:
+    """The grid each stage receives: the patch grid for stages 0 and 1, then halved (rounding up) per stage."""
+    sizes, scale = [], 1
+    for i in range(num_stages):
+        sizes.append(tuple((g + scale - 1) // scale for g in grid))
+        if i > 0:
+            scale *= 2
+    return sizes
 
 
-class SwinTransformer(nn.Module):
+def build_swin_stages(
+        grid: Sequence[int],
+        dims: Sequence[int],
+        depths: Sequence[int],
+        window_sizes: Sequence[Tuple[int, int]],
+        drop_path_rate: float,
+        patch_size: int,
+        stage_layer: Callable[..., nn.Module] = SwinTransformerStage,
+        prefix: str = 'layers',
+        per_stage: Optional[Dict[str, Sequence[Any]]] = None,
+        **kwargs: Any,
+) -> Tuple[List[nn.Module], List[Dict[str, Any]]]:
+    """Stages and feature_info (modules `<prefix>.i`) of a Swin trunk; stage 0 keeps the patch grid, each later one
+    halves it. `per_stage` holds arguments with one value per stage, `kwargs` go to every stage as given.
+    """
+    num_stages = len(depths)
+    rates = stagewise_drop_path_rates(drop_path_rate, depths)
+    per_stage = per_stage or {}
+    stages, feature_info = [], []
+    resolutions = stage_input_resolutions(grid, num_stages)
+    for i in range(num_stages):
+        stages.append(stage_layer(
+            dims[max(i - 1, 0)], dims[i],
+            input_resolution=resolutions[i],
+            depth=depths[i],
+            downsample=i > 0,
+            drop_path=rates[i],
+            window_size=window_sizes[i],
+            **{k: v[i] for k, v in per_stage.items()},
+            **kwargs,
+        ))
+        feature_info.append(dict(num_chs=dims[i], reduction=patch_size * 2 ** i, module=f'{prefix}.{i}'))
+    return stages, feature_info
+
+
+class SwinBase(ZooModel):
+    """What every Swin variant shares once built: a patch grid divided into windows per stage, and resizing.
+
+    A subclass sets `patch_embed` and its stages (at `trunk.levels`, each with `set_input_size(feat_size,
+    window_size, always_partition)`) and calls `_init_window_reference` with the windows it was built for.
+    """
+    # parameters matching one of these substrings are excluded from weight decay
+    no_weight_decay_keys: Tuple[str, ...] = ()
+
+    def _init_window_reference(self, window_sizes: Sequence[Tuple[int, int]]) -> None:
+        # set_input_size scales these with the patch grid, keeping each stage's window-to-grid ratio
+        self._ref_window_sizes = tuple(window_sizes)
+        self._ref_grid_size = tuple(self.patch_embed.grid_size)
+
+    @torch.jit.ignore
+    def no_weight_decay(self) -> Set[str]:
+        return {n for n, _ in self.named_parameters() if any(k in n for k in self.no_weight_decay_keys)}
+
+    def set_input_size(
+            self,
+            img_size: Optional[SizeT] = None,
+            window_size: Optional[WindowSpec] = None,
+            window_ratio: Optional[Union[int, Sequence[int]]] = None,
+            always_partition: Optional[bool] = None,
+    ) -> None:
+        """Adapt to a new input size and/or window size, resampling the position tables and rebuilding the masks.
+
+        Args:
+            img_size: new input size (the current one when None).
+            window_size: new windows: an int or (h, w) for every stage, or one per stage.
+            window_ratio: windows as the patch grid divided by this (an int, or one per stage).
+            always_partition: keep whole windows and shifts even where a stage's grid is smaller.
+
+        Without `window_size` / `window_ratio` each stage's window scales with the grid, so calling this at the
+        current size changes nothing.
+        """
+        stages = self._module(self.trunk.levels)
+        # resolve everything before changing anything: an invalid spec must not leave the model half-updated
+        grid = tuple(self.patch_embed.grid_size)
+        if img_size is not None:
+            grid = tuple(s // p for s, p in zip(to_2tuple(img_size), self.patch_embed.patch_size))
+        windows = stage_window_sizes_for_grid(
+            grid, self._ref_window_sizes[:len(stages)], self._ref_grid_size, window_size, window_ratio)
+        if img_size is not None:
+            self.patch_embed.set_input_size(to_2tuple(img_size))
+        if window_size is not None or window_ratio is not None:
+            # explicit windows become the reference for later resizes
+            self._ref_window_sizes, self._ref_grid_size = windows, grid
+        for stage, feat_size, window in zip(stages, stage_input_resolutions(grid, len(stages)), windows):
+            stage.set_input_size(feat_size, window, always_partition)
+        cfg = getattr(self, 'pretrained_cfg', None)
+        if isinstance(cfg, dict):
+            cfg['input_size'] = (cfg.get('input_size', (self.in_chans,))[0], *self.patch_embed.img_size)
+
+    def _replace_head(self, in_features: int) -> None:
+        # keep the head's input layout (the base's empty head assumes NCHW maps)
+        self.head = ClassifierHead(in_features, 0, pool_type='', input_fmt=self.head.input_fmt)
+
+
+class SwinTransformer(SwinBase):
     """Swin Transformer trunk + head.
 
     Args:
@@ -356,6 +355,14 @@ class SwinTransformer(nn.Module):
         act_layer: MLP activation.
         norm_layer: token norm (name or class).
     """
+    trunk = Trunk(stem=('patch_embed',), levels='layers', final=('norm',), level_fmt='NHWC')
+    # patch merging joins the first block of its stage; the final norm joins the last layer
+    groups = dict(
+        stem=r'^patch_embed',
+        coarse=r'^layers\.(\d+)',
+        blocks=[(r'^layers\.(\d+).downsample', (0,)), (r'^layers\.(\d+)\.\w+\.(\d+)', None), (r'^norm', (99999,))],
+    )
+    no_weight_decay_keys = ('relative_position_bias_table',)
 
     def __init__(
             self,
@@ -368,7 +375,7 @@ class SwinTransformer(nn.Module):
             depths: Sequence[int] = (2, 2, 6, 2),
             num_heads: Sequence[int] = (3, 6, 12, 24),
             head_dim: Optional[int] = None,
-            window_size: Union[SizeT, Sequence[SizeT]] = 7,
+            window_size: WindowSpec = 7,
             always_partition: bool = False,
             strict_img_size: bool = True,
             dynamic_img_size: bool = False,
@@ -383,13 +390,10 @@ class SwinTransformer(nn.Module):
     ):
         super().__init__()
         norm_layer = get_norm_layer(norm_layer)
-        act_layer = get_act_layer(act_layer)
-        if dynamic_img_size:
-            strict_img_size = False
+        strict_img_size = strict_img_size and not dynamic_img_size
         num_stages = len(depths)
         self.num_classes = num_classes
         self.in_chans = in_chans
-        self.global_pool = global_pool
         self.drop_rate = drop_rate
         self.output_fmt = 'NHWC'
         self.dynamic_img_size = not strict_img_size
@@ -400,140 +404,29 @@ class SwinTransformer(nn.Module):
         self.patch_embed = PatchEmbed(
             img_size=img_size, patch_size=patch_size, in_chans=in_chans, embed_dim=dims[0], norm_layer=norm_layer,
             output_fmt='NHWC', strict_img_size=strict_img_size)
-        grid = self.patch_embed.grid_size
-
-        windows = _stage_window_sizes(window_size, num_stages)
-        heads = to_ntuple(num_stages)(num_heads)
-        head_dims = to_ntuple(num_stages)(head_dim)
-        mlp_ratios = to_ntuple(num_stages)(mlp_ratio)
-        # stochastic depth grows linearly over all blocks (Huang et al., 2016)
-        total = sum(depths)
-        rates = [drop_path_rate * i / max(total - 1, 1) for i in range(total)]
-
-        stages, self.feature_info = [], []
-        in_dim, scale, first_block = dims[0], 1, 0
-        for i in range(num_stages):
-            stages.append(SwinTransformerStage(
-                in_dim, dims[i],
-                input_resolution=((grid[0] + scale - 1) // scale, (grid[1] + scale - 1) // scale),
-                depth=depths[i],
-                downsample=i > 0,
-                drop_path=rates[first_block:first_block + depths[i]],
-                window_size=windows[i],
-                norm_layer=norm_layer,
-                num_heads=heads[i],
-                head_dim=head_dims[i],
-                always_partition=always_partition,
-                dynamic_mask=not strict_img_size,
-                mlp_ratio=mlp_ratios[i],
-                qkv_bias=qkv_bias,
-                proj_drop=proj_drop_rate,
-                attn_drop=attn_drop_rate,
-                act_layer=act_layer,
-            ))
-            first_block += depths[i]
-            in_dim = dims[i]
-            if i > 0:
-                scale *= 2
-            self.feature_info.append(dict(num_chs=dims[i], reduction=patch_size * scale, module=f'layers.{i}'))
+        windows = resolve_stage_window_sizes(window_size, num_stages)
+        self._init_window_reference(windows)
+        stages, self.feature_info = build_swin_stages(
+            self.patch_embed.grid_size, dims, depths, windows, drop_path_rate, patch_size,
+            norm_layer=norm_layer,
+            per_stage=dict(num_heads=to_ntuple(num_stages)(num_heads), head_dim=to_ntuple(num_stages)(head_dim),
+                           mlp_ratio=to_ntuple(num_stages)(mlp_ratio)),
+            always_partition=always_partition,
+            dynamic_mask=not strict_img_size,
+            qkv_bias=qkv_bias,
+            proj_drop=proj_drop_rate,
+            attn_drop=attn_drop_rate,
+            act_layer=get_act_layer(act_layer),
+        )
         self.layers = nn.Sequential(*stages)
         self.norm = norm_layer(self.num_features)
         self.head = ClassifierHead(self.num_features, num_classes, pool_type=global_pool, drop_rate=drop_rate,
                                    input_fmt=self.output_fmt)
         self.apply(_init_weights)
 
-    @torch.jit.ignore
-    def no_weight_decay(self) -> Set[str]:
-        return {n for n, _ in self.named_parameters() if 'relative_position_bias_table' in n}
-
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        # patch merging joins the first block of its stage; the final norm joins the last layer
-        return dict(
-            stem=r'^patch_embed',
-            blocks=r'^layers\.(\d+)' if coarse else [
-                (r'^layers\.(\d+).downsample', (0,)),
-                (r'^layers\.(\d+)\.\w+\.(\d+)', None),
-                (r'^norm', (99999,)),
-            ],
-        )
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        for stage in self.layers:
-            stage.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.head.fc
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
-        if global_pool is not None:
-            self.global_pool = global_pool
-        # rebuilt rather than reset: after pruning, the head input is narrower than the original
-        self.head = ClassifierHead(self.num_features, num_classes, pool_type=self.global_pool,
-                                   drop_rate=self.drop_rate, input_fmt=self.output_fmt)
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, H/32, W/32, C) normalised token grid (NHWC)."""
         return self.norm(self.layers(self.patch_embed(x)))
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        return self.head(x, pre_logits=pre_logits)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Stage outputs (indices 0..3) as NCHW maps, plus the final NHWC features unless only intermediates.
-
-        `norm` applies the final norm to the last stage's map (the only one it is sized for).
-        """
-        if output_fmt != 'NCHW':
-            raise ValueError(f"Swin intermediates are returned as NCHW maps; output_fmt={output_fmt!r} is not "
-                             f"supported.")
-        take_indices, max_index = feature_take_indices(len(self.layers), indices)
-        last_idx = len(self.layers) - 1
-        stages = self.layers[:max_index + 1] if stop_early or intermediates_only else self.layers
-        intermediates = []
-        x = self.patch_embed(x)
-        for i, stage in enumerate(stages):
-            x = stage(x)
-            if i in take_indices:
-                feat = self.norm(x) if norm and i == last_idx else x
-                intermediates.append(feat.permute(0, 3, 1, 2).contiguous())
-        if intermediates_only:
-            return intermediates
-        if len(stages) - 1 == last_idx:
-            x = self.norm(x)
-        return x, intermediates
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Drop the stages after the last of `indices`, the final norm and/or the head; returns the kept indices."""
-        take_indices, max_index = feature_take_indices(len(self.layers), indices)
-        prune_end = max_index < len(self.layers) - 1
-        if prune_norm or prune_end:
-            self.norm = nn.Identity()  # sized for the last stage only
-        self.layers = self.layers[:max_index + 1]
-        if prune_end:
-            self.num_features = self.head_hidden_size = self.feature_info[max_index]['num_chs']
-        if prune_head or prune_end:
-            self.reset_classifier(0, '')
-        return take_indices
 
 
 def _init_weights(module: nn.Module) -> None:
@@ -562,21 +455,13 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
         if official:
             key = re.sub(r'^layers\.(\d+)\.downsample', lambda m: f'layers.{int(m.group(1)) + 1}.downsample', key)
             key = re.sub(r'^head\.', 'head.fc.', key)
-        if key.endswith('relative_position_bias_table'):
-            attn = model.get_submodule(key.rsplit('.', 1)[0])
-            target = attn.relative_position_bias_table
-            # a non-square window's table can have the right size and still be laid out for another window
-            if value.shape != target.shape or attn.window_size[0] != attn.window_size[1]:
-                value = resize_rel_pos_bias_table(value, attn.window_size, target.shape)
         out[key] = value
-    return out
+    return resize_rel_pos_tables(out, model)
 
 
 def _create_swin_transformer(variant: str, pretrained: bool = False, **kwargs) -> SwinTransformer:
-    num_stages = len(kwargs.get('depths', (1, 1, 3, 1)))
     return build_model_with_cfg(
-        SwinTransformer, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-        feature_cfg=dict(out_indices=tuple(range(num_stages))), **kwargs)
+        SwinTransformer, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn, **kwargs)
 
 
 def _scfg(**kwargs) -> Dict[str, Any]:

@@ -32,12 +32,12 @@ from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.pos_embed import resample_abs_pos_embed_nhwc
 from zoo.layers.rope import RotaryEmbedding, apply_rope
+from zoo.layers.window import window_partition, window_reverse
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
-from zoo.models.swin_transformer import window_partition, window_reverse
 
 __all__ = ['VisionTransformerSAM', 'SamAttention', 'SamBlock', 'checkpoint_filter_fn']
 
@@ -190,7 +190,7 @@ class SamBlock(nn.Module):
         pad_h, pad_w = -h % ws, -w % ws
         x = F.pad(x, (0, 0, 0, pad_w, 0, pad_h))
         x = self.attn(window_partition(x, (ws, ws)))
-        return window_reverse(x, (ws, ws), h + pad_h, w + pad_w)[:, :h, :w].contiguous()
+        return window_reverse(x, (ws, ws), (h + pad_h, w + pad_w))[:, :h, :w].contiguous()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.norm1(x)
