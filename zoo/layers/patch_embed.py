@@ -1,9 +1,12 @@
 """Image to patch-token embedding: a strided convolution whose kernel equals its stride.
 
-"An Image is Worth 16x16 Words", Dosovitskiy et al., 2020 (arXiv:2010.11929), section 3.1.
+"An Image is Worth 16x16 Words", Dosovitskiy et al., 2020 (arXiv:2010.11929), section 3.1. Changing the patch size of
+trained weights uses the pseudo-inverse resize of "FlexiViT: One Model for All Patch Sizes", Beyer et al., 2022
+(arXiv:2212.08013), section 3.4, which keeps the token of a resized patch equal to the token of the original patch.
 """
+import logging
 import math
-from typing import Callable, Optional, Tuple, Union
+from typing import Callable, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -12,9 +15,45 @@ import torch.nn.functional as F
 from zoo.layers.format import Format, nchw_to
 from zoo.layers.helpers import to_2tuple
 
-__all__ = ['PatchEmbed']
+__all__ = ['PatchEmbed', 'resample_patch_embed']
+
+_logger = logging.getLogger(__name__)
 
 SizeT = Union[int, Tuple[int, int]]
+
+
+def resample_patch_embed(
+        patch_embed: torch.Tensor,
+        new_size: Sequence[int],
+        interpolation: str = 'bicubic',
+        antialias: bool = True,
+        verbose: bool = False,
+) -> torch.Tensor:
+    """Resize patch-embedding kernels (O, I, h, w) to (O, I, *new_size) so tokens are preserved.
+
+    Resizing a patch x with the linear map B (x -> Bx, here F.interpolate) should not change its token:
+    <x, w> = <Bx, w'> for all x, i.e. B^T w' = w, solved in the least-squares sense by w' = pinv(B^T) w.
+
+    Args:
+        patch_embed: conv kernels of the patch projection.
+        new_size: new kernel (patch) size (h, w).
+        interpolation: F.interpolate mode that defines the patch resize B.
+        antialias: antialias the resize (matters when shrinking).
+        verbose: log the resize.
+    """
+    old_size = tuple(patch_embed.shape[-2:])
+    new_size = tuple(new_size)
+    if old_size == new_size:
+        return patch_embed
+    if verbose:
+        _logger.info('Resampled patch embedding kernels from %s to %s.', old_size, new_size)
+    old_numel = old_size[0] * old_size[1]
+    # column j of B is the resize of the j-th one-hot patch
+    basis = torch.eye(old_numel, dtype=torch.float32).reshape(old_numel, 1, *old_size)
+    resize = F.interpolate(basis, size=new_size, mode=interpolation, antialias=antialias).reshape(old_numel, -1).T
+    inv = torch.linalg.pinv(resize.T)  # (new_numel, old_numel)
+    weight = patch_embed.float().reshape(-1, old_numel) @ inv.T.to(patch_embed.device)
+    return weight.reshape(*patch_embed.shape[:2], *new_size).to(patch_embed.dtype)
 
 
 class PatchEmbed(nn.Module):
@@ -67,10 +106,27 @@ class PatchEmbed(nn.Module):
         grid = (img_size[0] // self.patch_size[0], img_size[1] // self.patch_size[1])
         return img_size, grid, grid[0] * grid[1]
 
-    def set_input_size(self, img_size: Optional[SizeT] = None) -> None:
-        """Change the expected input size (the projection weights do not depend on it)."""
-        if img_size is not None:
-            self.img_size, self.grid_size, self.num_patches = self._grid_for(img_size)
+    def set_input_size(self, img_size: Optional[SizeT] = None, patch_size: Optional[SizeT] = None) -> None:
+        """Change the expected input size and/or the patch size.
+
+        A new patch size replaces the projection with one whose kernels are resampled (`resample_patch_embed`).
+        """
+        if patch_size is not None and to_2tuple(patch_size) != self.patch_size:
+            new_patch = to_2tuple(patch_size)
+            old = self.proj
+            proj = nn.Conv2d(old.in_channels, old.out_channels, kernel_size=new_patch, stride=new_patch,
+                             bias=old.bias is not None, device=old.weight.device, dtype=old.weight.dtype)
+            with torch.no_grad():
+                proj.weight.copy_(resample_patch_embed(old.weight, new_patch, verbose=True))
+                if old.bias is not None:
+                    proj.bias.copy_(old.bias)
+            proj.weight.requires_grad_(old.weight.requires_grad)
+            if old.bias is not None:
+                proj.bias.requires_grad_(old.bias.requires_grad)
+            self.proj = proj.train(old.training)
+            self.patch_size = new_patch
+        img_size = self.img_size if img_size is None else img_size
+        self.img_size, self.grid_size, self.num_patches = self._grid_for(img_size)
 
     def feat_ratio(self, as_scalar: bool = True) -> Union[int, Tuple[int, int]]:
         return max(self.patch_size) if as_scalar else self.patch_size
