@@ -87,7 +87,7 @@ def _make_attn(
 ) -> nn.Module:
     if isinstance(attn_layer, str):
         if attn_layer not in _ATTN_LAYERS:
-            raise ValueError(f'Unknown attn_layer {attn_layer!r}; choose one of {sorted(_ATTN_LAYERS)} or pass a class.')
+            raise ValueError(f'Unknown attn_layer {attn_layer!r}; use one of {sorted(_ATTN_LAYERS)} or a class.')
         attn_layer = _ATTN_LAYERS[attn_layer]
     return attn_layer(dim, num_heads=num_heads, qkv_bias=qkv_bias, qk_norm=qk_norm, scale_norm=scale_norm,
                       proj_bias=proj_bias, attn_drop=attn_drop, proj_drop=proj_drop, norm_layer=norm_layer, depth=depth)
@@ -697,17 +697,20 @@ class VisionTransformer(ZooModel):
 
 def _source_grid(model: VisionTransformer, state_dict: Dict[str, torch.Tensor],
                  num_tokens: int) -> Optional[Tuple[int, int]]:
-    """The patch grid a checkpoint's position embedding was trained for.
+    """The patch grid a checkpoint's position embedding was trained for, when the model's cfg tells it.
 
     The model's pretrained cfg names the resolution its weights were made at; with the checkpoint's own patch size
-    that gives the grid, if it accounts for every embedding entry. Otherwise the grid is taken to be square.
+    that gives the grid, if it accounts for every embedding entry (None otherwise).
     """
     patch_weight = state_dict.get('patch_embed.proj.weight')
     cfg = getattr(model, 'pretrained_cfg', None) or {}
-    if patch_weight is not None and patch_weight.ndim == 4 and 'input_size' in cfg:
-        grid = tuple(s // p for s, p in zip(cfg['input_size'][-2:], patch_weight.shape[-2:]))
-        if grid[0] * grid[1] == num_tokens:
-            return grid
+    if patch_weight is None or patch_weight.ndim != 4 or 'input_size' not in cfg:
+        return None
+    grid = tuple(s // p for s, p in zip(cfg['input_size'][-2:], patch_weight.shape[-2:]))
+    return grid if grid[0] * grid[1] == num_tokens else None
+
+
+def _square_grid(num_tokens: int) -> Optional[Tuple[int, int]]:
     side = int(round(num_tokens ** 0.5))
     return (side, side) if side * side == num_tokens else None
 
@@ -720,25 +723,26 @@ def checkpoint_filter_fn(
 ) -> Dict[str, torch.Tensor]:
     """Adapt a ViT checkpoint to `model`: unwrap containers, and resample patch and position embeddings.
 
-    - Training-script containers (`model`, `state_dict`) and OpenCLIP towers with a timm trunk (`visual.trunk.`,
-      whose `visual.head.proj` becomes the classifier) are unwrapped.
+    - Training-script containers (`model`, `state_dict`, I-JEPA's `encoder`), DistributedDataParallel's `module.`
+      prefix, and OpenCLIP towers with a timm trunk (`visual.trunk.`; `visual.head.proj` becomes the classifier) are
+      unwrapped.
     - Patch-projection kernels of another patch size are resampled (FlexiViT pseudo-inverse resize).
     - A position embedding made for another patch grid (e.g. a 224 checkpoint loaded into a 384 model) is
       interpolated (bicubic, antialiased, as the published fine-tunes were) to the model's grid.
     - The unused `pre_logits` layer of early in21k checkpoints is dropped.
     """
-    for container in ('model', 'state_dict'):
+    for container in ('model', 'state_dict', 'encoder'):
         if isinstance(state_dict.get(container), dict):
             state_dict = state_dict[container]
+    if state_dict and all(k.startswith('module.') for k in state_dict):  # saved from DistributedDataParallel (I-JEPA)
+        state_dict = {k[len('module.'):]: v for k, v in state_dict.items()}
     out = {}
-    for prefix in ('visual.trunk.', 'module.visual.trunk.'):
-        if f'{prefix}blocks.0.norm1.weight' in state_dict or f'{prefix}pos_embed' in state_dict:
-            proj = state_dict.get(prefix.replace('trunk.', 'head.proj.weight'))
-            if proj is not None and isinstance(model.head, nn.Linear):
-                out['head.weight'] = proj
-                out['head.bias'] = torch.zeros(proj.shape[0], dtype=proj.dtype)
-            state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
-            break
+    if 'visual.trunk.pos_embed' in state_dict or 'visual.trunk.blocks.0.norm1.weight' in state_dict:
+        proj = state_dict.get('visual.head.proj.weight')
+        if proj is not None and isinstance(model.head, nn.Linear):
+            out['head.weight'] = proj
+            out['head.bias'] = torch.zeros(proj.shape[0], dtype=proj.dtype)
+        state_dict = {k[len('visual.trunk.'):]: v for k, v in state_dict.items() if k.startswith('visual.trunk.')}
     for key, value in state_dict.items():
         if 'pre_logits' in key:
             continue
@@ -751,8 +755,10 @@ def checkpoint_filter_fn(
                                              verbose=True)
         elif key == 'pos_embed' and model.pos_embed is not None:
             num_prefix = model._pos_embed_prefix
-            old_grid = _source_grid(model, state_dict, value.shape[1] - num_prefix)
+            num_grid = value.shape[1] - num_prefix
+            old_grid = _source_grid(model, state_dict, num_grid)
             if value.shape[1] != model.pos_embed.shape[1] or (old_grid and old_grid != model.patch_embed.grid_size):
+                old_grid = old_grid or _square_grid(num_grid)
                 if old_grid is None:
                     raise ValueError(f'Cannot resample a pos_embed of {value.shape[1]} tokens ({num_prefix} prefix): '
                                      f'its patch grid is not square and the pretrained cfg does not give it.')
