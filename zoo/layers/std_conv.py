@@ -20,9 +20,11 @@ SizeT = Union[int, Tuple[int, int]]
 
 def standardize_weight(weight: torch.Tensor, eps: float) -> torch.Tensor:
     """(w - mean) / sqrt(var + eps) per output filter of a conv kernel (O, I, kh, kw)."""
-    flat = weight.reshape(weight.shape[0], -1)
-    var, mean = torch.var_mean(flat, dim=1, unbiased=False, keepdim=True)
-    return ((flat - mean) * torch.rsqrt(var + eps)).reshape_as(weight)
+    # viewed as a (1, O, I*kh*kw) batch, each filter is one "channel" of a training-mode batch norm without affine
+    # parameters, whose fused kernel computes exactly this standardisation in one pass (several times faster than
+    # an explicit var_mean / subtract / rsqrt chain on CPU)
+    flat = weight.reshape(1, weight.shape[0], -1)
+    return F.batch_norm(flat, None, None, training=True, momentum=0., eps=eps).reshape_as(weight)
 
 
 class StdConv2d(nn.Conv2d):
