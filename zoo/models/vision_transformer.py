@@ -715,11 +715,25 @@ def _square_grid(num_tokens: int) -> Optional[Tuple[int, int]]:
     return (side, side) if side * side == num_tokens else None
 
 
+# how each family's published weights want their embeddings resampled: FlexiViT and RADIO were trained with
+# bilinear (not antialiased) resizing, RADIO v3 base / huge with aligned corners; everything else with antialiased
+# bicubic, as the original ViT fine-tunes
+_RADIO_ALIGN_CORNERS = ('vit_base_patch16_radio_v3', 'vit_huge_patch16_radio_v3')
+
+
+def _resample_mode(architecture: str) -> Tuple[str, bool, Optional[bool]]:
+    if 'flexi' in architecture:
+        return 'bilinear', False, None
+    if 'radio' in architecture:
+        return 'bilinear', False, (True if architecture in _RADIO_ALIGN_CORNERS else None)
+    return 'bicubic', True, None
+
+
 def checkpoint_filter_fn(
         state_dict: Dict[str, torch.Tensor],
         model: VisionTransformer,
-        interpolation: str = 'bicubic',
-        antialias: bool = True,
+        interpolation: Optional[str] = None,
+        antialias: Optional[bool] = None,
 ) -> Dict[str, torch.Tensor]:
     """Adapt a ViT checkpoint to `model`: unwrap containers, and resample patch and position embeddings.
 
@@ -728,9 +742,16 @@ def checkpoint_filter_fn(
       unwrapped.
     - Patch-projection kernels of another patch size are resampled (FlexiViT pseudo-inverse resize).
     - A position embedding made for another patch grid (e.g. a 224 checkpoint loaded into a 384 model) is
-      interpolated (bicubic, antialiased, as the published fine-tunes were) to the model's grid.
-    - The unused `pre_logits` layer of early in21k checkpoints is dropped.
+      interpolated to the model's grid.
+    - The unused `pre_logits` layer of early in21k checkpoints is dropped, and so is an attention pool the model
+      was built without (a SigLIP tower with `global_pool='avg'`).
+
+    `interpolation` / `antialias` default to what the model's architecture was trained with (`_resample_mode`).
     """
+    arch_mode = _resample_mode((getattr(model, 'pretrained_cfg', None) or {}).get('architecture') or '')
+    interpolation = arch_mode[0] if interpolation is None else interpolation
+    antialias = arch_mode[1] if antialias is None else antialias
+    align_corners = arch_mode[2]
     for container in ('model', 'state_dict', 'encoder'):
         if isinstance(state_dict.get(container), dict):
             state_dict = state_dict[container]
@@ -744,7 +765,7 @@ def checkpoint_filter_fn(
             out['head.bias'] = torch.zeros(proj.shape[0], dtype=proj.dtype)
         state_dict = {k[len('visual.trunk.'):]: v for k, v in state_dict.items() if k.startswith('visual.trunk.')}
     for key, value in state_dict.items():
-        if 'pre_logits' in key:
+        if 'pre_logits' in key or (key.startswith('attn_pool.') and model.attn_pool is None):
             continue
         if key.endswith('patch_embed.proj.weight') and isinstance(getattr(model.patch_embed, 'proj', None), nn.Conv2d):
             kernel = model.patch_embed.proj.weight.shape
@@ -764,7 +785,7 @@ def checkpoint_filter_fn(
                                      f'its patch grid is not square and the pretrained cfg does not give it.')
                 value = resample_abs_pos_embed(value, model.patch_embed.grid_size, old_size=old_grid,
                                                num_prefix_tokens=num_prefix, interpolation=interpolation,
-                                               antialias=antialias, verbose=True)
+                                               antialias=antialias, verbose=True, align_corners=align_corners)
         out[key] = value
     return out
 
