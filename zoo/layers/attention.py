@@ -69,8 +69,6 @@ class Attention(nn.Module):
         attn_drop: dropout on the attention probabilities.
         proj_drop: dropout after the output projection.
         norm_layer: norm factory for `qk_norm` / `scale_norm`.
-        depth: index of the block this layer sits in; accepted for a signature shared with depth-dependent
-            attention layers (differential attention), plain attention does not depend on it.
     """
 
     def __init__(
@@ -86,7 +84,6 @@ class Attention(nn.Module):
             attn_drop: float = 0.,
             proj_drop: float = 0.,
             norm_layer: Optional[Callable[[int], nn.Module]] = None,
-            depth: int = 0,
     ):
         super().__init__()
         if attn_head_dim is None:

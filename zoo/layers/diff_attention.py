@@ -14,8 +14,7 @@ from typing import Callable, Optional
 import torch
 import torch.nn as nn
 
-from zoo.layers.attention import attend
-from zoo.layers.config import use_fused_attn
+from zoo.layers.attention import Attention, attend
 from zoo.layers.rms_norm import RmsNorm
 
 __all__ = ['DiffAttention', 'DiffLambdaMixin', 'differential_attend']
@@ -75,8 +74,11 @@ class DiffLambdaMixin:
         return lambda_1 - lambda_2 + self.lambda_init
 
 
-class DiffAttention(DiffLambdaMixin, nn.Module):
+class DiffAttention(DiffLambdaMixin, Attention):
     """Self-attention with differential attention maps; a drop-in replacement of `Attention`.
+
+    Built as an `Attention` over 2 x `num_heads` half-width heads (the same packed qkv, per-half-head q/k norms and
+    output projection), whose pairs of maps are then combined differentially.
 
     Args:
         dim: token width.
@@ -104,20 +106,12 @@ class DiffAttention(DiffLambdaMixin, nn.Module):
             norm_layer: Optional[Callable[[int], nn.Module]] = None,
             depth: int = 0,
     ):
-        super().__init__()
         if dim % (2 * num_heads):
             raise ValueError(f'dim ({dim}) must be divisible by 2 * num_heads ({2 * num_heads}).')
-        norm_layer = norm_layer or RmsNorm
-        self.num_heads = num_heads
-        self.head_dim = dim // num_heads // 2
-        self.fused_attn = use_fused_attn()
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.q_norm = norm_layer(self.head_dim) if qk_norm else nn.Identity()
-        self.k_norm = norm_layer(self.head_dim) if qk_norm else nn.Identity()
-        self.attn_drop = nn.Dropout(attn_drop)
-        self.norm = norm_layer(dim) if scale_norm else nn.Identity()
-        self.proj = nn.Linear(dim, dim, bias=proj_bias)
-        self.proj_drop = nn.Dropout(proj_drop)
+        super().__init__(dim, num_heads=2 * num_heads, qkv_bias=qkv_bias, qk_norm=qk_norm, scale_norm=scale_norm,
+                         proj_bias=proj_bias, attn_drop=attn_drop, proj_drop=proj_drop,
+                         norm_layer=norm_layer or RmsNorm)
+        self.num_heads = num_heads  # full heads; `head_dim` stays the half-head width
         self.sub_norm = RmsNorm(2 * self.head_dim, eps=1e-5)
         self._init_lambda(self.head_dim, depth)
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from zoo.layers.format import Format, nchw_to
 from zoo.layers.helpers import to_2tuple
-from zoo.layers.patch_embed import resample_patch_embed
+from zoo.layers.patch_embed import resample_patch_projection
 
 __all__ = ['HybridEmbed']
 
@@ -128,16 +128,8 @@ class HybridEmbed(nn.Module):
         if patch_size is not None and to_2tuple(patch_size) != self.patch_size:
             if not isinstance(self.proj, nn.Conv2d):
                 raise ValueError('A HybridEmbed without a projection has no patch size to change.')
-            new_patch = to_2tuple(patch_size)
-            old = self.proj
-            proj = nn.Conv2d(old.in_channels, old.out_channels, kernel_size=new_patch, stride=new_patch,
-                             bias=old.bias is not None, device=old.weight.device, dtype=old.weight.dtype)
-            with torch.no_grad():
-                proj.weight.copy_(resample_patch_embed(old.weight, new_patch, verbose=True))
-                if old.bias is not None:
-                    proj.bias.copy_(old.bias)
-            self.proj = proj.train(old.training)
-            self.patch_size = new_patch
+            self.patch_size = to_2tuple(patch_size)
+            self.proj = resample_patch_projection(self.proj, self.patch_size)
         self._set_sizes(self.img_size if img_size is None else img_size, None, None)
 
     def feat_ratio(self, as_scalar: bool = True) -> Union[int, Tuple[int, int]]:

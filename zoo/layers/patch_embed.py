@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from zoo.layers.format import Format, nchw_to
 from zoo.layers.helpers import to_2tuple
 
-__all__ = ['PatchEmbed', 'resample_patch_embed']
+__all__ = ['PatchEmbed', 'resample_patch_embed', 'resample_patch_projection']
 
 _logger = logging.getLogger(__name__)
 
@@ -54,6 +54,20 @@ def resample_patch_embed(
     inv = torch.linalg.pinv(resize.T)  # (new_numel, old_numel)
     weight = patch_embed.float().reshape(-1, old_numel) @ inv.T.to(patch_embed.device)
     return weight.reshape(*patch_embed.shape[:2], *new_size).to(patch_embed.dtype)
+
+
+def resample_patch_projection(proj: nn.Conv2d, patch_size: Tuple[int, int]) -> nn.Conv2d:
+    """A new patch projection (kernel = stride = `patch_size`) with `proj`'s kernels resampled and bias copied."""
+    new = nn.Conv2d(proj.in_channels, proj.out_channels, kernel_size=patch_size, stride=patch_size,
+                    bias=proj.bias is not None, device=proj.weight.device, dtype=proj.weight.dtype)
+    with torch.no_grad():
+        new.weight.copy_(resample_patch_embed(proj.weight, patch_size, verbose=True))
+        if proj.bias is not None:
+            new.bias.copy_(proj.bias)
+    new.weight.requires_grad_(proj.weight.requires_grad)
+    if proj.bias is not None:
+        new.bias.requires_grad_(proj.bias.requires_grad)
+    return new.train(proj.training)
 
 
 class PatchEmbed(nn.Module):
@@ -112,19 +126,8 @@ class PatchEmbed(nn.Module):
         A new patch size replaces the projection with one whose kernels are resampled (`resample_patch_embed`).
         """
         if patch_size is not None and to_2tuple(patch_size) != self.patch_size:
-            new_patch = to_2tuple(patch_size)
-            old = self.proj
-            proj = nn.Conv2d(old.in_channels, old.out_channels, kernel_size=new_patch, stride=new_patch,
-                             bias=old.bias is not None, device=old.weight.device, dtype=old.weight.dtype)
-            with torch.no_grad():
-                proj.weight.copy_(resample_patch_embed(old.weight, new_patch, verbose=True))
-                if old.bias is not None:
-                    proj.bias.copy_(old.bias)
-            proj.weight.requires_grad_(old.weight.requires_grad)
-            if old.bias is not None:
-                proj.bias.requires_grad_(old.bias.requires_grad)
-            self.proj = proj.train(old.training)
-            self.patch_size = new_patch
+            self.patch_size = to_2tuple(patch_size)
+            self.proj = resample_patch_projection(self.proj, self.patch_size)
         img_size = self.img_size if img_size is None else img_size
         self.img_size, self.grid_size, self.num_patches = self._grid_for(img_size)
 

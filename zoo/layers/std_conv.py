@@ -65,7 +65,7 @@ class StdConv2d(nn.Conv2d):
         return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-class StdConv2dSame(nn.Conv2d):
+class StdConv2dSame(StdConv2d):
     """`StdConv2d` with TensorFlow 'SAME' padding: static when stride 1 allows it, computed per input otherwise.
 
     The ViT-hybrid ResNet stems were trained in JAX with 'SAME' padding, so their strided convs pad asymmetrically.
@@ -84,13 +84,12 @@ class StdConv2dSame(nn.Conv2d):
             bias: bool = False,
             eps: float = 1e-6,
     ):
-        padding, self.same_pad = get_padding_value(padding, kernel_size, stride=stride, dilation=dilation)
+        padding, same_pad = get_padding_value(padding, kernel_size, stride=stride, dilation=dilation)
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, dilation=dilation,
-                         groups=groups, bias=bias)
-        self.eps = eps
+                         groups=groups, bias=bias, eps=eps)
+        self.same_pad = same_pad
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.same_pad:
             x = pad_same(x, self.kernel_size, self.stride, self.dilation)
-        weight = standardize_weight(self.weight, self.eps)
-        return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return super().forward(x)

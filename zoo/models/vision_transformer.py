@@ -19,11 +19,23 @@ Papers:
 - TIPSv2 image towers: "TIPS: Text-Image Pretraining with Spatial Awareness", Maninis et al., 2024
   (arXiv:2410.16512). RADIO: "AM-RADIO: Agglomerative Vision Foundation Model", Ranzinger et al., 2023
   (arXiv:2312.06709); these checkpoints have no final norm.
+- Larger towers: ViT-g / G, "Scaling Vision Transformers", Zhai et al., 2021 (arXiv:2106.04560); shape-optimised
+  SoViT-400m / 150m, "Getting ViT in Shape", Alabdulmohsin et al., 2023 (arXiv:2305.13035); SigLIP 2, Tschannen
+  et al., 2025 (arXiv:2502.14786).
+- AIMv2 (SwiGLU MLPs, RMSNorm, norm inside the patch embedding): "Multimodal Autoregressive Pre-training of Large
+  Vision Encoders", Fini et al., 2024 (arXiv:2411.14402). DINOv2-g uses SwiGLU with packed gate / value weights.
+- FlexiViT (patch-size resampling): Beyer et al., 2022 (arXiv:2212.08013).
+- BEiT-3 towers (sub-LayerNorm inside attention and MLP): "Image as a Foreign Language", Wang et al., 2022
+  (arXiv:2208.10442).
+- Differential attention ("d*" models): "Differential Transformer", Ye et al., 2024 (arXiv:2410.05258).
+- EVA-L, TinyCLIP, InternViT-300M and I-JEPA weights reuse the plain blocks with the switches below.
 
 Deviations from the papers, all matching the published timm weights: the token order is [class, registers,
 patches]; the position embedding covers the class/register tokens unless `no_embed_class` (DeiT-III / big_vision
 style, where it covers the patches only); global-average-pool models ("gap") keep the final norm before pooling
-unless `fc_norm` moves it after. Attention always runs through `torch.nn.functional.scaled_dot_product_attention`.
+unless `fc_norm` moves it after. Attention runs through the fused `F.scaled_dot_product_attention` by default;
+every attention module also has an explicit (matmul / softmax) path, chosen with its `fused_attn` attribute or
+the process default in `zoo.layers.config`.
 
 Module and parameter names (`patch_embed.proj`, `cls_token`, `reg_token`, `pos_embed`, `norm_pre`, `blocks.N.{norm1,
 attn.qkv, attn.proj, ls1.gamma, norm2, mlp.fc1, mlp.fc2, ls2.gamma}`, `norm`, `fc_norm`, `attn_pool`, `head`) follow
@@ -89,8 +101,10 @@ def _make_attn(
         if attn_layer not in _ATTN_LAYERS:
             raise ValueError(f'Unknown attn_layer {attn_layer!r}; use one of {sorted(_ATTN_LAYERS)} or a class.')
         attn_layer = _ATTN_LAYERS[attn_layer]
+    # only depth-dependent layers (differential attention) take the block index
+    extra = dict(depth=depth) if isinstance(attn_layer, type) and issubclass(attn_layer, DiffLambdaMixin) else {}
     return attn_layer(dim, num_heads=num_heads, qkv_bias=qkv_bias, qk_norm=qk_norm, scale_norm=scale_norm,
-                      proj_bias=proj_bias, attn_drop=attn_drop, proj_drop=proj_drop, norm_layer=norm_layer, depth=depth)
+                      proj_bias=proj_bias, attn_drop=attn_drop, proj_drop=proj_drop, norm_layer=norm_layer, **extra)
 
 
 def _make_mlp(mlp_layer: Type[nn.Module], dim: int, mlp_ratio: float, act_layer: Type[nn.Module],
@@ -270,7 +284,8 @@ class ParallelScalingBlock(nn.Module):
     fused projection has no bias the MLP keeps its own (`mlp_bias`), as in the published "xp" checkpoints.
     `fuse_out_proj` also fuses the two output projections into one linear over [attention out, mlp hidden].
     Arguments as for `Block`; the scale norms are not supported (the branches share their projections), and
-    `mlp_layer` / `attn_layer` are accepted for a uniform block signature but unused (both are fused here).
+    `mlp_layer` / `attn_layer` only accept the defaults (both are fused here; the arguments keep the block signature
+    uniform).
     """
     # query/key heads per attention head: differential attention (subclass) splits each head's queries in two
     qk_split = 1
@@ -301,6 +316,9 @@ class ParallelScalingBlock(nn.Module):
             raise ValueError(f'dim ({dim}) must be divisible by {num_heads * self.qk_split} (heads x query splits).')
         if scale_attn_norm or scale_mlp_norm:
             raise ValueError(f'{type(self).__name__} does not support scale_attn_norm / scale_mlp_norm.')
+        if mlp_layer not in (None, Mlp) or attn_layer not in (None, '', 'attn', Attention):
+            raise ValueError(f'{type(self).__name__} computes its own fused attention and MLP; mlp_layer / '
+                             f'attn_layer cannot replace them (use block_fn=Block for custom layers).')
         self.num_heads = num_heads
         self.head_dim = dim // num_heads // self.qk_split
         self.fused_attn = use_fused_attn()
