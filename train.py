@@ -36,29 +36,36 @@ from zoo.data import (
     create_loader,
     resolve_data_config,
 )
-from zoo.loss import BinaryCrossEntropy, JsdCrossEntropy, LabelSmoothingCrossEntropy, SoftTargetCrossEntropy
+from zoo.loss import (
+    LOSS_TYPES, BinaryCrossEntropy, JsdCrossEntropy, LabelSmoothingCrossEntropy, SoftTargetCrossEntropy,
+    create_classification_loss,
+)
 from zoo.models import WeightsInfo, export_checkpoint_weights
 from zoo.optim import create_optimizer_v2, list_optimizers, optimizer_kwargs
-from zoo.scheduler import Scheduler, create_scheduler_v2, scheduler_kwargs
+from zoo.scheduler import SCHEDULERS, Scheduler, create_scheduler_v2, scheduler_kwargs
 from zoo.utils import (
+    DEFAULT_DIST_TIMEOUT,
     CheckpointSaver,
     DistInfo,
     ModelEma,
     NativeScaler,
+    RankTimeoutError,
     Runtime,
     TrainOptions,
     convert_splitbn_model,
     convert_sync_batchnorm,
     distribute_bn,
-    get_outdir,
+    exit_on_dist_timeout,
     init_distributed_device,
     parse_kv_pairs,
     plain_args,
     random_seed,
     resolve_amp,
     resume_checkpoint,
+    run_output_dir,
     setup_default_logging,
     train_one_epoch,
+    trim_summary,
     update_summary,
     validate,
 )
@@ -169,6 +176,8 @@ def _add_device_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--local_rank', '--local-rank', default=0, type=int,
                    help='(set by old launchers; torchrun passes the rank in the environment)')
     g.add_argument('--dist-backend', default=None, type=str, help='process group backend (default gloo/nccl)')
+    g.add_argument('--dist-timeout', default=DEFAULT_DIST_TIMEOUT, type=float, metavar='SECONDS',
+                   help='end the job when a rank stops answering for this long (default %(default)g s)')
 
 
 def _add_optim_args(parser: argparse.ArgumentParser) -> None:
@@ -181,12 +190,18 @@ def _add_optim_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--clip-grad', type=float, default=None, metavar='NORM')
     g.add_argument('--clip-mode', type=str, default='norm', help='norm, value or agc')
     g.add_argument('--layer-decay', type=float, default=None, help='layer-wise lr decay')
+    g.add_argument('--layer-decay-min-scale', type=float, default=0., help='floor of the layer-wise lr scale')
+    g.add_argument('--layer-decay-no-opt-scale', type=float, default=None,
+                   help='freeze layers whose layer-wise lr scale falls below this')
+    g.add_argument('--opt-foreach', action=argparse.BooleanOptionalAction, default=None,
+                   help='multi-tensor optimizer implementation on / off (default: the optimizer decides)')
     g.add_argument('--opt-kwargs', dest='opt_args', nargs='*', default=None, action=ParseKwargs)
 
 
 def _add_sched_args(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group('Learning rate schedule parameters')
-    g.add_argument('--sched', type=str, default='cosine', metavar='SCHEDULER')
+    g.add_argument('--sched', type=str, default='cosine', metavar='SCHEDULER',
+                   help=f'one of {", ".join(SCHEDULERS)}, none')
     g.add_argument('--sched-on-updates', action='store_true', default=False)
     g.add_argument('--lr', type=float, default=None, metavar='LR', help='default: --lr-base scaled by batch size')
     g.add_argument('--lr-base', type=float, default=0.1, metavar='LR')
@@ -199,6 +214,9 @@ def _add_sched_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--lr-cycle-decay', type=float, default=0.5, metavar='MULT')
     g.add_argument('--lr-cycle-limit', type=int, default=1, metavar='N')
     g.add_argument('--lr-k-decay', type=float, default=1.0)
+    g.add_argument('--lr-decay-fn', type=str, default=None,
+                   help='wsd / rsqrt decay shape: linear, 1-sqrt, cosine, power or exp')
+    g.add_argument('--lr-stable-timescale', type=float, default=None, help='rsqrt timescale in epochs')
     g.add_argument('--warmup-lr', type=float, default=1e-5, metavar='LR')
     g.add_argument('--min-lr', type=float, default=0, metavar='LR')
     g.add_argument('--epochs', type=int, default=300, metavar='N')
@@ -207,7 +225,8 @@ def _add_sched_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--stop-epoch', default=None, type=int, metavar='N',
                    help='stop before this epoch without shortening the schedule (time-boxed jobs; resume later)')
     g.add_argument('--decay-milestones', default=[90, 180, 270], type=int, nargs='+', metavar='MILESTONES')
-    g.add_argument('--decay-epochs', type=float, default=90, metavar='N')
+    g.add_argument('--decay-epochs', type=float, default=None, metavar='N',
+                   help='step interval (default 90); wsd / rsqrt decay length, < 1 = fraction (default 0.2)')
     g.add_argument('--warmup-epochs', type=int, default=5, metavar='N')
     g.add_argument('--warmup-prefix', action='store_true', default=False)
     g.add_argument('--cooldown-epochs', type=int, default=0, metavar='N')
@@ -235,6 +254,12 @@ def _add_aug_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--bce-sum', action='store_true', default=False)
     g.add_argument('--bce-target-thresh', type=float, default=None)
     g.add_argument('--bce-pos-weight', type=float, default=None)
+    g.add_argument('--loss-type', type=str, default=None, choices=LOSS_TYPES,
+                   help='training loss (default: from --bce-loss / --jsd-loss, else cross entropy)')
+    g.add_argument('--asl-gamma-pos', type=float, default=1.)
+    g.add_argument('--asl-gamma-neg', type=float, default=4.)
+    g.add_argument('--asl-clip', type=float, default=0.05)
+    g.add_argument('--poly-epsilon', type=float, default=2.)
     g.add_argument('--reprob', type=float, default=0., metavar='PCT', help='random erase probability')
     g.add_argument('--remode', type=str, default='pixel', help='random erase mode')
     g.add_argument('--recount', type=int, default=1, help='random erase count')
@@ -447,6 +472,12 @@ def build_loaders(
 def build_train_loss(args: argparse.Namespace) -> nn.Module:
     """Training loss from the augmentation / loss flags."""
     mixup_active = args.mixup > 0 or args.cutmix > 0 or args.cutmix_minmax is not None
+    if args.loss_type is not None:
+        return create_classification_loss(
+            args.loss_type, smoothing=args.smoothing, soft_targets=mixup_active, pos_weight=args.bce_pos_weight,
+            bce_target_thresh=args.bce_target_thresh, bce_sum=args.bce_sum, asl_gamma_pos=args.asl_gamma_pos,
+            asl_gamma_neg=args.asl_gamma_neg, asl_clip=args.asl_clip, poly_epsilon=args.poly_epsilon,
+            jsd_splits=args.aug_splits)
     bce = dict(target_threshold=args.bce_target_thresh, sum_classes=args.bce_sum,
                pos_weight=None if args.bce_pos_weight is None else torch.tensor(args.bce_pos_weight))
     if args.jsd_loss:
@@ -489,12 +520,9 @@ def check_ranks_in_sync(model: nn.Module, rt: Runtime) -> bool:
 
 
 def _output_dir(args: argparse.Namespace, data_config: Dict[str, Any]) -> str:
-    if args.resume and not args.experiment:
-        # keep writing into the run being resumed
-        return args.resume if os.path.isdir(args.resume) else os.path.dirname(os.path.abspath(args.resume))
     name = args.experiment or '-'.join([
         datetime.now().strftime('%Y%m%d-%H%M%S'), args.model.replace('/', '_'), str(data_config['input_size'][-1])])
-    return get_outdir(args.output or './output/train', name)
+    return run_output_dir(args.output or './output/train', name, resume=args.resume, named=bool(args.experiment))
 
 
 @dataclass
@@ -591,11 +619,13 @@ def resume_session(s: Session) -> int:
     return start_epoch
 
 
-def attach_saver(s: Session) -> None:
+def attach_saver(s: Session, start_epoch: int = 0) -> None:
     """On the primary process: create the output folder, write args.yaml and the checkpoint saver."""
     if not s.rt.primary:
         return
     s.output_dir = _output_dir(s.args, s.data_config)
+    if s.args.resume and trim_summary(os.path.join(s.output_dir, 'summary.csv'), start_epoch):
+        _logger.info('Dropped summary.csv rows of epochs >= %d: they are run again.', start_epoch)
     s.saver = CheckpointSaver(
         s.model, s.optimizer, args=s.args, model_ema=s.model_ema, amp_scaler=s.rt.loss_scaler,
         scheduler=s.lr_scheduler, checkpoint_dir=s.output_dir, decreasing=s.args.eval_metric == 'loss',
@@ -613,7 +643,16 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     args = parse_args(argv)
     _warn_ignored(args)
     args.prefetcher = not args.no_prefetcher
-    dist = init_distributed_device(args.device, args.dist_backend)
+    dist = init_distributed_device(args.device, args.dist_backend, timeout=args.dist_timeout)
+    try:
+        with exit_on_dist_timeout(dist, args.dist_timeout):
+            return train(args, dist)
+    except RankTimeoutError as e:
+        raise SystemExit(str(e)) from e
+
+
+def train(args: argparse.Namespace, dist: DistInfo) -> Dict[str, Any]:
+    """The training run of :func:`main` once the process (group) is set up."""
     if dist.distributed:
         _logger.info('Process %d of %d on %s (%s).', dist.rank, dist.world_size, dist.device,
                      torch.distributed.get_backend())
@@ -622,7 +661,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     random_seed(args.seed, dist.rank)
     session = build_session(args, dist)
     start_epoch = resume_session(session)
-    attach_saver(session)
+    attach_saver(session, start_epoch)
     if session.rt.primary:
         _logger.info('Scheduled epochs: %d (starting at %d), %d updates per epoch.', session.num_epochs, start_epoch,
                      session.updates_per_epoch)

@@ -3,20 +3,23 @@
 It answers the two requests `hf_hub_download` makes, HEAD and GET of `/<org>/<repo>/resolve/<revision>/<file>`,
 with the headers the client relies on (X-Repo-Commit, ETag, Content-Length), and 404 + `X-Error-Code:
 EntryNotFound` for files a repo lacks. Every request is recorded so tests can assert what was fetched.
+`published` replaces the content the ETag (sha256) is computed from, to serve a file that differs from what the
+Hub lists, as a download damaged on its way would.
 """
 import hashlib
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 from urllib.parse import unquote
 
 COMMIT = 'a' * 40
 
 
 class HubServer:
-    def __init__(self, repos: Dict[str, Dict[str, bytes]]):
+    def __init__(self, repos: Dict[str, Dict[str, bytes]], published: Optional[Dict[str, Dict[str, bytes]]] = None):
         self.repos = repos
+        self.published = published or {}
         self.requests: List[Tuple[str, str]] = []
         server = self
 
@@ -45,9 +48,10 @@ class HubServer:
                     self.end_headers()
                     return
                 body = files[filename]
+                listed = server.published.get(repo_id, {}).get(filename, body)
                 self.send_response(200)
                 self.send_header('X-Repo-Commit', COMMIT)
-                self.send_header('ETag', f'"{hashlib.sha256(body).hexdigest()}"')
+                self.send_header('ETag', f'"{hashlib.sha256(listed).hexdigest()}"')
                 self.send_header('Content-Length', str(len(body)))
                 self.send_header('Content-Type', 'application/octet-stream')
                 self.end_headers()

@@ -1,10 +1,13 @@
 """Pretrained loading: local HTTP hub (HF_ENDPOINT), offline cache, files, URLs, local-dir, safety and adaptation."""
+import hashlib
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -274,3 +277,158 @@ def test_load_checkpoint_applies_the_family_filter(tmp_path):
     model = zoo.create_model('resnet18')
     zoo.models.load_checkpoint(model, tmp_path / 'mm.pth')
     assert torch.equal(model.fc.weight, sd['fc.weight'])
+
+
+_INTEGRITY = '''
+import json, zoo
+from pathlib import Path
+
+def load(**overlay):
+    try:
+        m = zoo.create_model('resnet10t', pretrained=True, cache_dir={cache!r}, pretrained_cfg_overlay=overlay or None)
+        return float(m.fc.weight.sum())
+    except RuntimeError as e:
+        return str(e)
+
+out = {{'good': load(), 'bad_download': load(hf_hub_id='someone/bad-copy')}}
+blob = next(Path({cache!r}).glob('models--timm--resnet10t.c3_in1k/blobs/*[0-9a-f]'))
+data = bytearray(blob.read_bytes())
+data[-64:] = bytes(64)  # a damaged tail: the header still parses, the last tensor's values change
+blob.write_bytes(bytes(data))
+out['altered'] = load()
+out['blob'] = str(blob)
+print(json.dumps(out))
+'''
+
+
+def test_hub_weights_are_checked_against_the_published_sha256(tmp_path):
+    """The HF cache names a blob by the file's sha256 (its LFS ETag): a damaged download or cached copy is
+    refused."""
+    model = zoo.create_model('resnet10t')
+    blob = save(model.state_dict())
+    damaged = blob[:-64] + bytes(64)
+    repos = {'timm/resnet10t.c3_in1k': {'model.safetensors': blob},
+             'someone/bad-copy': {'model.safetensors': damaged}}
+    with HubServer(repos, published={'someone/bad-copy': {'model.safetensors': blob}}) as hub:
+        out = json.loads(_run(_INTEGRITY.format(cache=str(tmp_path / 'cache')), dict(HF_ENDPOINT=hub.url)))
+    assert out['good'] == pytest.approx(model.fc.weight.sum().item(), rel=1e-6)
+    for case in ('altered', 'bad_download'):
+        msg = out[case]
+        assert isinstance(msg, str), f'{case}: damaged weights were loaded'
+        assert 'model.safetensors' in msg and 'is corrupt' in msg and 'force_download=True' in msg
+    assert 'timm/resnet10t.c3_in1k' in out['altered'] and out['blob'] in out['altered']
+    assert 'someone/bad-copy' in out['bad_download'] and hashlib.sha256(blob).hexdigest() in out['bad_download']
+
+
+def test_hub_file_is_hashed_once_until_its_blob_changes(tmp_path, monkeypatch):
+    from huggingface_hub import hf_hub_download
+    from zoo.models import _hub
+    content = save({'w': torch.arange(1000.)})
+    with HubServer({'org/files': {'model.safetensors': content}}) as hub:
+        weights = hf_hub_download('org/files', 'model.safetensors', cache_dir=tmp_path, endpoint=hub.url)
+    hashed = []
+    digest = _hub._file_digest
+    monkeypatch.setattr(_hub, '_file_digest', lambda *a: hashed.append(a) or digest(*a))
+    assert zoo.models.verify_hub_file(weights, 'org/files') and len(hashed) == 1
+    assert zoo.models.verify_hub_file(weights, 'org/files') and len(hashed) == 1  # remembered by the marker
+    blob = Path(os.path.realpath(weights))
+    assert blob.name == hashlib.sha256(content).hexdigest() and Path(f'{blob}.zoo-verified').is_file()
+    blob.write_bytes(content[:-4] + b'\0\0\0\1')  # same size, new mtime: checked again, and refused
+    with pytest.raises(zoo.models.CorruptCheckpointError, match='published ' + blob.name):
+        zoo.models.verify_hub_file(weights, 'org/files')
+    assert len(hashed) == 2
+    # outside the symlinked cache layout there is no published hash: nothing is claimed
+    assert not zoo.models.verify_hub_file(tmp_path / 'plain.safetensors')
+
+
+def test_hub_file_stored_in_git_is_checked_against_its_git_blob_id(tmp_path):
+    """A small file kept in git (not LFS) has the git blob sha1 as ETag, so its cached blob is named by it."""
+    content = save({'w': torch.ones(3)})
+    git_id = hashlib.sha1(b'blob %d\0' % len(content) + content).hexdigest()
+    repo = tmp_path / 'models--org--small'
+    (repo / 'blobs').mkdir(parents=True)
+    (repo / 'snapshots' / 'c0ffee').mkdir(parents=True)
+    (repo / 'blobs' / git_id).write_bytes(content)
+    link = repo / 'snapshots' / 'c0ffee' / 'model.safetensors'
+    link.symlink_to(Path('..', '..', 'blobs', git_id))
+    assert zoo.models.verify_hub_file(link, 'org/small')
+    (repo / 'blobs' / git_id).write_bytes(content + b' ')
+    with pytest.raises(zoo.models.CorruptCheckpointError, match='git blob sha1'):
+        zoo.models.verify_hub_file(link, 'org/small')
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+
+
+def test_offline_url_weights_use_the_cache_or_fail_clearly(tmp_path, offline):
+    url = zoo.get_pretrained_cfg('legacy_seresnet18').url
+    with pytest.raises(zoo.models.WeightsUnavailableError) as e:
+        zoo.create_model('legacy_seresnet18', pretrained=True, cache_dir=str(tmp_path))
+    msg = str(e.value)
+    assert 'legacy_seresnet18' in msg and url in msg and 'HF_HUB_OFFLINE is set' in msg and str(tmp_path) in msg
+    # a cached copy is used without any network access
+    ref = zoo.create_model('legacy_seresnet18', num_classes=1000)
+    torch.save(ref.state_dict(), tmp_path / os.path.basename(url))
+    m = zoo.create_model('legacy_seresnet18', pretrained=True, cache_dir=str(tmp_path))
+    assert torch.equal(m.last_linear.weight, ref.last_linear.weight)
+
+
+def test_offline_hf_hub_name_gets_the_same_message(tmp_path, offline):
+    with pytest.raises(zoo.models.WeightsUnavailableError) as e:
+        zoo.create_model('hf-hub:someone/not-cached', cache_dir=str(tmp_path))
+    msg = str(e.value)
+    assert "'someone/not-cached'" in msg and 'config.json' in msg and 'HF_HUB_OFFLINE is set' in msg
+
+
+_UNREACHABLE = '''
+import json, time, zoo
+out = {}
+for name in ('resnet18', 'hf-hub:someone/my-model', 'resnet10t'):
+    start = time.monotonic()
+    try:
+        m = zoo.create_model(name, pretrained=True)
+        out[name] = ['loaded', float(m.fc.weight.sum())]
+    except zoo.models.WeightsUnavailableError as e:
+        out[name] = [str(e)]
+    out[name].append(time.monotonic() - start)
+print(json.dumps(out))
+'''
+
+
+def test_unreachable_hub_fails_fast_or_uses_the_cache(tmp_path):
+    """No network and no offline flag: one short probe instead of ~25 s of retries per file."""
+    from huggingface_hub import hf_hub_download
+    cached = zoo.create_model('resnet10t')
+    with HubServer({'timm/resnet10t.c3_in1k': {'model.safetensors': save(cached.state_dict())}}) as hub:
+        hf_hub_download('timm/resnet10t.c3_in1k', 'model.safetensors', cache_dir=tmp_path / 'hub', endpoint=hub.url)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    out = json.loads(_run(_UNREACHABLE, dict(HF_ENDPOINT=f'http://127.0.0.1:{port}', HF_HOME=str(tmp_path))))
+    for name in ('resnet18', 'hf-hub:someone/my-model'):
+        msg, elapsed = out[name]
+        assert elapsed < 15, f'{name} took {elapsed:.1f} s to fail'
+        assert f'127.0.0.1:{port} cannot be reached' in msg and 'HF_HUB_OFFLINE=1' in msg
+    assert "'timm/resnet18.a1_in1k'" in out['resnet18'][0] and "'someone/my-model'" in out['hf-hub:someone/my-model'][0]
+    status, total, elapsed = out['resnet10t']
+    assert status == 'loaded' and total == pytest.approx(cached.fc.weight.sum().item(), rel=1e-6) and elapsed < 15
+
+
+def test_silent_hub_endpoint_counts_as_unreachable_after_the_timeout(monkeypatch):
+    """A server that accepts connections but never answers (a black-holed route) is given up on after one timeout."""
+    from huggingface_hub import constants
+    from zoo.models import _hub
+    with socket.socket() as server:
+        server.bind(('127.0.0.1', 0))
+        server.listen(8)  # connections complete in the kernel backlog; nothing ever reads or answers them
+        endpoint = f'http://127.0.0.1:{server.getsockname()[1]}'
+        monkeypatch.setattr(constants, 'ENDPOINT', endpoint)
+        monkeypatch.setattr(_hub, '_probes', {})
+        start = time.monotonic()
+        reason = _hub._hub_unreachable()
+        elapsed = time.monotonic() - start
+    assert reason is not None and f'{endpoint} cannot be reached' in reason and 'Timeout' in reason
+    assert _hub.NETWORK_TIMEOUT - 0.5 < elapsed < _hub.NETWORK_TIMEOUT + 5
+    assert _hub._hub_unreachable() == reason  # remembered: the next file does not wait again

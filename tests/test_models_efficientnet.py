@@ -20,10 +20,19 @@ import torch
 import torch.nn as nn
 
 import zoo
-from _parity import assert_feature_info_parity, assert_layout_parity_meta, assert_parity, fill_random_, timm
+from _parity import (
+    assert_feature_info_parity, assert_layout_parity_meta, assert_outputs_close, assert_parity, fill_random_, timm)
 
-EFFNET_NAMES = zoo.list_models(module='efficientnet')
-MNV3_NAMES = zoo.list_models(module='mobilenetv3')
+# Added later with their own blocks (space-to-depth, pruned widths, Global Context, EvoNorm, LayerNorm, blur-pool):
+# a sample of them is checked in the "added names" section below and every one under -m slow. MobileNetV4 (in the
+# mobilenetv3 module) has its own file, tests/test_models_mobilenetv4.py.
+EFFNET_ADDED = (
+    'efficientnet_b0_g16_evos', 'efficientnet_b1_pruned', 'efficientnet_b2_pruned', 'efficientnet_b3_pruned',
+    'efficientnet_blur_b0', 'efficientnet_h_b5', 'efficientnet_x_b3', 'efficientnet_x_b5', 'gc_efficientnetv2_rw_t',
+    'test_efficientnet_evos', 'test_efficientnet_ln',
+)
+EFFNET_NAMES = [n for n in zoo.list_models(module='efficientnet') if n not in EFFNET_ADDED]
+MNV3_NAMES = [n for n in zoo.list_models(module='mobilenetv3') if not n.startswith('mobilenetv4')]
 ALL_NAMES = EFFNET_NAMES + MNV3_NAMES
 
 # Names the issue asks for (timm 1.0.31 registers every one of them).
@@ -264,6 +273,112 @@ def test_in_chans_and_num_classes():
     assert model.conv_stem.in_channels == 1
     assert model(torch.randn(1, 1, 64, 64)).shape == (1, 7)
     assert_parity('tf_efficientnet_lite0', img_size=(48, 48), batch_size=1, in_chans=4, num_classes=3)
+
+
+# --- added names: EfficientNet-X / -H, pruned, Global Context, EvoNorm, LayerNorm, blur-pool -----------------------
+
+# name -> what it covers that the others do not
+ADDED_SAMPLE = {
+    'test_efficientnet_ln': 'LayerNorm over channels + act as the norm of every block',
+    'test_efficientnet_evos': 'EvoNorm-S0 (built-in nonlinearity) as the norm of every block',
+    'efficientnet_blur_b0': 'blur-pool anti-aliasing of strided ir blocks',
+    'efficientnet_b1_pruned': 'explicit per-block widths (expanded and SE), TF padding',
+}  # space-to-depth (EfficientNet-X): test_space_to_depth_layout_and_odd_input; Global Context: its layer test
+
+
+def test_efficientnet_names_match_timm():
+    assert set(zoo.list_models(module='efficientnet')) == set(timm.list_models(module='efficientnet'))
+    assert set(EFFNET_ADDED) <= set(zoo.list_models(module='efficientnet'))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', EFFNET_ADDED)
+def test_added_feature_info_matches_timm(name):
+    assert_feature_info_parity(name)
+
+
+@pytest.mark.parametrize('name', sorted(ADDED_SAMPLE))
+def test_added_parity_sample(name):
+    assert_parity(name, img_size=(64, 64), batch_size=1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', EFFNET_ADDED)
+def test_added_parity_native_size(name):
+    assert_parity(name, batch_size=1)
+
+
+def test_space_to_depth_layout_and_odd_input():
+    """EfficientNet-X's first block: 2x2 stride-2 conv to 4x channels, then a 2x2 depthwise conv with TF padding."""
+    model = zoo.create_model('efficientnet_x_b3')
+    block = model.blocks[0][0]
+    assert tuple(block.conv_s2d.weight.shape) == (160, 40, 2, 2) and block.conv_dw.kernel_size == (2, 2)
+    # the region ends at the first strided block: its stride is dropped and no level starts at stage 0
+    assert model.blocks[1][0].conv_exp.stride == (1, 1)
+    assert [f['reduction'] for f in model.feature_info] == [2, 4, 8, 16, 32]
+    assert_parity('efficientnet_x_b3', img_size=(57, 50), batch_size=1)
+
+
+def test_pruned_widths_follow_the_table():
+    from zoo.models.efficientnet import _PRUNED_WIDTHS
+    model = zoo.create_model('efficientnet_b3_pruned')
+    stem, head, stages = _PRUNED_WIDTHS['efficientnet_b3_pruned']
+    assert model.conv_stem.out_channels == stem and model.num_features == head
+    for stage, (out_chs, mids, ses) in zip(model.blocks, stages):
+        assert [b.se.conv_reduce.out_channels for b in stage] == list(ses)
+        assert all(b.bn2.num_features == out_chs if mids is None else b.conv_pwl.out_channels == out_chs
+                   for b in stage)
+    with pytest.raises(ValueError, match='depth_multiplier'):
+        from zoo.models.efficientnet import _gen
+        _gen('efficientnet_b1_pruned', False, 'efficientnet', {}, depth_multiplier=1.4, pruned=True)
+
+
+@pytest.mark.parametrize('fuse_add,fuse_scale,use_attn',
+                         [(False, True, True), (True, True, False), (True, False, True)])
+def test_global_context_matches_timm(fuse_add, fuse_scale, use_attn):
+    from timm.layers import GlobalContext as RefGlobalContext
+    from zoo.layers.global_context import GlobalContext
+    kwargs = dict(fuse_add=fuse_add, fuse_scale=fuse_scale, use_attn=use_attn, rd_ratio=0.25, act_layer=nn.SiLU)
+    ref = fill_random_(RefGlobalContext(32, **kwargs)).eval()
+    ours = GlobalContext(32, **kwargs).eval()
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 32, 7, 5)
+    with torch.no_grad():
+        assert_outputs_close(ours(x), ref(x))
+    with pytest.raises(ValueError, match='fuse_add or fuse_scale'):
+        GlobalContext(32, fuse_add=False, fuse_scale=False)
+
+
+@pytest.mark.parametrize('apply_act', [True, False])
+def test_evo_norm_and_layer_norm_act_match_timm(apply_act):
+    from timm.layers import EvoNorm2dS0 as RefEvo
+    from timm.layers import LayerNormAct2d as RefLn
+    from zoo.layers.evo_norm import EvoNorm2dS0
+    from zoo.layers.norm_act_channel import LayerNormAct2d
+    x = torch.randn(2, 32, 5, 6) * 3 + 1
+    pairs = [(RefEvo(32, group_size=8, apply_act=apply_act), EvoNorm2dS0(32, group_size=8, apply_act=apply_act)),
+             (RefLn(32, apply_act=apply_act, act_layer=nn.SiLU),
+              LayerNormAct2d(32, apply_act=apply_act, act_layer=nn.SiLU))]
+    for ref, ours in pairs:
+        fill_random_(ref)
+        ours.load_state_dict(ref.state_dict())
+        with torch.no_grad():
+            assert_outputs_close(ours(x), ref(x))
+    with pytest.raises(ValueError, match='groups of 6'):
+        EvoNorm2dS0(32, group_size=6)
+
+
+@pytest.mark.parametrize('name', ['efficientnet_x_b3'])
+def test_added_features_only_values_match_timm(name):
+    ref = fill_random_(timm.create_model(name)).eval()
+    ref_feats = timm.create_model(name, features_only=True).eval()
+    ref_feats.load_state_dict(ref.state_dict(), strict=False)
+    feats = zoo.create_model(name, features_only=True, pretrained=True,
+                             pretrained_cfg_overlay=dict(state_dict=ref.state_dict())).eval()
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        for a, b in zip(feats(x), ref_feats(x)):
+            assert_outputs_close(a, b)
 
 
 # --- real pretrained weights ----------------------------------------------------------------------------------------

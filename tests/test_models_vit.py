@@ -19,7 +19,7 @@ from _parity import assert_parity_meta_built as _parity
 from _parity import build_pair_meta as _build_pair
 
 import zoo
-from zoo.layers.config import set_fused_attn, set_model_fused_attn, use_fused_attn
+from zoo.layers.config import set_default_fused_attn, set_fused_attn, use_fused_attn
 
 VIT_NAMES = zoo.list_models(module='vision_transformer')
 DEIT_NAMES = zoo.list_models(module='deit')
@@ -261,7 +261,8 @@ def test_layers_match_timm():
     from zoo.layers.attention import Attention
     from zoo.layers.layer_scale import LayerScale2d
     from zoo.layers.diff_attention import DiffAttention
-    from zoo.layers.mlp import GatedMlp, GluMlp, Mlp, SwiGLU, SwiGLUPacked
+    from zoo.layers.mlp import GatedMlp, GluMlp, Mlp, SwiGLUPacked
+    from zoo.layers.swiglu import SwiGLU
     from zoo.layers.patch_embed import PatchEmbed
     from zoo.layers.pos_embed import resample_abs_pos_embed, resample_abs_pos_embed_nhwc
     tl = timm.layers
@@ -310,7 +311,7 @@ def test_fused_and_explicit_attention_agree(name: str):
     x = torch.randn(2, 3, 32, 32)
     with torch.inference_mode():
         fused = ours(x)
-        switched = set_model_fused_attn(ours, False)
+        switched = set_fused_attn(ours, False)
         explicit = ours(x)
         for m in ref.modules():
             if hasattr(m, 'fused_attn'):
@@ -334,13 +335,19 @@ def test_attend_paths_agree_with_masks_and_default_switch():
     # a hand-written reference for the boolean mask: masked keys get no weight
     probs = (q @ k.transpose(-2, -1) * 8 ** -0.5).masked_fill(~keep, float('-inf')).softmax(-1)
     torch.testing.assert_close(attend(q, k, v, fused=False, attn_mask=keep), probs @ v)
+    # grouped-query attention: each of 2 key/value heads serves 2 query heads, as if repeated
+    q4 = torch.randn(2, 4, 5, 8, generator=gen)
+    k2, v2 = k[:, :2], v[:, :2]
+    grouped = attend(q4, k2, v2, fused=False)
+    torch.testing.assert_close(grouped, attend(q4, k2.repeat_interleave(2, 1), v2.repeat_interleave(2, 1)))
+    torch.testing.assert_close(grouped, attend(q4, k2, v2, fused=True))
     # the process default decides what new modules use
     assert use_fused_attn()
-    set_fused_attn(False)
+    set_default_fused_attn(False)
     try:
         model = zoo.create_model('test_vit3', img_size=32, depth=1)
     finally:
-        set_fused_attn(True)
+        set_default_fused_attn(True)
     flags = [m.fused_attn for m in model.modules() if hasattr(m, 'fused_attn')]
     assert flags and not any(flags)
 

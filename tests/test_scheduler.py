@@ -88,6 +88,20 @@ def test_state_dict_round_trip_resumes_curve() -> None:
     assert resumed.optimizer.param_groups[0]['lr'] == full[6][0]
 
 
+def test_wsd_closed_form() -> None:
+    sched, epochs = create_scheduler_v2(_optimizer(1.0), 'wsd', num_epochs=12, warmup_epochs=2, warmup_lr=0.,
+                                        decay_epochs=4, min_lr=0.1)
+    assert epochs == 12
+    got = [c[0] for c in _epoch_curve(sched, 13)]
+    # warmup 0, 0.5; stable 1.0 until the decay starts 4 epochs before the end (epoch 8); then 1 - sqrt(k / 4)
+    expect = [0., 0.5] + [1.] * 7 + [0.1 + 0.9 * (1 - math.sqrt(k / 4)) for k in range(1, 4)] + [0.1, 0.1]
+    assert got == pytest.approx(expect, rel=1e-12, abs=1e-15)
+    with pytest.raises(ValueError, match="'wsd' needs 0 < decay_epochs <= epochs - warmup_epochs"):
+        create_scheduler_v2(_optimizer(), 'wsd', num_epochs=10, warmup_epochs=5, decay_epochs=8)
+    with pytest.raises(ValueError, match='stable_timescale'):
+        create_scheduler_v2(_optimizer(), 'rsqrt', num_epochs=10)
+
+
 def test_unknown_scheduler_and_missing_updates_per_epoch() -> None:
     with pytest.raises(ValueError, match="Unknown scheduler 'cosin'.*cosine"):
         create_scheduler_v2(_optimizer(), 'cosin')
@@ -112,6 +126,28 @@ _CASES: Dict[str, dict] = {
     'poly': dict(sched='poly', num_epochs=20, decay_rate=2.0, min_lr=1e-4, warmup_epochs=2),
     'poly_k_cycles': dict(sched='poly', num_epochs=5, decay_rate=0.5, k_decay=0.5, cycle_limit=3, cycle_decay=0.7),
     'constant': dict(sched='constant', num_epochs=10, warmup_epochs=3),
+    'constant_prefix_noise': dict(sched='constant', num_epochs=10, warmup_epochs=2, warmup_prefix=True, noise=0.3),
+    'cosine_all': dict(sched='cosine', num_epochs=5, warmup_epochs=2, warmup_prefix=True, cycle_mul=1.5,
+                       cycle_decay=0.8, cycle_limit=3, k_decay=1.5, noise=[0.1, 0.9], noise_pct=0.2, min_lr=1e-3,
+                       cooldown_epochs=2),
+    'tanh_cycles_noise': dict(sched='tanh', num_epochs=6, cycle_mul=2., cycle_decay=0.5, cycle_limit=2,
+                              noise=[0.5], min_lr=1e-4),
+    'poly_prefix_noise': dict(sched='poly', num_epochs=12, decay_rate=1.5, warmup_epochs=3, warmup_prefix=True,
+                              noise=0.25, noise_std=0.5, k_decay=2.0),
+    'step_prefix_cooldown': dict(sched='step', num_epochs=20, decay_epochs=3, decay_rate=0.5, warmup_epochs=2,
+                                 warmup_prefix=True, cooldown_epochs=3),
+    'multistep_prefix_noise': dict(sched='multistep', num_epochs=20, decay_milestones=[4, 9], warmup_epochs=3,
+                                   warmup_prefix=True, noise=[0.2, 0.6], noise_seed=11),
+    'wsd': dict(sched='wsd', num_epochs=20, warmup_epochs=3),
+    'wsd_prefix_cosine': dict(sched='wsd', num_epochs=16, warmup_epochs=2, warmup_prefix=True, decay_fn='cosine',
+                              decay_epochs=5, min_lr=1e-3, cooldown_epochs=2),
+    'wsd_exp_noise': dict(sched='wsd', num_epochs=20, decay_fn='exp', decay_epochs=0.4, noise=[0.3, 0.9],
+                          noise_pct=0.3),
+    'wsd_power_linear': dict(sched='wsd', num_epochs=15, warmup_epochs=4, decay_fn='power', decay_epochs=6),
+    'rsqrt': dict(sched='rsqrt', num_epochs=20, warmup_epochs=4),
+    'rsqrt_timescale': dict(sched='rsqrt', num_epochs=18, warmup_epochs=2, warmup_prefix=True, stable_timescale=2.5,
+                            decay_epochs=0.3, min_lr=1e-3, decay_fn='1-sqrt'),
+    'rsqrt_no_warmup_noise': dict(sched='rsqrt', num_epochs=12, stable_timescale=3, noise=0.5, cooldown_epochs=1),
 }
 
 
@@ -147,7 +183,9 @@ def test_plateau_parity_with_timm() -> None:
 def test_scheduler_kwargs_reads_train_args() -> None:
     from argparse import Namespace
     args = Namespace(sched='step', epochs=450, decay_epochs=2.4, decay_rate=0.97, warmup_lr=1e-6, warmup_epochs=3,
-                     lr_noise=[0.42, 0.9], eval_metric='loss', sched_on_updates=True, seed=5)
+                     lr_noise=[0.42, 0.9], eval_metric='loss', sched_on_updates=True, seed=5, lr_decay_fn='cosine',
+                     lr_stable_timescale=7.)
     kw = scheduler_kwargs(args)
+    assert kw['decay_fn'] == 'cosine' and kw['stable_timescale'] == 7.
     assert kw['num_epochs'] == 450 and kw['noise'] == [0.42, 0.9] and kw['plateau_mode'] == 'min'
     assert kw['step_on_epochs'] is False and kw['noise_seed'] == 5 and kw['decay_rate'] == 0.97

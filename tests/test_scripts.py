@@ -269,6 +269,82 @@ def test_distributed_killed_run_restarts_from_recovery(tmp_path: Path) -> None:
     assert [r['epoch'] for r in _summary(out / 'drec')] == ['0', '1']
 
 
+def test_rerun_into_an_existing_experiment_never_mixes_runs(tmp_path: Path) -> None:
+    """The same --experiment again without --resume goes to <experiment>-1 (as timm does): the earlier run's best
+    metric, checkpoint-0 and summary rows are neither reported nor overwritten."""
+    out = tmp_path / 'runs'
+    old = out / 'exp'
+    old.mkdir(parents=True)
+    torch.save({'epoch': 0, 'metric': 99.0, 'state_dict': {}}, old / 'checkpoint-0.pth.tar')
+    (old / 'summary.csv').write_text('epoch,train_loss,eval_loss,eval_top1,eval_top5,lr\n0,1,1,99.0,100,0.1\n')
+    before = {p.name: p.read_bytes() for p in old.iterdir()}
+    proc = _run([sys.executable, 'train.py', '--epochs', '1', '--output', str(out), '--experiment', 'exp', *TINY])
+    log = proc.stdout + proc.stderr
+    assert f'{old} already holds another run' in log and f'--resume {old}' in log
+    assert {p.name: p.read_bytes() for p in old.iterdir()} == before
+    new = out / 'exp-1'
+    rows = _summary(new)
+    assert [r['epoch'] for r in rows] == ['0']
+    best = re.search(r'Best metric: ([\d.]+) \(epoch (\d+)\)', log)
+    assert best and float(best.group(1)) == pytest.approx(float(rows[0]['eval_top1'])) and best.group(2) == '0'
+    assert torch.load(new / 'checkpoint-0.pth.tar', weights_only=True)['metric'] != 99.0
+
+
+@pytest.mark.slow
+def test_resume_dir_falls_back_past_truncated_checkpoints(tmp_path: Path) -> None:
+    """train.py --resume DIR whose newest checkpoints are truncated resumes from the newest readable one, names the
+    bad files, and logs the re-run epoch once in summary.csv."""
+    out = tmp_path / 'runs'
+    cmd = [sys.executable, 'train.py', '--epochs', '2', '--output', str(out), '--experiment', 'fb', *TINY]
+    _run(cmd)
+    run = out / 'fb'
+    for name in ('last.pth.tar', 'checkpoint-1.pth.tar'):
+        data = (run / name).read_bytes()
+        (run / name).write_bytes(data[:len(data) // 3])
+    proc = _run(cmd + ['--resume', str(run)])
+    log = proc.stdout + proc.stderr
+    assert 'last.pth.tar is corrupt or truncated' in log and 'checkpoint-1.pth.tar is corrupt or truncated' in log
+    assert f'Resumed checkpoint from {run / "checkpoint-0.pth.tar"} (epoch 1)' in log
+    assert [r['epoch'] for r in _summary(run)] == ['0', '1']
+    assert torch.load(run / 'last.pth.tar', weights_only=True)['epoch'] == 1
+
+
+def _worker_pids(launcher: subprocess.Popen) -> Dict[int, int]:
+    """rank -> pid of the workers torchrun started."""
+    ranks = {}
+    for pid in _descendants(launcher.pid):
+        try:
+            env = Path(f'/proc/{pid}/environ').read_bytes().split(b'\0')
+        except OSError:
+            continue
+        rank = [e[5:] for e in env if e.startswith(b'RANK=')]
+        if rank and b'train.py' in Path(f'/proc/{pid}/cmdline').read_bytes():
+            ranks[int(rank[0])] = pid
+    return ranks
+
+
+@pytest.mark.slow
+def test_distributed_frozen_rank_ends_the_job(tmp_path: Path) -> None:
+    """distributed_train.sh with --dist-timeout 5 and rank 1 stopped (SIGSTOP) mid-epoch: rank 0 names rank 1 and
+    exits; torchrun then ends the job (SIGKILL to the stopped rank after its 30 s grace) instead of waiting 30 min."""
+    cmd = _dist_cmd(tmp_path / 'runs', 'frozen', '--dist-timeout', '5', '--epochs', '50')
+    proc = subprocess.Popen(cmd, cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for('last.pth.tar', tmp_path / 'runs' / 'frozen', proc, timeout=240)  # both ranks are training
+        pids = _worker_pids(proc)
+        assert sorted(pids) == [0, 1], pids
+        os.kill(pids[1], signal.SIGSTOP)
+        stopped = time.monotonic()
+        log, _ = proc.communicate(timeout=120)
+        elapsed = time.monotonic() - stopped
+    finally:
+        _kill_tree(proc)
+    assert proc.returncode != 0
+    assert ('Rank 0 of 2: a collective operation waited longer than 5 s (--dist-timeout). '
+            'Rank 1 stopped answering') in log
+    assert elapsed < 90
+
+
 def test_default_train_reaches_95_percent(tmp_path: Path) -> None:
     """The README's main job, unchanged: `python train.py` on the built-in digits (about 10 s on an idle core)."""
     out = tmp_path / 'runs'

@@ -1,8 +1,11 @@
 """Training utilities: metrics, clipping, EMA, checkpoints / resume, split BN, distributed helpers, train loop."""
 import copy
 import csv
+import multiprocessing
 import os
+import signal
 import socket
+import time
 from argparse import Namespace
 
 import pytest
@@ -315,3 +318,52 @@ def test_test_time_pool_head_equals_model_at_train_size() -> None:
     windows = torch.stack(
         [model.fc(feats[:, :, i:i + 6, j:j + 6].mean(dim=(2, 3))) for i in range(3) for j in range(3)])
     torch.testing.assert_close(head(big), 0.5 * (windows.mean(0) + windows.amax(0)), atol=1e-5, rtol=1e-5)
+
+
+def _frozen_rank_worker(rank: int, port: int, stop: int, timeout: float, results) -> None:
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE='2',
+                      LOCAL_RANK=str(rank))
+    from zoo.utils import RankTimeoutError, exit_on_dist_timeout, init_distributed_device
+    info = init_distributed_device('cpu', timeout=timeout)
+    x = torch.ones(1)
+    torch.distributed.all_reduce(x)  # every rank is up
+    if rank == stop:
+        os.kill(os.getpid(), signal.SIGSTOP)  # frozen, as by SIGSTOP or a deadlocked data loader
+    start = time.monotonic()
+    try:
+        with exit_on_dist_timeout(info, timeout):
+            torch.distributed.all_reduce(x)
+    except RankTimeoutError as e:
+        results.put((str(e), time.monotonic() - start))
+        os._exit(3)
+    os._exit(0)
+
+
+@pytest.mark.parametrize('stop', [1, 0])
+def test_frozen_rank_ends_the_job_after_the_timeout_naming_it(stop: int) -> None:
+    """Two gloo ranks on 127.0.0.1, one stopped with SIGSTOP: the other fails after the timeout, naming it.
+
+    Rank 0 hosts the rendezvous store here (no torchrun agent), so when rank 0 itself is stopped the store cannot
+    be asked and the message says rank 0 most likely stopped. The ranks are forked (no torch import per rank).
+    """
+    timeout, port = 2., _free_port()
+    ctx = multiprocessing.get_context('fork')
+    results = ctx.SimpleQueue()  # put() writes before the worker leaves with os._exit
+    procs = [ctx.Process(target=_frozen_rank_worker, args=(rank, port, stop, timeout, results)) for rank in (0, 1)]
+    for proc in procs:
+        proc.start()
+    live = procs[1 - stop]
+    try:
+        live.join(60)
+        assert live.exitcode == 3, f'the live rank ended with {live.exitcode}'
+        msg, elapsed = results.get()
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.join()
+    assert timeout <= elapsed < timeout + 10
+    assert f'Rank {1 - stop} of 2' in msg and f'longer than {timeout:g} s (--dist-timeout)' in msg
+    if stop == 1:
+        assert 'Rank 1 stopped answering' in msg
+    else:
+        assert 'rank 0 has most likely stopped answering' in msg

@@ -29,6 +29,35 @@ from zoo.layers.selective_kernel import SelectiveKernel, SelectiveKernelAttn
 from zoo.layers.split_attn import SplitAttn
 from zoo.layers.squeeze_excite import EcaModule, SEModule, create_attn, get_attn, register_attn
 from zoo.layers.weight_init import lecun_normal_, trunc_normal_
+from zoo.layers.attention_rope import AttentionRope, attend, packed_qkv, set_fused_attn
+from zoo.layers.patch_dropout import PatchDropout
+from zoo.layers.rel_pos_bias import (
+    RelPosBias,
+    RelPosMlp,
+    rel_pos_index_with_cls,
+    relative_log_coords,
+    gather_rel_pos_bias,
+)
+from zoo.layers.rope import (
+    RotaryEmbedding,
+    MixedRotaryEmbedding,
+    apply_rope,
+    create_rope_embed,
+    gather_rope,
+    rope_coords,
+)
+from zoo.layers.swiglu import SwiGLU
+from zoo.layers.anti_alias import AaLayerType, create_aa, resolve_aa_layer
+from zoo.layers.attention2d import MultiQueryAttention2d, Attention2d
+from zoo.layers.evo_norm import EvoNorm2dS0, group_std
+from zoo.layers.global_context import GlobalContext
+from zoo.layers.norm_act_channel import LayerNormAct2d, RmsNormAct2d
+from zoo.layers.config import use_fused_attn, set_default_fused_attn
+from zoo.layers.diff_attention import DiffAttention, DiffLambdaMixin, differential_attend
+from zoo.layers.filter_response_norm import FilterResponseNormTlu2d
+from zoo.layers.hybrid_embed import HybridEmbed
+from zoo.layers.pool2d_same import MaxPool2dSame
+from zoo.layers.std_conv import StdConv2d, StdConv2dSame, standardize_weight
 
 __all__ = [
     'LayerType', 'create_act_layer', 'get_act_layer', 'CondConv2d', 'MixedConv2d', 'Attention', 'AttentionPoolLatent', 'BlurPool2d',
@@ -47,4 +76,11 @@ __all__ = [
     'SelectAdaptivePool2d', 'adaptive_pool_feat_mult',
     'EcaModule', 'SEModule', 'create_attn', 'get_attn', 'register_attn',
     'lecun_normal_', 'trunc_normal_',
+    'AttentionRope', 'attend', 'packed_qkv', 'set_fused_attn', 'PatchDropout', 'RelPosBias', 'RelPosMlp',
+    'rel_pos_index_with_cls', 'relative_log_coords', 'gather_rel_pos_bias', 'RotaryEmbedding', 'MixedRotaryEmbedding',
+    'apply_rope', 'create_rope_embed', 'gather_rope', 'rope_coords', 'SwiGLU',
+    'AaLayerType', 'create_aa', 'resolve_aa_layer', 'MultiQueryAttention2d', 'Attention2d', 'EvoNorm2dS0', 'group_std',
+    'GlobalContext', 'LayerNormAct2d', 'RmsNormAct2d',
+    'use_fused_attn', 'set_default_fused_attn', 'DiffAttention', 'DiffLambdaMixin', 'differential_attend',
+    'FilterResponseNormTlu2d', 'HybridEmbed', 'MaxPool2dSame', 'StdConv2d', 'StdConv2dSame', 'standardize_weight',
 ]

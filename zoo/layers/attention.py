@@ -23,24 +23,29 @@ def attend(
         q: torch.Tensor,
         k: torch.Tensor,
         v: torch.Tensor,
-        fused: bool = True,
         attn_mask: Optional[torch.Tensor] = None,
         dropout_p: float = 0.,
+        fused: bool = True,
         scale: Optional[float] = None,
 ) -> torch.Tensor:
-    """softmax(q k^T * scale + mask) v over (..., N, D) tensors.
+    """softmax(q k^T * scale + mask) v over (B, heads, N, D) tensors; k / v may have fewer heads (grouped query).
 
     Args:
-        q: queries (..., Nq, D).
-        k: keys (..., Nk, D).
-        v: values (..., Nk, Dv).
-        fused: use `F.scaled_dot_product_attention`; False computes the attention matrix explicitly.
-        attn_mask: bool mask (True = attend) or additive float mask, broadcastable to (..., Nq, Nk).
+        q: queries (..., Hq, Nq, D).
+        k: keys (..., Hk, Nk, D); Hq must be a multiple of Hk (each key/value head serves Hq / Hk query heads).
+        v: values (..., Hk, Nk, Dv).
+        attn_mask: bool mask (True = attend) or additive float mask, broadcastable to (..., Hq, Nq, Nk).
         dropout_p: dropout on the attention probabilities (pass 0 in eval).
+        fused: use `F.scaled_dot_product_attention`; False computes the attention matrix explicitly.
         scale: logit scale; 1 / sqrt(D) when None.
     """
+    groups = q.shape[-3] // k.shape[-3] if q.dim() >= 3 else 1
     if fused:
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p, scale=scale)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p, scale=scale,
+                                              enable_gqa=groups > 1)
+    if groups > 1:
+        k = k.repeat_interleave(groups, dim=-3)
+        v = v.repeat_interleave(groups, dim=-3)
     scale = q.shape[-1] ** -0.5 if scale is None else scale
     logits = (q * scale) @ k.transpose(-2, -1)
     if attn_mask is not None:

@@ -1,8 +1,9 @@
-"""EvoNorm-S0: a normalisation-activation layer found by architecture search, free of batch statistics.
+"""EvoNorm-S0: a normalisation-activation layer found by search that needs no batch statistics.
 
-"Evolving Normalization-Activation Layers", Liu et al., 2020 (arXiv:2004.02967), table 1:
-y = x * sigmoid(v * x) / group_std(x) * gamma + beta. Without the activation (`apply_act=False`, used where a
-residual branch ends) it is the affine part only, as in the paper's residual-block placement.
+Liu et al., "Evolving Normalization-Activation Layers", 2020 (arXiv:2004.02967). S0 computes
+`x * sigmoid(v * x) / group_std(x) * weight + bias`: a swish-like gate divided by the per-sample standard deviation
+over groups of channels (as GroupNorm, but without subtracting the mean in the numerator). Without the activation
+only the affine part remains.
 """
 from typing import Optional
 
@@ -13,59 +14,43 @@ __all__ = ['EvoNorm2dS0', 'group_std']
 
 
 def group_std(x: torch.Tensor, groups: int, eps: float = 1e-5) -> torch.Tensor:
-    """Standard deviation of each (sample, channel group) of an NCHW tensor, broadcast back to its shape."""
+    """Per-sample standard deviation over (channels of a group, H, W), broadcast back to x's shape."""
     b, c, h, w = x.shape
-    if c % groups:
-        raise ValueError(f'{c} channels do not split into {groups} groups.')
-    grouped = x.reshape(b, groups, c // groups, h, w)
-    # float32 statistics: half-precision variance over a whole group loses too many digits
-    std = grouped.float().var(dim=(2, 3, 4), unbiased=False, keepdim=True).add(eps).sqrt().to(x.dtype)
-    return std.expand_as(grouped).reshape(b, c, h, w)
+    var = x.float().reshape(b, groups, -1).var(dim=2, unbiased=False, keepdim=True)
+    std = var.add(eps).sqrt().to(x.dtype)
+    return std.expand(b, groups, c // groups * h * w).reshape(b, c, h, w)
 
 
 class EvoNorm2dS0(nn.Module):
-    """EvoNorm-S0 over NCHW maps (parameters `weight`, `bias` and, with the activation, `v`).
+    """EvoNorm-S0 for NCHW maps (parameters `weight`, `bias` and the gate's `v`).
 
     Args:
         num_features: channels.
-        groups: channel groups of the standard deviation (ignored when `group_size` is given).
+        groups: number of channel groups for the standard deviation (ignored when `group_size` is set).
         group_size: channels per group.
-        apply_act: include the sigmoid-gated numerator (the "activation" half).
+        apply_act: apply the S0 gate (the nonlinearity); without it the layer is a plain per-channel affine map.
         eps: added to the group variance.
     """
 
-    def __init__(
-            self,
-            num_features: int,
-            groups: int = 32,
-            group_size: Optional[int] = None,
-            apply_act: bool = True,
-            eps: float = 1e-5,
-            **_,
-    ):
+    def __init__(self, num_features: int, groups: int = 32, group_size: Optional[int] = None, apply_act: bool = True,
+                 eps: float = 1e-5):
         super().__init__()
         if group_size:
             if num_features % group_size:
-                raise ValueError(f'{num_features} channels do not split into groups of {group_size}.')
+                raise ValueError(f'{num_features} channels cannot be split into groups of {group_size}.')
             groups = num_features // group_size
+        elif num_features % groups:
+            raise ValueError(f'{num_features} channels cannot be split into {groups} groups.')
         self.groups = groups
-        self.apply_act = apply_act
         self.eps = eps
+        self.apply_act = apply_act
         self.weight = nn.Parameter(torch.ones(num_features))
         self.bias = nn.Parameter(torch.zeros(num_features))
         self.v = nn.Parameter(torch.ones(num_features)) if apply_act else None
 
-    def reset_parameters(self) -> None:
-        nn.init.ones_(self.weight)
-        nn.init.zeros_(self.bias)
-        if self.v is not None:
-            nn.init.ones_(self.v)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4:
-            raise ValueError(f'EvoNorm2dS0 expects NCHW input, got {x.ndim} dims.')
-        shape = (1, -1, 1, 1)
+            raise ValueError(f'EvoNorm2dS0 expects NCHW input, got shape {tuple(x.shape)}.')
         if self.v is not None:
-            gate = torch.sigmoid(x * self.v.view(shape).to(x.dtype))
-            x = x * gate / group_std(x, self.groups, self.eps)
-        return x * self.weight.view(shape).to(x.dtype) + self.bias.view(shape).to(x.dtype)
+            x = x * torch.sigmoid(x * self.v.view(1, -1, 1, 1).to(x.dtype)) / group_std(x, self.groups, self.eps)
+        return x * self.weight.view(1, -1, 1, 1).to(x.dtype) + self.bias.view(1, -1, 1, 1).to(x.dtype)

@@ -31,21 +31,26 @@ def get_channel_dim(fmt: FormatT) -> int:
     return -1 if fmt in (Format.NHWC, Format.NLC) else 1
 
 
-def nchw_to(x: torch.Tensor, fmt: Format) -> torch.Tensor:
-    if fmt == Format.NHWC:
-        x = x.permute(0, 2, 3, 1)
-    elif fmt == Format.NLC:
-        x = x.flatten(2).transpose(1, 2)
-    elif fmt == Format.NCL:
-        x = x.flatten(2)
-    return x
+# a 4-D map in one layout, rearranged into another; token layouts flatten H and W into one axis L
+_FROM_NCHW = {
+    Format.NCHW: lambda x: x,
+    Format.NHWC: lambda x: x.permute(0, 2, 3, 1),
+    Format.NCL: lambda x: x.flatten(2),
+    Format.NLC: lambda x: x.flatten(2).transpose(1, 2),
+}
+_FROM_NHWC = {
+    Format.NHWC: lambda x: x,
+    Format.NCHW: lambda x: x.permute(0, 3, 1, 2),
+    Format.NLC: lambda x: x.flatten(1, 2),
+    Format.NCL: lambda x: x.flatten(1, 2).transpose(1, 2),
+}
 
 
-def nhwc_to(x: torch.Tensor, fmt: Format) -> torch.Tensor:
-    if fmt == Format.NCHW:
-        x = x.permute(0, 3, 1, 2)
-    elif fmt == Format.NLC:
-        x = x.flatten(1, 2)
-    elif fmt == Format.NCL:
-        x = x.flatten(1, 2).transpose(1, 2)
-    return x
+def nchw_to(x: torch.Tensor, fmt: FormatT) -> torch.Tensor:
+    """Rearrange an (N, C, H, W) map into `fmt` (a view where possible, no copy)."""
+    return _FROM_NCHW[Format(fmt)](x)
+
+
+def nhwc_to(x: torch.Tensor, fmt: FormatT) -> torch.Tensor:
+    """Rearrange an (N, H, W, C) map into `fmt` (a view where possible, no copy)."""
+    return _FROM_NHWC[Format(fmt)](x)

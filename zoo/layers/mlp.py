@@ -11,7 +11,7 @@ import torch.nn as nn
 
 from zoo.layers.helpers import to_2tuple
 
-__all__ = ['Mlp', 'GluMlp', 'SwiGLU', 'SwiGLUPacked', 'GatedMlp']
+__all__ = ['Mlp', 'GluMlp', 'SwiGLUPacked', 'GatedMlp']
 
 PairOrOne = Union[float, Tuple[float, float]]
 
@@ -130,61 +130,6 @@ class GluMlp(nn.Module):
 
 # GluMlp with a SiLU gate in the first half of fc1: the packed-weight layout of the DINOv2 giant checkpoints
 SwiGLUPacked = partial(GluMlp, act_layer=nn.SiLU, gate_last=False)
-
-
-class SwiGLU(nn.Module):
-    """SwiGLU MLP with separate gate and value projections: fc2(act(fc1_g(x)) * fc1_x(x)).
-
-    "GLU Variants Improve Transformer", Shazeer, 2020 (arXiv:2002.05202). Unlike `SwiGLUPacked`, the gate and value
-    weights are two linears (`fc1_g`, `fc1_x`), the layout of the AIMv2 / EVA-02 checkpoints.
-
-    Args:
-        in_features: input width.
-        hidden_features: width of the gate and of the value (each).
-        out_features: output width (defaults to `in_features`).
-        act_layer: gate activation, instantiated without arguments.
-        norm_layer: optional norm on the gated hidden activations.
-        bias: bias of the first projections / of fc2.
-        drop: dropout after gating / after fc2.
-        align_to: round the hidden width up to a multiple of this (0 keeps it).
-    """
-
-    def __init__(
-            self,
-            in_features: int,
-            hidden_features: Optional[int] = None,
-            out_features: Optional[int] = None,
-            act_layer: Type[nn.Module] = nn.SiLU,
-            norm_layer: Optional[Type[nn.Module]] = None,
-            bias: Union[bool, Tuple[bool, bool]] = True,
-            drop: PairOrOne = 0.,
-            align_to: int = 0,
-    ):
-        super().__init__()
-        out_features = out_features or in_features
-        hidden_features = hidden_features or in_features
-        if align_to:
-            hidden_features += -hidden_features % align_to
-        bias1, bias2 = to_2tuple(bias)
-        drop1, drop2 = to_2tuple(drop)
-
-        self.fc1_g = nn.Linear(in_features, hidden_features, bias=bias1)
-        self.fc1_x = nn.Linear(in_features, hidden_features, bias=bias1)
-        self.act = act_layer()
-        self.drop1 = nn.Dropout(drop1)
-        self.norm = norm_layer(hidden_features) if norm_layer is not None else nn.Identity()
-        self.fc2 = nn.Linear(hidden_features, out_features, bias=bias2)
-        self.drop2 = nn.Dropout(drop2)
-
-    def init_weights(self) -> None:
-        # as for GluMlp: a near-constant gate at the start, so early training sees a plain linear MLP
-        if self.fc1_g.bias is not None:
-            nn.init.ones_(self.fc1_g.bias)
-        nn.init.normal_(self.fc1_g.weight, std=1e-6)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.drop1(self.act(self.fc1_g(x)) * self.fc1_x(x))
-        return self.drop2(self.fc2(self.norm(x)))
 
 
 class GatedMlp(nn.Module):

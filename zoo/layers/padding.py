@@ -38,21 +38,21 @@ def pad_same(
 
 
 def get_padding_value(padding: Union[str, int, Tuple], kernel_size: int, **kwargs) -> Tuple[Union[int, Tuple], bool]:
-    """Resolve a padding spec ('', 'same', 'valid' or a number) to (static padding, needs dynamic padding)."""
-    dynamic = False
-    if isinstance(padding, str):
-        padding = padding.lower()
-        if padding == 'same':
-            if is_static_pad(kernel_size, **kwargs):
-                padding = get_padding(kernel_size, **kwargs)
-            else:
-                padding = 0
-                dynamic = True
-        elif padding == 'valid':
-            padding = 0
-        else:
-            padding = get_padding(kernel_size, **kwargs)
-    return padding, dynamic
+    """Resolve a padding spec to `(padding for nn.Conv2d, whether TF 'SAME' must be computed per input)`.
+
+    Specs: a number or tuple (used as is), '' (symmetric, `get_padding`), 'valid' (none) or 'same'. 'same' is only
+    input-size dependent when it cannot be expressed as a fixed symmetric pad (stride > 1 or an even receptive
+    field); then the conv pads dynamically and gets no static padding.
+    """
+    if not isinstance(padding, str):
+        return padding, False
+    spec = padding.lower()
+    if spec == 'valid':
+        return 0, False
+    if spec == 'same' and not is_static_pad(kernel_size, **kwargs):
+        return 0, True
+    # '' and a static 'same' are the same symmetric padding
+    return get_padding(kernel_size, **kwargs), False
 
 
 def pad_amounts(size: List[int], kernel_size: int, stride: int, dilation: int = 1) -> List[int]:

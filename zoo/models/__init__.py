@@ -4,13 +4,21 @@ from zoo.models._factory import create_model, parse_model_name
 from zoo.models._fuse import fold_bn_into_conv, fuse_bn
 from zoo.models._features import FeatureGetterNet, FeatureInfo, feature_take_indices
 from zoo.models._helpers import (
+    CorruptCheckpointError,
     StateDictMismatchError,
     clean_state_dict,
     load_checkpoint,
     load_state_dict,
     load_state_dict_checked,
 )
-from zoo.models._hub import load_model_config_from_hf, load_model_config_from_path, push_to_hub, save_for_hf
+from zoo.models._hub import (
+    WeightsUnavailableError,
+    load_model_config_from_hf,
+    load_model_config_from_path,
+    push_to_hub,
+    save_for_hf,
+    verify_hub_file,
+)
 from zoo.models._manipulate import adapt_input_conv, checkpoint_seq, named_apply
 from zoo.models._pretrained import DefaultCfg, PretrainedCfg, generate_default_cfgs, split_model_name_tag
 from zoo.models._registry import (

@@ -24,7 +24,7 @@ from zoo.layers.classifier import ClassifierHead, create_classifier
 from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq
 
-__all__ = ['Trunk', 'ZooModel', 'check_num_classes', 'OUTPUT_FMTS']
+__all__ = ['Trunk', 'ZooModel', 'check_num_classes', 'split_levels', 'OUTPUT_FMTS']
 
 IndicesT = Optional[Union[int, Sequence[int]]]
 OUTPUT_FMTS = ('NCHW', 'NHWC', 'NLC')
@@ -51,10 +51,28 @@ class Trunk:
     level_fmt: str = 'NCHW'
 
 
+def split_levels(positions: Sequence[Union[str, Tuple[str, ...]]], ends: Sequence[int]) -> Tuple[Tuple[str, ...], ...]:
+    """Feature levels of a model run as one sequence: level i runs the positions after level i-1's end up to
+    `ends[i]` (inclusive). A position is a module path or a tuple of paths."""
+    flat = [(pos,) if isinstance(pos, str) else tuple(pos) for pos in positions]
+    levels, start = [], 0
+    for end in ends:
+        levels.append(tuple(path for pos in flat[start:end + 1] for path in pos))
+        start = end + 1
+    return tuple(levels)
+
+
 def check_num_classes(num_classes: Any) -> int:
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 0:
         raise ValueError(f'num_classes must be an int >= 0 (0 removes the classifier), got {num_classes!r}.')
     return num_classes
+
+
+def check_pooled_head(global_pool: str, num_classes: int) -> None:
+    """Refuse global_pool='' where a conv/linear head needs pooled features and a classifier is requested."""
+    if not global_pool and num_classes > 0:
+        raise ValueError(f"global_pool='' leaves unpooled maps, which the classifier cannot take; pass "
+                         f"num_classes=0 with it (got num_classes={num_classes}) or keep a pooling such as 'avg'.")
 
 
 class ZooModel(nn.Module):
@@ -131,7 +149,8 @@ class ZooModel(nn.Module):
         head = getattr(self, 'head', None)
         if head is not None and hasattr(head, 'reset'):
             head.reset(num_classes, global_pool)
-            self.head_hidden_size = getattr(head, 'num_features', self.num_features)
+            if hasattr(head, 'num_features'):  # heads with a hidden layer define the pre-logits width
+                self.head_hidden_size = head.num_features
             return
         # a top-level pool + classifier pair (the layout of torchvision-era weights: `fc`, `classifier`, ...)
         pool_type = self.global_pool.pool_type if global_pool is None else global_pool

@@ -13,9 +13,10 @@ from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple, Uni
 import torch
 import torch.nn as nn
 
+from zoo.models._base import check_num_classes
 from zoo.models._features import FeatureGetterNet
 from zoo.models._helpers import _family_filters, load_checkpoint, load_state_dict, load_state_dict_checked
-from zoo.models._hub import download_hf_weights, download_url_weights
+from zoo.models._hub import WeightsUnavailableError, download_hf_weights, download_url_weights
 from zoo.models._manipulate import adapt_input_conv
 from zoo.models._pretrained import PretrainedCfg
 from zoo.models._registry import get_pretrained_cfg
@@ -102,13 +103,17 @@ def _load_source(cfg: PretrainedCfg, cache_dir: Optional[str]) -> Tuple[Dict[str
         return dict(cfg.state_dict), 'pretrained_cfg.state_dict'
     if cfg.file:
         return load_state_dict(cfg.file, sha256=cfg.sha256), str(cfg.file)
-    if cfg.hf_hub_id:
-        path = download_hf_weights(cfg.hf_hub_id, cfg.hf_hub_filename, cache_dir=cache_dir)
-        return load_state_dict(path, sha256=cfg.sha256), f'hf-hub:{cfg.hf_hub_id}'
-    if cfg.url:
-        url = cfg.url[0] if isinstance(cfg.url, (tuple, list)) else cfg.url
-        path = download_url_weights(url, cache_dir=cache_dir)
-        return load_state_dict(path, sha256=cfg.sha256), url
+    try:
+        if cfg.hf_hub_id:
+            path = download_hf_weights(cfg.hf_hub_id, cfg.hf_hub_filename, cache_dir=cache_dir)
+            return load_state_dict(path, sha256=cfg.sha256), f'hf-hub:{cfg.hf_hub_id}'
+        if cfg.url:
+            url = cfg.url[0] if isinstance(cfg.url, (tuple, list)) else cfg.url
+            path = download_url_weights(url, cache_dir=cache_dir)
+            return load_state_dict(path, sha256=cfg.sha256), url
+    except WeightsUnavailableError as e:
+        name = cfg.architecture + (f'.{cfg.tag}' if cfg.tag else '')
+        raise WeightsUnavailableError(f'Pretrained weights for {name}: {e}') from e
     raise RuntimeError(
         f'No pretrained weights exist for {cfg.architecture!r}{"." + cfg.tag if cfg.tag else ""}. Use '
         f'zoo.list_pretrained("{cfg.architecture}*") to see tags with weights, pass pretrained=False, or give a '
@@ -163,11 +168,43 @@ def load_pretrained(
 
 
 def _accepts(model_cls: Callable[..., nn.Module], name: str) -> bool:
+    """Whether `model_cls(name=...)` is a known argument, following `**kwargs` that a subclass forwards to its base."""
+    if isinstance(model_cls, type):
+        for cls in model_cls.__mro__:
+            if cls is nn.Module or '__init__' not in vars(cls):
+                continue
+            params = inspect.signature(vars(cls)['__init__']).parameters
+            if name in params:
+                return True
+            if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+                return False
+        return False
     try:
         params = inspect.signature(model_cls).parameters
     except (TypeError, ValueError):
         return True
     return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+# probabilities that dropout / stochastic depth / DropBlock / patch dropout take, under any of their argument names
+_RATE_ARGS = ('drop_rate', 'drop_path_rate', 'drop_block_rate', 'attn_drop_rate', 'proj_drop_rate', 'pos_drop_rate',
+              'patch_drop_rate', 'head_drop_rate')
+
+
+def _check_model_args(variant: str, kwargs: Dict[str, Any]) -> None:
+    """Refuse values no family can use, at construction and naming the argument (not at the first forward)."""
+    for name in _RATE_ARGS:
+        value = kwargs.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0. <= value < 1.:
+            raise ValueError(f'{name} must be a probability in [0, 1), got {value!r} (for {variant}).')
+    in_chans = kwargs.get('in_chans')
+    if in_chans is not None and (isinstance(in_chans, bool) or not isinstance(in_chans, int) or in_chans < 1):
+        raise ValueError(f'in_chans must be a positive int (image channels, e.g. 3 or 1), got {in_chans!r}.')
+    num_classes = kwargs.get('num_classes')
+    if num_classes is not None:
+        check_num_classes(num_classes)
 
 
 def _check_output_stride(model_cls: Callable[..., nn.Module], variant: str, kwargs: Dict[str, Any]) -> None:
@@ -225,8 +262,11 @@ def build_model_with_cfg(
         kwargs.setdefault('num_classes', cfg.num_classes)
     if cfg.fixed_input_size and _accepts(model_cls, 'img_size'):
         kwargs.setdefault('img_size', cfg.input_size[-2:])
-    if kwargs.get('num_classes') is not None and kwargs['num_classes'] < 0:
-        raise ValueError(f'num_classes must be >= 0 (0 removes the classifier), got {kwargs["num_classes"]}.')
+    _check_model_args(variant, kwargs)
+    unknown = [key for key in kwargs if not _accepts(model_cls, key)]
+    if unknown:
+        raise TypeError(f'{variant} got unexpected argument(s) {unknown}; see the signature of '
+                        f'{getattr(model_cls, "__name__", model_cls)} for the arguments it takes.')
 
     # skip random init only when the load that follows is strict and fills every parameter
     fills_all = pretrained and pretrained_strict and cfg.has_weights and (

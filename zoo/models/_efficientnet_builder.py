@@ -5,14 +5,20 @@ followed by options in any order.
 
 Block types: `ds` depthwise-separable (MBConv with expansion 1), `dsa` the same with an activation after the
 pointwise conv and no residual (MobileNetV1, LCNet), `ir` inverted residual (MBConv), `er` edge residual
-(Fused-MBConv), `cn` conv + norm + act.
+(Fused-MBConv), `cn` conv + norm + act, `uir` MobileNetV4's universal inverted bottleneck, `mqa` / `mha` its
+multi-query / multi-head attention blocks.
 
 Options: `r` repeats, `k` kernel (`k3.5.7` = a MixConv of 3x3, 5x5 and 7x7), `s` stride of the first repeat,
 `e` expansion ratio, `c` output channels (before width scaling), `se` squeeze-excite ratio, `a` / `p` kernel(s) of
 the expansion / projection 1x1 convs (`a1.1` = split into two groups), `gs` channels per conv group, `fc` forced
-input width of an `er` expansion, `cc` CondConv experts (turns an `ir` block into a CondConvResidual), `n`
-activation (`nre` ReLU, `nr6` ReLU6, `nhs` hard-swish, `nsw` swish, `nmi` mish), `noskip` / `skip` force the
-residual off / on.
+input width of an `er` expansion, `cc` CondConv experts (turns an `ir` block into a CondConvResidual), `d1` a
+space-to-depth entry (`ir` / `ds`, EfficientNet-X), `n` activation (`nre` ReLU, `nr6` ReLU6, `nhs` hard-swish,
+`nsw` swish, `nmi` mish), `noskip` / `skip` force the residual off / on.
+For `uir`, `a` / `k` / `p` are the kernels of the start / middle / end depthwise convs (0 = absent). For `mqa` /
+`mha`, `h` heads, `d` key and value width, `v` key / value downsampling stride, `k` the kernel of that downsampling.
+
+A space-to-depth block starts a region that runs at half resolution and 4x the channels; the next strided block
+ends it (its stride was already taken, and its expansion ratio is divided by 4 to keep its width).
 
 The decoding follows the notation of the TF MnasNet / EfficientNet reference code and timm, so the same strings
 give the same widths, depths and state_dict layouts.
@@ -28,13 +34,17 @@ import torch
 import torch.nn as nn
 
 from zoo.layers import BatchNormAct2d, GroupNormAct, LayerType, get_act_layer, make_divisible
+from zoo.layers.anti_alias import AaLayerType
 from zoo.layers.cond_conv2d import CondConv2d
+from zoo.layers.evo_norm import EvoNorm2dS0
+from zoo.models._base import split_levels
 from zoo.models._efficientnet_blocks import (
-    CondConvResidual, ConvBnAct, DepthwiseSeparableConv, EdgeResidual, InvertedResidual, KernelSize)
+    CondConvResidual, ConvBnAct, DepthwiseSeparableConv, EdgeResidual, InvertedResidual, KernelSize,
+    MobileAttention, UniversalInvertedResidual)
 
 __all__ = [
     'BlockArgs', 'BN_EPS_TF', 'BN_MOMENTUM_TF', 'decode_block_str', 'decode_arch_def', 'round_channels',
-    'build_stages', 'init_weights_goog', 'resolve_norm_layer', 'group_norm_act', 'pop_drop_path_rate',
+    'build_stages', 'init_weights_goog', 'resolve_norm_layer', 'group_norm_act', 'evo_norm_act', 'pop_drop_path_rate',
     'convert_efficientnet_pytorch', 'stage_levels',
 ]
 
@@ -48,7 +58,10 @@ BN_EPS_TF = 1e-3
 
 _ACTS = {'re': 'relu', 'r6': 'relu6', 'hs': 'hard_swish', 'sw': 'swish', 'mi': 'mish'}
 _BLOCKS = {'ds': DepthwiseSeparableConv, 'dsa': DepthwiseSeparableConv, 'ir': InvertedResidual,
-           'er': EdgeResidual, 'cn': ConvBnAct}
+           'er': EdgeResidual, 'cn': ConvBnAct, 'uir': UniversalInvertedResidual,
+           'mqa': partial(MobileAttention, use_multi_query=True), 'mha': MobileAttention}
+# blocks that take the model's layer-scale setting
+_LAYER_SCALED = ('uir', 'mqa', 'mha')
 
 
 def round_channels(channels: float, multiplier: float = 1.0, divisor: int = 8, channel_min: Optional[int] = None,
@@ -82,9 +95,6 @@ def decode_block_str(block_str: str) -> Tuple[Dict[str, Any], int]:
             if match is None:
                 raise ValueError(f'Cannot parse option {op!r} of block string {block_str!r}.')
             opts[match.group(1)] = match.group(2)
-    if 'd' in opts:
-        raise NotImplementedError(f'Space-to-depth blocks (option d, in {block_str!r}) are not supported by zoo.')
-
     args: Dict[str, Any] = dict(block_type=block_type, out_chs=int(opts['c']), stride=int(opts['s']),
                                 act_layer=act_layer)
     exp_k = _kernel(opts['a']) if 'a' in opts else 1
@@ -92,15 +102,24 @@ def decode_block_str(block_str: str) -> Tuple[Dict[str, Any], int]:
     se_ratio = float(opts.get('se', 0.))
     if block_type == 'ir':
         args.update(dw_kernel_size=_kernel(opts['k']), exp_kernel_size=exp_k, pw_kernel_size=pw_k,
-                    exp_ratio=float(opts['e']), se_ratio=se_ratio, noskip=skip is False)
+                    exp_ratio=float(opts['e']), se_ratio=se_ratio, noskip=skip is False, s2d=int(opts.get('d', 0)) > 0)
         if 'cc' in opts:
             args['num_experts'] = int(opts['cc'])
     elif block_type in ('ds', 'dsa'):
         args.update(dw_kernel_size=_kernel(opts['k']), pw_kernel_size=pw_k, se_ratio=se_ratio,
-                    pw_act=block_type == 'dsa', noskip=block_type == 'dsa' or skip is False)
+                    pw_act=block_type == 'dsa', noskip=block_type == 'dsa' or skip is False,
+                    s2d=int(opts.get('d', 0)) > 0)
     elif block_type == 'er':
         args.update(exp_kernel_size=_kernel(opts['k']), pw_kernel_size=pw_k, exp_ratio=float(opts['e']),
                     force_in_chs=int(opts.get('fc', 0)), se_ratio=se_ratio, noskip=skip is False)
+    elif block_type == 'uir':
+        # here a / k / p are the start / middle / end depthwise kernels, absent (0) unless given
+        args.update(dw_kernel_size_start=int(opts.get('a', 0)), dw_kernel_size_mid=int(opts['k']),
+                    dw_kernel_size_end=int(opts.get('p', 0)), exp_ratio=float(opts['e']), se_ratio=se_ratio,
+                    noskip=skip is False)
+    elif block_type in ('mqa', 'mha'):
+        args.update(dw_kernel_size=int(opts['k']), num_heads=int(opts['h']), key_dim=int(opts['d']),
+                    value_dim=int(opts['d']), kv_stride=int(opts.get('v', 1)), noskip=skip is False)
     else:  # cn
         args.update(kernel_size=int(opts['k']), skip=skip is True)
     if 'gs' in opts:
@@ -178,28 +197,34 @@ def build_stages(
         pad_type: str = '',
         output_stride: int = 32,
         drop_path_rate: float = 0.,
+        aa_layer: Optional[AaLayerType] = None,
+        layer_scale_init_value: Optional[float] = None,
         stem_feature_module: str = 'bn1',
 ) -> Tuple[List[nn.Sequential], List[Dict[str, Any]], int]:
     """Build the stages of decoded `block_args` behind a stride-2 stem of `in_chs` channels.
 
-    Returns (stages, feature_info, out_chs). A feature level is taken at the stem when the first block strides,
-    and at the end of every stage followed by a strided one (plus the last stage). Past `output_stride`, strides
-    become dilation. Stochastic depth grows linearly with the global block index (Huang et al., 2016).
+    Returns (stages, feature_info, out_chs). A feature level is taken at the stem when the first block strides (or
+    starts a space-to-depth region), and at the end of every stage followed by a strided one (plus the last stage).
+    Past `output_stride`, strides become dilation. Stochastic depth grows linearly with the global block index
+    (Huang et al., 2016). `aa_layer` anti-aliases every strided block; `layer_scale_init_value` enables layer scale
+    in the MobileNetV4 blocks (`uir`, `mqa`, `mha`).
 
     `se_from_exp=False` (EfficientNet) defines the SE ratio against the block input, so it is divided by the
-    expansion ratio here; MobileNetV3 defines it against the expanded width.
+    expansion ratio here; MobileNetV3 defines it against the expanded width. A block dict may carry explicit
+    `mid_chs` / `se_chs` widths (channel-pruned nets); they win over the ratios.
     """
     if output_stride not in (8, 16, 32):
         raise ValueError(f'output_stride must be 8, 16 or 32, got {output_stride}.')
     block_args = deepcopy(block_args)
     num_blocks = sum(len(s) for s in block_args)
-    # where levels are taken depends on the nominal strides, before any is traded for dilation
-    ends_level = [i + 1 == len(block_args) or block_args[i + 1][0]['stride'] > 1 for i in range(len(block_args))]
     feature_info = []
     net_stride, dilation = 2, 1
-    if block_args[0][0]['stride'] > 1:
+    first = block_args[0][0]
+    if first['stride'] > 1 or first.get('s2d'):
         feature_info.append(dict(num_chs=in_chs, reduction=net_stride, module=stem_feature_module, stage=0))
 
+    # space-to-depth state: 0 outside a region, 1 for the block that enters it, 2 inside it
+    s2d = 0
     stages, block_idx = [], 0
     for stage_idx, stage_args in enumerate(block_args):
         blocks = []
@@ -208,45 +233,66 @@ def build_stages(
             block_type = ba.pop('block_type')
             stride = ba.pop('stride') if i == 0 else 1
             ba.pop('stride', None)
+            if ba.pop('s2d', False) and not s2d:
+                if stride != 1:
+                    raise ValueError('A space-to-depth block cannot have a stride of its own.')
+                s2d = 1
+                net_stride *= 2
+            elif s2d == 2 and stride > 1:
+                # the region ends here: space-to-depth already took this stride, and the expansion works on the
+                # 4x wider input
+                stride = 1
+                ba['exp_ratio'] /= 4
+                s2d = 0
             block_dilation = dilation
             if stride > 1 and net_stride * stride > output_stride:
                 dilation *= stride
                 stride = 1
             else:
                 net_stride *= stride
-            ba['out_chs'] = round_chs_fn(ba['out_chs'])
+            ba['out_chs'] = round_chs_fn(ba['out_chs']) * (4 if s2d else 1)
             if ba.get('force_in_chs'):
                 ba['force_in_chs'] = round_chs_fn(ba['force_in_chs'])
             ba['act_layer'] = ba['act_layer'] or act_layer
-            se_ratio = ba.pop('se_ratio', 0.)
+            se_ratio, se_chs = ba.pop('se_ratio', 0.), ba.pop('se_chs', None)
             if se_ratio and se_layer is not None:
-                if not se_from_exp:
-                    se_ratio /= ba.get('exp_ratio', 1.0)
-                ba['se_layer'] = partial(se_layer, rd_ratio=se_ratio)
+                if se_chs:
+                    ba['se_layer'] = partial(se_layer, rd_channels=se_chs)
+                else:
+                    if not se_from_exp:
+                        se_ratio /= ba.get('exp_ratio', 1.0)
+                    if s2d == 1:
+                        se_ratio /= 4  # relative to the input width, which space-to-depth quadruples
+                    ba['se_layer'] = partial(se_layer, rd_ratio=se_ratio)
             if block_type in ('ds', 'dsa'):
                 ba.pop('exp_ratio', None)
+            if s2d and block_type in ('ds', 'dsa', 'ir'):
+                ba['s2d'] = s2d
+            if block_type in _LAYER_SCALED:
+                ba['layer_scale_init_value'] = layer_scale_init_value
+            if aa_layer is not None and block_type not in ('mqa', 'mha'):
+                ba['aa_layer'] = aa_layer
             block_cls = CondConvResidual if ba.get('num_experts') else _BLOCKS[block_type]
             blocks.append(block_cls(
                 in_chs, stride=stride, dilation=block_dilation, pad_type=pad_type, norm_layer=norm_layer,
                 drop_path_rate=drop_path_rate * block_idx / num_blocks, **ba))
             in_chs = ba['out_chs']
             block_idx += 1
+            if s2d == 1:
+                s2d = 2
         stages.append(nn.Sequential(*blocks))
-        if ends_level[stage_idx]:
+        # where levels are taken depends on the nominal strides, before any is traded for dilation; a stride that
+        # ends a space-to-depth region is dropped, so it starts no level
+        last = stage_idx + 1 == len(block_args)
+        if last or (block_args[stage_idx + 1][0]['stride'] > 1 and not s2d):
             feature_info.append(dict(num_chs=in_chs, reduction=net_stride, module=f'blocks.{stage_idx}',
                                      stage=stage_idx + 1))
     return stages, feature_info, in_chs
 
 
 def stage_levels(stage_ends: Sequence[int], stem: Tuple[str, ...] = ('conv_stem', 'bn1')) -> Tuple[Tuple[str, ...], ...]:
-    """Module paths of each feature level: level i runs the positions after level i-1's end up to `stage_ends[i]`
-    of the sequence (stem, blocks.0, blocks.1, ...)."""
-    positions = [stem] + [(f'blocks.{i}',) for i in range(max(stage_ends))]
-    levels, start = [], 0
-    for end in stage_ends:
-        levels.append(tuple(path for pos in positions[start:end + 1] for path in pos))
-        start = end + 1
-    return tuple(levels)
+    """Module paths of each feature level: `stage_ends[i]` is its last position in (stem, blocks.0, blocks.1, ...)."""
+    return split_levels([stem] + [f'blocks.{i}' for i in range(max(stage_ends))], stage_ends)
 
 
 def init_weights_goog(model: nn.Module) -> None:
@@ -274,6 +320,17 @@ def group_norm_act(group_size: int) -> Callable[..., nn.Module]:
     """GroupNorm+act factory with a fixed number of channels per group (rather than a fixed group count)."""
     def factory(num_channels: int, **kwargs) -> nn.Module:
         return GroupNormAct(num_channels, num_groups=num_channels // group_size, **kwargs)
+    return factory
+
+
+def evo_norm_act(group_size: int) -> Callable[..., nn.Module]:
+    """EvoNorm-S0 factory for the blocks' norm+act protocol.
+
+    S0 has its own built-in nonlinearity, so the block's `act_layer` has no role in it and is dropped here.
+    """
+    def factory(num_channels: int, act_layer: Optional[LayerType] = None, apply_act: bool = True,
+                inplace: bool = True) -> nn.Module:
+        return EvoNorm2dS0(num_channels, group_size=group_size, apply_act=apply_act)
     return factory
 
 

@@ -100,7 +100,10 @@ class FeatureGetterNet(nn.Module):
         if not hasattr(model, 'forward_intermediates'):
             raise RuntimeError(f'{type(model).__name__} has no forward_intermediates(); features_only needs it.')
         num_levels = len(model.feature_info)
-        take, _ = feature_take_indices(num_levels, out_indices)
+        try:
+            take, _ = feature_take_indices(num_levels, out_indices)
+        except ValueError as e:
+            raise ValueError(f'out_indices={out_indices!r} does not fit {type(model).__name__}: {e}') from None
         if prune and hasattr(model, 'prune_intermediate_layers'):
             model.prune_intermediate_layers(take, prune_norm=not norm, prune_head=True)
         self.model = model

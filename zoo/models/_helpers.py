@@ -2,6 +2,7 @@
 import hashlib
 import logging
 import os
+import pickle
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
@@ -13,7 +14,7 @@ from zoo.models._weights_info import read_weights_info
 
 __all__ = [
     'load_state_dict', 'load_checkpoint', 'clean_state_dict', 'check_sha256', 'load_state_dict_checked',
-    'StateDictMismatchError', 'remap_state_dict',
+    'StateDictMismatchError', 'CorruptCheckpointError', 'read_weights_file', 'remap_state_dict',
 ]
 
 _logger = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ _family_filters: Dict[type, Callable[[Dict[str, Any], nn.Module], Dict[str, Any]
 
 class StateDictMismatchError(RuntimeError):
     """A checkpoint does not fit a model: lists missing and unexpected keys and shape clashes."""
+
+
+class CorruptCheckpointError(RuntimeError):
+    """A weight or checkpoint file that cannot be read: empty, truncated, damaged or not a checkpoint at all."""
 
 
 def check_sha256(path: PathLike, expected: Optional[str]) -> None:
@@ -50,17 +55,63 @@ def clean_state_dict(state_dict: Dict[str, Any]) -> Dict[str, Any]:
     return OrderedDict((k[7:] if k.startswith('module.') else k, v) for k, v in state_dict.items())
 
 
-def _read_file(path: Path) -> Dict[str, Any]:
-    if path.suffix == '.safetensors':
-        from safetensors.torch import load_file
-        return load_file(str(path), device='cpu')
+_ZIP_MAGIC, _PICKLE_PROTO = b'PK\x03\x04', b'\x80'
+
+
+def _head(path: Path, n: int = 9) -> bytes:
+    with open(path, 'rb') as f:
+        return f.read(n)
+
+
+def _diagnose(path: Path) -> str:
+    """What a file that failed to load looks like, judged from its size and first bytes."""
+    size = path.stat().st_size
+    if size == 0:
+        return 'it is empty (0 bytes)'
+    head = _head(path)
+    if head.startswith(_ZIP_MAGIC):
+        return f'it is a zip archive ({size} bytes) that is not a complete torch checkpoint (truncated or damaged)'
+    if head.startswith(_PICKLE_PROTO):
+        return f'it is a legacy (pickle) torch file ({size} bytes) that is truncated or damaged'
+    if head[8:9] == b'{':  # safetensors: 8-byte little-endian header length, then the JSON header
+        needed = 8 + int.from_bytes(head[:8], 'little')
+        if needed > size:
+            return f'it is a safetensors file cut short (its header alone needs {needed} bytes, the file has {size})'
+        return f'it is a safetensors file ({size} bytes) whose header or tensor data is truncated or damaged'
+    return f'its content ({size} bytes) is neither a torch checkpoint nor a safetensors file'
+
+
+def read_weights_file(path: PathLike) -> Any:
+    """Load a safetensors file or a torch file without running pickled code.
+
+    Raises:
+        CorruptCheckpointError: The file is empty, truncated, damaged or not a checkpoint at all.
+        RuntimeError: The file is a readable torch pickle that holds more than tensors and plain values.
+    """
+    path = Path(path)
     try:
+        if path.suffix == '.safetensors':
+            from safetensors.torch import load_file
+            return load_file(str(path), device='cpu')
         # never unpickle code from a foreign file: only tensors and plain containers are accepted
         return torch.load(str(path), map_location='cpu', weights_only=True)
-    except Exception as e:  # torch raises UnpicklingError or RuntimeError depending on the content
+    except pickle.UnpicklingError as e:
+        # the weights-only unpickler rejects garbage as well; a refusal of real content needs an intact container
+        if 'Weights only load failed' not in str(e) or not _head(path, 4).startswith((_ZIP_MAGIC, _PICKLE_PROTO)):
+            raise _corrupt(path, e) from e
         raise RuntimeError(
-            f'Could not load {path} safely (weights_only=True): {e}. zoo only reads safetensors files or torch '
-            f'checkpoints holding tensors and plain Python values; re-save the weights with safetensors.') from e
+            f'Could not load {path} safely (weights_only=True): it holds pickled Python objects besides tensors. zoo '
+            f'only reads safetensors files or torch checkpoints of tensors and plain values; re-save the weights with '
+            f'safetensors (or torch.save of the state_dict alone).') from e
+    except Exception as e:  # torch, zipfile and safetensors each raise their own types for a damaged file
+        raise _corrupt(path, e) from e
+
+
+def _corrupt(path: Path, error: Exception) -> CorruptCheckpointError:
+    reason = (str(error).strip().splitlines() or [''])[0][:200]
+    return CorruptCheckpointError(
+        f'Checkpoint file {path} is corrupt or truncated: {_diagnose(path)} ({type(error).__name__}: {reason}). '
+        f'An interrupted copy or download leaves such files; copy or download it again, or use another checkpoint.')
 
 
 def load_state_dict(checkpoint_path: PathLike, use_ema: bool = False, sha256: Optional[str] = None) -> Dict[str, Any]:
@@ -73,7 +124,7 @@ def load_state_dict(checkpoint_path: PathLike, use_ema: bool = False, sha256: Op
     if not path.is_file():
         raise FileNotFoundError(f'No checkpoint file at {path}.')
     check_sha256(path, sha256)
-    checkpoint = _read_file(path)
+    checkpoint = read_weights_file(path)
     if not isinstance(checkpoint, dict):
         raise RuntimeError(f'Checkpoint {path} holds a {type(checkpoint).__name__}, not a state_dict.')
     state_dict = checkpoint

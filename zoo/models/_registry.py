@@ -48,8 +48,10 @@ class UnknownModelError(RuntimeError):
     """Raised for a model name no family registers; the message suggests the closest registered names."""
 
 
-def _natural_key(string_: str) -> List[Union[int, str]]:
-    return [int(s) if s.isdigit() else s for s in re.split(r'(\d+)', string_.lower())]
+def _natural_key(name: str) -> Tuple[Tuple[int, Union[int, str]], ...]:
+    """Sort key that orders digit runs by value ('resnet18' before 'resnet101'), case-insensitively."""
+    # each run is tagged (0 for a number, 1 for text) so a number never gets compared with a string
+    return tuple((0, int(run)) if run.isdigit() else (1, run) for run in re.findall(r'\d+|\D+', name.lower()))
 
 
 def register_model(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -291,9 +293,34 @@ def is_model(model_name: str) -> bool:
     return arch in _model_entrypoints
 
 
-def _unknown(model_name: str) -> UnknownModelError:
+# characters people type for one another (a letter for the digit it looks like, '-' for '_'); swapping them is
+# half a typo, so 'efficientnet_bo' is closer to 'efficientnet_b0' than to 'efficientnet_b8'
+_CONFUSABLE = {frozenset(pair) for pair in ('o0', 'l1', 'i1', 's5', 'z2', '-_')}
+
+
+def _edit_distance(a: str, b: str) -> float:
+    """Levenshtein distance; substituting a confusable character (o/0, l/1, -/_ ...) costs 0.5."""
+    row = [float(j) for j in range(len(b) + 1)]
+    for i, ca in enumerate(a, start=1):
+        diag, row[0] = row[0], float(i)
+        for j, cb in enumerate(b, start=1):
+            sub = 0. if ca == cb else 0.5 if frozenset((ca, cb)) in _CONFUSABLE else 1.
+            diag, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diag + sub)
+    return row[-1]
+
+
+def suggest_names(name: str, limit: int = 5) -> List[str]:
+    """Registered names closest to `name`: the closest by edit distance first (difflib's ratio breaks ties)."""
     _ensure_registered()
-    suggestions = get_close_matches(get_arch_name(model_name), list(_model_entrypoints), n=5, cutoff=0.6)
+    arch = get_arch_name(name)
+    candidates = get_close_matches(arch.lower(), list(_model_entrypoints), n=max(4 * limit, 20), cutoff=0.6)
+    # difflib ranks by a similarity ratio that favours long shared runs, so 'efficientnet_bo' would rank b8..b4
+    # above b0; one typo away must come first
+    return sorted(candidates, key=lambda c: (_edit_distance(arch.lower(), c), candidates.index(c)))[:limit]
+
+
+def _unknown(model_name: str) -> UnknownModelError:
+    suggestions = suggest_names(model_name)
     hint = f' Did you mean: {", ".join(suggestions)}?' if suggestions else ''
     return UnknownModelError(
         f'Unknown model {model_name!r}.{hint} Use zoo.list_models("*pattern*") to search the registry.')

@@ -13,7 +13,7 @@ and a 1x1 conv instead of a strided 3x3 conv; "sedarknet21" adds SE after each b
 follow timm so its checkpoints load unchanged.
 """
 from dataclasses import dataclass, replace
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
 
 import torch
 import torch.nn as nn
@@ -21,9 +21,9 @@ import torch.nn as nn
 from zoo.layers import ClassifierHead, DropPath, LayerType, get_act_layer, get_attn
 from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
+from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._features import feature_take_indices
-from zoo.models._manipulate import checkpoint_seq, named_apply
+from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -381,7 +381,7 @@ def make_stages(
     return nn.Sequential(*stages), feature_info
 
 
-class CspNet(nn.Module):
+class CspNet(ZooModel):
     """Cross Stage Partial network (and plain DarkNet): stem, stages, pooled linear head.
 
     Args:
@@ -396,7 +396,11 @@ class CspNet(nn.Module):
         act_layer: activation overriding the cfg's.
         norm_layer: normalisation overriding the cfg's.
     """
-    grad_checkpointing = False
+    groups = dict(stem=r'^stem', coarse=r'^stages\.(\d+)', blocks=[
+        (r'^stages\.(\d+)\.blocks\.(\d+)', None),
+        (r'^stages\.(\d+)\..*transition', (99999,)),  # transitions go with the stage's last block
+        (r'^stages\.(\d+)', (0,)),
+    ])
 
     def __init__(
             self,
@@ -424,125 +428,37 @@ class CspNet(nn.Module):
         self.stages, stage_info = make_stages(cfg, stem_info[-1], output_stride, drop_path_rate)
         self.feature_info += stage_info
         stem_names = [name for name, _ in self.stem.named_children()]
-        # positions in the stem after which a stem feature level is complete
-        self.stem_feat_ends = [stem_names.index(f['module'].split('.', 1)[1])
-                               for f in self.feature_info if f['module'].startswith('stem.')]
+        # stem levels end before each stride-2 step (of the stem or of the first stage); what follows runs with the
+        # next level
+        positions = [f'stem.{n}' for n in stem_names] + [f'stages.{i}' for i in range(len(self.stages))]
+        ends = [positions.index(f['module']) for f in self.feature_info]
+        self.trunk = Trunk(levels=split_levels(positions, ends))
         self.num_features = self.head_hidden_size = stage_info[-1]['num_chs']
         self.head = ClassifierHead(self.num_features, num_classes, pool_type=global_pool, drop_rate=drop_rate)
-        zero_init_last = cfg.zero_init_last if zero_init_last is None else zero_init_last
-        named_apply(lambda module, name='': _init_weights(module, zero_init_last), self)
+        self.init_weights(cfg.zero_init_last if zero_init_last is None else zero_init_last)
 
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        return dict(stem=r'^stem', blocks=r'^stages\.(\d+)' if coarse else [
-            (r'^stages\.(\d+)\.blocks\.(\d+)', None),
-            (r'^stages\.(\d+)\..*transition', (99999,)),  # transitions go with the stage's last block
-            (r'^stages\.(\d+)', (0,)),
-        ])
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        self.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set:
-        return set()
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.head.fc
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
-        self.head.reset(num_classes, pool_type=global_pool)
+    def init_weights(self, zero_init_last: bool = False) -> None:
+        """He-normal (fan-out) convs, N(0, 0.01) linears, zero biases; `zero_init_last` starts residual blocks at
+        identity by zeroing their last norm's scale (Goyal et al., 2017)."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, std=0.01)
+            else:
+                continue
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        if zero_init_last:
+            for m in self.modules():
+                if hasattr(m, 'zero_init_last'):
+                    m.zero_init_last()
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
         if self.grad_checkpointing and not torch.jit.is_scripting():
             return checkpoint_seq(self.stages, x)
         return self.stages(x)
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        return self.head(x, pre_logits=pre_logits)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Stem levels (before each stride-2 step of the stem) followed by stage levels.
-
-        Args:
-            x: input images.
-            indices: levels to return (None all, int n the last n, or a sequence).
-            norm: unused (no final norm).
-            stop_early: stop after the last requested level.
-            output_fmt: only 'NCHW'.
-            intermediates_only: return only the list of maps.
-        """
-        if output_fmt != 'NCHW':
-            raise ValueError(f"CspNet intermediates are NCHW maps; output_fmt={output_fmt!r} is not supported.")
-        num_stem = len(self.stem_feat_ends)
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        intermediates = []
-        feat_idx = 0
-        for i, module in enumerate(self.stem):
-            x = module(x)
-            if i in self.stem_feat_ends:
-                if feat_idx in take_indices:
-                    intermediates.append(x)
-                feat_idx += 1
-        stages = self.stages
-        if stop_early or intermediates_only:
-            stages = stages[:max(0, max_index - num_stem + 1)]
-        for stage in stages:
-            x = stage(x)
-            if feat_idx in take_indices:
-                intermediates.append(x)
-            feat_idx += 1
-        if intermediates_only:
-            return intermediates
-        return x, intermediates
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Drop what the levels up to the last of `indices` do not need (and the head); returns the kept indices."""
-        num_stem = len(self.stem_feat_ends)
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        self.stages = self.stages[:max(0, max_index - num_stem + 1)]
-        if max_index < num_stem:
-            self.stem = self.stem[:self.stem_feat_ends[max_index] + 1]
-        if max_index < len(self.feature_info) - 1:
-            self.num_features = self.head_hidden_size = self.feature_info[max_index]['num_chs']
-            self.head = ClassifierHead(self.num_features, 0, pool_type='')
-            self.num_classes = 0
-        elif prune_head:
-            self.reset_classifier(0, '')
-        return take_indices
-
-
-def _init_weights(module: nn.Module, zero_init_last: bool = False) -> None:
-    if isinstance(module, nn.Conv2d):
-        nn.init.kaiming_normal_(module.weight, mode='fan_out', nonlinearity='relu')
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.Linear):
-        nn.init.normal_(module.weight, mean=0.0, std=0.01)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif zero_init_last and hasattr(module, 'zero_init_last'):
-        module.zero_init_last()
 
 
 def _create_cspnet(variant: str, pretrained: bool = False, **kwargs) -> CspNet:

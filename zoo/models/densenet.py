@@ -24,8 +24,8 @@ import torch.utils.checkpoint
 from zoo.layers import BatchNormAct2d, LayerType, create_classifier, get_act_layer
 from zoo.layers.blur_pool import BlurPool2d
 from zoo.layers.conv_bn_act import get_norm_act_layer
+from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._features import feature_take_indices
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model, register_model_deprecations
 
@@ -184,7 +184,7 @@ def make_dense_stages(
     return layers, feature_info, chs
 
 
-class DenseNet(nn.Module):
+class DenseNet(ZooModel):
     """DenseNet-BC.
 
     Args:
@@ -203,6 +203,15 @@ class DenseNet(nn.Module):
         memory_efficient: checkpoint each dense layer's concat + bottleneck (Pleiss et al., 2017).
         aa_stem_only: use `aa_layer` only in the stem; transitions then average-pool.
     """
+
+    classifier_name = 'classifier'
+    # a transition (and the final norm) joins the group of the dense layer before it (99999: 'previous group')
+    groups = dict(
+        stem=r'^features\.(?:conv|norm|pool)[012]',
+        blocks=[(r'^features\.denseblock(\d+)\.denselayer(\d+)', None), (r'^features\.transition(\d+)', (99999,)),
+                (r'^features\.norm5', (99999,))],
+        coarse=[(r'^features\.(?:denseblock|transition)(\d+)', None), (r'^features\.norm5', (99999,))],
+    )
 
     def __init__(
             self,
@@ -242,8 +251,9 @@ class DenseNet(nn.Module):
             self.features.add_module(name, module)
         self.feature_info = [dict(num_chs=stem_chs, reduction=2, module=f'features.{stem_tap}')] + stage_info
         names = [name for name, _ in self.features.named_children()]
-        # position in self.features after which each feature level is read
-        self.feature_ends = [names.index(fi['module'].split('.', 1)[1]) for fi in self.feature_info]
+        # levels: the stem (read before its pool), dense blocks 1-3 (before their transitions), the final norm
+        ends = [names.index(fi['module'].split('.', 1)[1]) for fi in self.feature_info]
+        self.trunk = Trunk(levels=split_levels([f'features.{n}' for n in names], ends))
 
         self.num_features = self.head_hidden_size = num_features
         self.global_pool, self.classifier = create_classifier(num_features, num_classes, pool_type=global_pool)
@@ -260,40 +270,6 @@ class DenseNet(nn.Module):
             elif isinstance(m, nn.Linear):
                 nn.init.zeros_(m.bias)
 
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        stem = r'^features\.(?:conv|norm|pool)[012]'
-        if coarse:
-            return dict(stem=stem, blocks=[
-                (r'^features\.(?:denseblock|transition)(\d+)', None),
-                (r'^features\.norm5', (99999,)),
-            ])
-        # a transition (and the final norm) joins the group of the dense layer before it (99999: 'previous group')
-        return dict(stem=stem, blocks=[
-            (r'^features\.denseblock(\d+)\.denselayer(\d+)', None),
-            (r'^features\.transition(\d+)', (99999,)),
-            (r'^features\.norm5', (99999,)),
-        ])
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        for m in self.features.modules():
-            if isinstance(m, DenseLayer):
-                m.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set:
-        return set()
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.classifier
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
-        pool_type = self.global_pool.pool_type if global_pool is None else global_pool
-        self.global_pool, self.classifier = create_classifier(self.num_features, num_classes, pool_type=pool_type)
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
 
@@ -302,53 +278,6 @@ class DenseNet(nn.Module):
         if self.drop_rate:
             x = F.dropout(x, p=float(self.drop_rate), training=self.training)
         return x if pre_logits else self.classifier(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Feature maps of the stem (index 0, before its pool), dense blocks 1-3 (before their transitions) and the
-        final norm (index 4). The final norm is itself a level, so `norm` changes nothing; only NCHW is supported."""
-        if output_fmt != 'NCHW':
-            raise ValueError(f'DenseNet intermediates are NCHW maps; output_fmt={output_fmt!r} is not supported.')
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        taps = {end: i for i, end in enumerate(self.feature_ends)}
-        layers = list(self.features)
-        if stop_early or intermediates_only:
-            layers = layers[:self.feature_ends[max_index] + 1]
-        intermediates = []
-        for pos, layer in enumerate(layers):
-            x = layer(x)
-            if taps.get(pos, -1) in take_indices:
-                intermediates.append(x)
-        if intermediates_only:
-            return intermediates
-        return x, intermediates
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Cut `features` after the last of `indices`; the head goes too when the features no longer end at the final
-        norm (it would be sized for the wrong width). Returns the kept indices."""
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        self.features = self.features[:self.feature_ends[max_index] + 1]
-        truncated = max_index < len(self.feature_info) - 1
-        if truncated:
-            self.num_features = self.head_hidden_size = self.feature_info[max_index]['num_chs']
-        if prune_head or truncated:
-            self.reset_classifier(0, '')
-        return take_indices
 
 
 _TV_NORM_KEY = re.compile(

@@ -13,14 +13,14 @@ grouped (ResNeXt) bottlenecks; the root of DLA-102/169 has a residual connection
 Module names follow the reference implementation (`base_layer`, `level0..5`, `tree1/2`, `root`, `project`, `fc`).
 """
 import math
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Dict, List, Optional, Sequence, Type
 
 import torch
 import torch.nn as nn
 
 from zoo.layers import create_classifier
+from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -255,7 +255,7 @@ def _conv_level(inplanes: int, planes: int, convs: int, stride: int = 1, dilatio
     return nn.Sequential(*layers)
 
 
-class DLA(nn.Module):
+class DLA(ZooModel):
     """Deep Layer Aggregation: a stride-1 7x7 base layer, two plain conv levels, four aggregation trees.
 
     Args:
@@ -270,7 +270,10 @@ class DLA(nn.Module):
         shortcut_root: residual aggregation roots.
         drop_rate: dropout before the classifier.
     """
-    grad_checkpointing = False
+    trunk = Trunk(levels=(('base_layer', 'level0'),) + tuple((f'level{i}',) for i in range(1, 6)))
+    classifier_name = 'fc'
+    groups = dict(stem=r'^base_layer', coarse=r'^level(\d+)',
+                  blocks=[(r'^level(\d+)\.tree(\d+)', None), (r'^level(\d+)\.root', (2,)), (r'^level(\d+)', (1,))])
 
     def __init__(
             self,
@@ -301,7 +304,6 @@ class DLA(nn.Module):
         self.level3 = DlaTree(levels[3], block, channels[2], channels[3], 2, level_root=True, **tree_kw)
         self.level4 = DlaTree(levels[4], block, channels[3], channels[4], 2, level_root=True, **tree_kw)
         self.level5 = DlaTree(levels[5], block, channels[4], channels[5], 2, level_root=True, **tree_kw)
-        self.level_names = tuple(f'level{i}' for i in range(6))
         self.feature_info = [dict(num_chs=c, reduction=2 ** i, module=f'level{i}') for i, c in enumerate(channels)]
 
         self.num_features = channels[-1]
@@ -319,28 +321,7 @@ class DLA(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        return dict(stem=r'^base_layer', blocks=r'^level(\d+)' if coarse else [
-            (r'^level(\d+)\.tree(\d+)', None),
-            (r'^level(\d+)\.root', (2,)),
-            (r'^level(\d+)', (1,)),
-        ])
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        self.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set:
-        return set()
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.fc
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
+    def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         if global_pool is None:
             global_pool = self.global_pool.pool_type
         self.global_pool, self.fc = create_classifier(self.num_features, num_classes, pool_type=global_pool,
@@ -348,14 +329,12 @@ class DLA(nn.Module):
         self.head_hidden_size = self.num_features * self.global_pool.feat_mult()
         self.flatten = nn.Flatten(1) if global_pool else nn.Identity()
 
-    def _levels(self) -> List[nn.Module]:
-        return [getattr(self, name) for name in self.level_names]
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.base_layer(x)
+        levels = [self.level0, self.level1, self.level2, self.level3, self.level4, self.level5]
         if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self._levels(), x)
-        for level in self._levels():
+            return checkpoint_seq(levels, x)
+        for level in levels:
             x = level(x)
         return x
 
@@ -365,59 +344,8 @@ class DLA(nn.Module):
             return self.flatten(x)
         return self.flatten(self.fc(x))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Outputs of level0 (stride 1) .. level5 (stride 32).
-
-        Args:
-            x: input images.
-            indices: levels to return (None all, int n the last n, or a sequence).
-            norm: unused (no final norm).
-            stop_early: stop after the last requested level.
-            output_fmt: only 'NCHW'.
-            intermediates_only: return only the list of maps.
-        """
-        if output_fmt != 'NCHW':
-            raise ValueError(f"DLA intermediates are NCHW maps; output_fmt={output_fmt!r} is not supported.")
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        intermediates = []
-        x = self.base_layer(x)
-        levels = self._levels()
-        if stop_early or intermediates_only:
-            levels = levels[:max_index + 1]
-        for i, level in enumerate(levels):
-            x = level(x)
-            if i in take_indices:
-                intermediates.append(x)
-        if intermediates_only:
-            return intermediates
-        return x, intermediates
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Drop levels after the last of `indices` (and the head); returns the kept indices."""
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        for name in self.level_names[max_index + 1:]:
-            setattr(self, name, nn.Identity())
-        if max_index < len(self.level_names) - 1:
-            self.num_features = self.feature_info[max_index]['num_chs']
-        if prune_head or max_index < len(self.level_names) - 1:
-            self.reset_classifier(0, '')
-        return take_indices
+    def _replace_head(self, in_features: int) -> None:
+        self._reset_head(0, '')
 
 
 def _create_dla(variant: str, pretrained: bool = False, **kwargs) -> DLA:

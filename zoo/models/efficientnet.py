@@ -20,26 +20,36 @@ Papers:
 - TinyNet: "Model Rubik's Cube: Twisting Resolution, Depth and Width for TinyNets", Han et al., 2020
   (arXiv:2010.14819).
 - MobileNetV1: Howard et al., 2017 (arXiv:1704.04861). MobileNet-EdgeTPU(-V2): TF Model Garden `edgetpu` project.
+- EfficientNet-X / -H: "Searching for Fast Model Families on Datacenter Accelerators", Li et al., 2021
+  (arXiv:2102.05610): a space-to-depth entry and fused (er) early stages; `_h` is timm's wider variant.
+- Channel-pruned B1-B3 (`*_pruned`): Aflalo et al., "Knapsack Pruning with Inner Distillation", 2020
+  (arXiv:2002.08258); each block keeps its own pruned widths, listed in `_PRUNED_WIDTHS`.
+- Global Context attention in place of SE (`gc_*`): Cao et al., 2019 (arXiv:1904.11492); EvoNorm-S0 (`*_evos`):
+  Liu et al., 2020 (arXiv:2004.02967); blur-pool anti-aliasing (`*_blur_*`): Zhang, 2019 (arXiv:1904.11486).
 
 Deviations, all matching timm so its Hub weights load: the `tf_*` variants are ports of TF checkpoints and need
 TF's asymmetric 'same' padding (computed at run time, so any input size works) and BN epsilon 1e-3; the other
 variants use symmetric PyTorch padding. `efficientnetv2_rw_*` follow the paper's figure from before the reference
 code was released (a different first stage and head width). The `_gn` variants swap BatchNorm for GroupNorm.
+`efficientnet_b0_g16_evos` is, as in timm, grouped convs with BatchNorm (its EvoNorm was never switched on);
+`test_efficientnet_evos` does use EvoNorm-S0.
 """
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.layers import LayerType, create_classifier, create_conv2d_pad, get_act_layer
+from zoo.layers.anti_alias import AaLayerType
+from zoo.layers.global_context import GlobalContext
+from zoo.layers.norm_act_channel import LayerNormAct2d
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._efficientnet_blocks import SqueezeExcite
 from zoo.models._efficientnet_builder import (
-    BN_EPS_TF, BlockArgs, build_stages, convert_efficientnet_pytorch, decode_arch_def, group_norm_act,
-    stage_levels, init_weights_goog, pop_drop_path_rate, resolve_norm_layer, round_channels)
+    BN_EPS_TF, BlockArgs, build_stages, convert_efficientnet_pytorch, decode_arch_def, evo_norm_act,
+    group_norm_act, stage_levels, init_weights_goog, pop_drop_path_rate, resolve_norm_layer, round_channels)
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -62,6 +72,7 @@ class EfficientNet(ZooModel):
         pad_type: '' for symmetric PyTorch padding, 'same' for TF's (the `tf_*` ports).
         act_layer: default activation (blocks may override it in their string).
         norm_layer: norm+act factory, `norm_layer(chs, act_layer=..., apply_act=...)`.
+        aa_layer: anti-aliasing of strided blocks ('avg', 'blurpc', ... see `zoo.layers.anti_alias`).
         se_layer: squeeze-excite factory taking `(chs, rd_ratio=..., act_layer=...)`.
         round_chs_fn: width scaling and rounding of every channel count.
         drop_rate: dropout before the classifier.
@@ -85,6 +96,7 @@ class EfficientNet(ZooModel):
             pad_type: str = '',
             act_layer: LayerType = nn.ReLU,
             norm_layer: Optional[Callable[..., nn.Module]] = None,
+            aa_layer: Optional[AaLayerType] = None,
             se_layer: Optional[Callable[..., nn.Module]] = None,
             round_chs_fn: Callable[[float], int] = round_channels,
             drop_rate: float = 0.,
@@ -98,6 +110,7 @@ class EfficientNet(ZooModel):
         self.num_classes = num_classes
         self.in_chans = in_chans
         self.drop_rate = drop_rate
+        self.head_drop = nn.Dropout(drop_rate)  # parameter-free: the published keys are unchanged
         self.grad_checkpointing = False
 
         if not fix_stem:
@@ -107,7 +120,8 @@ class EfficientNet(ZooModel):
 
         stages, self.feature_info, head_chs = build_stages(
             block_args, stem_size, act_layer=act_layer, norm_layer=norm_layer, se_layer=se_layer,
-            round_chs_fn=round_chs_fn, pad_type=pad_type, output_stride=output_stride, drop_path_rate=drop_path_rate)
+            round_chs_fn=round_chs_fn, pad_type=pad_type, output_stride=output_stride, drop_path_rate=drop_path_rate,
+            aa_layer=aa_layer)
         self.blocks = nn.Sequential(*stages)
         self.trunk = Trunk(levels=stage_levels([f['stage'] for f in self.feature_info]), final=('conv_head', 'bn2'),
                            final_is_norm=False)
@@ -134,10 +148,8 @@ class EfficientNet(ZooModel):
         return self.bn2(self.conv_head(x))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.global_pool(x)
-        if self.drop_rate > 0.:
-            x = F.dropout(x, p=self.drop_rate, training=self.training)
-        return x if pre_logits else self.classifier(x)
+        pooled = self.head_drop(self.global_pool(x))
+        return pooled if pre_logits else self.classifier(pooled)
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) -> Dict[str, torch.Tensor]:
@@ -272,6 +284,63 @@ _ARCH_DEFS: Dict[str, List[List[str]]] = {
 }
 
 
+def _efficientnet_x_arch(exp: int) -> List[List[str]]:
+    """EfficientNet-X: space-to-depth in the first block, fused ReLU blocks in stages 1-2; `exp` is the expansion of
+    stages 1-3 (6 for X, 4 for H)."""
+    return [
+        ['ds_r1_k3_s1_e1_c16_se0.25_d1'], [f'er_r2_k3_s2_e{exp}_c24_se0.25_nre'],
+        [f'er_r2_k5_s2_e{exp}_c40_se0.25_nre'], [f'ir_r3_k3_s2_e{exp}_c80_se0.25'], ['ir_r3_k5_s1_e6_c112_se0.25'],
+        ['ir_r4_k5_s2_e6_c192_se0.25'], ['ir_r1_k3_s1_e6_c320_se0.25'],
+    ]
+
+
+# Channel-pruned EfficientNets: name -> (stem width, head width, per stage (output width, expanded width of each
+# block or None for the depthwise-separable stage, SE width of each block)). Depths and kernels are those of the
+# unpruned B1-B3; only the widths differ, so they are given exactly and no width rounding applies.
+_PRUNED_WIDTHS: Dict[str, Tuple[int, int, Tuple[Tuple[int, Optional[Tuple[int, ...]], Tuple[int, ...]], ...]]] = {
+    'efficientnet_b1_pruned': (32, 1280, (
+        (16, None, (8, 4)),
+        (12, (48, 62, 48), (4, 6, 6)),
+        (35, (70, 61, 51), (6, 10, 10)),
+        (74, (175, 188, 137, 164), (10, 20, 20, 20)),
+        (67, (399, 201, 160, 213), (20, 28, 28, 28)),
+        (192, (637, 806, 798, 891, 990), (27, 48, 48, 48, 48)),
+        (320, (1152, 1912), (48, 80)),
+    )),
+    'efficientnet_b2_pruned': (32, 1408, (
+        (16, None, (8, 4)),
+        (17, (54, 69, 61), (4, 6, 6)),
+        (42, (86, 72, 98), (6, 12, 12)),
+        (85, (245, 274, 254, 292), (12, 22, 22, 22)),
+        (116, (502, 315, 354, 443), (22, 30, 30, 30)),
+        (208, (719, 1148, 1160, 1182, 1228), (30, 52, 52, 52, 52)),
+        (352, (1248, 2112), (52, 88)),
+    )),
+    'efficientnet_b3_pruned': (40, 1536, (
+        (24, None, (10, 6)),
+        (12, (27, 49, 48), (6, 8, 8)),
+        (40, (83, 90, 85), (8, 12, 12)),
+        (93, (215, 261, 219, 254, 236), (12, 24, 24, 24, 24)),
+        (120, (480, 235, 217, 226, 340), (24, 34, 34, 33, 34)),
+        (232, (802, 1030, 924, 1016, 1130, 1266), (34, 58, 58, 58, 58, 58)),
+        (384, (1392, 2301), (58, 96)),
+    )),
+}
+
+
+def _apply_pruned_widths(block_args: BlockArgs, variant: str) -> BlockArgs:
+    _, _, stages = _PRUNED_WIDTHS[variant]
+    if [len(s) for s in block_args] != [len(ses) for _, _, ses in stages]:
+        raise ValueError(f'{variant}: the pruned widths list {[len(ses) for _, _, ses in stages]} blocks per stage, '
+                         f'the architecture has {[len(s) for s in block_args]} (depth_multiplier cannot change).')
+    for stage, (out_chs, mids, ses) in zip(block_args, stages):
+        for i, ba in enumerate(stage):
+            ba.update(out_chs=out_chs, se_chs=ses[i])
+            if mids is not None:
+                ba['mid_chs'] = mids[i]
+    return block_args
+
+
 def _edgetpu_v2_arch(chs: Sequence[int], gs: int) -> List[List[str]]:
     """MobileNet-EdgeTPU-V2: the same seven stages for every size; widths and group size vary."""
     return [
@@ -318,17 +387,26 @@ def _gen(
         round_limit: float = 0.9,
         num_features: Union[int, Callable[[Callable[[float], int]], int]] = 1280,
         act_layer: LayerType = 'relu',
+        pruned: bool = False,
         **model_args,
 ) -> EfficientNet:
-    """Decode `arch` with the scaling rules given and build the model; user kwargs override every default."""
+    """Decode `arch` with the scaling rules given and build the model; user kwargs override every default.
+
+    `pruned` replaces every width by the variant's entry in `_PRUNED_WIDTHS` (no width scaling then applies).
+    """
     arch_def = _ARCH_DEFS[arch] if isinstance(arch, str) else arch
     round_chs_fn = partial(round_channels, multiplier=channel_multiplier, divisor=channel_divisor,
                            round_limit=round_limit)
+    block_args = decode_arch_def(arch_def, depth_multiplier, depth_trunc, fix_first_last, group_size,
+                                 experts_multiplier)
+    if pruned:
+        block_args = _apply_pruned_widths(block_args, variant)
+        model_args['stem_size'], num_features, _ = _PRUNED_WIDTHS[variant]
+        round_chs_fn = int
     if callable(num_features):
         num_features = num_features(round_chs_fn)
     model_args.update(
-        block_args=decode_arch_def(arch_def, depth_multiplier, depth_trunc, fix_first_last, group_size,
-                                   experts_multiplier),
+        block_args=block_args,
         num_features=num_features,
         round_chs_fn=round_chs_fn,
         act_layer=kwargs.pop('act_layer', act_layer),
@@ -410,6 +488,12 @@ def _edgetpu_v2(variant: str, pretrained: bool, kwargs: Dict[str, Any], size: st
     stem, stem_k, gs, head, chs = _EDGETPU_V2[size]
     return _gen(variant, pretrained, _edgetpu_v2_arch(chs, gs), kwargs, stem_size=stem, stem_kernel_size=stem_k,
                 num_features=head)
+
+
+def _efficientnet_x(variant: str, pretrained: bool, kwargs: Dict[str, Any], cm: float, dm: float,
+                    exp: int = 6) -> EfficientNet:
+    return _gen(variant, pretrained, _efficientnet_x_arch(exp), kwargs, channel_multiplier=cm, depth_multiplier=dm,
+                num_features=_scaled(1280), act_layer='silu')
 
 
 def _gn(group_size: int) -> Dict[str, Any]:
@@ -626,6 +710,23 @@ default_cfgs = generate_default_cfgs({
     'tinynet_c.in1k': _cfg(input_size=(3, 184, 184)),
     'tinynet_d.in1k': _cfg(input_size=(3, 152, 152)),
     'tinynet_e.in1k': _cfg(input_size=(3, 106, 106)),
+    'efficientnet_b0_g16_evos.untrained': _cfg(hf_hub_id=None),
+    'efficientnet_b1_pruned.in1k': _cfg(
+        input_size=(3, 240, 240), crop_pct=0.882, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'efficientnet_b2_pruned.in1k': _cfg(
+        input_size=(3, 260, 260), crop_pct=0.89, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'efficientnet_b3_pruned.in1k': _cfg(
+        input_size=(3, 300, 300), crop_pct=0.904, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'efficientnet_blur_b0.untrained': _cfg(hf_hub_id=None),
+    'efficientnet_h_b5.sw_r448_e450_in1k': _cfg(
+        input_size=(3, 448, 448), test_input_size=(3, 576, 576), crop_pct=1.0, crop_mode='squash'),
+    'efficientnet_x_b3.untrained': _cfg(hf_hub_id=None, input_size=(3, 288, 288), crop_pct=0.95),
+    'efficientnet_x_b5.sw_r448_e450_in1k': _cfg(
+        input_size=(3, 448, 448), test_input_size=(3, 576, 576), crop_pct=1.0, crop_mode='squash'),
+    'gc_efficientnetv2_rw_t.agc_in1k': _cfg(test_input_size=(3, 288, 288), crop_pct=1.0),
+    'test_efficientnet_evos.r160_in1k': _cfg(
+        input_size=(3, 160, 160), crop_pct=0.95, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'test_efficientnet_ln.r160_in1k': _cfg(input_size=(3, 160, 160), crop_pct=0.95),
 })
 
 
@@ -1175,3 +1276,69 @@ def tf_efficientnet_cc_b0_8e(pretrained: bool = False, **kwargs) -> EfficientNet
 @register_model
 def tf_efficientnet_cc_b1_8e(pretrained: bool = False, **kwargs) -> EfficientNet:
     return _efficientnet_cc('tf_efficientnet_cc_b1_8e', pretrained, _tf_port(kwargs), dm=1.1, experts_multiplier=2)
+
+
+@register_model
+def efficientnet_b0_g16_evos(pretrained: bool = False, **kwargs) -> EfficientNet:
+    """EfficientNet-B0 with grouped (16 channels) depthwise convs and widths divisible by 16 (BatchNorm, see above)."""
+    return _efficientnet('efficientnet_b0_g16_evos', pretrained, kwargs, group_size=16, channel_divisor=16)
+
+
+@register_model
+def efficientnet_blur_b0(pretrained: bool = False, **kwargs) -> EfficientNet:
+    """EfficientNet-B0 with zero-padded blur-pool anti-aliasing in every strided block."""
+    return _efficientnet('efficientnet_blur_b0', pretrained, kwargs, aa_layer='blurpc')
+
+
+@register_model
+def efficientnet_b1_pruned(pretrained: bool = False, **kwargs) -> EfficientNet:
+    """EfficientNet-B1 channel-pruned (TF padding and BN epsilon, like the TF ports it was pruned from)."""
+    return _efficientnet('efficientnet_b1_pruned', pretrained, _tf_port(kwargs), dm=1.1, pruned=True)
+
+
+@register_model
+def efficientnet_b2_pruned(pretrained: bool = False, **kwargs) -> EfficientNet:
+    return _efficientnet('efficientnet_b2_pruned', pretrained, _tf_port(kwargs), cm=1.1, dm=1.2, pruned=True)
+
+
+@register_model
+def efficientnet_b3_pruned(pretrained: bool = False, **kwargs) -> EfficientNet:
+    return _efficientnet('efficientnet_b3_pruned', pretrained, _tf_port(kwargs), cm=1.2, dm=1.4, pruned=True)
+
+
+@register_model
+def efficientnet_x_b3(pretrained: bool = False, **kwargs) -> EfficientNet:
+    """EfficientNet-X-B3."""
+    return _efficientnet_x('efficientnet_x_b3', pretrained, kwargs, cm=1.2, dm=1.4)
+
+
+@register_model
+def efficientnet_x_b5(pretrained: bool = False, **kwargs) -> EfficientNet:
+    return _efficientnet_x('efficientnet_x_b5', pretrained, kwargs, cm=1.6, dm=2.2)
+
+
+@register_model
+def efficientnet_h_b5(pretrained: bool = False, **kwargs) -> EfficientNet:
+    """EfficientNet-X-B5 layout with expansion 4 early and widths x1.92 (timm's `_h`)."""
+    return _efficientnet_x('efficientnet_h_b5', pretrained, kwargs, cm=1.92, dm=2.2, exp=4)
+
+
+@register_model
+def gc_efficientnetv2_rw_t(pretrained: bool = False, **kwargs) -> EfficientNet:
+    """EfficientNetV2-Tiny (timm) with Global Context attention in place of squeeze-excitation."""
+    return _efficientnetv2('gc_efficientnetv2_rw_t', pretrained, kwargs, 'efficientnetv2_s', cm=0.8, dm=0.9,
+                           se_layer=GlobalContext)
+
+
+@register_model
+def test_efficientnet_ln(pretrained: bool = False, **kwargs) -> EfficientNet:
+    """The tiny test net with LayerNorm over channels in place of BatchNorm."""
+    return _gen('test_efficientnet_ln', pretrained, 'test_efficientnet', kwargs, round_limit=0., stem_size=24,
+                num_features=_scaled(256), act_layer='silu', norm_layer=LayerNormAct2d)
+
+
+@register_model
+def test_efficientnet_evos(pretrained: bool = False, **kwargs) -> EfficientNet:
+    """The tiny test net with EvoNorm-S0 (8 channels per group) in place of BatchNorm + activation."""
+    return _gen('test_efficientnet_evos', pretrained, 'test_efficientnet', kwargs, round_limit=0., stem_size=24,
+                num_features=_scaled(256), act_layer='silu', norm_layer=evo_norm_act(8))

@@ -18,7 +18,7 @@ follow the published checkpoints.
 """
 import math
 from functools import partial
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Type, Union
 
 import torch
 import torch.nn as nn
@@ -27,8 +27,8 @@ from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD, IMAGENET_
 from zoo.layers import DropPath, lecun_normal_, to_2tuple
 from zoo.layers.mlp import GatedMlp, GluMlp, Mlp
 from zoo.layers.patch_embed import PatchEmbed
+from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -222,7 +222,7 @@ def _init_mixer_module(module: nn.Module, name: str, head_bias: float = 0.) -> N
         module.init_weights()
 
 
-class MlpMixer(nn.Module):
+class MlpMixer(ZooModel):
     """Patch embedding -> isotropic MLP blocks -> norm -> token average -> linear head.
 
     Args:
@@ -244,6 +244,11 @@ class MlpMixer(nn.Module):
         stem_norm: norm the patch embeddings.
         global_pool: 'avg' or '' (no pooling).
     """
+    trunk = Trunk(stem=('stem',), levels='blocks', final=('norm',), level_fmt='NLC')
+    norm_levels = 'all'
+    classifier_name = 'head'
+    groups = dict(stem=r'^stem', blocks=[(r'^blocks\.(\d+)', None), (r'^norm', (99999,))])
+
 
     def __init__(
             self,
@@ -292,25 +297,7 @@ class MlpMixer(nn.Module):
         head_bias = -math.log(self.num_classes) if nlhb and self.num_classes > 0 else 0.
         named_apply(partial(_init_mixer_module, head_bias=head_bias), self)
 
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        return dict(stem=r'^stem', blocks=[(r'^blocks\.(\d+)', None), (r'^norm', (99999,))])
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        self.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set:
-        # no position embedding or class token: positional information lives in the token-mixing weights
-        return set()
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.head
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
+    def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         if global_pool is not None:
             if global_pool not in ('', 'avg'):
                 raise ValueError(f"MlpMixer supports global_pool 'avg' or '', got {global_pool!r}.")
@@ -331,63 +318,12 @@ class MlpMixer(nn.Module):
         x = self.head_drop(x)
         return x if pre_logits else self.head(x)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
+    def _tokens_to_map(self, x: torch.Tensor, input_hw: Tuple[int, int]) -> torch.Tensor:
+        h, w = self.stem.dynamic_feat_size(input_hw)
+        return x.reshape(x.shape[0], h, w, -1).permute(0, 3, 1, 2).contiguous()
 
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Tokens after each selected block ('NCHW' maps on the patch grid or 'NLC'), plus the final normed tokens.
-
-        Args:
-            x: input images.
-            indices: None for every block, n for the last n, or a list of block indices.
-            norm: apply the final norm to each intermediate.
-            stop_early: stop after the last selected block (only when the final output is not needed).
-            output_fmt: 'NCHW' or 'NLC'.
-            intermediates_only: return only the list of intermediates.
-        """
-        if output_fmt not in ('NCHW', 'NLC'):
-            raise ValueError(f"output_fmt must be 'NCHW' or 'NLC', got {output_fmt!r}.")
-        take_indices, max_index = feature_take_indices(len(self.blocks), indices)
-        b, _, height, width = x.shape
-        x = self.stem(x)
-        blocks = self.blocks[:max_index + 1] if (stop_early or intermediates_only) else self.blocks
-        intermediates = []
-        for i, blk in enumerate(blocks):
-            if self.grad_checkpointing and not torch.jit.is_scripting():
-                x = checkpoint_seq([blk], x)
-            else:
-                x = blk(x)
-            if i in take_indices:
-                intermediates.append(self.norm(x) if norm else x)
-        if output_fmt == 'NCHW':
-            h, w = self.stem.dynamic_feat_size((height, width))
-            intermediates = [y.reshape(b, h, w, -1).permute(0, 3, 1, 2).contiguous() for y in intermediates]
-        if intermediates_only:
-            return intermediates
-        return self.norm(x), intermediates
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Drop blocks after the last of `indices`, optionally the final norm and the head; returns kept indices."""
-        take_indices, max_index = feature_take_indices(len(self.blocks), indices)
-        self.blocks = self.blocks[:max_index + 1]
-        if prune_norm:
-            self.norm = nn.Identity()
-        if prune_head:
-            self.reset_classifier(0, '')
-        return take_indices
+    def _replace_head(self, in_features: int) -> None:
+        self._reset_head(0, '')
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) -> Dict[str, torch.Tensor]:

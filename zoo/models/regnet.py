@@ -19,7 +19,7 @@ import math
 import re
 from functools import partial
 from dataclasses import dataclass, replace
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
 
 import torch
 import torch.nn as nn
@@ -29,8 +29,8 @@ from zoo.layers import ClassifierHead, DropPath, GroupNormAct, LayerType, SEModu
 from zoo.layers import make_divisible
 from zoo.layers.conv_bn_act import ConvNormAct, get_norm_act_layer
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
+from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -421,7 +421,7 @@ def make_stages(
     return stages, feature_info
 
 
-class RegNet(nn.Module):
+class RegNet(ZooModel):
     """RegNet-X / Y / V / Z: a stride-2 3x3 stem, four RegStages, an optional final 1x1 conv and a linear head.
 
     Args:
@@ -435,6 +435,8 @@ class RegNet(nn.Module):
         zero_init_last: start residual branches at zero.
         **kwargs: fields of `cfg` to override (e.g. act_layer='silu').
     """
+
+    groups = dict(stem=r'^stem', blocks=r'^s(\d+)\.b(\d+)', coarse=r'^s(\d+)')
 
     def __init__(
             self,
@@ -468,8 +470,10 @@ class RegNet(nn.Module):
         stages, stage_info = make_stages(cfg, cfg.stem_width, output_stride, drop_path_rate)
         for name, stage in stages:
             self.add_module(name, stage)
-        self.stage_names = tuple(name for name, _ in stages)
         self.feature_info += stage_info
+        # level 0 is the stem; the final 1x1 conv (or activation) is not a level and goes with the head
+        self.trunk = Trunk(levels=(('stem',),) + tuple((name,) for name, _ in stages), final=('final_conv',),
+                           final_is_norm=False)
         prev_chs = stage_info[-1]['num_chs']
 
         if cfg.num_features:
@@ -484,103 +488,10 @@ class RegNet(nn.Module):
         self.head = ClassifierHead(self.num_features, num_classes, pool_type=global_pool, drop_rate=drop_rate)
         named_apply(partial(_init_weights, zero_init_last=zero_init_last), self)
 
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        return dict(stem=r'^stem', blocks=r'^s(\d+)' if coarse else r'^s(\d+)\.b(\d+)')
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        for stage in self._stages():
-            if isinstance(stage, RegStage):
-                stage.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set:
-        return set()
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.head.fc
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
-        self.head.reset(num_classes, pool_type=global_pool)
-
-    def _stages(self) -> List[nn.Module]:
-        return [getattr(self, name) for name in self.stage_names]
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
-        for stage in self._stages():
-            x = stage(x)
+        x = self.s4(self.s3(self.s2(self.s1(x))))
         return self.final_conv(x)
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        return self.head(x, pre_logits=pre_logits)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Stem (index 0) and stage outputs (1..4); the final conv / activation is not an intermediate.
-
-        Args:
-            x: input images.
-            indices: levels to return (None all, int n the last n, or a sequence).
-            norm: unused (RegNet has no final norm apart from `final_conv`).
-            stop_early: stop after the last requested level.
-            output_fmt: only 'NCHW'.
-            intermediates_only: return only the list of maps.
-        """
-        if output_fmt != 'NCHW':
-            raise ValueError(f"RegNet intermediates are NCHW maps; output_fmt={output_fmt!r} is not supported.")
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        intermediates = []
-        x = self.stem(x)
-        if 0 in take_indices:
-            intermediates.append(x)
-        stages = self._stages()
-        if stop_early or intermediates_only:
-            stages = stages[:max_index]
-        for i, stage in enumerate(stages, start=1):
-            x = stage(x)
-            if i in take_indices:
-                intermediates.append(x)
-        if intermediates_only:
-            return intermediates
-        if len(stages) == len(self.stage_names):
-            x = self.final_conv(x)
-        return x, intermediates
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Drop stages after the last of `indices`, and the final conv and head when they no longer apply."""
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        for name in self.stage_names[max_index:]:
-            setattr(self, name, nn.Identity())
-        # the final conv never feeds an intermediate; it goes with the head (or when later stages are gone)
-        prune_end = max_index < len(self.stage_names) or (
-            (prune_norm or prune_head) and isinstance(self.final_conv, ConvNormAct))
-        if prune_end:
-            self.final_conv = nn.Identity()
-            self.num_features = self.head_hidden_size = self.feature_info[max_index]['num_chs']
-            self.head = ClassifierHead(self.num_features, 0, pool_type='')
-            self.num_classes = 0
-        elif prune_head:
-            self.reset_classifier(0, '')
-        return take_indices
 
 
 def _init_weights(module: nn.Module, name: str = '', zero_init_last: bool = False) -> None:

@@ -17,7 +17,7 @@ Deviations from the papers, all matching the published timm weights: the stride 
 conv (`head.fc`), the layout of the BiT checkpoints.
 """
 from functools import partial
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 import torch
 import torch.nn as nn
@@ -29,7 +29,7 @@ from zoo.layers.evo_norm import EvoNorm2dS0
 from zoo.layers.filter_response_norm import FilterResponseNormTlu2d
 from zoo.layers.norm_act import BatchNormAct2d, GroupNormAct
 from zoo.layers.pool2d_same import MaxPool2dSame
-from zoo.layers.std_conv import StdConv2d, StdConv2dSame
+from zoo.layers.std_conv import StdConv2d
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq, named_apply

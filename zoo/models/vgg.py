@@ -17,8 +17,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers import ClassifierHead, LayerType, get_act_layer, get_norm_layer
+from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -104,7 +104,7 @@ def make_vgg_features(
     return nn.Sequential(*layers), feature_info, feature_ends
 
 
-class VGG(nn.Module):
+class VGG(ZooModel):
     """VGG: stacks of 3x3 convs separated by max-pools, a conv "fully connected" pre-logits block and a linear head.
 
     Args:
@@ -117,6 +117,9 @@ class VGG(nn.Module):
         global_pool: pooling of the pre-logits map: 'avg', 'max', 'avgmax', 'catavgmax'.
         drop_rate: dropout inside the pre-logits block and before the classifier.
     """
+
+    # every layer of the flat Sequential is its own group (norms included in the _bn variants)
+    groups = dict(stem=r'^features\.0', blocks=r'^features\.(\d+)')
 
     def __init__(
             self,
@@ -136,6 +139,7 @@ class VGG(nn.Module):
         self.drop_rate = drop_rate
         self.grad_checkpointing = False
         self.features, self.feature_info, self.feature_ends = make_vgg_features(cfg, in_chans, act_layer, norm_layer)
+        self.trunk = Trunk(levels=split_levels([f'features.{i}' for i in range(len(self.features))], self.feature_ends))
         self.num_features = self.feature_info[-1]['num_chs']
         self.head_hidden_size = 4096
         self.pre_logits = ConvMlp(self.num_features, self.head_hidden_size, 7, mlp_ratio=mlp_ratio,
@@ -157,27 +161,6 @@ class VGG(nn.Module):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
 
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        # every layer of the flat Sequential is its own group (norms included in the _bn variants)
-        return dict(stem=r'^features\.0', blocks=r'^features\.(\d+)')
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        self.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set:
-        return set()
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.head.fc
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
-        self.head.reset(num_classes, global_pool)
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         if self.grad_checkpointing and not torch.jit.is_scripting():
             # segments end at the feature taps so no segment starts with an in-place activation
@@ -189,55 +172,10 @@ class VGG(nn.Module):
         x = self.pre_logits(x)
         return self.head(x, pre_logits=pre_logits)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Conv stage outputs before each max-pool (indices 0-4, strides 1-16) and the final max-pool output (index 5,
-        stride 32). VGG has no final norm, so `norm` changes nothing; only NCHW is supported."""
-        if output_fmt != 'NCHW':
-            raise ValueError(f'VGG intermediates are NCHW maps; output_fmt={output_fmt!r} is not supported.')
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        taps = {end: i for i, end in enumerate(self.feature_ends)}
-        layers = list(self.features)
-        if stop_early or intermediates_only:
-            layers = layers[:self.feature_ends[max_index] + 1]
-        intermediates = []
-        for pos, layer in enumerate(layers):
-            x = layer(x)
-            if taps.get(pos, -1) in take_indices:
-                intermediates.append(x)
-        if intermediates_only:
-            return intermediates
-        return x, intermediates
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Cut `features` after the last of `indices`; pruning the head removes the pre-logits block as well, so the
-        classifier then takes the (unpooled) features. Returns the kept indices."""
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        self.features = self.features[:self.feature_ends[max_index] + 1]
-        truncated = max_index < len(self.feature_info) - 1
-        if truncated:
-            self.num_features = self.feature_info[max_index]['num_chs']
-        if prune_head or truncated:
-            self.pre_logits = nn.Identity()
-            self.head_hidden_size = self.num_features
-            self.head = ClassifierHead(self.num_features, 0, pool_type='', drop_rate=self.drop_rate)
-            self.num_classes = 0
-        return take_indices
+    def _replace_head(self, in_features: int) -> None:
+        # the conv "fully connected" block is part of the head and sized for the last stage
+        self.pre_logits = nn.Identity()
+        self.head = ClassifierHead(in_features, 0, pool_type='', drop_rate=self.drop_rate)
 
 
 # torchvision's Linear classifier -> this layout's conv pre-logits: (name, new name, conv weight shape)

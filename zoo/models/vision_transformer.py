@@ -63,7 +63,8 @@ from zoo.layers.attention_pool import AttentionPoolLatent
 from zoo.layers.config import use_fused_attn
 from zoo.layers.diff_attention import DiffAttention, DiffLambdaMixin, differential_attend
 from zoo.layers.layer_scale import LayerScale
-from zoo.layers.mlp import Mlp, SwiGLU, SwiGLUPacked
+from zoo.layers.mlp import Mlp, SwiGLUPacked
+from zoo.layers.swiglu import SwiGLU
 from zoo.layers.patch_embed import PatchEmbed, resample_patch_embed
 from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.layers.rms_norm import RmsNorm

@@ -14,7 +14,7 @@ Deviations: none in the arithmetic; each stage after the first (or each stage, w
 There is no dilated variant: only output_stride=32 is available.
 """
 from dataclasses import dataclass, replace
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -23,8 +23,8 @@ import zoo.layers.effective_se  # noqa: F401  (registers the 'ese' attention wit
 from zoo.layers import ClassifierHead, DropPath, LayerType, create_attn
 from zoo.layers.conv_bn_act import ConvNormAct, SeparableConvNormAct
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
+from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -225,7 +225,7 @@ def make_stages(
     return nn.Sequential(*stages), feature_info
 
 
-class VovNet(nn.Module):
+class VovNet(ZooModel):
     """VoVNet: three-conv stem, four OSA stages, pooled linear head.
 
     Args:
@@ -239,6 +239,10 @@ class VovNet(nn.Module):
         drop_path_rate: stochastic depth rate of the last block.
         stem_stride: override of the cfg's stem stride (2 or 4).
     """
+
+    # level 0 is read before the last stem conv; that conv runs with the first stage
+    trunk = Trunk(levels=(('stem.0', 'stem.1'), ('stem.2', 'stages.0'), ('stages.1',), ('stages.2',), ('stages.3',)))
+    groups = dict(stem=r'^stem', blocks=r'^stages\.(\d+).blocks\.(\d+)', coarse=r'^stages\.(\d+)')
 
     def __init__(
             self,
@@ -282,90 +286,8 @@ class VovNet(nn.Module):
             elif isinstance(module, nn.Linear):
                 nn.init.zeros_(module.bias)
 
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        return dict(stem=r'^stem', blocks=r'^stages\.(\d+)' if coarse else r'^stages\.(\d+).blocks\.(\d+)')
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        for stage in self.stages:
-            stage.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set:
-        return set()
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.head.fc
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
-        self.head.reset(num_classes, pool_type=global_pool)
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.stem(x))
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        return self.head(x, pre_logits=pre_logits)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Stride-2 stem map (index 0) and the four stage outputs (1..4).
-
-        Args:
-            x: input images.
-            indices: levels to return (None all, int n the last n, or a sequence).
-            norm: unused (no final norm).
-            stop_early: stop after the last requested level.
-            output_fmt: only 'NCHW'.
-            intermediates_only: return only the list of maps.
-        """
-        if output_fmt != 'NCHW':
-            raise ValueError(f"VoVNet intermediates are NCHW maps; output_fmt={output_fmt!r} is not supported.")
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        intermediates = []
-        x = self.stem[:-1](x)
-        if 0 in take_indices:
-            intermediates.append(x)
-        x = self.stem[-1](x)
-        stages = self.stages[:max_index] if (stop_early or intermediates_only) else self.stages
-        for i, stage in enumerate(stages, start=1):
-            x = stage(x)
-            if i in take_indices:
-                intermediates.append(x)
-        if intermediates_only:
-            return intermediates
-        return x, intermediates
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Drop stages after the last of `indices` (and the head); returns the kept indices."""
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        self.stages = self.stages[:max_index]
-        if max_index == 0:
-            self.stem[-1] = nn.Identity()  # level 0 is taken before the last stem conv
-        if max_index < len(self.feature_info) - 1:
-            self.num_features = self.head_hidden_size = self.feature_info[max_index]['num_chs']
-            self.head = ClassifierHead(self.num_features, 0, pool_type='')
-            self.num_classes = 0
-        elif prune_head:
-            self.reset_classifier(0, '')
-        return take_indices
 
 
 def _create_vovnet(variant: str, pretrained: bool = False, **kwargs) -> VovNet:

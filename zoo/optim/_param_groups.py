@@ -4,7 +4,7 @@ import logging
 import re
 from collections import defaultdict
 from itertools import chain
-from typing import Any, Callable, Collection, Dict, List, Mapping, Sequence, Tuple, Union
+from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from torch import nn
 
@@ -27,13 +27,21 @@ def _excluded_from_decay(name: str, param: nn.Parameter, exclude_1d: bool, no_de
     return (exclude_1d and (param.ndim <= 1 or name.endswith('.bias'))) or _matches(name, no_decay)
 
 
+def _fallback_patterns(
+        fallback_list: Collection[str], no_weight_decay_list: Collection[str], fallback_no_weight_decay: bool,
+) -> Collection[str]:
+    return set(fallback_list) | set(no_weight_decay_list) if fallback_no_weight_decay else fallback_list
+
+
 def param_groups_weight_decay(
         model: nn.Module,
         weight_decay: float = 1e-5,
         no_weight_decay_list: Collection[str] = (),
         exclude_1d: bool = True,
+        fallback_list: Collection[str] = (),
+        fallback_no_weight_decay: bool = False,
 ) -> List[Dict[str, Any]]:
-    """Split trainable parameters into a decayed and a non-decayed group.
+    """Split trainable parameters into a decayed and a non-decayed group (each again split by fallback routing).
 
     Args:
         model: The model.
@@ -41,23 +49,29 @@ def param_groups_weight_decay(
         no_weight_decay_list: Parameter names (fnmatch patterns allowed) never decayed, e.g.
             ``model.no_weight_decay()``.
         exclude_1d: Exclude biases and every 1-d parameter (norm layers) from decay.
+        fallback_list: Name patterns whose groups get ``use_fallback=True`` (hybrid optimizers such as Muon update
+            them with their AdamW fallback; other optimizers ignore the flag).
+        fallback_no_weight_decay: Also route ``no_weight_decay_list`` names to the fallback.
 
     Returns:
-        Param group dicts (empty groups are dropped), no-decay group first.
+        Param group dicts (empty groups are dropped): no-decay, decay, then their fallback counterparts.
     """
-    decay, no_decay = [], []
+    fallback = _fallback_patterns(fallback_list, no_weight_decay_list, fallback_no_weight_decay)
+    # keyed by (decayed, use_fallback), in output order
+    buckets: Dict[Tuple[bool, bool], List[nn.Parameter]] = {
+        (False, False): [], (True, False): [], (False, True): [], (True, True): []}
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
-        if not weight_decay or _excluded_from_decay(name, param, exclude_1d, no_weight_decay_list):
-            no_decay.append(param)
-        else:
-            decay.append(param)
+        decayed = bool(weight_decay) and not _excluded_from_decay(name, param, exclude_1d, no_weight_decay_list)
+        buckets[(decayed, _matches(name, fallback))].append(param)
     groups = []
-    if no_decay:
-        groups.append({'params': no_decay, 'weight_decay': 0.})
-    if decay:
-        groups.append({'params': decay, 'weight_decay': weight_decay})
+    for (decayed, use_fallback), params in buckets.items():
+        if params:
+            group: Dict[str, Any] = {'params': params, 'weight_decay': weight_decay if decayed else 0.}
+            if use_fallback:
+                group['use_fallback'] = True
+            groups.append(group)
     return groups
 
 
@@ -133,6 +147,9 @@ def param_groups_layer_decay(
         exclude_1d: bool = True,
         layer_decay: float = 0.75,
         min_scale: float = 0.,
+        no_opt_scale: Optional[float] = None,
+        fallback_list: Collection[str] = (),
+        fallback_no_weight_decay: bool = False,
 ) -> List[Dict[str, Any]]:
     """Param groups with per-layer ``lr_scale = layer_decay ** (num_layers - 1 - layer_id)`` and weight decay split.
 
@@ -146,9 +163,12 @@ def param_groups_layer_decay(
         exclude_1d: Exclude biases and 1-d params from decay.
         layer_decay: Per-layer lr multiplier.
         min_scale: Floor of the lr scale.
+        no_opt_scale: Freeze (``requires_grad=False``) and leave out the layers whose scale is below this.
+        fallback_list: Name patterns whose groups get ``use_fallback=True`` (see :func:`param_groups_weight_decay`).
+        fallback_no_weight_decay: Also route ``no_weight_decay_list`` names to the fallback.
 
     Returns:
-        One param group per (layer, decay/no-decay) pair.
+        One param group per (layer, decay/no-decay, fallback) combination.
     """
     names = [n for n, _ in model.named_parameters()]
     if hasattr(model, 'group_matcher'):
@@ -159,13 +179,22 @@ def param_groups_layer_decay(
     if num_layers == 1:
         _logger.warning('Layer-wise lr decay has no effect: every parameter fell into one layer group.')
     scales = [max(min_scale, layer_decay ** (num_layers - 1 - i)) for i in range(num_layers)]
-    groups: Dict[Tuple[int, bool], Dict[str, Any]] = {}
+    fallback = _fallback_patterns(fallback_list, no_weight_decay_list, fallback_no_weight_decay)
+    groups: Dict[Tuple[int, bool, bool], Dict[str, Any]] = {}
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
         no_decay = not weight_decay or _excluded_from_decay(name, param, exclude_1d, no_weight_decay_list)
         layer = layer_of.get(name, num_layers - 1)
-        group = groups.setdefault((layer, no_decay), {
-            'params': [], 'lr_scale': scales[layer], 'weight_decay': 0. if no_decay else weight_decay})
+        if no_opt_scale and scales[layer] < no_opt_scale:
+            param.requires_grad_(False)  # too small an lr to be worth updating: freeze the layer
+            continue
+        use_fallback = _matches(name, fallback)
+        group = groups.get((layer, no_decay, use_fallback))
+        if group is None:
+            group = {'params': [], 'lr_scale': scales[layer], 'weight_decay': 0. if no_decay else weight_decay}
+            if use_fallback:
+                group['use_fallback'] = True
+            groups[(layer, no_decay, use_fallback)] = group
         group['params'].append(param)
     return list(groups.values())

@@ -4,27 +4,38 @@ Zhuang et al., "AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observe
 With ``rectify=True`` the RAdam variance rectification (Liu et al., 2020) is applied ("RAdaBelief").
 """
 import math
-from typing import Callable, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 import torch
-from torch.optim import Optimizer
+from torch import Tensor
+
+from zoo.optim._base import Tensors, ZooOptimizer, coupled_decay, radam_rectification, validate_betas
 
 __all__ = ['AdaBelief']
 
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
 
-class AdaBelief(Optimizer):
-    """AdaBelief with optional decoupled weight decay and RAdam rectification.
+
+class AdaBelief(ZooOptimizer):
+    """AdaBelief with optional decoupled weight decay, AMSGrad and RAdam rectification.
+
+    State is kept in float32 for half-precision parameters.
 
     Args:
         params: Parameters or parameter groups.
         lr: Learning rate.
         betas: First moment and belief (variance) decay rates.
-        eps: Added inside and outside the square root, as in the paper's reference code.
+        eps: Added to the belief at every step and to its root, as in the paper's reference code.
         weight_decay: Weight decay.
+        amsgrad: Normalise by the running maximum of the belief.
         decoupled_decay: Shrink weights directly (AdamW style) instead of adding an L2 gradient.
+        fixed_decay: With ``decoupled_decay``, shrink by ``weight_decay`` per step regardless of the lr.
         rectify: Apply RAdam variance rectification.
         degenerated_to_sgd: While the variance is not tractable (early steps), take SGD-with-momentum steps.
+        foreach: Multi-tensor implementation (None: on for CUDA parameters).
     """
+
+    supports_foreach = True
 
     def __init__(
             self,
@@ -33,56 +44,51 @@ class AdaBelief(Optimizer):
             betas: Tuple[float, float] = (0.9, 0.999),
             eps: float = 1e-16,
             weight_decay: float = 0.,
+            amsgrad: bool = False,
             decoupled_decay: bool = True,
+            fixed_decay: bool = False,
             rectify: bool = True,
             degenerated_to_sgd: bool = True,
+            foreach: Optional[bool] = None,
     ) -> None:
+        validate_betas(betas)
         super().__init__(params, dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled_decay=decoupled_decay,
-            rectify=rectify, degenerated_to_sgd=degenerated_to_sgd))
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+            decoupled_decay=decoupled_decay, fixed_decay=fixed_decay, rectify=rectify,
+            degenerated_to_sgd=degenerated_to_sgd, foreach=foreach))
 
-    @torch.no_grad()
-    def step(self, closure: Optional[Callable] = None) -> Optional[float]:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            beta1, beta2 = group['betas']
-            lr, eps = group['lr'], group['eps']
-            for p in group['params']:
-                if p.grad is None:
-                    continue
-                grad = p.grad
-                state = self.state[p]
-                if not state:
-                    state['step'] = 0
-                    state['exp_avg'] = torch.zeros_like(p)
-                    state['exp_avg_var'] = torch.zeros_like(p)
-                state['step'] += 1
-                step = state['step']
-                if group['weight_decay'] != 0:
-                    if group['decoupled_decay']:
-                        p.mul_(1. - lr * group['weight_decay'])
-                    else:
-                        grad = grad.add(p, alpha=group['weight_decay'])
-                exp_avg, exp_avg_var = state['exp_avg'], state['exp_avg_var']
-                exp_avg.mul_(beta1).add_(grad, alpha=1. - beta1)
-                residual = grad - exp_avg
-                exp_avg_var.mul_(beta2).addcmul_(residual, residual, value=1. - beta2).add_(eps)
-                bias_correction1 = 1. - beta1 ** step
-                bias_correction2 = 1. - beta2 ** step
-                if not group['rectify']:
-                    denom = (exp_avg_var.sqrt() / math.sqrt(bias_correction2)).add_(eps)
-                    p.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
-                    continue
-                rho_inf = 2. / (1. - beta2) - 1.
-                beta2_t = beta2 ** step
-                rho_t = rho_inf - 2. * step * beta2_t / (1. - beta2_t)
-                if rho_t >= 5:
-                    rect = math.sqrt(
-                        (1 - beta2_t) * (rho_t - 4) / (rho_inf - 4) * (rho_t - 2) / rho_t * rho_inf / (rho_inf - 2))
-                    p.addcdiv_(exp_avg, exp_avg_var.sqrt().add_(eps), value=-lr * rect / bias_correction1)
-                elif group['degenerated_to_sgd']:
-                    p.add_(exp_avg, alpha=-lr / bias_correction1)
-        return loss
+    def _init_state(self, param: Tensor, group: Dict[str, Any], state: Dict[str, Any]) -> None:
+        dtype = torch.float32 if param.dtype in _LOW_PRECISION else param.dtype
+        state['exp_avg'] = torch.zeros_like(param, dtype=dtype)
+        state['exp_avg_var'] = torch.zeros_like(param, dtype=dtype)
+        if group['amsgrad']:
+            state['max_exp_avg_var'] = torch.zeros_like(param, dtype=dtype)
+
+    def _update(self, param: Tensors, grad: Tensors, state: Dict[str, Any], group: Dict[str, Any],
+                step: int) -> None:
+        low_precision = param.dtype in _LOW_PRECISION
+        weights = param.float() if low_precision else param
+        grad = grad.float() if low_precision else grad
+        beta1, beta2 = group['betas']
+        lr, eps, wd = group['lr'], group['eps'], group['weight_decay']
+        if group['decoupled_decay']:
+            weights.mul_(1. - (wd if group['fixed_decay'] else lr * wd))
+        else:
+            grad = coupled_decay(grad, weights, wd)
+        exp_avg, exp_avg_var = state['exp_avg'], state['exp_avg_var']
+        exp_avg.lerp_(grad, 1. - beta1)
+        residual = grad - exp_avg
+        # eps enters the belief itself every step (it accumulates), then again outside the root
+        exp_avg_var.mul_(beta2).addcmul_(residual, residual, value=1. - beta2).add_(eps)
+        belief = state['max_exp_avg_var'].clamp_min_(exp_avg_var) if group['amsgrad'] else exp_avg_var
+        if not group['rectify']:
+            denom = belief.sqrt().div_(math.sqrt(1. - beta2 ** step)).add_(eps)
+            weights.addcdiv_(exp_avg, denom, value=-lr / (1. - beta1 ** step))
+        else:
+            adaptive, factor = radam_rectification(step, beta1, beta2)
+            if adaptive:
+                weights.addcdiv_(exp_avg, exp_avg_var.sqrt().add_(eps), value=-lr * factor)
+            elif group['degenerated_to_sgd']:
+                weights.add_(exp_avg, alpha=-lr * factor)
+        if low_precision:
+            param.copy_(weights)

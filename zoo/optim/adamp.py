@@ -3,17 +3,18 @@
 Heo et al., "AdamP: Slowing Down the Slowdown for Momentum Optimizers on Scale-invariant Weights" (ICLR 2021).
 """
 import math
-from typing import Callable, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Tuple
 
 import torch
-from torch.optim import Optimizer
+from torch import Tensor
 
+from zoo.optim._base import ZooOptimizer, update_moments_, validate_betas
 from zoo.optim._projection import project_scale_invariant
 
 __all__ = ['AdamP']
 
 
-class AdamP(Optimizer):
+class AdamP(ZooOptimizer):
     """Adam with decoupled weight decay and scale-invariance projection.
 
     Args:
@@ -25,6 +26,7 @@ class AdamP(Optimizer):
         delta: Orthogonality threshold of the projection.
         wd_ratio: Weight decay multiplier for projected weights.
         nesterov: Use a Nesterov-style first moment in the update.
+        caution: Cautious updates (spherical for projected weights).
     """
 
     def __init__(
@@ -37,43 +39,25 @@ class AdamP(Optimizer):
             delta: float = 0.1,
             wd_ratio: float = 0.1,
             nesterov: bool = False,
+            caution: bool = False,
     ) -> None:
+        validate_betas(betas)
         super().__init__(params, dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, delta=delta, wd_ratio=wd_ratio, nesterov=nesterov))
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, delta=delta, wd_ratio=wd_ratio,
+            nesterov=nesterov, caution=caution))
 
-    @torch.no_grad()
-    def step(self, closure: Optional[Callable] = None) -> Optional[float]:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            beta1, beta2 = group['betas']
-            for p in group['params']:
-                if p.grad is None:
-                    continue
-                grad = p.grad
-                state = self.state[p]
-                if not state:
-                    state['step'] = 0
-                    state['exp_avg'] = torch.zeros_like(p)
-                    state['exp_avg_sq'] = torch.zeros_like(p)
-                state['step'] += 1
-                exp_avg, exp_avg_sq = state['exp_avg'], state['exp_avg_sq']
-                exp_avg.mul_(beta1).add_(grad, alpha=1. - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1. - beta2)
-                bias_correction1 = 1. - beta1 ** state['step']
-                bias_correction2 = 1. - beta2 ** state['step']
-                denom = (exp_avg_sq.sqrt() / math.sqrt(bias_correction2)).add_(group['eps'])
-                if group['nesterov']:
-                    update = (beta1 * exp_avg + (1. - beta1) * grad) / denom
-                else:
-                    update = exp_avg / denom
-                wd_ratio = 1.
-                if p.dim() > 1:
-                    update, wd_ratio = project_scale_invariant(
-                        p, grad, update, group['delta'], group['wd_ratio'], group['eps'])
-                if group['weight_decay'] != 0:
-                    p.mul_(1. - group['lr'] * group['weight_decay'] * wd_ratio)
-                p.add_(update, alpha=-group['lr'] / bias_correction1)
-        return loss
+    def _init_state(self, param: Tensor, group: Dict[str, Any], state: Dict[str, Any]) -> None:
+        state['exp_avg'] = torch.zeros_like(param)
+        state['exp_avg_sq'] = torch.zeros_like(param)
+
+    def _update(self, param: Tensor, grad: Tensor, state: Dict[str, Any], group: Dict[str, Any],
+                step: int) -> None:
+        beta1, beta2 = group['betas']
+        exp_avg, exp_avg_sq = update_moments_(state, grad, group['betas'])
+        denom = exp_avg_sq.sqrt().div_(math.sqrt(1. - beta2 ** step)).add_(group['eps'])
+        numerator = beta1 * exp_avg + (1. - beta1) * grad if group['nesterov'] else exp_avg
+        update, wd_ratio = project_scale_invariant(
+            param, grad, numerator / denom, group['delta'], group['wd_ratio'], group['eps'], group['caution'])
+        if group['weight_decay'] != 0:
+            param.mul_(1. - group['lr'] * group['weight_decay'] * wd_ratio)
+        param.add_(update, alpha=-group['lr'] / (1. - beta1 ** step))

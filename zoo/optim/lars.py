@@ -3,15 +3,18 @@
 You et al., "Large Batch Training of Convolutional Networks" (2017). ``trust_clip`` gives LARC (NVIDIA apex):
 the local rate is divided by the global lr and capped at 1, so the global lr stays an upper bound.
 """
-from typing import Callable, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional
 
 import torch
-from torch.optim import Optimizer
+from torch import Tensor
+
+from zoo.optim._base import Tensors, ZooOptimizer, per_tensor
+from zoo.optim.sgd import momentum_direction
 
 __all__ = ['Lars']
 
 
-class Lars(Optimizer):
+class Lars(ZooOptimizer):
     """LARS with optional Nesterov momentum and LARC clipping.
 
     Args:
@@ -25,7 +28,10 @@ class Lars(Optimizer):
         eps: Denominator floor.
         trust_clip: Clip the adaptive rate (LARC).
         always_adapt: Apply the trust ratio also to parameters without weight decay.
+        foreach: Multi-tensor implementation (None: on for CUDA parameters).
     """
+
+    supports_foreach = True
 
     def __init__(
             self,
@@ -39,39 +45,27 @@ class Lars(Optimizer):
             eps: float = 1e-8,
             trust_clip: bool = False,
             always_adapt: bool = False,
+            foreach: Optional[bool] = None,
     ) -> None:
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError('Nesterov momentum requires momentum > 0 and dampening = 0.')
         super().__init__(params, dict(
             lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
-            trust_coeff=trust_coeff, eps=eps, trust_clip=trust_clip, always_adapt=always_adapt))
+            trust_coeff=trust_coeff, eps=eps, trust_clip=trust_clip, always_adapt=always_adapt, foreach=foreach))
 
-    @torch.no_grad()
-    def step(self, closure: Optional[Callable] = None) -> Optional[float]:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, wd, momentum = group['lr'], group['weight_decay'], group['momentum']
-            for p in group['params']:
-                if p.grad is None:
-                    continue
-                grad = p.grad
-                if wd != 0 or group['always_adapt']:
-                    w_norm, g_norm = p.norm(2.), grad.norm(2.)
-                    ratio = group['trust_coeff'] * w_norm / (g_norm + w_norm * wd + group['eps'])
-                    ratio = torch.where((w_norm > 0) & (g_norm > 0), ratio, torch.ones_like(ratio))
-                    if group['trust_clip']:
-                        ratio = torch.clamp(ratio / lr, max=1.)
-                    grad = grad.add(p, alpha=wd).mul_(ratio)
-                if momentum != 0:
-                    state = self.state[p]
-                    if 'momentum_buffer' not in state:
-                        buf = state['momentum_buffer'] = grad.detach().clone()
-                    else:
-                        buf = state['momentum_buffer']
-                        buf.mul_(momentum).add_(grad, alpha=1. - group['dampening'])
-                    grad = grad.add(buf, alpha=momentum) if group['nesterov'] else buf
-                p.add_(grad, alpha=-lr)
-        return loss
+    def _init_state(self, param: Tensor, group: Dict[str, Any], state: Dict[str, Any]) -> None:
+        if group['momentum'] != 0:
+            state['momentum_buffer'] = torch.zeros_like(param)
+
+    def _update(self, param: Tensors, grad: Tensors, state: Dict[str, Any], group: Dict[str, Any],
+                step: int) -> None:
+        lr, wd = group['lr'], group['weight_decay']
+        if wd != 0 or group['always_adapt']:
+            def local_rate(w_norm: Tensor, g_norm: Tensor) -> Tensor:
+                rate = group['trust_coeff'] * w_norm / (g_norm + w_norm * wd + group['eps'])
+                rate = torch.where((w_norm > 0) & (g_norm > 0), rate, torch.ones_like(rate))
+                return (rate / lr).clamp(max=1.) if group['trust_clip'] else rate
+            grad = grad.add(param, alpha=wd).mul_(per_tensor(local_rate, param.norm(), grad.norm()))
+        if group['momentum'] != 0:
+            grad = momentum_direction(state['momentum_buffer'], grad, group, step)
+        param.add_(grad, alpha=-lr)

@@ -4,15 +4,17 @@ Defazio & Jelassi, "Adaptivity without Compromise: A Momentumized, Adaptive, Dua
 Stochastic Optimization" (2021).
 """
 import math
-from typing import Callable, Iterable, Optional
+from typing import Any, Dict, Iterable
 
 import torch
-from torch.optim import Optimizer
+from torch import Tensor
+
+from zoo.optim._base import ZooOptimizer, coupled_decay
 
 __all__ = ['MADGRAD']
 
 
-class MADGRAD(Optimizer):
+class MADGRAD(ZooOptimizer):
     """MADGRAD (dense gradients only).
 
     Args:
@@ -38,44 +40,30 @@ class MADGRAD(Optimizer):
         super().__init__(params, dict(
             lr=lr, momentum=momentum, weight_decay=weight_decay, eps=eps, decoupled_decay=decoupled_decay))
 
-    @torch.no_grad()
-    def step(self, closure: Optional[Callable] = None) -> Optional[float]:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            eps, momentum = group['eps'], group['momentum']
-            lr = group['lr'] + eps  # keeps the dual-averaging weight positive when lr is scheduled to zero
-            group['k'] = group.get('k', 0)
-            lamb = lr * math.sqrt(group['k'] + 1)
-            for p in group['params']:
-                if p.grad is None:
-                    continue
-                grad = p.grad
-                state = self.state[p]
-                if not state:
-                    state['grad_sum_sq'] = torch.zeros_like(p)
-                    state['s'] = torch.zeros_like(p)
-                    if momentum != 0:
-                        state['x0'] = p.detach().clone()
-                if group['weight_decay'] != 0:
-                    if group['decoupled_decay']:
-                        p.mul_(1. - lr * group['weight_decay'])
-                    else:
-                        grad = grad.add(p, alpha=group['weight_decay'])
-                grad_sum_sq, s = state['grad_sum_sq'], state['s']
-                if momentum == 0:
-                    x0 = p.addcdiv(s, grad_sum_sq.pow(1 / 3).add_(eps), value=1)
-                else:
-                    x0 = state['x0']
-                grad_sum_sq.addcmul_(grad, grad, value=lamb)
-                rms = grad_sum_sq.pow(1 / 3).add_(eps)
-                s.add_(grad, alpha=lamb)
-                z = x0.addcdiv(s, rms, value=-1)
-                if momentum == 0:
-                    p.copy_(z)
-                else:
-                    p.mul_(momentum).add_(z, alpha=1. - momentum)
-            group['k'] += 1
-        return loss
+    def _init_state(self, param: Tensor, group: Dict[str, Any], state: Dict[str, Any]) -> None:
+        state['grad_sum_sq'] = torch.zeros_like(param)
+        state['s'] = torch.zeros_like(param)
+        if group['momentum'] != 0:
+            state['x0'] = param.detach().clone()
+
+    def _update(self, param: Tensor, grad: Tensor, state: Dict[str, Any], group: Dict[str, Any],
+                step: int) -> None:
+        eps, momentum, wd = group['eps'], group['momentum'], group['weight_decay']
+        # eps keeps the dual-averaging weight positive when the lr is scheduled to zero
+        lamb = (group['lr'] + eps) * math.sqrt(step)
+        if wd != 0 and group['decoupled_decay']:
+            param.mul_(1. - group['lr'] * wd)
+        elif not group['decoupled_decay']:
+            grad = coupled_decay(grad, param, wd)
+        grad_sum_sq, s = state['grad_sum_sq'], state['s']
+        if momentum == 0:
+            x0 = param.addcdiv(s, grad_sum_sq.pow(1 / 3).add_(eps), value=1)  # recover x0 from the iterate
+        else:
+            x0 = state['x0']
+        grad_sum_sq.addcmul_(grad, grad, value=lamb)
+        s.add_(grad, alpha=lamb)
+        z = x0.addcdiv(s, grad_sum_sq.pow(1 / 3).add_(eps), value=-1)
+        if momentum == 0:
+            param.copy_(z)
+        else:
+            param.mul_(momentum).add_(z, alpha=1. - momentum)

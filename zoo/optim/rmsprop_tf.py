@@ -4,15 +4,17 @@ Differences from ``torch.optim.RMSprop`` that matter for reproducing those recip
 starts at one (not zero), epsilon is added inside the square root, and the learning rate is folded into the
 momentum buffer so that lr changes affect only new contributions.
 """
-from typing import Callable, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional
 
 import torch
-from torch.optim import Optimizer
+from torch import Tensor
+
+from zoo.optim._base import Tensors, ZooOptimizer, cautious, coupled_decay, decoupled_decay_
 
 __all__ = ['RMSpropTF']
 
 
-class RMSpropTF(Optimizer):
+class RMSpropTF(ZooOptimizer):
     """TensorFlow-style RMSprop.
 
     Args:
@@ -24,8 +26,13 @@ class RMSpropTF(Optimizer):
         momentum: Momentum factor.
         centered: Normalise by an estimate of the gradient variance.
         decoupled_decay: Shrink weights directly instead of adding an L2 gradient.
+        corrected_weight_decay: With ``decoupled_decay``, scale the decay by ``lr ** 2 / max_lr``.
         lr_in_momentum: Fold the lr into the momentum buffer (TF behaviour).
+        caution: Cautious updates (with momentum).
+        foreach: Multi-tensor implementation (None: on for CUDA parameters).
     """
+
+    supports_foreach = True
 
     def __init__(
             self,
@@ -37,55 +44,43 @@ class RMSpropTF(Optimizer):
             momentum: float = 0.,
             centered: bool = False,
             decoupled_decay: bool = False,
+            corrected_weight_decay: bool = False,
             lr_in_momentum: bool = True,
+            caution: bool = False,
+            foreach: Optional[bool] = None,
     ) -> None:
         super().__init__(params, dict(
             lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
-            decoupled_decay=decoupled_decay, lr_in_momentum=lr_in_momentum))
+            decoupled_decay=decoupled_decay, corrected_weight_decay=corrected_weight_decay,
+            lr_in_momentum=lr_in_momentum, caution=caution, foreach=foreach))
 
-    @torch.no_grad()
-    def step(self, closure: Optional[Callable] = None) -> Optional[float]:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, momentum, rate = group['lr'], group['momentum'], 1. - group['alpha']
-            for p in group['params']:
-                if p.grad is None:
-                    continue
-                grad = p.grad
-                state = self.state[p]
-                if not state:
-                    state['step'] = 0
-                    state['square_avg'] = torch.ones_like(p)
-                    if momentum > 0:
-                        state['momentum_buffer'] = torch.zeros_like(p)
-                    if group['centered']:
-                        state['grad_avg'] = torch.zeros_like(p)
-                state['step'] += 1
-                if group['weight_decay'] != 0:
-                    if group['decoupled_decay']:
-                        p.mul_(1. - lr * group['weight_decay'])
-                    else:
-                        grad = grad.add(p, alpha=group['weight_decay'])
-                square_avg = state['square_avg']
-                square_avg.add_(grad.pow(2) - square_avg, alpha=rate)
-                if group['centered']:
-                    grad_avg = state['grad_avg']
-                    grad_avg.add_(grad - grad_avg, alpha=rate)
-                    denom = square_avg.addcmul(grad_avg, grad_avg, value=-1).add_(group['eps']).sqrt_()
-                else:
-                    denom = square_avg.add(group['eps']).sqrt_()
-                if momentum > 0:
-                    buf = state['momentum_buffer']
-                    buf.mul_(momentum)
-                    if group['lr_in_momentum']:
-                        buf.addcdiv_(grad, denom, value=lr)
-                        p.sub_(buf)
-                    else:
-                        buf.addcdiv_(grad, denom)
-                        p.add_(buf, alpha=-lr)
-                else:
-                    p.addcdiv_(grad, denom, value=-lr)
-        return loss
+    def _init_state(self, param: Tensor, group: Dict[str, Any], state: Dict[str, Any]) -> None:
+        state['square_avg'] = torch.ones_like(param)
+        if group['momentum'] > 0:
+            state['momentum_buffer'] = torch.zeros_like(param)
+        if group['centered']:
+            state['grad_avg'] = torch.zeros_like(param)
+
+    def _update(self, param: Tensors, grad: Tensors, state: Dict[str, Any], group: Dict[str, Any],
+                step: int) -> None:
+        lr, momentum, rate = group['lr'], group['momentum'], 1. - group['alpha']
+        if group['decoupled_decay']:
+            decoupled_decay_(param, group)
+        else:
+            grad = coupled_decay(grad, param, group['weight_decay'])
+        square_avg = state['square_avg']
+        # TF order of ops: avg += (1 - alpha) * (g^2 - avg)
+        square_avg.add_(grad * grad - square_avg, alpha=rate)
+        if group['centered']:
+            grad_avg = state['grad_avg']
+            grad_avg.add_(grad - grad_avg, alpha=rate)
+            denom = square_avg.addcmul(grad_avg, grad_avg, value=-1).add_(group['eps']).sqrt_()
+        else:
+            denom = square_avg.add(group['eps']).sqrt_()
+        if momentum <= 0:
+            param.addcdiv_(grad, denom, value=-lr)
+            return
+        buf = state['momentum_buffer'].mul_(momentum)
+        buf.addcdiv_(grad, denom, value=lr if group['lr_in_momentum'] else 1.)
+        step_dir = cautious(buf, grad) if group['caution'] else buf
+        param.add_(step_dir, alpha=-1. if group['lr_in_momentum'] else -lr)

@@ -4,9 +4,10 @@ from zoo.scheduler.cyclic import CosineLRScheduler, CyclicScheduler, PolyLRSched
 from zoo.scheduler.plateau import PlateauLRScheduler
 from zoo.scheduler.scheduler import Scheduler
 from zoo.scheduler.step import MultiStepLRScheduler, StepLRScheduler
+from zoo.scheduler.wsd import WSDLRScheduler
 
 __all__ = [
     'SCHEDULERS', 'CosineLRScheduler', 'CyclicScheduler', 'MultiStepLRScheduler', 'PlateauLRScheduler',
-    'PolyLRScheduler', 'Scheduler', 'StepLRScheduler', 'TanhLRScheduler', 'create_scheduler', 'create_scheduler_v2',
-    'scheduler_kwargs',
+    'PolyLRScheduler', 'Scheduler', 'StepLRScheduler', 'TanhLRScheduler', 'WSDLRScheduler', 'create_scheduler',
+    'create_scheduler_v2', 'scheduler_kwargs',
 ]

@@ -7,10 +7,11 @@ from zoo.scheduler.cyclic import CosineLRScheduler, PolyLRScheduler, TanhLRSched
 from zoo.scheduler.plateau import PlateauLRScheduler
 from zoo.scheduler.scheduler import Scheduler
 from zoo.scheduler.step import MultiStepLRScheduler, StepLRScheduler
+from zoo.scheduler.wsd import DecayFn, WSDLRScheduler
 
 __all__ = ['SCHEDULERS', 'create_scheduler', 'create_scheduler_v2', 'scheduler_kwargs']
 
-SCHEDULERS = ('cosine', 'tanh', 'step', 'multistep', 'plateau', 'poly', 'constant')
+SCHEDULERS = ('cosine', 'tanh', 'step', 'multistep', 'plateau', 'poly', 'wsd', 'rsqrt', 'constant')
 
 
 def scheduler_kwargs(cfg: Any, decreasing_metric: Optional[bool] = None) -> Dict[str, Any]:
@@ -43,6 +44,8 @@ def scheduler_kwargs(cfg: Any, decreasing_metric: Optional[bool] = None) -> Dict
         cycle_decay=getattr(cfg, 'lr_cycle_decay', 0.1),
         cycle_limit=getattr(cfg, 'lr_cycle_limit', 1),
         k_decay=getattr(cfg, 'lr_k_decay', 1.0),
+        decay_fn=getattr(cfg, 'lr_decay_fn', None),
+        stable_timescale=getattr(cfg, 'lr_stable_timescale', None),
         plateau_mode='min' if decreasing_metric else 'max',
         step_on_epochs=not getattr(cfg, 'sched_on_updates', False),
     )
@@ -63,11 +66,42 @@ def _noise_range(noise: Union[float, Sequence[float], None], t_initial: int) -> 
     return noise * t_initial
 
 
+def _create_wsd(
+        optimizer: Optimizer,
+        sched: str,
+        t_initial: int,
+        warmup_t: int,
+        decay_epochs: float,
+        decay_t: float,
+        min_lr: float,
+        warmup_lr: float,
+        warmup_prefix: bool,
+        decay_fn: Optional[DecayFn],
+        timescale_t: Optional[float],
+        step_on_epochs: bool,
+        noise_args: Dict[str, Any],
+) -> WSDLRScheduler:
+    # warmup always precedes the stable phase; without warmup_prefix the whole schedule still fits in num_epochs
+    t_sched = t_initial if warmup_prefix else t_initial - warmup_t
+    if 0 < decay_epochs < 1:
+        decay_t = decay_epochs * t_sched
+    decay_t = int(round(decay_t))
+    if not 0 < decay_t <= t_sched:
+        raise ValueError(
+            f"'{sched}' needs 0 < decay_epochs <= epochs{'' if warmup_prefix else ' - warmup_epochs'}; got a decay of "
+            f'{decay_t} in a stable + decay length of {t_sched} (steps).')
+    return WSDLRScheduler(
+        optimizer, t_initial=t_sched, decay_t=decay_t, lr_min=min_lr,
+        stable_fn='rsqrt' if sched == 'rsqrt' else 'constant', stable_timescale=timescale_t,
+        decay_fn=decay_fn or ('linear' if sched == 'rsqrt' else '1-sqrt'), warmup_t=warmup_t,
+        warmup_lr_init=warmup_lr, t_in_epochs=step_on_epochs, **noise_args)
+
+
 def create_scheduler_v2(
         optimizer: Optimizer,
         sched: str = 'cosine',
         num_epochs: int = 300,
-        decay_epochs: float = 90,
+        decay_epochs: Optional[float] = None,
         decay_milestones: Sequence[int] = (90, 180, 270),
         cooldown_epochs: int = 0,
         patience_epochs: int = 10,
@@ -84,6 +118,8 @@ def create_scheduler_v2(
         cycle_decay: float = 0.1,
         cycle_limit: int = 1,
         k_decay: float = 1.0,
+        decay_fn: Optional[DecayFn] = None,
+        stable_timescale: Optional[float] = None,
         plateau_mode: str = 'max',
         step_on_epochs: bool = True,
         updates_per_epoch: int = 0,
@@ -94,7 +130,8 @@ def create_scheduler_v2(
         optimizer: Optimizer to schedule.
         sched: One of ``SCHEDULERS``, or 'none' for no schedule (returns None).
         num_epochs: Schedule length in epochs (warmup included unless ``warmup_prefix``; cooldown excluded).
-        decay_epochs: Decay interval (step).
+        decay_epochs: Decay interval (step; default 90), or the length of the decay phase (wsd, rsqrt; a value in
+            (0, 1) is a fraction of the stable + decay length; default 0.2).
         decay_milestones: Decay epochs (multistep).
         cooldown_epochs: Epochs at ``min_lr`` after the schedule; added to the returned epoch count.
         patience_epochs: Plateau patience.
@@ -102,7 +139,8 @@ def create_scheduler_v2(
         min_lr: Floor (cosine, tanh, poly, plateau).
         warmup_lr: Warmup start value.
         warmup_epochs: Warmup length.
-        warmup_prefix: Warmup precedes the schedule instead of overlapping it.
+        warmup_prefix: Warmup precedes the schedule instead of overlapping it. wsd / rsqrt always warm up first; without
+            ``warmup_prefix`` their stable and decay phases fit in the remaining ``num_epochs - warmup_epochs``.
         noise: Noise start (or [start, end]) as fractions of the schedule length.
         noise_pct: Noise bound.
         noise_std: Noise standard deviation.
@@ -111,6 +149,9 @@ def create_scheduler_v2(
         cycle_decay: Per-cycle peak multiplier.
         cycle_limit: Number of cycles.
         k_decay: k-decay exponent (cosine, poly).
+        decay_fn: Decay phase shape (wsd, rsqrt): 'linear', '1-sqrt', 'cosine', 'power', 'exp' or a callable;
+            default '1-sqrt' for wsd, 'linear' for rsqrt.
+        stable_timescale: rsqrt timescale in epochs (default: the warmup length).
         plateau_mode: 'max' or 'min'.
         step_on_epochs: Step per epoch; otherwise per optimizer update (needs ``updates_per_epoch``).
         updates_per_epoch: Optimizer updates per epoch.
@@ -124,7 +165,11 @@ def create_scheduler_v2(
     sched = sched.lower()
     if sched != 'none' and sched not in SCHEDULERS:
         raise ValueError(f"Unknown scheduler '{sched}'. Valid names: {', '.join(SCHEDULERS)}, none.")
+    wsd_like = sched in ('wsd', 'rsqrt')
+    if decay_epochs is None:
+        decay_epochs = 0.2 if wsd_like else 90
     t_initial, warmup_t, decay_t, cooldown_t = num_epochs, warmup_epochs, decay_epochs, cooldown_epochs
+    timescale_t = stable_timescale
     milestones = list(decay_milestones)
     if not step_on_epochs:
         if updates_per_epoch <= 0:
@@ -134,6 +179,8 @@ def create_scheduler_v2(
         decay_t *= updates_per_epoch
         cooldown_t *= updates_per_epoch
         milestones = [m * updates_per_epoch for m in milestones]
+        if timescale_t is not None:
+            timescale_t *= updates_per_epoch
     warmup = dict(warmup_lr_init=warmup_lr, warmup_t=warmup_t, warmup_prefix=warmup_prefix)
     noise_args = dict(
         noise_range_t=_noise_range(noise, t_initial), noise_pct=noise_pct, noise_std=noise_std, noise_seed=noise_seed)
@@ -153,6 +200,9 @@ def create_scheduler_v2(
         scheduler = StepLRScheduler(optimizer, decay_t=1, decay_rate=1., **common)
     elif sched == 'multistep':
         scheduler = MultiStepLRScheduler(optimizer, decay_t=milestones, decay_rate=decay_rate, **common)
+    elif wsd_like:
+        scheduler = _create_wsd(optimizer, sched, t_initial, warmup_t, decay_epochs, decay_t, min_lr, warmup_lr,
+                                warmup_prefix, decay_fn, timescale_t, step_on_epochs, noise_args)
     elif sched == 'plateau':
         if not step_on_epochs:
             raise ValueError('The plateau schedule reacts to eval metrics and can only step per epoch.')

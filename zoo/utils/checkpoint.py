@@ -2,7 +2,12 @@
 
 Checkpoints hold only tensors and plain python values (args are stored as a dict) so that they load with
 ``torch.load(..., weights_only=True)``: loading never executes pickled code.
+
+Every file is written to ``<name>.tmp-<pid>`` and renamed, so a kill or a full disk never damages the previous file.
+A saver removes temp files that an interrupted earlier process left in its folder: one run writes to one folder
+(train.py never lets two runs share one), so a temp file of another process is always stale.
 """
+import errno
 import glob
 import logging
 import operator
@@ -10,14 +15,16 @@ import os
 import re
 import shutil
 from argparse import Namespace
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
 
+from zoo.models._helpers import CorruptCheckpointError, read_weights_file
+
 __all__ = [
     'CheckpointSaver', 'atomic_save', 'clean_state_dict', 'find_resume_checkpoint', 'load_state', 'plain_args',
-    'resume_checkpoint', 'unwrap_model',
+    'remove_stale_temp_files', 'resume_candidates', 'resume_checkpoint', 'unwrap_model',
 ]
 
 _logger = logging.getLogger(__name__)
@@ -59,20 +66,99 @@ def plain_args(args: Any) -> Optional[Dict[str, Any]]:
     return {k: _plain(v) for k, v in items.items()}
 
 
+_TEMP_RE = re.compile(r'\.tmp-(\d+)$')
+
+
+def _open_for_write(path: str) -> BinaryIO:
+    return open(path, 'wb')
+
+
+def _os_error_in(exc: BaseException) -> Optional[OSError]:
+    """The OSError behind ``exc``: torch reports a failed write as a RuntimeError whose context is the OSError."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _write_error(path: str, error: OSError) -> OSError:
+    folder = os.path.dirname(os.path.abspath(path))
+    kept = f'the previous {os.path.basename(path)} is unchanged' if os.path.exists(path) else 'nothing was written'
+    if error.errno in (errno.ENOSPC, getattr(errno, 'EDQUOT', errno.ENOSPC)):
+        try:
+            free = f', {shutil.disk_usage(folder).free / 2 ** 20:.0f} MiB free'
+        except OSError:
+            free = ''
+        why = f'there is no space left on the device (or the disk quota is exhausted{free})'
+        fix = 'Free some space or write the run elsewhere (--output)'
+    elif error.errno == errno.EFBIG:
+        why = 'the file is larger than the file system or the process file-size limit (ulimit -f) allows'
+        fix = 'Write the run to another file system (--output) or raise the limit'
+    else:
+        why = error.strerror or str(error)
+        fix = 'Check the folder and its permissions'
+    return OSError(error.errno, f'Could not write checkpoint {path}: {why}; {kept}. {fix}.')
+
+
+def _write_atomically(path: str, write: Callable[[BinaryIO], None]) -> None:
+    tmp = f'{path}.tmp-{os.getpid()}'
+    try:
+        with _open_for_write(tmp) as f:
+            write(f)
+            f.flush()
+            # a full disk can surface only when the data reaches it; fsync makes that happen before the rename
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:  # KeyboardInterrupt included: a partial temp file is never left behind
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        os_error = _os_error_in(e)
+        if os_error is not None and isinstance(e, Exception):
+            raise _write_error(path, os_error) from e
+        raise
+
+
 def atomic_save(obj: Dict[str, Any], path: str) -> None:
     """``torch.save`` to a temporary file in the same folder, then rename over ``path``.
 
     A crash mid-write leaves the previous file intact: readers never see a truncated checkpoint.
+
+    Raises:
+        OSError: The write failed (e.g. a full disk); the message names ``path`` and the cause.
     """
-    tmp = f'{path}.tmp-{os.getpid()}'
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    _write_atomically(path, lambda f: torch.save(obj, f))
 
 
 def _atomic_copy(src: str, dst: str) -> None:
-    tmp = f'{dst}.tmp-{os.getpid()}'
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    def copy(f: BinaryIO) -> None:
+        with open(src, 'rb') as source:
+            shutil.copyfileobj(source, f, 1 << 20)
+    _write_atomically(dst, copy)
+
+
+def remove_stale_temp_files(folder: str) -> List[str]:
+    """Delete ``*.pth.tar.tmp-<pid>`` files that another (interrupted) process left in ``folder``.
+
+    Returns:
+        The removed paths.
+    """
+    removed = []
+    for path in glob.glob(os.path.join(glob.escape(folder), '*.pth.tar.tmp-*')):
+        match = _TEMP_RE.search(path)
+        if match is None or int(match.group(1)) == os.getpid():
+            continue
+        try:
+            size = os.path.getsize(path)
+            os.remove(path)
+        except OSError as e:
+            _logger.warning('Could not remove the leftover temp file %s: %s', path, e)
+            continue
+        _logger.warning('Removed %s (%.1f MiB), left by an interrupted save.', path, size / 2 ** 20)
+        removed.append(path)
+    return removed
 
 
 def load_state(path: str) -> Dict[str, Any]:
@@ -80,10 +166,14 @@ def load_state(path: str) -> Dict[str, Any]:
 
     Raises:
         FileNotFoundError: The path does not exist.
+        CorruptCheckpointError: The file is empty, truncated or not a checkpoint.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint {path!r} does not exist; check --resume / --checkpoint.')
-    return torch.load(path, map_location='cpu', weights_only=True)
+    state = read_weights_file(path)
+    if not isinstance(state, dict):
+        raise CorruptCheckpointError(f'{path} holds a {type(state).__name__}, not a checkpoint dict.')
+    return state
 
 
 class CheckpointSaver:
@@ -135,6 +225,8 @@ class CheckpointSaver:
         self.last_recovery_file = ''
         # run-level records written into every checkpoint, e.g. the data config and class names of the training data
         self.extra_state: Dict[str, Any] = {}
+        for folder in {self.checkpoint_dir, self.recovery_dir}:
+            remove_stale_temp_files(folder)
         self.checkpoint_files: List[Tuple[str, float]] = self._scan_history()
         self.best_epoch: Optional[int] = None
         self.best_metric: Optional[float] = None
@@ -230,16 +322,51 @@ class CheckpointSaver:
         self.last_recovery_file = ''
 
 
+def resume_candidates(folder: str) -> List[str]:
+    """Checkpoints of a run folder, most recent first: ``recovery-*`` and ``last`` by modification time, then the
+    kept ``checkpoint-<epoch>`` files (fallbacks when the newer files cannot be read)."""
+    def newest_first(*patterns: str) -> List[str]:
+        found = [p for pattern in patterns for p in glob.glob(os.path.join(glob.escape(folder), pattern))]
+        return sorted(found, key=os.path.getmtime, reverse=True)
+    return newest_first('recovery-*.pth.tar', 'last.pth.tar') + newest_first('checkpoint-*.pth.tar')
+
+
+def _existing_candidates(folder: str) -> List[str]:
+    candidates = resume_candidates(folder)
+    if not candidates:
+        raise FileNotFoundError(f'no last.pth.tar, recovery-*.pth.tar or checkpoint-*.pth.tar in {folder!r} to '
+                                f'resume from.')
+    return candidates
+
+
 def find_resume_checkpoint(folder: str) -> str:
-    """The most recent of ``last.pth.tar`` and ``recovery-*.pth.tar`` in a run folder.
+    """The most recent checkpoint of a run folder (the first of :func:`resume_candidates`).
 
     Raises:
         FileNotFoundError: No checkpoint in the folder.
     """
-    candidates = glob.glob(os.path.join(folder, 'recovery-*.pth.tar')) + glob.glob(os.path.join(folder, 'last.pth.tar'))
-    if not candidates:
-        raise FileNotFoundError(f'no last.pth.tar or recovery-*.pth.tar in {folder!r} to resume from.')
-    return max(candidates, key=os.path.getmtime)
+    return _existing_candidates(folder)[0]
+
+
+def _load_resume_state(checkpoint_path: str) -> Tuple[str, Dict[str, Any]]:
+    """(path, state) of a checkpoint file, or of the newest readable checkpoint in a run folder."""
+    if not os.path.isdir(checkpoint_path):
+        return checkpoint_path, load_state(checkpoint_path)
+    bad = []
+    for path in _existing_candidates(checkpoint_path):
+        try:
+            state = load_state(path)
+        except CorruptCheckpointError as e:
+            _logger.warning('Cannot resume from %s: %s', path, e)
+            bad.append(path)
+            continue
+        if bad:
+            _logger.warning('Resuming from %s, the newest readable checkpoint in %s (skipped unreadable %s).',
+                            path, checkpoint_path, ', '.join(os.path.basename(b) for b in bad))
+        return path, state
+    raise CorruptCheckpointError(
+        f'No checkpoint in {checkpoint_path} can be read ({", ".join(os.path.basename(b) for b in bad)} are corrupt '
+        f'or truncated); resume from a copy of the run, or start a new run without --resume.')
 
 
 def resume_checkpoint(
@@ -250,7 +377,10 @@ def resume_checkpoint(
         model_ema: Optional[nn.Module] = None,
         scheduler: Optional[Any] = None,
 ) -> Dict[str, Any]:
-    """Restore a training run from a checkpoint (a file, or a run folder: its newest last / recovery file).
+    """Restore a training run from a checkpoint (a file, or a run folder: its newest readable checkpoint).
+
+    In a folder, a corrupt or truncated newest file is skipped with a warning naming it, and the next most recent
+    checkpoint (recovery, last, then the kept ``checkpoint-<epoch>`` files) is used.
 
     An end-of-epoch checkpoint resumes at the next epoch; a recovery checkpoint (``recovery_batch`` set) restarts the
     interrupted epoch with the weights and optimizer state saved mid-epoch.
@@ -266,8 +396,7 @@ def resume_checkpoint(
     Returns:
         Dict with ``start_epoch``, ``path``, ``metric`` (or None) and ``recovery`` (bool).
     """
-    path = find_resume_checkpoint(checkpoint_path) if os.path.isdir(checkpoint_path) else checkpoint_path
-    state = load_state(path)
+    path, state = _load_resume_state(checkpoint_path)
     if 'state_dict' not in state:
         raise ValueError(f'{path!r} holds weights only, not a training checkpoint; use --initial-checkpoint for it.')
     unwrap_model(model).load_state_dict(clean_state_dict(state['state_dict']))

@@ -221,7 +221,8 @@ def train_one_epoch(
                 rt.loss_scaler(scaled, optimizer, clip_grad=opts.clip_grad, clip_mode=opts.clip_mode,
                                parameters=params, need_update=is_update)
             else:
-                scaled.backward()
+                # second-order optimizers (adahessian) differentiate the gradients once more
+                scaled.backward(create_graph=getattr(optimizer, 'is_second_order', False))
                 if is_update:
                     if opts.clip_grad is not None:
                         dispatch_clip_grad(params, opts.clip_grad, mode=opts.clip_mode)
