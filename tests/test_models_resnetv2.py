@@ -45,7 +45,8 @@ def test_parity_full_depth(name: str):
     assert_parity_meta_built(name, 64, batch_size=1)
 
 
-@pytest.mark.parametrize('name, output_stride', [('resnetv2_50d', 8), ('resnetv2_50', 16)])
+@pytest.mark.parametrize('name, output_stride', [('resnetv2_50d', 8),
+                                                  pytest.param('resnetv2_50', 16, marks=pytest.mark.slow)])
 def test_output_stride_matches_timm(name: str, output_stride: int):
     """Dilated last stages (strided first conv keeps the previous dilation, SAME-padded avg-pool shortcut)."""
     kwargs = dict(output_stride=output_stride, layers=(1, 1, 2, 2))

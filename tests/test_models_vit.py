@@ -2,9 +2,9 @@
 
 Layout (keys, shapes, parameter count) of every name is checked on the meta device by tests/test_layout_all.py and
 pretrained cfgs by tests/test_registry.py. Output parity runs at 64 px with the depth cut to two blocks (blocks are
-identical, so depth adds cost, not coverage): in the default run for the DeiT names and for one ViT per block type
-and configuration switch (`VIT_SAMPLE`), and for every other name under `slow`; one full-size model per sub-family
-is under `slow` as well.
+identical, so depth adds cost, not coverage): in the default run for one DeiT per kind (`DEIT_SAMPLE`) and one ViT
+per block type and configuration switch (`VIT_SAMPLE`), and for every other name under `slow`; one full-size model
+per sub-family is under `slow` as well.
 """
 import re
 from typing import Any, Dict
@@ -43,7 +43,12 @@ VIT_SAMPLE = (
     'beit3_base_patch16_224',  # sub-LayerNorms inside attention and MLP, avg pool beside a class token
     'aimv2_large_patch14_224',  # SwiGLU, RMSNorm in the patch embedding, no projection biases
 )
-DEFAULT_NAMES = [n for n in DEIT_NAMES if not any(b in n for b in BIG)] + list(VIT_SAMPLE)
+DEIT_SAMPLE = (
+    'deit_tiny_patch16_224',  # plain DeiT
+    'deit_tiny_distilled_patch16_224',  # class + distillation token, two heads averaged
+    'deit3_small_patch16_224',  # DeiT-III: LayerScale, patch-only position embedding
+)
+DEFAULT_NAMES = list(DEIT_SAMPLE) + list(VIT_SAMPLE)
 SLOW_NAMES = [n for n in ALL_NAMES if n not in DEFAULT_NAMES]
 
 
@@ -56,7 +61,7 @@ def test_registered_names():
     # every name timm's modules register, under the same name
     for module in ('vision_transformer', 'deit'):
         assert set(zoo.list_models(module=module)) == set(timm.list_models(module=module)), module
-    assert set(VIT_SAMPLE) <= set(VIT_NAMES)
+    assert set(VIT_SAMPLE) <= set(VIT_NAMES) and set(DEIT_SAMPLE) <= set(DEIT_NAMES)
 
 
 @pytest.mark.parametrize('name', DEFAULT_NAMES)
@@ -121,7 +126,7 @@ def test_features_only_matches_timm():
 
 
 @pytest.mark.parametrize('name', ['vit_small_patch14_reg4_dinov2', 'deit_tiny_distilled_patch16_224',
-                                  'vit_base_patch16_siglip_gap_224'])
+                                  pytest.param('vit_base_patch16_siglip_gap_224', marks=pytest.mark.slow)])
 def test_forward_intermediates_match_timm(name: str):
     ref, ours = _build_pair(name, img_size=56, depth=3)
     x = torch.randn(2, 3, 56, 56)

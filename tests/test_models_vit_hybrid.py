@@ -1,8 +1,8 @@
 """Hybrid ViTs (CNN feature map -> patch tokens) checked against timm (the reference oracle).
 
 Layout of every name: tests/test_layout_all.py; cfgs: tests/test_registry.py. Default run: output parity at 64 px
-with two transformer blocks for one model per backbone kind, dynamic input size, set_input_size, position-embedding
-resampling on load, features. `-m slow`: every name.
+with two transformer blocks for one model per backbone kind (the ResNet-V2 trunk through the dynamic-size test),
+dynamic input size, set_input_size, position-embedding resampling on load, features. `-m slow`: every name.
 """
 import pytest
 import torch
@@ -13,9 +13,10 @@ import zoo
 
 MODULE = 'vision_transformer_hybrid'
 NAMES = zoo.list_models(module=MODULE)
+# the four-stage ResNet-V2 backbone (vit_small_r26_s32_224: post-activation GroupNorm / StdConv stages, TF 'SAME'
+# padding, stride 32) is compared with timm in test_dynamic_img_size_matches_timm, so it is not repeated here
 SAMPLE = (
     'vit_tiny_r_s16_p8_224',  # the ResNet stem alone (stride 4), 8 x 8 patches
-    'vit_small_r26_s32_224',  # four post-activation GroupNorm / StdConv stages, TF 'SAME' padding, stride 32
     'vit_base_mci_224',  # MobileCLIP conv stem, no patch projection, patch-only position embedding
 )
 
