@@ -10,11 +10,15 @@ from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from zoo.layers.format import Format, nchw_to
 from zoo.layers.helpers import to_2tuple
-from zoo.layers.patch_embed import resample_patch_projection
+from zoo.layers.patch_embed import (
+    check_input_size,
+    pad_to_patches,
+    resample_patch_projection,
+    resolve_output_layout,
+    to_output_layout,
+)
 
 __all__ = ['HybridEmbed']
 
@@ -66,12 +70,7 @@ class HybridEmbed(nn.Module):
         self.patch_size = to_2tuple(patch_size)
         self._feat_cache: Dict[Tuple[int, int], Tuple[int, int, int]] = {}
         self._set_sizes(img_size, feature_size, feature_ratio)
-        if output_fmt is not None:
-            self.flatten = False
-            self.output_fmt = Format(output_fmt)
-        else:
-            self.flatten = flatten
-            self.output_fmt = Format.NCHW
+        self.flatten, self.output_fmt = resolve_output_layout(flatten, output_fmt)
         self.strict_img_size = strict_img_size
         self.dynamic_img_pad = dynamic_img_pad
         if not dynamic_img_pad and any(f % p for f, p in zip(self.feature_size, self.patch_size)):
@@ -150,17 +149,11 @@ class HybridEmbed(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        if self.strict_img_size and (h, w) != self.img_size and not torch.compiler.is_compiling():
-            raise ValueError(f'Input size ({h}, {w}) does not match the model ({self.img_size}); build the model '
-                             f'with img_size=({h}, {w}), call set_input_size, or use dynamic_img_size=True.')
+        if self.strict_img_size and not torch.compiler.is_compiling():
+            check_input_size(h, w, self.img_size)
         x = self.backbone(x)
         if isinstance(x, (list, tuple)):
             x = x[-1]
         if self.dynamic_img_pad:
-            x = F.pad(x, (0, -x.shape[-1] % self.patch_size[1], 0, -x.shape[-2] % self.patch_size[0]))
-        x = self.proj(x)
-        if self.flatten:
-            return x.flatten(2).transpose(1, 2)
-        if self.output_fmt != Format.NCHW:
-            x = nchw_to(x, self.output_fmt)
-        return x
+            x = pad_to_patches(x, self.patch_size)
+        return to_output_layout(self.proj(x), self.flatten, self.output_fmt)

@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from zoo.layers.format import Format, nchw_to
 from zoo.layers.helpers import to_2tuple
 
-__all__ = ['PatchEmbed', 'resample_patch_embed', 'resample_patch_projection']
+__all__ = ['PatchEmbed', 'resample_patch_embed', 'resample_patch_projection', 'resolve_output_layout',
+           'to_output_layout', 'pad_to_patches', 'check_input_size']
 
 _logger = logging.getLogger(__name__)
 
@@ -70,6 +71,32 @@ def resample_patch_projection(proj: nn.Conv2d, patch_size: Tuple[int, int]) -> n
     return new.train(proj.training)
 
 
+def resolve_output_layout(flatten: bool, output_fmt: Optional[str]) -> Tuple[bool, Format]:
+    """(flatten, layout) of a patch embedding's output: an explicit `output_fmt` overrides `flatten`."""
+    if output_fmt is not None:
+        return False, Format(output_fmt)
+    return flatten, Format.NCHW
+
+
+def to_output_layout(x: torch.Tensor, flatten: bool, output_fmt: Format) -> torch.Tensor:
+    """Bring an NCHW patch map into the layout chosen by `resolve_output_layout`."""
+    if flatten:
+        return x.flatten(2).transpose(1, 2)
+    return x if output_fmt == Format.NCHW else nchw_to(x, output_fmt)
+
+
+def pad_to_patches(x: torch.Tensor, patch_size: Tuple[int, int]) -> torch.Tensor:
+    """Zero-pad an NCHW map at the bottom / right so it divides into whole patches."""
+    return F.pad(x, (0, -x.shape[-1] % patch_size[1], 0, -x.shape[-2] % patch_size[0]))
+
+
+def check_input_size(h: int, w: int, img_size: Tuple[int, int]) -> None:
+    """Refuse an input whose size differs from the one a fixed-size embedding was built for."""
+    if (h, w) != tuple(img_size):
+        raise ValueError(f'Input size ({h}, {w}) does not match the model ({img_size}); build the model '
+                         f'with img_size=({h}, {w}), call set_input_size, or use dynamic_img_size=True.')
+
+
 class PatchEmbed(nn.Module):
     """Split an image into non-overlapping patches and project each to `embed_dim`.
 
@@ -102,12 +129,7 @@ class PatchEmbed(nn.Module):
         super().__init__()
         self.patch_size = to_2tuple(patch_size)
         self.img_size, self.grid_size, self.num_patches = self._grid_for(img_size)
-        if output_fmt is not None:
-            self.flatten = False
-            self.output_fmt = Format(output_fmt)
-        else:
-            self.flatten = flatten
-            self.output_fmt = Format.NCHW
+        self.flatten, self.output_fmt = resolve_output_layout(flatten, output_fmt)
         self.strict_img_size = strict_img_size
         self.dynamic_img_pad = dynamic_img_pad
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=self.patch_size, stride=self.patch_size, bias=bias)
@@ -144,9 +166,7 @@ class PatchEmbed(nn.Module):
         if self.img_size is None or self.dynamic_img_pad:
             return
         if self.strict_img_size:
-            if (h, w) != tuple(self.img_size):
-                raise ValueError(f'Input size ({h}, {w}) does not match the model ({self.img_size}); build the model '
-                                 f'with img_size=({h}, {w}), call set_input_size, or use dynamic_img_size=True.')
+            check_input_size(h, w, self.img_size)
         elif h % self.patch_size[0] or w % self.patch_size[1]:
             raise ValueError(f'Input size ({h}, {w}) must be divisible by the patch size {self.patch_size}.')
 
@@ -155,12 +175,6 @@ class PatchEmbed(nn.Module):
         if not torch.jit.is_scripting() and not torch.compiler.is_compiling():
             self._check_size(h, w)
         if self.dynamic_img_pad:
-            pad_h = -h % self.patch_size[0]
-            pad_w = -w % self.patch_size[1]
-            x = F.pad(x, (0, pad_w, 0, pad_h))
-        x = self.proj(x)
-        if self.flatten:
-            x = x.flatten(2).transpose(1, 2)
-        elif self.output_fmt != Format.NCHW:
-            x = nchw_to(x, self.output_fmt)
+            x = pad_to_patches(x, self.patch_size)
+        x = to_output_layout(self.proj(x), self.flatten, self.output_fmt)
         return self.norm(x)
