@@ -73,6 +73,22 @@ class DiffLambdaMixin:
         lambda_2 = torch.exp((self.lambda_q2.float() * self.lambda_k2.float()).sum())
         return lambda_1 - lambda_2 + self.lambda_init
 
+    def _differential_heads(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                            attn_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Differential attention of projected (B, N, C) queries / keys / values, back to (B, N, C).
+
+        The host layer provides `num_heads`, `head_dim` (the half-head width), `q_norm` / `k_norm`, `attn_drop`,
+        `sub_norm` and `fused_attn`.
+        """
+        b, n, c = q.shape
+        q = self.q_norm(q.reshape(b, n, 2 * self.num_heads, self.head_dim).transpose(1, 2))
+        k = self.k_norm(k.reshape(b, n, 2 * self.num_heads, self.head_dim).transpose(1, 2))
+        v = v.reshape(b, n, self.num_heads, 2 * self.head_dim).transpose(1, 2)
+        x = differential_attend(q, k, v, self.lambda_full().to(q.dtype), fused=self.fused_attn, attn_mask=attn_mask,
+                                dropout_p=self.attn_drop.p if self.training else 0.)
+        x = self.sub_norm(x) * (1 - self.lambda_init)
+        return x.transpose(1, 2).reshape(b, n, c)
+
 
 class DiffAttention(DiffLambdaMixin, Attention):
     """Self-attention with differential attention maps; a drop-in replacement of `Attention`.
@@ -116,13 +132,5 @@ class DiffAttention(DiffLambdaMixin, Attention):
         self._init_lambda(self.head_dim, depth)
 
     def forward(self, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
-        b, n, c = x.shape
-        q, k, v = self.qkv(x).chunk(3, dim=-1)
-        q = self.q_norm(q.reshape(b, n, 2 * self.num_heads, self.head_dim).transpose(1, 2))
-        k = self.k_norm(k.reshape(b, n, 2 * self.num_heads, self.head_dim).transpose(1, 2))
-        v = v.reshape(b, n, self.num_heads, 2 * self.head_dim).transpose(1, 2)
-        x = differential_attend(q, k, v, self.lambda_full().to(q.dtype), fused=self.fused_attn, attn_mask=attn_mask,
-                                dropout_p=self.attn_drop.p if self.training else 0.)
-        x = self.sub_norm(x) * (1 - self.lambda_init)
-        x = x.transpose(1, 2).reshape(b, n, c)
+        x = self._differential_heads(*self.qkv(x).chunk(3, dim=-1), attn_mask=attn_mask)
         return self.proj_drop(self.proj(self.norm(x)))

@@ -61,7 +61,7 @@ from zoo.layers import DropPath, LayerNorm, LayerType, get_act_layer, get_norm_l
 from zoo.layers.attention import Attention, attend
 from zoo.layers.attention_pool import AttentionPoolLatent
 from zoo.layers.config import use_fused_attn
-from zoo.layers.diff_attention import DiffAttention, DiffLambdaMixin, differential_attend
+from zoo.layers.diff_attention import DiffAttention, DiffLambdaMixin
 from zoo.layers.layer_scale import LayerScale
 from zoo.layers.mlp import Mlp, SwiGLUPacked
 from zoo.layers.swiglu import SwiGLU
@@ -384,14 +384,7 @@ class DiffParallelScalingBlock(DiffLambdaMixin, ParallelScalingBlock):
         self._init_lambda(self.head_dim, depth)
 
     def _attention(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        b, n, c = q.shape
-        q = self.q_norm(q.reshape(b, n, 2 * self.num_heads, self.head_dim).transpose(1, 2))
-        k = self.k_norm(k.reshape(b, n, 2 * self.num_heads, self.head_dim).transpose(1, 2))
-        v = v.reshape(b, n, self.num_heads, 2 * self.head_dim).transpose(1, 2)
-        x = differential_attend(q, k, v, self.lambda_full().to(q.dtype), fused=self.fused_attn,
-                                dropout_p=self.attn_drop.p if self.training else 0.)
-        x = self.sub_norm(x) * (1 - self.lambda_init)
-        return x.transpose(1, 2).reshape(b, n, c)
+        return self._differential_heads(q, k, v)
 
 
 def _init_vit_module(module: nn.Module, name: str = '') -> None:
