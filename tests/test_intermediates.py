@@ -23,8 +23,10 @@ def _input_for(model: torch.nn.Module) -> torch.Tensor:
     cfg = getattr(model, 'pretrained_cfg', {}) or {}
     size = cfg.get('input_size', (3, 224, 224))
     if not cfg.get('fixed_input_size', False):
-        # 96 divides by every common reduction (up to 32) and keeps the run cheap
-        size = (size[0], 96, 96)
+        # 96 divides by every common reduction (up to 32) and keeps the run cheap; some models need more (HaloNets:
+        # every stage a multiple of the attention block)
+        side = max(96, *cfg.get('min_input_size', (3, 0, 0))[-2:])
+        size = (size[0], side, side)
     return torch.randn(1, *size, generator=torch.Generator().manual_seed(0))
 
 

@@ -49,9 +49,16 @@ from zoo.layers.rope import (
 from zoo.layers.swiglu import SwiGLU
 from zoo.layers.anti_alias import AaLayerType, create_aa, resolve_aa_layer
 from zoo.layers.attention2d import MultiQueryAttention2d, Attention2d
-from zoo.layers.evo_norm import EvoNorm2dS0, group_std
+from zoo.layers.evo_norm import EvoNorm2dS0, EvoNorm2dS0a, group_std
 from zoo.layers.global_context import GlobalContext
 from zoo.layers.norm_act_channel import LayerNormAct2d, RmsNormAct2d
+from zoo.layers.attention_pool2d import AttentionPool2d
+from zoo.layers.attn_head_dims import attn_head_dims
+from zoo.layers.bottleneck_attn import BottleneckAttn
+from zoo.layers.halo_attn import HaloAttn
+from zoo.layers.lambda_layer import LambdaLayer
+from zoo.layers.non_local_attn import BilinearAttnTransform, BatNonLocalAttn
+from zoo.layers.pos_embed_rel_axial import AxialRelPosEmbed
 from zoo.layers.config import use_fused_attn, set_default_fused_attn
 from zoo.layers.diff_attention import DiffAttention, DiffLambdaMixin, differential_attend
 from zoo.layers.filter_response_norm import FilterResponseNormTlu2d
@@ -60,27 +67,23 @@ from zoo.layers.pool2d_same import MaxPool2dSame
 from zoo.layers.std_conv import StdConv2d, StdConv2dSame, standardize_weight
 
 __all__ = [
-    'LayerType', 'create_act_layer', 'get_act_layer', 'CondConv2d', 'MixedConv2d', 'Attention', 'AttentionPoolLatent', 'BlurPool2d',
-    'ConvNormAct', 'SeparableConvNormAct', 'get_norm_act_layer', 'stagewise_drop_path_rates', 'EffectiveSEModule',
-    'LayerScale', 'LayerScale2d', 'GatedMlp', 'GluMlp', 'Mlp', 'NormMlpClassifierHead', 'PatchEmbed',
-    'resample_abs_pos_embed', 'resample_abs_pos_embed_nhwc', 'relative_position_index', 'resize_rel_pos_bias_table',
-    'RmsNorm', 'RmsNorm2d', 'SimpleNorm', 'SimpleNorm2d', 'SelectiveKernel', 'SelectiveKernelAttn', 'SplitAttn',
-    'ClassifierHead', 'create_classifier',
-    'Conv2dSame', 'create_conv2d_pad', 'create_conv2d',
-    'DropBlock2d', 'DropPath', 'drop_path',
-    'Format', 'get_channel_dim', 'get_spatial_dim', 'nchw_to', 'nhwc_to',
-    'make_divisible', 'to_1tuple', 'to_2tuple', 'to_3tuple', 'to_4tuple', 'to_ntuple',
-    'GroupNorm', 'GroupNorm1', 'LayerNorm', 'LayerNorm2d', 'get_norm_layer',
-    'BatchNormAct2d', 'GroupNormAct',
-    'get_padding', 'get_padding_value', 'get_same_padding', 'is_static_pad', 'pad_same',
-    'SelectAdaptivePool2d', 'adaptive_pool_feat_mult',
-    'EcaModule', 'SEModule', 'create_attn', 'get_attn', 'register_attn',
-    'lecun_normal_', 'trunc_normal_',
-    'AttentionRope', 'attend', 'packed_qkv', 'set_fused_attn', 'PatchDropout', 'RelPosBias', 'RelPosMlp',
-    'rel_pos_index_with_cls', 'relative_log_coords', 'gather_rel_pos_bias', 'RotaryEmbedding', 'MixedRotaryEmbedding',
-    'apply_rope', 'create_rope_embed', 'gather_rope', 'rope_coords', 'SwiGLU',
-    'AaLayerType', 'create_aa', 'resolve_aa_layer', 'MultiQueryAttention2d', 'Attention2d', 'EvoNorm2dS0', 'group_std',
-    'GlobalContext', 'LayerNormAct2d', 'RmsNormAct2d',
+    'LayerType', 'create_act_layer', 'get_act_layer', 'CondConv2d', 'MixedConv2d', 'Attention', 'AttentionPoolLatent',
+    'BlurPool2d', 'ConvNormAct', 'SeparableConvNormAct', 'get_norm_act_layer', 'stagewise_drop_path_rates',
+    'EffectiveSEModule', 'LayerScale', 'LayerScale2d', 'GatedMlp', 'GluMlp', 'Mlp', 'NormMlpClassifierHead',
+    'PatchEmbed', 'resample_abs_pos_embed', 'resample_abs_pos_embed_nhwc', 'relative_position_index',
+    'resize_rel_pos_bias_table', 'RmsNorm', 'RmsNorm2d', 'SimpleNorm', 'SimpleNorm2d', 'SelectiveKernel',
+    'SelectiveKernelAttn', 'SplitAttn', 'ClassifierHead', 'create_classifier', 'Conv2dSame', 'create_conv2d_pad',
+    'create_conv2d', 'DropBlock2d', 'DropPath', 'drop_path', 'Format', 'get_channel_dim', 'get_spatial_dim', 'nchw_to',
+    'nhwc_to', 'make_divisible', 'to_1tuple', 'to_2tuple', 'to_3tuple', 'to_4tuple', 'to_ntuple', 'GroupNorm',
+    'GroupNorm1', 'LayerNorm', 'LayerNorm2d', 'get_norm_layer', 'BatchNormAct2d', 'GroupNormAct', 'get_padding',
+    'get_padding_value', 'get_same_padding', 'is_static_pad', 'pad_same', 'SelectAdaptivePool2d',
+    'adaptive_pool_feat_mult', 'EcaModule', 'SEModule', 'create_attn', 'get_attn', 'register_attn', 'lecun_normal_',
+    'trunc_normal_', 'AttentionRope', 'attend', 'packed_qkv', 'set_fused_attn', 'PatchDropout', 'RelPosBias',
+    'RelPosMlp', 'rel_pos_index_with_cls', 'relative_log_coords', 'gather_rel_pos_bias', 'RotaryEmbedding',
+    'MixedRotaryEmbedding', 'apply_rope', 'create_rope_embed', 'gather_rope', 'rope_coords', 'SwiGLU', 'AaLayerType',
+    'create_aa', 'resolve_aa_layer', 'MultiQueryAttention2d', 'Attention2d', 'EvoNorm2dS0', 'EvoNorm2dS0a',
+    'group_std', 'GlobalContext', 'LayerNormAct2d', 'RmsNormAct2d', 'AttentionPool2d', 'attn_head_dims',
+    'BottleneckAttn', 'HaloAttn', 'LambdaLayer', 'BilinearAttnTransform', 'BatNonLocalAttn', 'AxialRelPosEmbed',
     'use_fused_attn', 'set_default_fused_attn', 'DiffAttention', 'DiffLambdaMixin', 'differential_attend',
     'FilterResponseNormTlu2d', 'HybridEmbed', 'MaxPool2dSame', 'StdConv2d', 'StdConv2dSame', 'standardize_weight',
 ]

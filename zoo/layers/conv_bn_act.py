@@ -10,18 +10,27 @@ import torch
 import torch.nn as nn
 
 from zoo.layers.activations import LayerType
+from zoo.layers.blur_pool import create_aa
 from zoo.layers.create_conv2d import create_conv2d
+from zoo.layers.evo_norm import EvoNorm2dS0a
 from zoo.layers.norm_act import BatchNormAct2d, GroupNormAct
 
 __all__ = ['ConvNormAct', 'SeparableConvNormAct', 'get_norm_act_layer']
 
-_NORM_ACT_BY_NAME = dict(batchnorm=BatchNormAct2d, batchnorm2d=BatchNormAct2d, groupnorm=GroupNormAct)
+_NORM_ACT_BY_NAME = dict(batchnorm=BatchNormAct2d, batchnorm2d=BatchNormAct2d, groupnorm=GroupNormAct,
+                         evonorms0a=EvoNorm2dS0a)
 _NORM_ACT_BY_NORM = {nn.BatchNorm2d: BatchNormAct2d, nn.GroupNorm: GroupNormAct}
+# norms whose nonlinearity is part of the layer itself: there is no separate activation to bind
+_OWN_ACT_NORMS = (EvoNorm2dS0a,)
+
+
+def _base_type(layer: object) -> object:
+    return layer.func if isinstance(layer, functools.partial) else layer
 
 
 def _is_norm_act(layer: object) -> bool:
-    base = layer.func if isinstance(layer, functools.partial) else layer
-    return isinstance(base, type) and issubclass(base, (BatchNormAct2d, GroupNormAct))
+    base = _base_type(layer)
+    return isinstance(base, type) and issubclass(base, (BatchNormAct2d, GroupNormAct) + _OWN_ACT_NORMS)
 
 
 def get_norm_act_layer(
@@ -32,7 +41,8 @@ def get_norm_act_layer(
 
     A plain norm (`nn.BatchNorm2d`, 'batchnorm') is mapped to its fused counterpart with `act_layer` bound; a
     constructor that is already fused (a BatchNormAct2d / GroupNormAct class or partial) is taken as given, and
-    `act_layer` is bound only when the partial does not fix one itself.
+    `act_layer` is bound only when the partial does not fix one itself. Norms with a built-in nonlinearity
+    (EvoNorm) are returned as they are: their activation is not a separate layer.
     """
     if isinstance(norm_layer, str):
         key = norm_layer.lower().replace('_', '')
@@ -47,11 +57,16 @@ def get_norm_act_layer(
         raise ValueError(f'Cannot fuse an activation into {norm_layer!r}; pass BatchNormAct2d-like layers.')
     if isinstance(fused, functools.partial) and 'act_layer' in fused.keywords:
         return fused
+    if issubclass(_base_type(fused), _OWN_ACT_NORMS):
+        return fused
     return functools.partial(fused, act_layer=act_layer)
 
 
 class ConvNormAct(nn.Module):
     """Conv2d (no bias by default) -> norm -> activation, with an optional dropout-style layer after the norm.
+
+    With `aa_layer` a strided conv runs at stride 1 and the anti-aliasing layer (`aa`, after the activation) does the
+    downsampling ("Making Convolutional Networks Shift-Invariant Again", Zhang, 2019, arXiv:1904.11486).
 
     Args:
         in_channels: input channels.
@@ -66,6 +81,7 @@ class ConvNormAct(nn.Module):
         norm_layer: norm given by name, plain class, or fused norm+act class.
         act_layer: activation given by name or class.
         drop_layer: constructor of a layer applied between norm and activation (e.g. DropBlock).
+        aa_layer: anti-aliased downsampling for stride > 1 ('avg', 'blur' or a class, see `create_aa`).
     """
 
     def __init__(
@@ -82,13 +98,16 @@ class ConvNormAct(nn.Module):
             norm_layer: Union[str, Type[nn.Module], functools.partial] = nn.BatchNorm2d,
             act_layer: Optional[LayerType] = nn.ReLU,
             drop_layer: Optional[Type[nn.Module]] = None,
+            aa_layer: Optional[LayerType] = None,
     ):
         super().__init__()
-        self.conv = create_conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
-                                  dilation=dilation, groups=groups, bias=bias)
+        use_aa = aa_layer is not None and stride > 1
+        self.conv = create_conv2d(in_channels, out_channels, kernel_size, stride=1 if use_aa else stride,
+                                  padding=padding, dilation=dilation, groups=groups, bias=bias)
         norm_act = get_norm_act_layer(norm_layer, act_layer)
         norm_kwargs = dict(drop_layer=drop_layer) if drop_layer is not None else {}
         self.bn = norm_act(out_channels, apply_act=apply_act, **norm_kwargs)
+        self.aa = create_aa(aa_layer, out_channels, stride) if use_aa else None
 
     @property
     def in_channels(self) -> int:
@@ -99,7 +118,8 @@ class ConvNormAct(nn.Module):
         return self.conv.out_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn(self.conv(x))
+        x = self.bn(self.conv(x))
+        return x if self.aa is None else self.aa(x)
 
 
 class SeparableConvNormAct(nn.Module):

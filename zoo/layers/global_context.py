@@ -69,9 +69,13 @@ class GlobalContext(nn.Module):
         self.mlp_add = _ContextMlp(channels, rd_channels, act_layer) if fuse_add else None
         self.mlp_scale = _ContextMlp(channels, rd_channels, act_layer) if fuse_scale else None
         self.gate = create_act_layer(gate_layer)
+        self.init_last_zero = init_last_zero
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
         if self.conv_attn is not None:
             nn.init.kaiming_normal_(self.conv_attn.weight, mode='fan_in', nonlinearity='relu')
-        if self.mlp_add is not None and init_last_zero:
+        if self.mlp_add is not None and self.init_last_zero:
             nn.init.zeros_(self.mlp_add.fc2.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

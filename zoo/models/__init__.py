@@ -20,6 +20,7 @@ from zoo.models._hub import (
     verify_hub_file,
 )
 from zoo.models._manipulate import adapt_input_conv, checkpoint_seq, named_apply
+from zoo.models._reparam import reparameterize_model
 from zoo.models._pretrained import DefaultCfg, PretrainedCfg, generate_default_cfgs, split_model_name_tag
 from zoo.models._registry import (
     UnknownModelError,

@@ -168,10 +168,15 @@ def load_pretrained(
 
 
 def _accepts(model_cls: Callable[..., nn.Module], name: str) -> bool:
-    """Whether `model_cls(name=...)` is a known argument, following `**kwargs` that a subclass forwards to its base."""
+    """Whether `model_cls(name=...)` is a known argument, following `**kwargs` that a subclass forwards to its base.
+
+    `**kwargs` on the last constructor before nn.Module are the class's own (e.g. config overrides it validates).
+    """
     if isinstance(model_cls, type):
         for cls in model_cls.__mro__:
-            if cls is nn.Module or '__init__' not in vars(cls):
+            if cls is nn.Module:
+                return True
+            if '__init__' not in vars(cls):
                 continue
             params = inspect.signature(vars(cls)['__init__']).parameters
             if name in params:

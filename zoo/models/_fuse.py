@@ -15,6 +15,7 @@ import torch.fx
 import torch.nn as nn
 
 from zoo.layers.norm_act import BatchNormAct2d
+from zoo.models._reparam import fuse_conv_bn
 
 __all__ = ['fuse_bn', 'fold_bn_into_conv']
 
@@ -23,17 +24,8 @@ _logger = logging.getLogger(__name__)
 
 def fold_bn_into_conv(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
     """Rewrite `conv`'s weight and bias in place so that conv(x) equals bn(conv(x)) in eval mode."""
-    if bn.running_var is None or bn.running_mean is None:
-        raise ValueError('Cannot fold a BatchNorm without running statistics (track_running_stats=False).')
     with torch.no_grad():
-        scale = torch.rsqrt(bn.running_var.float() + bn.eps)
-        if bn.weight is not None:
-            scale = scale * bn.weight.float()
-        shift = -bn.running_mean.float() * scale
-        if bn.bias is not None:
-            shift = shift + bn.bias.float()
-        weight = conv.weight.float() * scale.reshape(-1, *([1] * (conv.weight.ndim - 1)))
-        bias = shift if conv.bias is None else conv.bias.float() * scale + shift
+        weight, bias = fuse_conv_bn(conv.weight, bn, conv.bias)
         conv.weight.copy_(weight.to(conv.weight.dtype))
         if conv.bias is None:
             conv.bias = nn.Parameter(bias.to(conv.weight.dtype))
