@@ -110,3 +110,17 @@ def test_features_match_timm():
     with torch.inference_mode():
         maps = ours(torch.randn(1, 3, 64, 64))
     assert [tuple(m.shape) for m in maps] == [(1, 192, 2, 2)] * 3
+
+
+def test_backbone_follows_in_chans_and_bad_values_are_refused():
+    """The backbone is built for the model's in_chans (as timm's is); a bad in_chans is refused by name before any
+    backbone is built."""
+    for name, first_conv in (('vit_tiny_r_s16_p8_224', 'patch_embed.backbone.conv'),
+                             ('vit_base_mci_224', 'patch_embed.backbone.0.conv')):
+        with torch.device('meta'):
+            ours = zoo.create_model(name, in_chans=1, img_size=64, depth=1)
+            ref = timm.create_model(name, in_chans=1, img_size=64, depth=1)
+        assert ours.get_submodule(first_conv).weight.shape == ref.get_submodule(first_conv).weight.shape
+        assert ours.get_submodule(first_conv).weight.shape[1] == 1
+        with pytest.raises(ValueError, match='in_chans'):
+            zoo.create_model(name, in_chans=2.5)

@@ -17,7 +17,7 @@ Deviation from timm: the ResNet-D backbones are never loaded with ImageNet weigh
 `pretrained` to them, and then finds no hybrid weights); the hybrid's own checkpoint covers the backbone.
 """
 from functools import partial
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 import torch.nn as nn
 
@@ -81,18 +81,27 @@ def _resnet_backbone(factory: Any, out_index: int, in_chans: int = 3) -> nn.Modu
     return backbone
 
 
-def _create_vision_transformer_hybrid(variant: str, backbone: nn.Module, pretrained: bool = False,
+def _hybrid_embed(backbone_fn: Callable[[int], nn.Module], **embed_args: Any) -> Callable[..., HybridEmbed]:
+    """An `embed_layer` for VisionTransformer that builds the backbone for the model's `in_chans` during the model's
+    construction, so bad arguments are refused by the builder's checks before any backbone is made."""
+    def make(in_chans: int = 3, **kwargs: Any) -> HybridEmbed:
+        return HybridEmbed(backbone_fn(in_chans), in_chans=in_chans, **embed_args, **kwargs)
+    return make
+
+
+def _create_vision_transformer_hybrid(variant: str, backbone_fn: Callable[[int], nn.Module], pretrained: bool = False,
                                       embed_args: Optional[Dict[str, Any]] = None, **kwargs) -> VisionTransformer:
-    kwargs.setdefault('embed_layer', partial(HybridEmbed, backbone=backbone, **(embed_args or {})))
+    kwargs.setdefault('embed_layer', _hybrid_embed(backbone_fn, **(embed_args or {})))
     kwargs.setdefault('patch_size', 1)  # the backbone already reduced the image: each feature pixel is a token
     # timm's features_only default for ViTs is the last three blocks
     return build_model_with_cfg(VisionTransformer, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
                                 feature_cfg=dict(out_indices=3), **kwargs)
 
 
-def _hybrid(variant: str, pretrained: bool, backbone: nn.Module, model_args: Dict[str, Any],
+def _hybrid(variant: str, pretrained: bool, backbone_fn: Callable[[int], nn.Module], model_args: Dict[str, Any],
             kwargs: Dict[str, Any], **create_args: Any) -> VisionTransformer:
-    return _create_vision_transformer_hybrid(variant, backbone, pretrained, **create_args, **dict(model_args, **kwargs))
+    return _create_vision_transformer_hybrid(variant, backbone_fn, pretrained, **create_args,
+                                             **dict(model_args, **kwargs))
 
 
 def _hcfg(**kwargs) -> Dict[str, Any]:
@@ -130,14 +139,14 @@ default_cfgs = generate_default_cfgs({
 @register_model
 def vit_tiny_r_s16_p8_224(pretrained: bool = False, **kwargs) -> VisionTransformer:
     """R+Ti/16: the ResNet stem (stride 4) then 8 x 8 patches."""
-    backbone = _resnetv2_backbone((), kwargs.get('in_chans', 3))
+    backbone = partial(_resnetv2_backbone, ())
     return _hybrid('vit_tiny_r_s16_p8_224', pretrained, backbone,
                    dict(patch_size=8, embed_dim=192, depth=12, num_heads=3), kwargs)
 
 
 @register_model
 def vit_tiny_r_s16_p8_384(pretrained: bool = False, **kwargs) -> VisionTransformer:
-    backbone = _resnetv2_backbone((), kwargs.get('in_chans', 3))
+    backbone = partial(_resnetv2_backbone, ())
     return _hybrid('vit_tiny_r_s16_p8_384', pretrained, backbone,
                    dict(patch_size=8, embed_dim=192, depth=12, num_heads=3), kwargs)
 
@@ -145,81 +154,81 @@ def vit_tiny_r_s16_p8_384(pretrained: bool = False, **kwargs) -> VisionTransform
 @register_model
 def vit_small_r26_s32_224(pretrained: bool = False, **kwargs) -> VisionTransformer:
     """R26+S/32."""
-    backbone = _resnetv2_backbone((2, 2, 2, 2), kwargs.get('in_chans', 3))
+    backbone = partial(_resnetv2_backbone, (2, 2, 2, 2))
     return _hybrid('vit_small_r26_s32_224', pretrained, backbone, dict(embed_dim=384, depth=12, num_heads=6), kwargs)
 
 
 @register_model
 def vit_small_r26_s32_384(pretrained: bool = False, **kwargs) -> VisionTransformer:
-    backbone = _resnetv2_backbone((2, 2, 2, 2), kwargs.get('in_chans', 3))
+    backbone = partial(_resnetv2_backbone, (2, 2, 2, 2))
     return _hybrid('vit_small_r26_s32_384', pretrained, backbone, dict(embed_dim=384, depth=12, num_heads=6), kwargs)
 
 
 @register_model
 def vit_base_r26_s32_224(pretrained: bool = False, **kwargs) -> VisionTransformer:
-    backbone = _resnetv2_backbone((2, 2, 2, 2), kwargs.get('in_chans', 3))
+    backbone = partial(_resnetv2_backbone, (2, 2, 2, 2))
     return _hybrid('vit_base_r26_s32_224', pretrained, backbone, dict(embed_dim=768, depth=12, num_heads=12), kwargs)
 
 
 @register_model
 def vit_base_r50_s16_224(pretrained: bool = False, **kwargs) -> VisionTransformer:
     """R50+ViT-B/16 (the paper's hybrid; its ResNet-50 has 3 stages, stride 16)."""
-    backbone = _resnetv2_backbone((3, 4, 9), kwargs.get('in_chans', 3))
+    backbone = partial(_resnetv2_backbone, (3, 4, 9))
     return _hybrid('vit_base_r50_s16_224', pretrained, backbone, dict(embed_dim=768, depth=12, num_heads=12), kwargs)
 
 
 @register_model
 def vit_base_r50_s16_384(pretrained: bool = False, **kwargs) -> VisionTransformer:
-    backbone = _resnetv2_backbone((3, 4, 9), kwargs.get('in_chans', 3))
+    backbone = partial(_resnetv2_backbone, (3, 4, 9))
     return _hybrid('vit_base_r50_s16_384', pretrained, backbone, dict(embed_dim=768, depth=12, num_heads=12), kwargs)
 
 
 @register_model
 def vit_large_r50_s32_224(pretrained: bool = False, **kwargs) -> VisionTransformer:
     """R50+L/32."""
-    backbone = _resnetv2_backbone((3, 4, 6, 3), kwargs.get('in_chans', 3))
+    backbone = partial(_resnetv2_backbone, (3, 4, 6, 3))
     return _hybrid('vit_large_r50_s32_224', pretrained, backbone, dict(embed_dim=1024, depth=24, num_heads=16),
                    kwargs)
 
 
 @register_model
 def vit_large_r50_s32_384(pretrained: bool = False, **kwargs) -> VisionTransformer:
-    backbone = _resnetv2_backbone((3, 4, 6, 3), kwargs.get('in_chans', 3))
+    backbone = partial(_resnetv2_backbone, (3, 4, 6, 3))
     return _hybrid('vit_large_r50_s32_384', pretrained, backbone, dict(embed_dim=1024, depth=24, num_heads=16),
                    kwargs)
 
 
 @register_model
 def vit_small_resnet26d_224(pretrained: bool = False, **kwargs) -> VisionTransformer:
-    backbone = _resnet_backbone(resnet26d, 4, kwargs.get('in_chans', 3))
+    backbone = partial(_resnet_backbone, resnet26d, 4)
     return _hybrid('vit_small_resnet26d_224', pretrained, backbone,
                    dict(embed_dim=768, depth=8, num_heads=8, mlp_ratio=3), kwargs)
 
 
 @register_model
 def vit_small_resnet50d_s16_224(pretrained: bool = False, **kwargs) -> VisionTransformer:
-    backbone = _resnet_backbone(resnet50d, 3, kwargs.get('in_chans', 3))
+    backbone = partial(_resnet_backbone, resnet50d, 3)
     return _hybrid('vit_small_resnet50d_s16_224', pretrained, backbone,
                    dict(embed_dim=768, depth=8, num_heads=8, mlp_ratio=3), kwargs)
 
 
 @register_model
 def vit_base_resnet26d_224(pretrained: bool = False, **kwargs) -> VisionTransformer:
-    backbone = _resnet_backbone(resnet26d, 4, kwargs.get('in_chans', 3))
+    backbone = partial(_resnet_backbone, resnet26d, 4)
     return _hybrid('vit_base_resnet26d_224', pretrained, backbone, dict(embed_dim=768, depth=12, num_heads=12), kwargs)
 
 
 @register_model
 def vit_base_resnet50d_224(pretrained: bool = False, **kwargs) -> VisionTransformer:
-    backbone = _resnet_backbone(resnet50d, 4, kwargs.get('in_chans', 3))
+    backbone = partial(_resnet_backbone, resnet50d, 4)
     return _hybrid('vit_base_resnet50d_224', pretrained, backbone, dict(embed_dim=768, depth=12, num_heads=12), kwargs)
 
 
 @register_model
 def vit_base_mci_224(pretrained: bool = False, **kwargs) -> VisionTransformer:
     """MobileCLIP-B image tower: a 4-2-2 strided conv stem straight to 768-wide tokens."""
-    backbone = ConvStem(kwargs.get('in_chans', 3), channels=(192, 192, 768), kernel_size=(4, 2, 2), stride=(4, 2, 2),
-                        padding=0, act_layer=nn.GELU)
+    backbone = partial(ConvStem, channels=(192, 192, 768), kernel_size=(4, 2, 2), stride=(4, 2, 2), padding=0,
+                       act_layer=nn.GELU)
     return _hybrid('vit_base_mci_224', pretrained, backbone,
                    dict(embed_dim=768, depth=12, num_heads=12, no_embed_class=True), kwargs,
                    embed_args=dict(proj=False))
