@@ -1,7 +1,9 @@
-"""ConvNeXt family: parity with timm (the reference oracle) for every registered name, plus the model API.
+"""ConvNeXt family (V1, V2 and the test models): parity with timm (the reference oracle), plus the model API.
 
-Default run: layout parity (meta device) for every name, output parity at 64x64 for all but the largest, at full
-size for one model of each MLP kind (1x1-conv MLP: atto; linear MLP: tiny). `-m slow` adds base / large / xlarge.
+Default run: layout parity (meta device) for every name; output parity at 64x64 for every V1 name but the largest,
+at full size for one model of each MLP kind (1x1-conv MLP: atto; linear MLP: tiny); for V2 / test models a sample
+covering GRN on NCHW (atto) and NHWC (a shallow tiny), tanh-GELU + eps 1e-5 and per-stage kernels. `-m slow` adds
+every other name at 64 px (xxlarge and V2-huge included).
 """
 import re
 
@@ -22,26 +24,59 @@ LARGE = {'convnext_base', 'convnext_large', 'convnext_large_mlp', 'convnext_xlar
 SMALL_SIZE = (64, 64)
 
 
+V1 = [n for n in NAMES if n.startswith('convnext_')]
+NEW = [n for n in NAMES if not n.startswith('convnext_')]  # ConvNeXt V2 and the test models
+NEW_DEFAULT = ['convnextv2_atto', 'test_convnext', 'test_convnext3']
+
+
 def test_registry_covers_timm_names():
-    """Every timm ConvNeXt (v1) architecture is registered, and every registered name exists in timm."""
-    timm_names = {n for n in timm.list_models('convnext_*')}
-    assert set(NAMES) == timm_names
-    assert len(NAMES) == 19
+    """Every timm ConvNeXt architecture (V1, V2, test models) is registered, and every registered name is timm's."""
+    assert set(NAMES) == set(timm.list_models(module=MODULE))
+    assert len(V1) == 19 and len(NEW) == 12
 
 
-@pytest.mark.parametrize('name', NAMES)
+# tests/test_layout_all.py checks the layout of every name; here the V1 names and the default V2 / test sample
+@pytest.mark.parametrize('name', V1 + NEW_DEFAULT)
 def test_layout_parity(name):
     assert_layout_parity_meta(name)
 
 
-@pytest.mark.parametrize('name', NAMES)
+@pytest.mark.parametrize('name', V1 + NEW_DEFAULT)
 def test_feature_info_parity(name):
     assert_feature_info_parity(name)
 
 
-@pytest.mark.parametrize('name', [n for n in NAMES if n not in LARGE])
+@pytest.mark.parametrize('name', [n for n in V1 if n not in LARGE])
 def test_parity_reduced_size(name):
     assert_parity(name, img_size=SMALL_SIZE, batch_size=1)
+
+
+@pytest.mark.parametrize('name', [n if n in NEW_DEFAULT else pytest.param(n, marks=pytest.mark.slow) for n in NEW])
+def test_parity_v2_and_test_models(name):
+    assert_parity(name, img_size=SMALL_SIZE, batch_size=1)
+
+
+def test_parity_v2_channels_last_grn():
+    """Linear-MLP V2 models run GRN on NHWC tensors (atto runs it on NCHW); a shallow tiny keeps this cheap."""
+    assert_parity('convnextv2_tiny', img_size=SMALL_SIZE, batch_size=2, depths=(1, 1, 1, 1))
+
+
+@pytest.mark.parametrize('channels_last', [True, False])
+def test_global_response_norm_formula(channels_last):
+    """GRN(x) = x + gamma * x * N(x) + beta, N = per-channel spatial L2 norm / its channel mean (V2 paper, eq. 1-3)."""
+    from zoo.layers.grn import GlobalResponseNorm
+    grn = GlobalResponseNorm(6, channels_last=channels_last)
+    fill_random_(grn)
+    x = torch.randn(2, 6, 5, 4, dtype=torch.float64)
+    g = x.pow(2).sum(dim=(2, 3), keepdim=True).sqrt()
+    n = g / (g.mean(dim=1, keepdim=True) + grn.eps)
+    want = x + grn.weight.double().view(1, -1, 1, 1) * x * n + grn.bias.double().view(1, -1, 1, 1)
+    grn = grn.double()
+    got = grn(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2) if channels_last else grn(x)
+    torch.testing.assert_close(got, want)
+    # zero-initialised parameters: a fresh GRN is the identity
+    assert torch.equal(GlobalResponseNorm(6, channels_last=channels_last).double()(x if not channels_last else
+                       x.permute(0, 2, 3, 1)), x if not channels_last else x.permute(0, 2, 3, 1))
 
 
 @pytest.mark.parametrize('name', ['convnext_atto', 'convnext_tiny'])
@@ -50,7 +85,7 @@ def test_parity_full_size(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('name', sorted(LARGE - {'convnext_xxlarge'}))
+@pytest.mark.parametrize('name', sorted(LARGE))
 def test_parity_large(name):
     assert_parity(name, img_size=SMALL_SIZE, batch_size=1)
 
@@ -249,6 +284,9 @@ def _to_official(state_dict):
         k = re.sub(r'stages\.(\d+)\.downsample\.(\d+)', r'downsample_layers.\1.\2', k)
         k = re.sub(r'stages\.(\d+)\.blocks\.(\d+)', r'stages.\1.\2', k)
         k = k.replace('conv_dw', 'dwconv').replace('mlp.fc', 'pwconv')
+        if '.mlp.grn.' in k:
+            k = k.replace('mlp.grn.weight', 'grn.gamma').replace('mlp.grn.bias', 'grn.beta')
+            v = v.reshape(1, 1, 1, -1)
         k = k.replace('head.norm', 'norm').replace('head.fc', 'head')
         if 'pwconv' in k and v.ndim == 4:
             v = v.flatten(1)  # official MLPs are linear layers
@@ -256,7 +294,7 @@ def _to_official(state_dict):
     return {'model': out}
 
 
-@pytest.mark.parametrize('name', ['convnext_atto', 'convnext_tiny'])
+@pytest.mark.parametrize('name', ['convnext_atto', 'convnext_tiny', 'convnextv2_atto', 'convnextv2_tiny'])
 def test_official_checkpoint_filter_matches_timm(name):
     kwargs = dict(depths=(1, 1, 1, 1))
     ref = fill_random_(timm.create_model(name, **kwargs))

@@ -4,14 +4,86 @@ import torch
 import torch.nn as nn
 
 import zoo
-from _parity import assert_feature_info_parity, assert_parity
+from _parity import assert_feature_info_parity, assert_outputs_close, assert_parity, build_pair_meta, timm
 
 RESNET_NAMES = [n for n in zoo.list_models(module='resnet') if not n.endswith('_cifar')]
+# the names added with anti-aliasing, ResNet-RS stems, pruned widths, per-stage blocks, ...: each one's full parity
+# runs under -m slow, a reduced sample covering every option in the default run (test_new_options_parity)
+ADDED_NAMES = {
+    'ecaresnet101d_pruned', 'ecaresnet200d', 'ecaresnet50d_pruned', 'ecaresnetlight', 'ecaresnext26t_32x4d',
+    'ecaresnext50t_32x4d', 'resnet101c', 'resnet101s', 'resnet152c', 'resnet152s', 'resnet200', 'resnet50_gn',
+    'resnet50c', 'resnet50s', 'resnetaa101d', 'resnetaa34d', 'resnetaa50', 'resnetaa50d', 'resnetblur101d',
+    'resnetblur18', 'resnetblur50', 'resnetblur50d', 'resnetrs101', 'resnetrs152', 'resnetrs200', 'resnetrs270',
+    'resnetrs350', 'resnetrs420', 'resnetrs50', 'resnext101_32x16d', 'resnext101_32x32d', 'senet154', 'seresnet152d',
+    'seresnet200d', 'seresnet269d', 'seresnet50t', 'seresnetaa50d', 'seresnext101_32x4d', 'seresnext101_64x4d',
+    'seresnext101d_32x8d', 'seresnextaa101d_32x8d', 'seresnextaa201d_32x8d', 'test_resnet',
+}
 
 
-@pytest.mark.parametrize('name', RESNET_NAMES)
+def test_names_match_timm():
+    """Every timm resnet name is registered; zoo's only extras are the 32x32-input *_cifar models."""
+    ours, ref = set(zoo.list_models(module='resnet')), set(timm.list_models(module='resnet'))
+    assert ref <= ours
+    assert all(n.endswith('_cifar') for n in ours - ref)
+    assert ADDED_NAMES <= ours
+
+
+# full-size parity in the default run: one name per block type / stem / attention option; every name under -m slow
+DEFAULT_PARITY = {'resnet18', 'resnet10t', 'resnet26d', 'resnext50_32x4d', 'seresnext26d_32x4d', 'ecaresnet26t',
+                  'wide_resnet50_2', 'resnet50_gn', 'resnetblur18', 'resnetrs50'}
+
+
+@pytest.mark.parametrize('name', [n if n in DEFAULT_PARITY else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in RESNET_NAMES])
 def test_parity_with_timm(name):
     assert_parity(name, img_size=(64, 64), batch_size=1)
+
+
+# One block per stage (and narrow stages where the option allows) keeps every code path at a fraction of the cost.
+_ONE = dict(layers=(1, 1, 1, 1))
+_NARROW = dict(layers=(1, 1, 1, 1), channels=(32, 64, 128, 256))
+
+
+@pytest.mark.parametrize('name,kwargs', [
+    ('test_resnet', {}),  # per-stage block types, deep stem, narrow stages
+    ('resnetblur18', {}),  # blur-pool stem (dense max-pool + blur) and BasicBlock anti-aliasing
+    ('resnetblur50d', dict(_NARROW, output_stride=16)),  # Bottleneck blur, and the unstrided blur where dilation starts
+    ('resnetaa34d', _NARROW),  # 2x2 average-pool stem and BasicBlock anti-aliasing
+    ('resnetaa50', dict(_NARROW, output_stride=8)),
+    ('resnetrs50', _NARROW),  # strided-conv stem instead of the max-pool, SE with reduction 4
+    ('resnetrs50', dict(_NARROW, aa_layer='blur')),  # the strided-conv stem with an anti-aliased stride
+    ('senet154', _NARROW),  # 2x-wide first conv of the 64-group bottleneck, 3x3 conv shortcuts
+    ('resnet50_gn', _NARROW),  # GroupNorm everywhere
+])
+def test_new_options_parity(name, kwargs):
+    assert_parity(name, img_size=(64, 64), batch_size=1, **kwargs)
+
+
+def test_pruned_widths_parity():
+    """Per-block pruned widths, ECA sized as in the unpruned net (built on meta: no init cost, no computed buffers)."""
+    ref, ours = build_pair_meta('ecaresnet50d_pruned')
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        assert_outputs_close(ours(x), ref(x), name='ecaresnet50d_pruned')
+    assert ours.num_features == 2022 and [f['num_chs'] for f in ours.feature_info] == [64, 19, 171, 818, 2022]
+
+
+def test_option_errors_name_the_fix():
+    with pytest.raises(ValueError, match='aa_layer'):
+        zoo.create_model('resnet18', aa_layer='gaussian')
+    with pytest.raises(ValueError, match='one per stage'):
+        zoo.create_model('resnet18', block=(zoo.models.resnet.BasicBlock,) * 3)
+    with pytest.raises(ValueError, match='width-agnostic'):
+        zoo.create_model('ecaresnet50d_pruned', block_args=dict(attn_layer='se'))
+
+
+def test_anti_aliased_stride_is_a_filter_not_a_conv_stride():
+    """With aa_layer the strided convs run at stride 1 and the filter subsamples (Zhang, 2019)."""
+    with torch.device('meta'):
+        plain, blur, avg = (zoo.create_model(n, **_ONE) for n in ('resnet50', 'resnetblur50', 'resnetaa50'))
+    assert plain.layer2[0].conv2.stride == (2, 2) and isinstance(plain.layer2[0].aa, nn.Identity)
+    assert blur.layer2[0].conv2.stride == (1, 1) and blur.layer2[0].aa.stride == 2
+    assert isinstance(avg.maxpool, nn.AvgPool2d) and avg.layer2[0].aa.kernel_size == 2
 
 
 def test_full_size_parity_resnet50():
@@ -24,7 +96,7 @@ def test_dilated_parity(name, output_stride):
     assert_parity(name, img_size=(64, 64), batch_size=1, output_stride=output_stride)
 
 
-@pytest.mark.parametrize('name', ['resnet50', 'resnet18d', 'seresnext26t_32x4d'])
+@pytest.mark.parametrize('name', ['resnet50', 'resnet18d', 'seresnext26t_32x4d', 'resnetrs50', 'test_resnet'])
 def test_feature_info_matches_timm(name):
     assert_feature_info_parity(name)
     assert_feature_info_parity(name, out_indices=(1, -1), output_stride=16)

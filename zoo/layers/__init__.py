@@ -28,7 +28,7 @@ from zoo.layers.rms_norm import RmsNorm, RmsNorm2d, SimpleNorm, SimpleNorm2d
 from zoo.layers.selective_kernel import SelectiveKernel, SelectiveKernelAttn
 from zoo.layers.split_attn import SplitAttn
 from zoo.layers.squeeze_excite import EcaModule, SEModule, create_attn, get_attn, register_attn
-from zoo.layers.weight_init import lecun_normal_, trunc_normal_
+from zoo.layers.weight_init import init_linear_trunc_normal_, init_trunc_normal_fan_out_, lecun_normal_, trunc_normal_
 from zoo.layers.attention_rope import AttentionRope, attend, packed_qkv, set_fused_attn
 from zoo.layers.patch_dropout import PatchDropout
 from zoo.layers.rel_pos_bias import (
@@ -59,12 +59,21 @@ from zoo.layers.halo_attn import HaloAttn
 from zoo.layers.lambda_layer import LambdaLayer
 from zoo.layers.non_local_attn import BilinearAttnTransform, BatNonLocalAttn
 from zoo.layers.pos_embed_rel_axial import AxialRelPosEmbed
+from zoo.layers.grn import GlobalResponseNorm, GlobalResponseNormMlp
+from zoo.layers.output_stride import StageStride, stage_strides
+from zoo.layers.space_to_depth import SpaceToDepth
+from zoo.layers.std_conv import ScaledStdConv2d, ScaledStdConv2dSame, StdConv2d, StdConv2dSame, standardize_weight
+from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
+from zoo.layers.class_attn import ClassAttn, prepend_class_token
+from zoo.layers.conv_pos_enc import ConvPosEnc
+from zoo.layers.overlap_patch_embed import OverlapPatchEmbed
+from zoo.layers.pos_embed_fourier import FourierPosEmbed
+from zoo.layers.sr_attention import SpatialReductionAttention
 from zoo.layers.config import use_fused_attn, set_default_fused_attn
 from zoo.layers.diff_attention import DiffAttention, DiffLambdaMixin, differential_attend
 from zoo.layers.filter_response_norm import FilterResponseNormTlu2d
 from zoo.layers.hybrid_embed import HybridEmbed
 from zoo.layers.pool2d_same import MaxPool2dSame
-from zoo.layers.std_conv import StdConv2d, StdConv2dSame, standardize_weight
 
 __all__ = [
     'LayerType', 'create_act_layer', 'get_act_layer', 'CondConv2d', 'MixedConv2d', 'Attention', 'AttentionPoolLatent',
@@ -78,12 +87,16 @@ __all__ = [
     'GroupNorm1', 'LayerNorm', 'LayerNorm2d', 'get_norm_layer', 'BatchNormAct2d', 'GroupNormAct', 'get_padding',
     'get_padding_value', 'get_same_padding', 'is_static_pad', 'pad_same', 'SelectAdaptivePool2d',
     'adaptive_pool_feat_mult', 'EcaModule', 'SEModule', 'create_attn', 'get_attn', 'register_attn', 'lecun_normal_',
-    'trunc_normal_', 'AttentionRope', 'attend', 'packed_qkv', 'set_fused_attn', 'PatchDropout', 'RelPosBias',
-    'RelPosMlp', 'rel_pos_index_with_cls', 'relative_log_coords', 'gather_rel_pos_bias', 'RotaryEmbedding',
-    'MixedRotaryEmbedding', 'apply_rope', 'create_rope_embed', 'gather_rope', 'rope_coords', 'SwiGLU', 'AaLayerType',
-    'create_aa', 'resolve_aa_layer', 'MultiQueryAttention2d', 'Attention2d', 'EvoNorm2dS0', 'EvoNorm2dS0a',
-    'group_std', 'GlobalContext', 'LayerNormAct2d', 'RmsNormAct2d', 'AttentionPool2d', 'attn_head_dims',
-    'BottleneckAttn', 'HaloAttn', 'LambdaLayer', 'BilinearAttnTransform', 'BatNonLocalAttn', 'AxialRelPosEmbed',
+    'trunc_normal_', 'init_linear_trunc_normal_', 'init_trunc_normal_fan_out_', 'AttentionRope', 'attend',
+    'packed_qkv', 'set_fused_attn', 'PatchDropout', 'RelPosBias', 'RelPosMlp', 'rel_pos_index_with_cls',
+    'relative_log_coords', 'gather_rel_pos_bias', 'RotaryEmbedding', 'MixedRotaryEmbedding', 'apply_rope',
+    'create_rope_embed', 'gather_rope', 'rope_coords', 'SwiGLU', 'AaLayerType', 'create_aa', 'resolve_aa_layer',
+    'MultiQueryAttention2d', 'Attention2d', 'EvoNorm2dS0', 'EvoNorm2dS0a', 'group_std', 'GlobalContext',
+    'LayerNormAct2d', 'RmsNormAct2d', 'AttentionPool2d', 'attn_head_dims', 'BottleneckAttn', 'HaloAttn', 'LambdaLayer',
+    'BilinearAttnTransform', 'BatNonLocalAttn', 'AxialRelPosEmbed', 'GlobalResponseNorm', 'GlobalResponseNormMlp',
+    'StageStride', 'stage_strides', 'SpaceToDepth', 'ScaledStdConv2d', 'ScaledStdConv2dSame', 'abs_offset_bias_index',
+    'resize_attention_bias', 'ClassAttn', 'prepend_class_token', 'ConvPosEnc', 'OverlapPatchEmbed', 'FourierPosEmbed',
+    'SpatialReductionAttention',
     'use_fused_attn', 'set_default_fused_attn', 'DiffAttention', 'DiffLambdaMixin', 'differential_attend',
     'FilterResponseNormTlu2d', 'HybridEmbed', 'MaxPool2dSame', 'StdConv2d', 'StdConv2dSame', 'standardize_weight',
 ]

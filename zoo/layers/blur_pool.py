@@ -3,7 +3,7 @@
 Paper: "Making Convolutional Networks Shift-Invariant Again", Zhang, 2019 (arXiv:1904.11486).
 """
 from math import comb
-from typing import Callable, Optional, Union
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from zoo.layers.padding import get_padding
 
-__all__ = ['BlurPool2d', 'create_aa']
+__all__ = ['BlurPool2d']
 
 
 def _binomial_filter_2d(filt_size: int) -> torch.Tensor:
@@ -53,21 +53,3 @@ class BlurPool2d(nn.Module):
         x = F.pad(x, self.padding, mode=self.pad_mode)
         return F.conv2d(x, weight.to(x.dtype), stride=self.stride, groups=channels)
 
-
-def create_aa(aa_layer: Union[str, Callable[..., nn.Module]], channels: int, stride: int = 2) -> nn.Module:
-    """The downsampling layer that takes over the stride of an anti-aliased conv (the conv itself runs at stride 1).
-
-    Args:
-        aa_layer: 'avg' (a `stride` x `stride` average pool, as in OpenAI's CLIP ResNets), 'blur' (BlurPool2d), or a
-            constructor called as `aa_layer(channels, stride=stride)`.
-        channels: channels of the map.
-        stride: the downsampling factor.
-    """
-    if isinstance(aa_layer, str):
-        name = aa_layer.lower()
-        if name in ('avg', 'avgpool'):
-            return nn.AvgPool2d(stride, stride)
-        if name in ('blur', 'blurpool'):
-            return BlurPool2d(channels, stride=stride)
-        raise ValueError(f"Unknown aa_layer {aa_layer!r}; use 'avg', 'blur' or a module class.")
-    return aa_layer(channels, stride=stride)

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 from zoo.layers.activations import LayerType
-from zoo.layers.blur_pool import create_aa
+from zoo.layers.anti_alias import create_aa
 from zoo.layers.create_conv2d import create_conv2d
 from zoo.layers.evo_norm import EvoNorm2dS0a
 from zoo.layers.norm_act import BatchNormAct2d, GroupNormAct

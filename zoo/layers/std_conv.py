@@ -2,8 +2,14 @@
 
 "Micro-Batch Training with Batch-Channel Normalization and Weight Standardization", Qiao et al., 2019
 (arXiv:1903.10520). Big Transfer (BiT, Kolesnikov et al., 2019, arXiv:1912.11370) pairs it with GroupNorm so
-pre-activation ResNets train without batch statistics. The standardisation uses the biased variance over
-(in_channels, kh, kw) with `eps` inside the square root; BiT checkpoints use eps=1e-8.
+pre-activation ResNets train without batch statistics (`StdConv2d`). The standardisation uses the biased variance
+over (in_channels, kh, kw) with `eps` inside the square root; BiT checkpoints use eps=1e-8.
+
+Scaled weight standardisation, the normalisation-free networks' replacement for BatchNorm (`ScaledStdConv2d`):
+"Characterizing signal propagation to close the performance gap in unnormalized ResNets", Brock et al., 2021
+(arXiv:2101.08692), section 4. Each output filter is standardised over its fan-in, then scaled by
+`gamma / sqrt(fan_in)` and a learnable per-filter gain, so that a unit-variance input keeps unit variance through
+conv + activation (`gamma` is the activation's correction constant).
 """
 from typing import Optional, Tuple, Union
 
@@ -13,7 +19,7 @@ import torch.nn.functional as F
 
 from zoo.layers.padding import get_padding, get_padding_value, pad_same
 
-__all__ = ['StdConv2d', 'StdConv2dSame', 'standardize_weight']
+__all__ = ['StdConv2d', 'StdConv2dSame', 'ScaledStdConv2d', 'ScaledStdConv2dSame', 'standardize_weight']
 
 SizeT = Union[int, Tuple[int, int]]
 
@@ -93,3 +99,70 @@ class StdConv2dSame(StdConv2d):
         if self.same_pad:
             x = pad_same(x, self.kernel_size, self.stride, self.dilation)
         return super().forward(x)
+
+
+class ScaledStdConv2d(nn.Conv2d):
+    """Conv2d whose weight is standardised per output filter, then scaled by `gain * gamma / sqrt(fan_in)`.
+
+    Args:
+        in_channels: input channels.
+        out_channels: output channels.
+        kernel_size: kernel size.
+        stride: stride.
+        padding: a number, or '' (symmetric, from kernel / stride / dilation), 'same' (TF-style, dynamic where the
+            input size matters) or 'valid'.
+        dilation: dilation.
+        groups: groups.
+        bias: add a bias.
+        gamma: the following activation's variance-correction constant, folded into the weight scale.
+        eps: added to each filter's variance before the square root.
+        gain_init: initial value of the learnable per-filter gain (0 starts a residual branch at zero).
+    """
+
+    def __init__(
+            self,
+            in_channels: int,
+            out_channels: int,
+            kernel_size: SizeT,
+            stride: SizeT = 1,
+            padding: Union[int, str] = '',
+            dilation: SizeT = 1,
+            groups: int = 1,
+            bias: bool = True,
+            gamma: float = 1.0,
+            eps: float = 1e-6,
+            gain_init: float = 1.0,
+    ):
+        static_padding, dynamic = get_padding_value(padding, kernel_size, stride=stride, dilation=dilation)
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=static_padding,
+                         dilation=dilation, groups=groups, bias=bias)
+        self.dynamic_pad = dynamic
+        fan_in = (in_channels // groups) * self.kernel_size[0] * self.kernel_size[1]
+        self.scale = gamma / fan_in ** 0.5
+        self.eps = eps
+        self.gain_init = gain_init
+        self.gain = nn.Parameter(torch.full((out_channels, 1, 1, 1), float(gain_init)))
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        if hasattr(self, 'gain'):  # nn.Conv2d.__init__ calls this before the gain exists
+            nn.init.constant_(self.gain, self.gain_init)
+
+    def standardized_weight(self) -> torch.Tensor:
+        """The weight the convolution uses: per-filter standardised, times gain * gamma / sqrt(fan_in)."""
+        var, mean = torch.var_mean(self.weight, dim=(1, 2, 3), keepdim=True, unbiased=False)
+        return (self.weight - mean) * (torch.rsqrt(var + self.eps) * (self.gain * self.scale))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.dynamic_pad:
+            x = pad_same(x, self.kernel_size, self.stride, self.dilation)
+        return F.conv2d(x, self.standardized_weight(), self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+
+class ScaledStdConv2dSame(ScaledStdConv2d):
+    """ScaledStdConv2d with TensorFlow 'SAME' padding by default (the layout of DeepMind's JAX NFNet weights)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: SizeT, stride: SizeT = 1,
+                 padding: Union[int, str] = 'same', **kwargs):
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, **kwargs)

@@ -6,6 +6,8 @@ Papers:
 - RMSNorm (the `_rms` variants): Zhang & Sennrich, 2019 (arXiv:1910.07467).
 - CLIP-trained weights: "Reproducible scaling laws for contrastive language-image learning", Cherti et al., 2022
   (arXiv:2212.07143).
+- ConvNeXt V2: "ConvNeXt V2: Co-designing and Scaling ConvNets with Masked Autoencoders", Woo et al., CVPR 2023
+  (arXiv:2301.00808): global response normalisation (GRN) after the MLP activation replaces layer scale.
 
 A stage is an optional downsample (norm + 2x2 stride-2 conv) followed by blocks of
 7x7 depthwise conv -> norm -> 1x1 expand (4x) -> GELU -> 1x1 project -> layer scale, with a residual connection.
@@ -17,7 +19,8 @@ the `_ols` overlapping 3x3-conv stems, `tiny_hnf` (norm before pooling, a plain 
 (a hidden layer in the head, for the CLIP towers), and the `_rms` / `zepto_rms` models that replace LayerNorm with
 RMSNorm / SimpleNorm. Small models compute the pointwise MLP as 1x1 convs on NCHW maps (`conv_mlp`), large ones as
 linear layers on NHWC tensors; the two are numerically equivalent and only the weight shapes differ.
-`output_stride` 8 or 16 trades the last strides for dilation (for dense prediction backbones).
+The `test_convnext*` models are tiny configurations (tanh-GELU / SiLU, LayerNorm eps 1e-5) trained at 160 px for
+fast tests. `output_stride` 8 or 16 trades the last strides for dilation (for dense prediction backbones).
 """
 import re
 from functools import partial
@@ -26,12 +29,14 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
-from zoo.constants import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD
+from zoo.constants import IMAGENET_INCEPTION_MEAN, IMAGENET_INCEPTION_STD, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD
 from zoo.layers import (
     ClassifierHead, DropPath, LayerNorm, LayerNorm2d, LayerType, create_conv2d, get_act_layer, get_norm_layer,
     make_divisible, to_ntuple, trunc_normal_,
 )
+from zoo.layers.grn import GlobalResponseNormMlp
 from zoo.layers.mlp import Mlp
+from zoo.layers.output_stride import stage_strides
 from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.layers.rms_norm import RmsNorm, RmsNorm2d, SimpleNorm, SimpleNorm2d
 from zoo.models._base import Trunk, ZooModel
@@ -85,6 +90,7 @@ class ConvNeXtBlock(nn.Module):
         conv_mlp: run norm + MLP on NCHW with 1x1 convs instead of permuting to NHWC for linear layers.
         conv_bias: bias in the depthwise conv.
         ls_init_value: initial layer-scale value; None disables layer scale.
+        use_grn: global response norm inside the MLP (ConvNeXt V2).
         act_layer: MLP activation.
         norm_layer: norm for the block's input layout (NCHW with conv_mlp, NHWC otherwise).
         drop_path: stochastic depth rate.
@@ -99,6 +105,7 @@ class ConvNeXtBlock(nn.Module):
             conv_mlp: bool = False,
             conv_bias: bool = True,
             ls_init_value: Optional[float] = 1e-6,
+            use_grn: bool = False,
             act_layer: Callable[..., nn.Module] = nn.GELU,
             norm_layer: NormFactory = LayerNorm,
             drop_path: float = 0.,
@@ -107,7 +114,8 @@ class ConvNeXtBlock(nn.Module):
         self.use_conv_mlp = conv_mlp
         self.conv_dw = create_conv2d(dim, dim, kernel_size, dilation=dilation, depthwise=True, bias=conv_bias)
         self.norm = norm_layer(dim)
-        self.mlp = Mlp(dim, int(mlp_ratio * dim), act_layer=act_layer, use_conv=conv_mlp)
+        mlp_layer = GlobalResponseNormMlp if use_grn else Mlp
+        self.mlp = mlp_layer(dim, int(mlp_ratio * dim), act_layer=act_layer, use_conv=conv_mlp)
         # the published key is `gamma`, a bare parameter (not a LayerScale module)
         self.gamma = nn.Parameter(ls_init_value * torch.ones(dim)) if ls_init_value is not None else None
         self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
@@ -209,25 +217,18 @@ def make_stages(
     # stochastic depth grows linearly over all blocks (Huang et al., 2016), split per stage
     total = sum(depths)
     rates = [drop_path_rate * i / max(total - 1, 1) for i in range(total)]
+    # the first stage keeps the stem's resolution unless the stem only halves it
+    strides = [2 if stem_stride == 2 or i > 0 else 1 for i in range(len(depths))]
     stages, feature_info = [], []
     prev_chs = dims[0]
-    net_stride = stem_stride
-    dilation = 1
     block_idx = 0
-    for i, (depth, out_chs) in enumerate(zip(depths, dims)):
-        stride = 2 if net_stride == 2 or i > 0 else 1
-        if net_stride >= output_stride and stride > 1:
-            dilation *= stride
-            stride = 1
-        net_stride *= stride
-        # the first dilated stage's downsample conv stays undilated (it sees the previous stage's resolution)
-        first_dilation = 1 if dilation in (1, 2) else 2
+    for i, (depth, out_chs, res) in enumerate(zip(depths, dims, stage_strides(strides, stem_stride, output_stride))):
         stages.append(ConvNeXtStage(
-            prev_chs, out_chs, stride=stride, dilation=(first_dilation, dilation), depth=depth,
+            prev_chs, out_chs, stride=res.stride, dilation=(res.first_dilation, res.dilation), depth=depth,
             drop_path_rates=rates[block_idx:block_idx + depth], kernel_size=kernel_sizes[i], **stage_kwargs))
         block_idx += depth
         prev_chs = out_chs
-        feature_info.append(dict(num_chs=out_chs, reduction=net_stride, module=f'stages.{i}'))
+        feature_info.append(dict(num_chs=out_chs, reduction=res.reduction, module=f'stages.{i}'))
     return stages, feature_info
 
 
@@ -243,6 +244,7 @@ class ConvNeXt(ZooModel):
         dims: channels per stage.
         kernel_sizes: depthwise kernel per stage (one int for all).
         ls_init_value: layer-scale initial value; None disables layer scale.
+        use_grn: global response norm in the block MLPs (ConvNeXt V2).
         stem_type: 'patch', 'overlap', 'overlap_tiered' or 'overlap_act'.
         patch_size: patch stem stride / kernel.
         head_init_scale: multiplier of the initial classifier weights.
@@ -274,6 +276,7 @@ class ConvNeXt(ZooModel):
             dims: Sequence[int] = (96, 192, 384, 768),
             kernel_sizes: Union[int, Sequence[int]] = 7,
             ls_init_value: Optional[float] = 1e-6,
+            use_grn: bool = False,
             stem_type: str = 'patch',
             patch_size: int = 4,
             head_init_scale: float = 1.,
@@ -311,6 +314,7 @@ class ConvNeXt(ZooModel):
             norm_layer=norm_2d,
             block_norm_layer=norm_block,
             ls_init_value=ls_init_value,
+            use_grn=use_grn,
             conv_mlp=conv_mlp,
             act_layer=act_layer,
         )
@@ -349,8 +353,8 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
     """Accept the official facebookresearch/ConvNeXt and OpenCLIP layouts besides timm's own.
 
     The official checkpoints (a `model` entry) name stages `downsample_layers.N` / `stages.N.M`, the MLP
-    `pwconv1/2`, the final norm `norm` and the classifier `head`; 1x1-conv MLP models need the linear weights
-    reshaped to conv kernels. OpenCLIP image towers keep a timm trunk under `visual.trunk.` and a bias-free
+    `pwconv1/2`, GRN's parameters `grn.gamma/beta` (V2), the final norm `norm` and the classifier `head`; 1x1-conv
+    MLP models need the linear weights reshaped to conv kernels. OpenCLIP image towers keep a timm trunk under `visual.trunk.` and a bias-free
     projection (`visual.head.proj`, or a two-layer `visual.head.mlp`) that becomes the classifier.
     """
     state_dict = state_dict.get('model', state_dict)
@@ -361,10 +365,16 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
     own = model.state_dict()
     out = {}
     for key, value in state_dict.items():
+        if key.startswith(('projectors.', 'norms.')):
+            continue  # EUPE distillation projectors and feature norms are not part of the classifier
         key = key.replace('downsample_layers.0.', 'stem.')
         key = re.sub(r'^stages\.(\d+)\.(\d+)\.', r'stages.\1.blocks.\2.', key)
         key = re.sub(r'^downsample_layers\.(\d+)\.(\d+)\.', r'stages.\1.downsample.\2.', key)
         key = key.replace('dwconv', 'conv_dw').replace('pwconv', 'mlp.fc')
+        if '.grn.' in key:
+            # ConvNeXt V2 stores GRN's gamma / beta as (1, 1, 1, C) tensors
+            key = key.replace('grn.gamma', 'mlp.grn.weight').replace('grn.beta', 'mlp.grn.bias')
+            value = value.reshape(-1)
         key = re.sub(r'^head\.', 'head.fc.', key)
         key = re.sub(r'^norm\.', 'head.norm.', key)
         if value.ndim == 2 and not key.startswith('head') and key in own:
@@ -407,6 +417,17 @@ _T288 = dict(test_input_size=(3, 288, 288))
 _R256 = dict(input_size=(3, 256, 256), pool_size=(8, 8), crop_pct=1.0)
 _R320 = dict(input_size=(3, 320, 320), pool_size=(10, 10), crop_pct=1.0)
 _R384 = dict(input_size=(3, 384, 384), pool_size=(12, 12), crop_pct=1.0)
+_TEST = dict(input_size=(3, 160, 160), pool_size=(5, 5), crop_pct=0.95, mean=IMAGENET_INCEPTION_MEAN,
+             std=IMAGENET_INCEPTION_STD, paper_ids=None)
+
+
+_V2_SOURCE = dict(
+    license='cc-by-nc-4.0', origin_url='https://github.com/facebookresearch/ConvNeXt-V2',
+    paper_name='ConvNeXt V2: Co-designing and Scaling ConvNets with Masked Autoencoders', paper_ids='arXiv:2301.00808')
+
+
+def _v2cfg(**kwargs) -> Dict[str, Any]:
+    return _ccfg(**{**_V2_SOURCE, **kwargs})
 
 # Tags and preprocessing of the weights timm publishes on the Hub under timm/<arch>.<tag>; the first tag of an
 # architecture is its default.
@@ -485,6 +506,38 @@ default_cfgs = generate_default_cfgs({
     'convnext_xxlarge.clip_laion2b_rewind': _ccfg(num_classes=1024, **_R256, **_CLIP),
     'convnext_zepto_rms.ra4_e3600_r224_in1k': _ccfg(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
     'convnext_zepto_rms_ols.ra4_e3600_r224_in1k': _ccfg(crop_pct=0.9, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'convnextv2_atto.fcmae_ft_in1k': _v2cfg(**_T288, test_crop_pct=0.95),
+    'convnextv2_atto.fcmae': _v2cfg(num_classes=0),
+    'convnextv2_base.fcmae_ft_in22k_in1k': _v2cfg(**_T288, test_crop_pct=1.0),
+    'convnextv2_base.fcmae_ft_in22k_in1k_384': _v2cfg(crop_mode='squash', **_R384),
+    'convnextv2_base.fcmae_ft_in1k': _v2cfg(**_T288, test_crop_pct=1.0),
+    'convnextv2_base.fcmae': _v2cfg(num_classes=0),
+    'convnextv2_femto.fcmae_ft_in1k': _v2cfg(**_T288, test_crop_pct=0.95),
+    'convnextv2_femto.fcmae': _v2cfg(num_classes=0),
+    'convnextv2_huge.fcmae_ft_in22k_in1k_384': _v2cfg(crop_mode='squash', **_R384),
+    'convnextv2_huge.fcmae_ft_in22k_in1k_512': _v2cfg(
+        crop_mode='squash', input_size=(3, 512, 512), pool_size=(15, 15), crop_pct=1.0),
+    'convnextv2_huge.fcmae_ft_in1k': _v2cfg(**_T288, test_crop_pct=1.0),
+    'convnextv2_huge.fcmae': _v2cfg(num_classes=0),
+    'convnextv2_large.fcmae_ft_in22k_in1k': _v2cfg(**_T288, test_crop_pct=1.0),
+    'convnextv2_large.fcmae_ft_in22k_in1k_384': _v2cfg(crop_mode='squash', **_R384),
+    'convnextv2_large.fcmae_ft_in1k': _v2cfg(**_T288, test_crop_pct=1.0),
+    'convnextv2_large.fcmae': _v2cfg(num_classes=0),
+    'convnextv2_nano.fcmae_ft_in22k_in1k': _v2cfg(**_T288, test_crop_pct=1.0),
+    'convnextv2_nano.fcmae_ft_in22k_in1k_384': _v2cfg(crop_mode='squash', **_R384),
+    'convnextv2_nano.fcmae_ft_in1k': _v2cfg(**_T288, test_crop_pct=1.0),
+    'convnextv2_nano.fcmae': _v2cfg(num_classes=0),
+    'convnextv2_pico.fcmae_ft_in1k': _v2cfg(**_T288, test_crop_pct=0.95),
+    'convnextv2_pico.fcmae': _v2cfg(num_classes=0),
+    'convnextv2_small.untrained': _ccfg(hf_hub_id=None, paper_ids=None),
+    'convnextv2_tiny.fcmae_ft_in22k_in1k': _v2cfg(**_T288, test_crop_pct=1.0),
+    'convnextv2_tiny.fcmae_ft_in22k_in1k_384': _v2cfg(crop_mode='squash', **_R384),
+    'convnextv2_tiny.fcmae_ft_in1k': _v2cfg(**_T288, test_crop_pct=1.0),
+    'convnextv2_tiny.fcmae': _v2cfg(num_classes=0),
+
+    'test_convnext.r160_in1k': _ccfg(**_TEST),
+    'test_convnext2.r160_in1k': _ccfg(**_TEST),
+    'test_convnext3.r160_in1k': _ccfg(**_TEST),
 })
 
 
@@ -504,6 +557,7 @@ _BASE = dict(depths=(3, 3, 27, 3), dims=(128, 256, 512, 1024))
 _LARGE = dict(depths=(3, 3, 27, 3), dims=(192, 384, 768, 1536))
 _XLARGE = dict(depths=(3, 3, 27, 3), dims=(256, 512, 1024, 2048))
 _XXLARGE = dict(depths=(3, 4, 30, 3), dims=(384, 768, 1536, 3072))
+_HUGE = dict(depths=(3, 3, 27, 3), dims=(352, 704, 1408, 2816))
 
 
 @register_model
@@ -604,3 +658,76 @@ def convnext_xlarge(pretrained: bool = False, **kwargs) -> ConvNeXt:
 def convnext_xxlarge(pretrained: bool = False, **kwargs) -> ConvNeXt:
     """ConvNeXt-XXL (OpenCLIP), trained with LayerNorm eps 1e-5."""
     return _convnext('convnext_xxlarge', pretrained, dict(_XXLARGE, norm_eps=kwargs.pop('norm_eps', 1e-5)), kwargs)
+
+
+# ConvNeXt V2: GRN in every block MLP and no layer scale (GRN takes over its role)
+_V2 = dict(use_grn=True, ls_init_value=None)
+
+
+@register_model
+def convnextv2_atto(pretrained: bool = False, **kwargs) -> ConvNeXt:
+    return _convnext('convnextv2_atto', pretrained, dict(_ATTO, **_V2), kwargs)
+
+
+@register_model
+def convnextv2_femto(pretrained: bool = False, **kwargs) -> ConvNeXt:
+    return _convnext('convnextv2_femto', pretrained, dict(_FEMTO, **_V2), kwargs)
+
+
+@register_model
+def convnextv2_pico(pretrained: bool = False, **kwargs) -> ConvNeXt:
+    return _convnext('convnextv2_pico', pretrained, dict(_PICO, **_V2), kwargs)
+
+
+@register_model
+def convnextv2_nano(pretrained: bool = False, **kwargs) -> ConvNeXt:
+    return _convnext('convnextv2_nano', pretrained, dict(_NANO, **_V2), kwargs)
+
+
+@register_model
+def convnextv2_tiny(pretrained: bool = False, **kwargs) -> ConvNeXt:
+    return _convnext('convnextv2_tiny', pretrained, dict(_TINY, **_V2), kwargs)
+
+
+@register_model
+def convnextv2_small(pretrained: bool = False, **kwargs) -> ConvNeXt:
+    return _convnext('convnextv2_small', pretrained, dict(_SMALL, **_V2), kwargs)
+
+
+@register_model
+def convnextv2_base(pretrained: bool = False, **kwargs) -> ConvNeXt:
+    return _convnext('convnextv2_base', pretrained, dict(_BASE, **_V2), kwargs)
+
+
+@register_model
+def convnextv2_large(pretrained: bool = False, **kwargs) -> ConvNeXt:
+    return _convnext('convnextv2_large', pretrained, dict(_LARGE, **_V2), kwargs)
+
+
+@register_model
+def convnextv2_huge(pretrained: bool = False, **kwargs) -> ConvNeXt:
+    return _convnext('convnextv2_huge', pretrained, dict(_HUGE, **_V2), kwargs)
+
+
+def _test_convnext(variant: str, pretrained: bool, model_args: Dict[str, Any], kwargs: Dict[str, Any]) -> ConvNeXt:
+    # the test models were trained with LayerNorm eps 1e-5
+    return _convnext(variant, pretrained, dict(model_args, norm_eps=kwargs.pop('norm_eps', 1e-5)), kwargs)
+
+
+@register_model
+def test_convnext(pretrained: bool = False, **kwargs) -> ConvNeXt:
+    """A tiny ConvNeXt (~0.3M parameters) for fast tests."""
+    model_args = dict(depths=(1, 2, 4, 2), dims=(24, 32, 48, 64), act_layer='gelu_tanh')
+    return _test_convnext('test_convnext', pretrained, model_args, kwargs)
+
+
+@register_model
+def test_convnext2(pretrained: bool = False, **kwargs) -> ConvNeXt:
+    model_args = dict(depths=(1, 1, 1, 1), dims=(32, 64, 96, 128), act_layer='gelu_tanh')
+    return _test_convnext('test_convnext2', pretrained, model_args, kwargs)
+
+
+@register_model
+def test_convnext3(pretrained: bool = False, **kwargs) -> ConvNeXt:
+    model_args = dict(depths=(1, 1, 1, 1), dims=(32, 64, 96, 128), kernel_sizes=(7, 5, 5, 3), act_layer='silu')
+    return _test_convnext('test_convnext3', pretrained, model_args, kwargs)

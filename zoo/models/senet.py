@@ -20,8 +20,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers import SEModule, create_classifier
+from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._features import feature_take_indices
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model, register_model_deprecations
@@ -187,7 +187,7 @@ def make_stages(
     return stages, feature_info
 
 
-class SENet(nn.Module):
+class SENet(ZooModel):
     """SE-ResNet / SE-ResNeXt / SENet-154 in the original layout.
 
     Args:
@@ -204,6 +204,10 @@ class SENet(nn.Module):
         num_classes: classifier outputs; 0 removes the classifier.
         global_pool: 'avg', 'max', 'avgmax', 'catavgmax', or '' for unpooled maps (with num_classes=0).
     """
+    # level 0 is the stem (before its pool), levels 1-4 the residual stages
+    trunk = Trunk(levels=(('layer0',), ('pool0', 'layer1'), ('layer2',), ('layer3',), ('layer4',)))
+    classifier_name = 'last_linear'
+    groups = dict(stem=r'^layer0', blocks=r'^layer(\d+)\.(\d+)', coarse=r'^layer(\d+)')
 
     def __init__(
             self,
@@ -223,7 +227,6 @@ class SENet(nn.Module):
         super().__init__()
         self.num_classes = num_classes
         self.drop_rate = drop_rate
-        self.grad_checkpointing = False
         self.layer0 = _make_stem(in_chans, inplanes, input_3x3)
         # ceil_mode instead of padding: the Caffe weights were trained with it
         self.pool0 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
@@ -231,7 +234,6 @@ class SENet(nn.Module):
             block, layers, inplanes, groups, reduction, downsample_kernel_size, downsample_padding)
         for name, stage in stages:
             self.add_module(name, stage)
-        self.stage_names = tuple(name for name, _ in stages)
         self.feature_info = [dict(num_chs=inplanes, reduction=2, module='layer0')] + stage_info
         self.num_features = self.head_hidden_size = stage_info[-1]['num_chs']
         self.global_pool, self.last_linear = create_classifier(self.num_features, num_classes, pool_type=global_pool)
@@ -245,35 +247,12 @@ class SENet(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        return dict(stem=r'^layer0', blocks=r'^layer(\d+)' if coarse else r'^layer(\d+)\.(\d+)')
-
-    @torch.jit.ignore
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        self.grad_checkpointing = enable
-
-    @torch.jit.ignore
-    def no_weight_decay(self) -> set:
-        return set()
-
-    @torch.jit.ignore
-    def get_classifier(self) -> nn.Module:
-        return self.last_linear
-
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None) -> None:
-        self.num_classes = num_classes
-        pool_type = self.global_pool.pool_type if global_pool is None else global_pool
-        self.global_pool, self.last_linear = create_classifier(self.num_features, num_classes, pool_type=pool_type)
-
-    def _stages(self) -> List[nn.Module]:
-        return [getattr(self, name) for name in self.stage_names]
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pool0(self.layer0(x))
+        stages = [self.layer1, self.layer2, self.layer3, self.layer4]
         if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self._stages(), x)
-        for stage in self._stages():
+            return checkpoint_seq(stages, x)
+        for stage in stages:
             x = stage(x)
         return x
 
@@ -282,59 +261,6 @@ class SENet(nn.Module):
         if self.drop_rate:
             x = F.dropout(x, p=float(self.drop_rate), training=self.training)
         return x if pre_logits else self.last_linear(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
-
-    def forward_intermediates(
-            self,
-            x: torch.Tensor,
-            indices: Optional[Union[int, Sequence[int]]] = None,
-            norm: bool = False,
-            stop_early: bool = False,
-            output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
-    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
-        """Feature maps of the stem (index 0, before its pool) and layer1-4 (1-4). There is no final norm, so `norm`
-        changes nothing; only NCHW is supported."""
-        if output_fmt != 'NCHW':
-            raise ValueError(f'SENet intermediates are NCHW maps; output_fmt={output_fmt!r} is not supported.')
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        intermediates = []
-        x = self.layer0(x)
-        if 0 in take_indices:
-            intermediates.append(x)
-        x = self.pool0(x)
-        stages = self._stages()
-        if stop_early or intermediates_only:
-            stages = stages[:max_index]
-        for i, stage in enumerate(stages, start=1):
-            x = stage(x)
-            if i in take_indices:
-                intermediates.append(x)
-        if intermediates_only:
-            return intermediates
-        return x, intermediates
-
-    def prune_intermediate_layers(
-            self,
-            indices: Union[int, Sequence[int]] = 1,
-            prune_norm: bool = False,
-            prune_head: bool = True,
-    ) -> List[int]:
-        """Drop the stages after the last of `indices`; the head goes too when the final stage is dropped (it would
-        be sized for the wrong width). Returns the kept indices."""
-        take_indices, max_index = feature_take_indices(len(self.feature_info), indices)
-        for name in self.stage_names[max_index:]:
-            setattr(self, name, nn.Identity())
-        if max_index == 0:
-            self.pool0 = nn.Identity()
-        truncated = max_index < len(self.feature_info) - 1
-        if truncated:
-            self.num_features = self.head_hidden_size = self.feature_info[max_index]['num_chs']
-        if prune_head or truncated:
-            self.reset_classifier(0, '')
-        return take_indices
 
 
 def _create_senet(variant: str, pretrained: bool = False, **kwargs) -> SENet:
