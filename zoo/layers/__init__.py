@@ -63,13 +63,18 @@ from zoo.layers.pos_embed_rel_axial import AxialRelPosEmbed
 from zoo.layers.grn import GlobalResponseNorm, GlobalResponseNormMlp
 from zoo.layers.output_stride import StageStride, stage_strides
 from zoo.layers.space_to_depth import SpaceToDepth
-from zoo.layers.std_conv import ScaledStdConv2d, ScaledStdConv2dSame
+from zoo.layers.std_conv import ScaledStdConv2d, ScaledStdConv2dSame, StdConv2d, StdConv2dSame, standardize_weight
 from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
 from zoo.layers.class_attn import ClassAttn, prepend_class_token
 from zoo.layers.conv_pos_enc import ConvPosEnc
 from zoo.layers.overlap_patch_embed import OverlapPatchEmbed
 from zoo.layers.pos_embed_fourier import FourierPosEmbed
 from zoo.layers.sr_attention import SpatialReductionAttention
+from zoo.layers.config import use_fused_attn, set_default_fused_attn
+from zoo.layers.diff_attention import DiffAttention, DiffLambdaMixin, differential_attend
+from zoo.layers.filter_response_norm import FilterResponseNormTlu2d
+from zoo.layers.hybrid_embed import HybridEmbed
+from zoo.layers.pool2d_same import MaxPool2dSame
 from zoo.layers.patch_merging import PatchMerging
 from zoo.layers.window import (
     window_partition,
@@ -110,7 +115,9 @@ __all__ = [
     'HaloAttn', 'LambdaLayer', 'BilinearAttnTransform', 'BatNonLocalAttn', 'AxialRelPosEmbed', 'GlobalResponseNorm',
     'GlobalResponseNormMlp', 'StageStride', 'stage_strides', 'SpaceToDepth', 'ScaledStdConv2d', 'ScaledStdConv2dSame',
     'abs_offset_bias_index', 'resize_attention_bias', 'ClassAttn', 'prepend_class_token', 'ConvPosEnc',
-    'OverlapPatchEmbed', 'FourierPosEmbed', 'SpatialReductionAttention', 'PatchMerging', 'window_partition',
+    'OverlapPatchEmbed', 'FourierPosEmbed', 'SpatialReductionAttention', 'use_fused_attn', 'set_default_fused_attn',
+    'DiffAttention', 'DiffLambdaMixin', 'differential_attend', 'FilterResponseNormTlu2d', 'HybridEmbed',
+    'MaxPool2dSame', 'StdConv2d', 'StdConv2dSame', 'standardize_weight', 'PatchMerging', 'window_partition',
     'window_reverse', 'grid_partition', 'grid_reverse', 'window_partition_nchw', 'window_reverse_nchw',
     'grid_partition_nchw', 'grid_reverse_nchw', 'shifted_window_mask', 'fit_window_to_grid',
     'resolve_stage_window_sizes', 'stage_window_sizes_for_grid', 'ShiftedWindowGeometry', 'windowed_sdpa',

@@ -7,8 +7,8 @@ from typing import Callable, Optional, Type
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-
+from zoo.layers.attention import attend
+from zoo.layers.config import use_fused_attn
 from zoo.layers.mlp import Mlp
 
 __all__ = ['AttentionPoolLatent']
@@ -49,6 +49,7 @@ class AttentionPoolLatent(nn.Module):
         self.head_dim = in_features // num_heads
         self.latent_len = latent_len
         self.pool = pool_type
+        self.fused_attn = use_fused_attn()
 
         self.latent = nn.Parameter(torch.zeros(1, latent_len, in_features))
         self.q = nn.Linear(in_features, in_features, bias=qkv_bias)
@@ -70,7 +71,7 @@ class AttentionPoolLatent(nn.Module):
         q = self.q(self.latent.expand(b, -1, -1))
         q = q.reshape(b, self.latent_len, self.num_heads, self.head_dim).transpose(1, 2)
         k, v = self.kv(x).reshape(b, n, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
-        x = F.scaled_dot_product_attention(self.q_norm(q), self.k_norm(k), v)
+        x = attend(self.q_norm(q), self.k_norm(k), v, fused=self.fused_attn)
         x = self.proj_drop(self.proj(x.transpose(1, 2).reshape(b, self.latent_len, c)))
         x = x + self.mlp(self.norm(x))
         if self.pool == 'token':

@@ -5,9 +5,9 @@
 query heads): Ainslie et al., 2023 (arXiv:2305.13245). Output gating: "Gated Attention for Large Language Models",
 Qiu et al., 2025 (arXiv:2505.06708). Query/key normalisation: Dehghani et al., 2023 (arXiv:2302.05442).
 
-`attend` is the one place the attention product is computed: PyTorch's fused `scaled_dot_product_attention` by
-default, or the explicit softmax(q k^T * scale + bias) v when a module's `fused_attn` is False (useful to inspect or
-patch the attention matrix); both give the same result.
+The attention product is `zoo.layers.attention.attend` (re-exported here, with `zoo.layers.config.set_fused_attn`):
+PyTorch's fused `scaled_dot_product_attention` by default, or the explicit softmax(q k^T * scale + bias) v when a
+module's `fused_attn` is False (useful to inspect or patch the attention matrix); both give the same result.
 """
 from typing import Callable, Optional
 
@@ -15,52 +15,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from zoo.layers.attention import attend
+from zoo.layers.config import set_fused_attn, use_fused_attn
 from zoo.layers.rope import apply_rope
 
 __all__ = ['AttentionRope', 'attend', 'packed_qkv', 'set_fused_attn']
-
-
-def attend(
-        q: torch.Tensor,
-        k: torch.Tensor,
-        v: torch.Tensor,
-        attn_mask: Optional[torch.Tensor] = None,
-        dropout_p: float = 0.,
-        fused: bool = True,
-) -> torch.Tensor:
-    """softmax(q k^T / sqrt(d) + attn_mask) v for (B, heads, N, d) tensors; k/v may have fewer heads (grouped query).
-
-    Args:
-        q, k, v: queries, keys and values; q's head count must be a multiple of k's.
-        attn_mask: additive float bias broadcastable to (B, heads, N, N), or bool mask (True = attend).
-        dropout_p: dropout on the attention probabilities (pass 0 in eval).
-        fused: use `F.scaled_dot_product_attention`; False computes the matrix explicitly.
-    """
-    groups = q.shape[-3] // k.shape[-3]
-    if fused:
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p,
-                                              enable_gqa=groups > 1)
-    if groups > 1:
-        k = k.repeat_interleave(groups, dim=-3)
-        v = v.repeat_interleave(groups, dim=-3)
-    attn = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
-    if attn_mask is not None:
-        attn = attn.masked_fill(~attn_mask, float('-inf')) if attn_mask.dtype == torch.bool else attn + attn_mask
-    attn = attn.softmax(dim=-1)
-    if dropout_p:
-        attn = F.dropout(attn, p=dropout_p)
-    return attn @ v
-
-
-def set_fused_attn(model: nn.Module, enable: bool = True) -> int:
-    """Choose the fused (True) or explicit (False) attention product for every attention module of `model` that
-    offers the choice; returns how many were set."""
-    count = 0
-    for module in model.modules():
-        if hasattr(module, 'fused_attn'):
-            module.fused_attn = enable
-            count += 1
-    return count
 
 
 def packed_qkv(x: torch.Tensor, weight: torch.Tensor, q_bias: Optional[torch.Tensor],
@@ -134,7 +93,7 @@ class AttentionRope(nn.Module):
         self.attn_dim = attn_head_dim * num_heads
         self.num_prefix_tokens = num_prefix_tokens
         self.rotate_half = rotate_half
-        self.fused_attn = True
+        self.fused_attn = use_fused_attn()
         kv_dim = attn_head_dim * num_kv_heads
 
         self.qkv = self.q_proj = self.k_proj = self.v_proj = None

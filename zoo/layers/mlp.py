@@ -11,7 +11,7 @@ import torch.nn as nn
 
 from zoo.layers.helpers import to_2tuple
 
-__all__ = ['Mlp', 'GluMlp', 'GatedMlp']
+__all__ = ['Mlp', 'GluMlp', 'SwiGLUPacked', 'GatedMlp']
 
 PairOrOne = Union[float, Tuple[float, float]]
 
@@ -126,6 +126,10 @@ class GluMlp(nn.Module):
         x = x1 * self.act(x2) if self.gate_last else self.act(x1) * x2
         x = self.norm(self.drop1(x))
         return self.drop2(self.fc2(x))
+
+
+# GluMlp with a SiLU gate in the first half of fc1: the packed-weight layout of the DINOv2 giant checkpoints
+SwiGLUPacked = partial(GluMlp, act_layer=nn.SiLU, gate_last=False)
 
 
 class GatedMlp(nn.Module):

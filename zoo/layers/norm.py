@@ -5,6 +5,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from zoo.layers.rms_norm import RmsNorm, RmsNorm2d, SimpleNorm, SimpleNorm2d
+
 
 class LayerNorm(nn.LayerNorm):
     """LayerNorm over the last dim with the eps (1e-6) most vision transformers were trained with."""
@@ -45,6 +47,10 @@ _NORM_LAYERS = dict(
     groupnorm1=GroupNorm1,
     layernorm=LayerNorm,
     layernorm2d=LayerNorm2d,
+    rmsnorm=RmsNorm,
+    rmsnorm2d=RmsNorm2d,
+    simplenorm=SimpleNorm,
+    simplenorm2d=SimpleNorm2d,
 )
 
 

@@ -1,9 +1,12 @@
 """Image to patch-token embedding: a strided convolution whose kernel equals its stride.
 
-"An Image is Worth 16x16 Words", Dosovitskiy et al., 2020 (arXiv:2010.11929), section 3.1.
+"An Image is Worth 16x16 Words", Dosovitskiy et al., 2020 (arXiv:2010.11929), section 3.1. Changing the patch size of
+trained weights uses the pseudo-inverse resize of "FlexiViT: One Model for All Patch Sizes", Beyer et al., 2022
+(arXiv:2212.08013), section 3.4, which keeps the token of a resized patch equal to the token of the original patch.
 """
+import logging
 import math
-from typing import Callable, Optional, Tuple, Union
+from typing import Callable, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -12,9 +15,86 @@ import torch.nn.functional as F
 from zoo.layers.format import Format, nchw_to
 from zoo.layers.helpers import to_2tuple
 
-__all__ = ['PatchEmbed']
+__all__ = ['PatchEmbed', 'resample_patch_embed', 'resample_patch_projection', 'resolve_output_layout',
+           'to_output_layout', 'pad_to_patches', 'check_input_size']
+
+_logger = logging.getLogger(__name__)
 
 SizeT = Union[int, Tuple[int, int]]
+
+
+def resample_patch_embed(
+        patch_embed: torch.Tensor,
+        new_size: Sequence[int],
+        interpolation: str = 'bicubic',
+        antialias: bool = True,
+        verbose: bool = False,
+) -> torch.Tensor:
+    """Resize patch-embedding kernels (O, I, h, w) to (O, I, *new_size) so tokens are preserved.
+
+    Resizing a patch x with the linear map B (x -> Bx, here F.interpolate) should not change its token:
+    <x, w> = <Bx, w'> for all x, i.e. B^T w' = w, solved in the least-squares sense by w' = pinv(B^T) w.
+
+    Args:
+        patch_embed: conv kernels of the patch projection.
+        new_size: new kernel (patch) size (h, w).
+        interpolation: F.interpolate mode that defines the patch resize B.
+        antialias: antialias the resize (matters when shrinking).
+        verbose: log the resize.
+    """
+    old_size = tuple(patch_embed.shape[-2:])
+    new_size = tuple(new_size)
+    if old_size == new_size:
+        return patch_embed
+    if verbose:
+        _logger.info('Resampled patch embedding kernels from %s to %s.', old_size, new_size)
+    old_numel = old_size[0] * old_size[1]
+    # column j of B is the resize of the j-th one-hot patch
+    basis = torch.eye(old_numel, dtype=torch.float32).reshape(old_numel, 1, *old_size)
+    resize = F.interpolate(basis, size=new_size, mode=interpolation, antialias=antialias).reshape(old_numel, -1).T
+    inv = torch.linalg.pinv(resize.T)  # (new_numel, old_numel)
+    weight = patch_embed.float().reshape(-1, old_numel) @ inv.T.to(patch_embed.device)
+    return weight.reshape(*patch_embed.shape[:2], *new_size).to(patch_embed.dtype)
+
+
+def resample_patch_projection(proj: nn.Conv2d, patch_size: Tuple[int, int]) -> nn.Conv2d:
+    """A new patch projection (kernel = stride = `patch_size`) with `proj`'s kernels resampled and bias copied."""
+    new = nn.Conv2d(proj.in_channels, proj.out_channels, kernel_size=patch_size, stride=patch_size,
+                    bias=proj.bias is not None, device=proj.weight.device, dtype=proj.weight.dtype)
+    with torch.no_grad():
+        new.weight.copy_(resample_patch_embed(proj.weight, patch_size, verbose=True))
+        if proj.bias is not None:
+            new.bias.copy_(proj.bias)
+    new.weight.requires_grad_(proj.weight.requires_grad)
+    if proj.bias is not None:
+        new.bias.requires_grad_(proj.bias.requires_grad)
+    return new.train(proj.training)
+
+
+def resolve_output_layout(flatten: bool, output_fmt: Optional[str]) -> Tuple[bool, Format]:
+    """(flatten, layout) of a patch embedding's output: an explicit `output_fmt` overrides `flatten`."""
+    if output_fmt is not None:
+        return False, Format(output_fmt)
+    return flatten, Format.NCHW
+
+
+def to_output_layout(x: torch.Tensor, flatten: bool, output_fmt: Format) -> torch.Tensor:
+    """Bring an NCHW patch map into the layout chosen by `resolve_output_layout`."""
+    if flatten:
+        return x.flatten(2).transpose(1, 2)
+    return x if output_fmt == Format.NCHW else nchw_to(x, output_fmt)
+
+
+def pad_to_patches(x: torch.Tensor, patch_size: Tuple[int, int]) -> torch.Tensor:
+    """Zero-pad an NCHW map at the bottom / right so it divides into whole patches."""
+    return F.pad(x, (0, -x.shape[-1] % patch_size[1], 0, -x.shape[-2] % patch_size[0]))
+
+
+def check_input_size(h: int, w: int, img_size: Tuple[int, int]) -> None:
+    """Refuse an input whose size differs from the one a fixed-size embedding was built for."""
+    if (h, w) != tuple(img_size):
+        raise ValueError(f'Input size ({h}, {w}) does not match the model ({img_size}); build the model '
+                         f'with img_size=({h}, {w}), call set_input_size, or use dynamic_img_size=True.')
 
 
 class PatchEmbed(nn.Module):
@@ -49,12 +129,7 @@ class PatchEmbed(nn.Module):
         super().__init__()
         self.patch_size = to_2tuple(patch_size)
         self.img_size, self.grid_size, self.num_patches = self._grid_for(img_size)
-        if output_fmt is not None:
-            self.flatten = False
-            self.output_fmt = Format(output_fmt)
-        else:
-            self.flatten = flatten
-            self.output_fmt = Format.NCHW
+        self.flatten, self.output_fmt = resolve_output_layout(flatten, output_fmt)
         self.strict_img_size = strict_img_size
         self.dynamic_img_pad = dynamic_img_pad
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=self.patch_size, stride=self.patch_size, bias=bias)
@@ -67,10 +142,16 @@ class PatchEmbed(nn.Module):
         grid = (img_size[0] // self.patch_size[0], img_size[1] // self.patch_size[1])
         return img_size, grid, grid[0] * grid[1]
 
-    def set_input_size(self, img_size: Optional[SizeT] = None) -> None:
-        """Change the expected input size (the projection weights do not depend on it)."""
-        if img_size is not None:
-            self.img_size, self.grid_size, self.num_patches = self._grid_for(img_size)
+    def set_input_size(self, img_size: Optional[SizeT] = None, patch_size: Optional[SizeT] = None) -> None:
+        """Change the expected input size and/or the patch size.
+
+        A new patch size replaces the projection with one whose kernels are resampled (`resample_patch_embed`).
+        """
+        if patch_size is not None and to_2tuple(patch_size) != self.patch_size:
+            self.patch_size = to_2tuple(patch_size)
+            self.proj = resample_patch_projection(self.proj, self.patch_size)
+        img_size = self.img_size if img_size is None else img_size
+        self.img_size, self.grid_size, self.num_patches = self._grid_for(img_size)
 
     def feat_ratio(self, as_scalar: bool = True) -> Union[int, Tuple[int, int]]:
         return max(self.patch_size) if as_scalar else self.patch_size
@@ -85,9 +166,7 @@ class PatchEmbed(nn.Module):
         if self.img_size is None or self.dynamic_img_pad:
             return
         if self.strict_img_size:
-            if (h, w) != tuple(self.img_size):
-                raise ValueError(f'Input size ({h}, {w}) does not match the model ({self.img_size}); build the model '
-                                 f'with img_size=({h}, {w}), call set_input_size, or use dynamic_img_size=True.')
+            check_input_size(h, w, self.img_size)
         elif h % self.patch_size[0] or w % self.patch_size[1]:
             raise ValueError(f'Input size ({h}, {w}) must be divisible by the patch size {self.patch_size}.')
 
@@ -96,12 +175,6 @@ class PatchEmbed(nn.Module):
         if not torch.jit.is_scripting() and not torch.compiler.is_compiling():
             self._check_size(h, w)
         if self.dynamic_img_pad:
-            pad_h = -h % self.patch_size[0]
-            pad_w = -w % self.patch_size[1]
-            x = F.pad(x, (0, pad_w, 0, pad_h))
-        x = self.proj(x)
-        if self.flatten:
-            x = x.flatten(2).transpose(1, 2)
-        elif self.output_fmt != Format.NCHW:
-            x = nchw_to(x, self.output_fmt)
+            x = pad_to_patches(x, self.patch_size)
+        x = to_output_layout(self.proj(x), self.flatten, self.output_fmt)
         return self.norm(x)

@@ -15,11 +15,12 @@ __all__ = ['resample_abs_pos_embed', 'resample_abs_pos_embed_nhwc']
 _logger = logging.getLogger(__name__)
 
 
-def _interp_grid(grid: torch.Tensor, new_size: Sequence[int], interpolation: str, antialias: bool) -> torch.Tensor:
+def _interp_grid(grid: torch.Tensor, new_size: Sequence[int], interpolation: str, antialias: bool,
+                 align_corners: Optional[bool] = None) -> torch.Tensor:
     # grid: (1, H, W, C); interpolation runs in float32 because bicubic/antialias kernels lack half support on CPU
     dtype = grid.dtype
     x = grid.float().permute(0, 3, 1, 2)
-    x = F.interpolate(x, size=tuple(new_size), mode=interpolation, antialias=antialias)
+    x = F.interpolate(x, size=tuple(new_size), mode=interpolation, antialias=antialias, align_corners=align_corners)
     return x.permute(0, 2, 3, 1).to(dtype)
 
 
@@ -31,6 +32,7 @@ def resample_abs_pos_embed(
         interpolation: str = 'bicubic',
         antialias: bool = True,
         verbose: bool = False,
+        align_corners: Optional[bool] = None,
 ) -> torch.Tensor:
     """Interpolate a (1, prefix + H*W, C) embedding to a (1, prefix + new_h*new_w, C) one.
 
@@ -42,6 +44,7 @@ def resample_abs_pos_embed(
         interpolation: F.interpolate mode.
         antialias: antialias when downsampling (the published ViT fine-tunes used bicubic with antialias).
         verbose: log the resize.
+        align_corners: F.interpolate's corner alignment (for the linear / cubic modes; None is its default).
     """
     num_grid = posemb.shape[1] - num_prefix_tokens
     if old_size is None:
@@ -50,7 +53,8 @@ def resample_abs_pos_embed(
     if tuple(old_size) == tuple(new_size):
         return posemb
     prefix, grid = posemb[:, :num_prefix_tokens], posemb[:, num_prefix_tokens:]
-    grid = _interp_grid(grid.reshape(1, old_size[0], old_size[1], -1), new_size, interpolation, antialias)
+    grid = _interp_grid(grid.reshape(1, old_size[0], old_size[1], -1), new_size, interpolation, antialias,
+                        align_corners)
     if verbose:
         _logger.info('Resampled position embedding from %s to %s.', tuple(old_size), tuple(new_size))
     return torch.cat([prefix, grid.reshape(1, -1, posemb.shape[-1])], dim=1)
