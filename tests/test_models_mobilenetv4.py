@@ -128,9 +128,10 @@ def test_anti_alias_layers_match_timm(aa_layer):
     from timm.layers import create_aa as ref_create_aa
     from zoo.layers.anti_alias import create_aa
     x = torch.randn(2, 8, 11, 12)
-    ours, ref = create_aa(aa_layer, channels=8, stride=2), ref_create_aa(aa_layer, channels=8, stride=2)
-    assert_outputs_close(ours(x), ref(x))
-    assert isinstance(create_aa(aa_layer, channels=8, stride=1), torch.nn.Identity)
+    for stride in (2, 1):  # at stride 1 a blur still filters, as in dilated stages
+        ours, ref = create_aa(aa_layer, channels=8, stride=stride), ref_create_aa(aa_layer, channels=8, stride=stride)
+        assert_outputs_close(ours(x), ref(x))
+    assert isinstance(create_aa(aa_layer, channels=8, stride=2, enable=False), torch.nn.Identity)
     with pytest.raises(ValueError, match='anti-aliasing'):
         create_aa('gaussian', channels=8)
 

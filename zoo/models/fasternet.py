@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from zoo.layers import DropPath, LayerType, SelectAdaptivePool2d, get_act_layer, get_norm_layer, to_2tuple
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
-from zoo.models._base import Trunk, ZooModel
+from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
@@ -211,6 +211,7 @@ class FasterNet(ZooModel):
             pconv_fw_type: str = 'split_cat',
     ):
         super().__init__()
+        check_pooled_head(global_pool, num_classes)
         if isinstance(depths, int):
             depths = (depths,) * 4
         act_layer = get_act_layer(act_layer)

@@ -213,7 +213,7 @@ class MambaOutHead(nn.Module):
     @staticmethod
     def _check_pool(pool_type: str) -> str:
         if pool_type not in ('', 'avg'):
-            raise ValueError(f"MambaOut's head pools with 'avg' (or '' for none), got {pool_type!r}.")
+            raise ValueError(f"MambaOut's head takes global_pool='avg' (or '' for none), got {pool_type!r}.")
         return pool_type
 
     def reset(self, num_classes: int, pool_type: Optional[str] = None) -> None:
