@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 import zoo
-from _parity import assert_feature_info_parity, assert_outputs_close, assert_parity, timm
+from _parity import assert_feature_info_parity, assert_parity, timm
 from zoo.layers.space_to_depth import SpaceToDepth
 
 NAMES = zoo.list_models(module='tresnet')

@@ -11,7 +11,7 @@ patchify conv (or overlapping 3x3 convs); the head pools, normalises and classif
 A feature level is the run of dense stages that share one resolution (its last stage's output).
 """
 from functools import partial
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
