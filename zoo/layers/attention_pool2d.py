@@ -75,7 +75,7 @@ class AttentionPool2d(nn.Module):
     @staticmethod
     def _check_pool(pool_type: str) -> None:
         if pool_type not in _POOL_TYPES:
-            raise ValueError(f"AttentionPool2d pools with 'token' (the mean-token output) or '' (no pooling), "
+            raise ValueError(f"AttentionPool2d takes global_pool='token' (the mean-token output) or '' (no pooling), "
                              f"got {pool_type!r}.")
 
     def init_weights(self) -> None:
