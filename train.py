@@ -150,10 +150,8 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('-b', '--batch-size', type=int, default=128, metavar='N', help='batch size per process')
     g.add_argument('-vb', '--validation-batch-size', type=int, default=None, metavar='N')
     g.add_argument('--channels-last', action='store_true', default=False)
-    g.add_argument('--fuser', default='', type=str, help='(TorchScript fuser; accepted and ignored)')
     g.add_argument('--grad-accum-steps', type=int, default=1, metavar='N')
     g.add_argument('--grad-checkpointing', action='store_true', default=False)
-    g.add_argument('--fast-norm', default=False, action='store_true', help='(accepted and ignored)')
     g.add_argument('--model-kwargs', nargs='*', default={}, action=ParseKwargs)
     g.add_argument('--head-init-scale', default=None, type=float)
     g.add_argument('--head-init-bias', default=None, type=float)
@@ -170,7 +168,6 @@ def _add_device_args(parser: argparse.ArgumentParser) -> None:
                    help='mixed precision (float16 + grad scaler on CUDA, bfloat16 autocast on CPU)')
     g.add_argument('--amp-dtype', default='float16', type=str, help='bfloat16 or float16')
     g.add_argument('--amp-impl', default='native', type=str, help='(only native)')
-    g.add_argument('--model-dtype', default=None, type=str, help='(accepted; models train in float32)')
     g.add_argument('--no-ddp-bb', action='store_true', default=False, help='no DDP buffer broadcast')
     g.add_argument('--synchronize-step', action='store_true', default=False)
     g.add_argument('--local_rank', '--local-rank', default=0, type=int,
@@ -243,9 +240,6 @@ def _add_aug_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--hflip', type=float, default=0.5)
     g.add_argument('--vflip', type=float, default=0.)
     g.add_argument('--color-jitter', type=float, default=0.4, metavar='PCT')
-    g.add_argument('--color-jitter-prob', type=float, default=None, help='(accepted and ignored)')
-    g.add_argument('--grayscale-prob', type=float, default=None, help='(accepted and ignored)')
-    g.add_argument('--gaussian-blur-prob', type=float, default=None, help='(accepted and ignored)')
     g.add_argument('--aa', type=str, default=None, metavar='NAME', help='auto-augment policy, e.g. rand-m9-mstd0.5')
     g.add_argument('--aug-repeats', type=float, default=0, help='repeated augmentation copies')
     g.add_argument('--aug-splits', type=int, default=0, help='AugMix splits (>= 2 to enable)')
@@ -297,15 +291,11 @@ def _add_misc_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--recovery-interval', type=int, default=0, metavar='N', help='batches between recovery saves')
     g.add_argument('--checkpoint-hist', type=int, default=10, metavar='N')
     g.add_argument('-j', '--workers', type=int, default=4, metavar='N')
-    g.add_argument('--save-images', action='store_true', default=False, help='(accepted and ignored)')
     g.add_argument('--pin-mem', action='store_true', default=False)
     g.add_argument('--no-prefetcher', action='store_true', default=False)
     g.add_argument('--output', default='', type=str, metavar='PATH', help='default ./output/train')
     g.add_argument('--experiment', default='', type=str, metavar='NAME', help='run folder name under --output')
     g.add_argument('--eval-metric', default='top1', type=str, metavar='EVAL_METRIC', help='top1, top5 or loss')
-    g.add_argument('--tta', type=int, default=0, metavar='N', help='(accepted and ignored)')
-    g.add_argument('--use-multi-epochs-loader', action='store_true', default=False, help='(accepted and ignored)')
-    g.add_argument('--log-wandb', action='store_true', default=False, help='(accepted and ignored)')
 
 
 def build_parser() -> Tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -367,7 +357,7 @@ def resolve_lr(args: argparse.Namespace, world_size: int) -> None:
     _logger.info('lr %.3e (lr_base %.3e, global batch %d, %s scaling)', args.lr, args.lr_base, global_batch, scale)
 
 
-def _warn_ignored(args: argparse.Namespace) -> None:
+def _resolve_legacy_flags(args: argparse.Namespace) -> None:
     if args.drop_connect is not None:
         _logger.warning('--drop-connect is deprecated, use --drop-path (taking it as --drop-path %s).',
                         args.drop_connect if args.drop_path is None else args.drop_path)
@@ -375,9 +365,6 @@ def _warn_ignored(args: argparse.Namespace) -> None:
             args.drop_path = args.drop_connect
     if args.torchscript:
         raise SystemExit('--torchscript is not supported; use --torchcompile.')
-    for flag in ('fuser', 'fast_norm', 'save_images', 'log_wandb', 'use_multi_epochs_loader', 'tta', 'model_dtype'):
-        if getattr(args, flag):
-            _logger.warning('--%s is accepted for compatibility but has no effect in zoo.', flag.replace('_', '-'))
 
 
 def build_model(args: argparse.Namespace) -> nn.Module:
@@ -641,7 +628,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     """Run training; returns the best metric, its epoch and the output folder."""
     setup_default_logging()
     args = parse_args(argv)
-    _warn_ignored(args)
+    _resolve_legacy_flags(args)
     args.prefetcher = not args.no_prefetcher
     dist = init_distributed_device(args.device, args.dist_backend, timeout=args.dist_timeout)
     try:

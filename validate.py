@@ -90,7 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--log-freq', default=10, type=int, metavar='N')
     p.add_argument('--results-file', default='', type=str, metavar='FILENAME', help='.csv or .json')
     p.add_argument('--results-format', default=None, type=str, help='csv or json (default: from the extension)')
-    p.add_argument('--retry', default=False, action='store_true', help='(accepted and ignored)')
     return p
 
 
