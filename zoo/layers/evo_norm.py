@@ -13,6 +13,8 @@ from typing import Callable, Optional
 import torch
 import torch.nn as nn
 
+from zoo.layers.weight_init import reset_affine_
+
 __all__ = ['EvoNorm2dS0', 'EvoNorm2dS0a', 'group_std']
 
 
@@ -95,10 +97,7 @@ class EvoNorm2dS0a(nn.Module):
         self.drop = drop_layer() if drop_layer is not None else nn.Identity()
 
     def reset_parameters(self) -> None:
-        nn.init.ones_(self.weight)
-        nn.init.zeros_(self.bias)
-        if self.v is not None:
-            nn.init.ones_(self.v)
+        reset_affine_(self, ones=('weight', 'v'))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # the std is taken from the input, before the gate (as in the paper's S0)

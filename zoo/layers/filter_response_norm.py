@@ -7,6 +7,8 @@ TLU max(y, tau) with a learned per-channel threshold tau.
 import torch
 import torch.nn as nn
 
+from zoo.layers.weight_init import reset_affine_
+
 __all__ = ['FilterResponseNormTlu2d']
 
 
@@ -28,10 +30,7 @@ class FilterResponseNormTlu2d(nn.Module):
         self.tau = nn.Parameter(torch.zeros(num_features)) if apply_act else None
 
     def reset_parameters(self) -> None:
-        nn.init.ones_(self.weight)
-        nn.init.zeros_(self.bias)
-        if self.tau is not None:
-            nn.init.zeros_(self.tau)
+        reset_affine_(self, ones=('weight',))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4:

@@ -69,11 +69,12 @@ class LambdaLayer(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        nn.init.trunc_normal_(self.qkv.weight, std=self.qkv.weight.shape[1] ** -0.5)
-        if self.conv_lambda is not None:
-            nn.init.trunc_normal_(self.conv_lambda.weight, std=self.dim_qk ** -0.5)
-        if self.pos_emb is not None:
-            nn.init.trunc_normal_(self.pos_emb, std=.02)
+        # each tensor at the scale of its fan-in; the learned position embedding small
+        conv_lambda = getattr(self.conv_lambda, 'weight', None)
+        for tensor, std in ((self.qkv.weight, self.qkv.in_channels ** -0.5), (conv_lambda, self.dim_qk ** -0.5),
+                            (self.pos_emb, .02)):
+            if tensor is not None:
+                nn.init.trunc_normal_(tensor, std=std)
 
     def _position_lambdas(self, v: torch.Tensor, h: int, w: int) -> torch.Tensor:
         """(B, V, HW) values -> (B, V, K, HW): one K x V lambda per position."""

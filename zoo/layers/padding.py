@@ -29,12 +29,11 @@ def pad_same(
         value: float = 0.,
 ) -> torch.Tensor:
     """Pad an NCHW tensor the way TF 'SAME' does: the extra pixel of an odd total goes right / bottom."""
-    ih, iw = x.shape[-2:]
-    pad_h = get_same_padding(ih, kernel_size[0], stride[0], dilation[0])
-    pad_w = get_same_padding(iw, kernel_size[1], stride[1], dilation[1])
-    if pad_h > 0 or pad_w > 0:
-        x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2], value=value)
-    return x
+    pads = []  # F.pad lists the last dim first: (left, right, top, bottom)
+    for size, k, s, d in reversed(list(zip(x.shape[-2:], kernel_size, stride, dilation))):
+        total = get_same_padding(size, k, s, d)
+        pads += [total // 2, total - total // 2]
+    return F.pad(x, pads, value=value) if any(pads) else x
 
 
 def get_padding_value(padding: Union[str, int, Tuple], kernel_size: int, **kwargs) -> Tuple[Union[int, Tuple], bool]:

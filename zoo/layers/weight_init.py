@@ -1,5 +1,6 @@
 """Weight initialisers used by model families (always through nn.init so the builder can skip them)."""
 import math
+from typing import Tuple
 
 import torch
 import torch.nn as nn
@@ -39,3 +40,10 @@ def init_trunc_normal_fan_out_(module: nn.Module) -> None:
         nn.init.normal_(module.weight, 0., math.sqrt(2. / fan_out))
         if module.bias is not None:
             nn.init.zeros_(module.bias)
+
+
+def reset_affine_(module: nn.Module, ones: Tuple[str, ...] = ('weight',)) -> None:
+    """Refill a norm layer's own parameters: those named in `ones` (scales, gates) with 1, the others with 0."""
+    with torch.no_grad():
+        for name, param in module.named_parameters(recurse=False):
+            param.fill_(1. if name in ones else 0.)
