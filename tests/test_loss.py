@@ -192,6 +192,21 @@ def test_loss_factory_rejects_what_timm_rejects(kwargs: dict) -> None:
         create_classification_loss(**kwargs)
 
 
+@pytest.mark.parametrize('kwargs,named', [
+    (dict(loss_type='ce', poly_gamma=1.), 'poly_gamma'),
+    (dict(loss_type='asl', class_weight=[1., 2.]), 'class_weight'),
+    (dict(loss_type='poly', multi_label=True, bce_sum=True, num_samples=3), 'bce_sum, num_samples'),
+])
+def test_loss_factory_names_a_misplaced_option(kwargs: dict, named: str) -> None:
+    """An option the chosen loss does not read is refused by name (timm ignores some of these silently)."""
+    from zoo.loss import create_classification_loss
+    with pytest.raises(ValueError, match=named):
+        create_classification_loss(**kwargs)
+    # the same option with its default value is not 'given'
+    create_classification_loss(kwargs['loss_type'], multi_label=kwargs.get('multi_label', False), poly_gamma=0.,
+                               bce_sum=False, class_weight=None)
+
+
 def test_class_weights_match_timm(tmp_path) -> None:
     timm_loss = pytest.importorskip('timm.loss')
     import json

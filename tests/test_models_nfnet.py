@@ -79,7 +79,7 @@ def test_scaled_std_conv_weight_is_standardised(groups, kernel):
     with torch.no_grad():
         conv.weight.normal_(3., 2.)
         conv.gain.uniform_(0.5, 2.)
-    w = conv.standardized_weight().flatten(1)
+    w = conv.conv_weight().flatten(1)
     fan_in = 8 // groups * kernel * kernel
     torch.testing.assert_close(w.mean(1), torch.zeros(12), atol=1e-5, rtol=0)
     torch.testing.assert_close(w.std(1, unbiased=False), conv.gain.flatten() * 1.7 / math.sqrt(fan_in), rtol=1e-4,

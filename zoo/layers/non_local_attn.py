@@ -6,6 +6,7 @@ row / column profiles; the feature map, seen as k x k blocks of (H/k) x (W/k) pi
 of P moves block-row j into block-row i with the same offset inside the block (P acts as P kron I), so the transform
 costs O(k HW) per channel rather than O((HW)^2).
 """
+from functools import partial
 from typing import Optional
 
 import torch
@@ -94,11 +95,14 @@ class BatNonLocalAttn(nn.Module):
             norm_layer: LayerType = nn.BatchNorm2d,
     ):
         super().__init__()
-        rd_channels = rd_channels or make_divisible(in_channels * rd_ratio, divisor=rd_divisor)
-        self.conv1 = ConvNormAct(in_channels, rd_channels, 1, act_layer=act_layer, norm_layer=norm_layer)
+        if rd_channels is None:
+            rd_channels = make_divisible(in_channels * rd_ratio, divisor=rd_divisor)
+        # the two 1x1 projections around the transform differ only in direction
+        project = partial(ConvNormAct, kernel_size=1, act_layer=act_layer, norm_layer=norm_layer)
+        self.conv1 = project(in_channels, rd_channels)
         self.ba = BilinearAttnTransform(rd_channels, block_size, groups, act_layer=act_layer, norm_layer=norm_layer)
-        self.conv2 = ConvNormAct(rd_channels, in_channels, 1, act_layer=act_layer, norm_layer=norm_layer)
-        self.dropout = nn.Dropout2d(p=drop_rate)
+        self.conv2 = project(rd_channels, in_channels)
+        self.dropout = nn.Dropout2d(drop_rate)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.dropout(self.conv2(self.ba(self.conv1(x))))

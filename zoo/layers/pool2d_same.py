@@ -7,7 +7,6 @@ from typing import Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.layers.helpers import to_2tuple
 from zoo.layers.padding import pad_same
@@ -20,11 +19,10 @@ class MaxPool2dSame(nn.MaxPool2d):
 
     def __init__(self, kernel_size: Union[int, Tuple[int, int]], stride: Union[int, Tuple[int, int], None] = None,
                  dilation: Union[int, Tuple[int, int]] = 1, ceil_mode: bool = False):
-        kernel_size = to_2tuple(kernel_size)
-        stride = to_2tuple(stride if stride is not None else kernel_size)
-        dilation = to_2tuple(dilation)
-        super().__init__(kernel_size, stride, (0, 0), dilation, ceil_mode=ceil_mode)
+        super().__init__(kernel_size, stride=stride, dilation=dilation, ceil_mode=ceil_mode)
+        # nn.MaxPool2d keeps ints as given (and stride = kernel when None); pad_same reads a pair per spatial dim
+        self.kernel_size, self.stride, self.dilation = map(to_2tuple, (self.kernel_size, self.stride, self.dilation))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = pad_same(x, self.kernel_size, self.stride, self.dilation, value=float('-inf'))
-        return F.max_pool2d(x, self.kernel_size, self.stride, (0, 0), self.dilation, self.ceil_mode)
+        return super().forward(x)

@@ -11,13 +11,13 @@ Scaled weight standardisation, the normalisation-free networks' replacement for 
 `gamma / sqrt(fan_in)` and a learnable per-filter gain, so that a unit-variance input keeps unit variance through
 conv + activation (`gamma` is the activation's correction constant).
 """
-from typing import Optional, Tuple, Union
+from typing import Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.layers.padding import get_padding, get_padding_value, pad_same
+from zoo.layers.padding import get_padding_value, pad_same
 
 __all__ = ['StdConv2d', 'StdConv2dSame', 'ScaledStdConv2d', 'ScaledStdConv2dSame', 'standardize_weight']
 
@@ -29,11 +29,41 @@ def standardize_weight(weight: torch.Tensor, eps: float) -> torch.Tensor:
     # viewed as a (1, O, I*kh*kw) batch, each filter is one "channel" of a training-mode batch norm without affine
     # parameters, whose fused kernel computes exactly this standardisation in one pass (several times faster than
     # an explicit var_mean / subtract / rsqrt chain on CPU)
+    if eps <= 0:  # batch_norm refuses a zero eps in training mode; the explicit chain is exact there
+        var, mean = torch.var_mean(weight, dim=tuple(range(1, weight.ndim)), keepdim=True, unbiased=False)
+        return (weight - mean) * var.rsqrt()
     flat = weight.reshape(1, weight.shape[0], -1)
     return F.batch_norm(flat, None, None, training=True, momentum=0., eps=eps).reshape_as(weight)
 
 
-class StdConv2d(nn.Conv2d):
+class _StandardizedConv2d(nn.Conv2d):
+    """What the weight-standardised convs share: one padding-spec resolution, TF 'SAME' padding computed per input
+    when the spec needs it, and a convolution with the kernel returned by `conv_weight()`.
+
+    Subclasses differ only in `conv_weight()`; `padding` is a number, or a spec string ('' symmetric, 'same',
+    'valid'), with None meaning ''.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: SizeT, stride: SizeT,
+                 padding: Union[int, str, None], dilation: SizeT, groups: int, bias: bool, eps: float):
+        static_padding, dynamic = get_padding_value('' if padding is None else padding, kernel_size, stride=stride,
+                                                    dilation=dilation)
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=static_padding,
+                         dilation=dilation, groups=groups, bias=bias)
+        self.dynamic_pad = dynamic
+        self.eps = eps
+
+    def conv_weight(self) -> torch.Tensor:
+        """The kernel the convolution uses: per-filter standardised."""
+        return standardize_weight(self.weight, self.eps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.dynamic_pad:
+            x = pad_same(x, self.kernel_size, self.stride, self.dilation)
+        return F.conv2d(x, self.conv_weight(), self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class StdConv2d(_StandardizedConv2d):
     """Conv2d whose kernel is weight-standardised on every forward.
 
     Args:
@@ -41,67 +71,31 @@ class StdConv2d(nn.Conv2d):
         out_channels: output channels.
         kernel_size: kernel size.
         stride: stride.
-        padding: explicit padding; None pads symmetrically for the kernel, stride and dilation.
+        padding: a number, or None / '' (symmetric, from kernel, stride and dilation), 'same' or 'valid'.
         dilation: dilation.
         groups: groups.
         bias: add a bias.
         eps: added to the filter variance.
     """
 
-    def __init__(
-            self,
-            in_channels: int,
-            out_channels: int,
-            kernel_size: int,
-            stride: int = 1,
-            padding: Optional[int] = None,
-            dilation: int = 1,
-            groups: int = 1,
-            bias: bool = False,
-            eps: float = 1e-6,
-    ):
-        if padding is None:
-            padding = get_padding(kernel_size, stride, dilation)
-        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, dilation=dilation,
-                         groups=groups, bias=bias)
-        self.eps = eps
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        weight = standardize_weight(self.weight, self.eps)
-        return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: SizeT, stride: SizeT = 1,
+                 padding: Union[int, str, None] = None, dilation: SizeT = 1, groups: int = 1, bias: bool = False,
+                 eps: float = 1e-6):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, eps)
 
 
 class StdConv2dSame(StdConv2d):
-    """`StdConv2d` with TensorFlow 'SAME' padding: static when stride 1 allows it, computed per input otherwise.
+    """`StdConv2d` with TensorFlow 'SAME' padding by default: static when stride 1 allows it, per input otherwise.
 
     The ViT-hybrid ResNet stems were trained in JAX with 'SAME' padding, so their strided convs pad asymmetrically.
-    Arguments as for `StdConv2d`, with `padding` a spec ('same', 'valid', '' or a number).
     """
 
-    def __init__(
-            self,
-            in_channels: int,
-            out_channels: int,
-            kernel_size: int,
-            stride: int = 1,
-            padding: Union[str, int] = 'same',
-            dilation: int = 1,
-            groups: int = 1,
-            bias: bool = False,
-            eps: float = 1e-6,
-    ):
-        padding, same_pad = get_padding_value(padding, kernel_size, stride=stride, dilation=dilation)
-        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, dilation=dilation,
-                         groups=groups, bias=bias, eps=eps)
-        self.same_pad = same_pad
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.same_pad:
-            x = pad_same(x, self.kernel_size, self.stride, self.dilation)
-        return super().forward(x)
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: SizeT, stride: SizeT = 1,
+                 padding: Union[int, str] = 'same', **kwargs):
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, **kwargs)
 
 
-class ScaledStdConv2d(nn.Conv2d):
+class ScaledStdConv2d(_StandardizedConv2d):
     """Conv2d whose weight is standardised per output filter, then scaled by `gain * gamma / sqrt(fan_in)`.
 
     Args:
@@ -119,27 +113,12 @@ class ScaledStdConv2d(nn.Conv2d):
         gain_init: initial value of the learnable per-filter gain (0 starts a residual branch at zero).
     """
 
-    def __init__(
-            self,
-            in_channels: int,
-            out_channels: int,
-            kernel_size: SizeT,
-            stride: SizeT = 1,
-            padding: Union[int, str] = '',
-            dilation: SizeT = 1,
-            groups: int = 1,
-            bias: bool = True,
-            gamma: float = 1.0,
-            eps: float = 1e-6,
-            gain_init: float = 1.0,
-    ):
-        static_padding, dynamic = get_padding_value(padding, kernel_size, stride=stride, dilation=dilation)
-        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=static_padding,
-                         dilation=dilation, groups=groups, bias=bias)
-        self.dynamic_pad = dynamic
-        fan_in = (in_channels // groups) * self.kernel_size[0] * self.kernel_size[1]
-        self.scale = gamma / fan_in ** 0.5
-        self.eps = eps
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: SizeT, stride: SizeT = 1,
+                 padding: Union[int, str] = '', dilation: SizeT = 1, groups: int = 1, bias: bool = True,
+                 gamma: float = 1.0, eps: float = 1e-6, gain_init: float = 1.0):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, eps)
+        # the fan-in of one filter, (in_channels / groups) * kh * kw, is the element count of weight[0]
+        self.scale = gamma * self.weight[0].numel() ** -0.5
         self.gain_init = gain_init
         self.gain = nn.Parameter(torch.full((out_channels, 1, 1, 1), float(gain_init)))
 
@@ -148,16 +127,9 @@ class ScaledStdConv2d(nn.Conv2d):
         if hasattr(self, 'gain'):  # nn.Conv2d.__init__ calls this before the gain exists
             nn.init.constant_(self.gain, self.gain_init)
 
-    def standardized_weight(self) -> torch.Tensor:
-        """The weight the convolution uses: per-filter standardised, times gain * gamma / sqrt(fan_in)."""
-        var, mean = torch.var_mean(self.weight, dim=(1, 2, 3), keepdim=True, unbiased=False)
-        return (self.weight - mean) * (torch.rsqrt(var + self.eps) * (self.gain * self.scale))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.dynamic_pad:
-            x = pad_same(x, self.kernel_size, self.stride, self.dilation)
-        return F.conv2d(x, self.standardized_weight(), self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+    def conv_weight(self) -> torch.Tensor:
+        """The kernel the convolution uses: per-filter standardised, times gain * gamma / sqrt(fan_in)."""
+        return standardize_weight(self.weight, self.eps) * (self.gain * self.scale)
 
 
 class ScaledStdConv2dSame(ScaledStdConv2d):

@@ -1,5 +1,11 @@
-"""Classification loss factory: one place that maps a loss type and its options to a criterion."""
-from typing import Optional, Sequence, Union
+"""Classification loss factory: one place that maps a loss type and its options to a criterion.
+
+Each loss type is one row of `_LOSSES` (which targets it takes and how it is built); options that only some types
+read are declared once in `_OPTION_OWNERS`, so a misplaced option is refused by name instead of silently ignored.
+"""
+import inspect
+from types import SimpleNamespace
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
@@ -14,16 +20,91 @@ from zoo.loss.ranking import TwoWayLoss, ZlprLoss
 
 __all__ = ['LOSS_TYPES', 'MULTI_LABEL_LOSS_TYPES', 'create_classification_loss']
 
-LOSS_TYPES = ('ce', 'bce', 'asl', 'poly', 'jsd', 'twoway', 'zlpr', 'db')
-MULTI_LABEL_LOSS_TYPES = ('bce', 'asl', 'poly', 'twoway', 'zlpr', 'db')
-
 Weight = Optional[Union[torch.Tensor, float, Sequence[float]]]
 
 
-def _as_weight(weight: Weight) -> Optional[Union[torch.Tensor, float]]:
-    if weight is None or isinstance(weight, (float, int)):
-        return weight
-    return torch.as_tensor(weight, dtype=torch.float32)
+def _class_weight(o: SimpleNamespace) -> Optional[torch.Tensor]:
+    return None if o.class_weight is None else torch.as_tensor(o.class_weight, dtype=torch.float32)
+
+
+def _build_ce(o: SimpleNamespace) -> nn.Module:
+    if o.soft_targets:
+        return SoftTargetCrossEntropy()
+    return LabelSmoothingCrossEntropy(o.smoothing) if o.smoothing else nn.CrossEntropyLoss()
+
+
+def _build_bce(o: SimpleNamespace) -> nn.Module:
+    return BinaryCrossEntropy(smoothing=o.smoothing, smooth_dense=o.multi_label, target_threshold=o.bce_target_thresh,
+                              weight=_class_weight(o), sum_classes=o.bce_sum, pos_weight=o.pos_weight)
+
+
+def _build_asl(o: SimpleNamespace) -> nn.Module:
+    if o.multi_label:
+        return AsymmetricLossMultiLabel(gamma_neg=o.asl_gamma_neg, gamma_pos=o.asl_gamma_pos, clip=o.asl_clip,
+                                        smoothing=o.smoothing, reduction=o.asl_reduction, weight=_class_weight(o),
+                                        pos_weight=o.pos_weight)
+    if o.soft_targets:
+        raise ValueError('Single-label ASL needs class-index targets; it does not work with mixup / cutmix.')
+    if o.asl_reduction != 'batchmean':
+        raise ValueError("Single-label ASL supports only asl_reduction='batchmean'.")
+    return AsymmetricLossSingleLabel(gamma_pos=o.asl_gamma_pos, gamma_neg=o.asl_gamma_neg, eps=o.smoothing)
+
+
+def _build_poly(o: SimpleNamespace) -> nn.Module:
+    if o.multi_label:
+        return PolyBinaryCrossEntropy(epsilon=o.poly_epsilon, gamma=o.poly_gamma, alpha=o.poly_alpha,
+                                      smoothing=o.smoothing)
+    return PolyCrossEntropy(epsilon=o.poly_epsilon, smoothing=o.smoothing)
+
+
+def _build_jsd(o: SimpleNamespace) -> nn.Module:
+    if o.jsd_splits < 2:
+        raise ValueError('The jsd loss needs jsd_splits > 1 (clean + augmented splits, --aug-splits).')
+    return JsdCrossEntropy(num_splits=o.jsd_splits, smoothing=o.smoothing)
+
+
+def _binary_targets_only(build: Callable[[SimpleNamespace], nn.Module], name: str
+                         ) -> Callable[[SimpleNamespace], nn.Module]:
+    def checked(o: SimpleNamespace) -> nn.Module:
+        if o.soft_targets or o.smoothing:
+            raise ValueError(f'Loss type {name!r} needs binary targets: no mixup / cutmix or smoothing.')
+        return build(o)
+    return checked
+
+
+def _build_db(o: SimpleNamespace) -> nn.Module:
+    if o.class_counts is None or o.num_samples is None:
+        raise ValueError('The db loss needs class_counts and num_samples (see zoo.loss.load_class_stats).')
+    return DistributionBalancedLoss(o.class_counts, o.num_samples, neg_scale=o.db_neg_scale,
+                                    init_bias=o.db_init_bias, focal_gamma=o.db_focal_gamma, smoothing=o.smoothing)
+
+
+# loss type -> (targets it takes: 'single', 'multi' or 'both', builder); the order is LOSS_TYPES'
+_LOSSES: Dict[str, Tuple[str, Callable[[SimpleNamespace], nn.Module]]] = {
+    'ce': ('single', _build_ce),
+    'bce': ('both', _build_bce),
+    'asl': ('both', _build_asl),
+    'poly': ('both', _build_poly),
+    'jsd': ('single', _build_jsd),
+    'twoway': ('multi', _binary_targets_only(lambda o: TwoWayLoss(tp=o.twoway_tp, tn=o.twoway_tn), 'twoway')),
+    'zlpr': ('multi', _binary_targets_only(lambda o: ZlprLoss(), 'zlpr')),
+    'db': ('multi', _build_db),
+}
+LOSS_TYPES = tuple(_LOSSES)
+MULTI_LABEL_LOSS_TYPES = tuple(t for t, (labels, _) in _LOSSES.items() if labels != 'single')
+
+_WEIGHTED = ('bce and multi-label asl', lambda t, multi: t == 'bce' or (t == 'asl' and multi))
+# option -> (who reads it, in words; predicate on (loss type, multi_label)); setting it for anyone else is an error
+_OPTION_OWNERS: Dict[str, Tuple[str, Callable[[str, bool], bool]]] = {
+    'class_weight': _WEIGHTED,
+    'pos_weight': _WEIGHTED,
+    'bce_target_thresh': ('bce', lambda t, multi: t == 'bce'),
+    'bce_sum': ('bce', lambda t, multi: t == 'bce'),
+    'poly_gamma': ('multi-label (sigmoid) poly', lambda t, multi: t == 'poly' and multi),
+    'poly_alpha': ('multi-label (sigmoid) poly', lambda t, multi: t == 'poly' and multi),
+    'class_counts': ('db', lambda t, multi: t == 'db'),
+    'num_samples': ('db', lambda t, multi: t == 'db'),
+}
 
 
 def create_classification_loss(
@@ -58,7 +139,7 @@ def create_classification_loss(
             their sigmoid form for multi-label targets and their softmax form otherwise; 'twoway', 'zlpr' and 'db'
             are multi-label only, 'jsd' single-label only.
         multi_label: Targets are dense independent binary labels ``(B, C)``.
-        smoothing: Label smoothing; ignored with ``soft_targets`` (mixup / cutmix already smoothed them).
+        smoothing: Label smoothing; taken as 0 with ``soft_targets`` (mixup / cutmix already smoothed them).
         soft_targets: Targets arrive as dense soft distributions (mixup / cutmix).
         class_weight: Per-class weight, a number or one per class ('bce', multi-label 'asl').
         pos_weight: Weight of the positive term, a number or one per class ('bce', multi-label 'asl').
@@ -81,59 +162,41 @@ def create_classification_loss(
         db_focal_gamma: Focusing exponent ('db').
 
     Raises:
-        ValueError: Unknown type, or an option the chosen type does not take (the message says which).
+        ValueError: Unknown type, targets the type does not take, or an option the chosen type does not read
+            (the message names it).
     """
     loss_type = loss_type or ('bce' if multi_label else 'ce')
-    if loss_type not in LOSS_TYPES:
+    if loss_type not in _LOSSES:
         raise ValueError(f"Unknown loss type {loss_type!r}; expected one of {', '.join(LOSS_TYPES)}.")
-    if multi_label and loss_type not in MULTI_LABEL_LOSS_TYPES:
+    labels, build = _LOSSES[loss_type]
+    if labels == 'single' and multi_label:
         raise ValueError(f"Loss type {loss_type!r} takes no multi-label targets; use one of "
                          f"{', '.join(MULTI_LABEL_LOSS_TYPES)}.")
-    if not multi_label and loss_type in ('twoway', 'zlpr', 'db'):
+    if labels == 'multi' and not multi_label:
         raise ValueError(f'Loss type {loss_type!r} needs multi-label targets (multi_label=True).')
-    class_weight, pos_weight = _as_weight(class_weight), _as_weight(pos_weight)
-    if (class_weight is not None or pos_weight is not None) and not (
-            loss_type == 'bce' or (loss_type == 'asl' and multi_label)):
-        raise ValueError('class_weight / pos_weight apply only to the bce and multi-label asl losses.')
-    if loss_type != 'bce' and (bce_target_thresh is not None or bce_sum):
-        raise ValueError('bce_target_thresh / bce_sum apply only to the bce loss.')
-    if loss_type != 'db' and (class_counts is not None or num_samples is not None):
-        raise ValueError('class_counts / num_samples apply only to the db loss.')
-    smoothing = 0. if soft_targets else smoothing
-    weight = None if class_weight is None else torch.as_tensor(class_weight, dtype=torch.float32)
-    if loss_type == 'ce':
-        if soft_targets:
-            return SoftTargetCrossEntropy()
-        return LabelSmoothingCrossEntropy(smoothing) if smoothing else nn.CrossEntropyLoss()
-    if loss_type == 'bce':
-        return BinaryCrossEntropy(smoothing=smoothing, smooth_dense=multi_label, target_threshold=bce_target_thresh,
-                                  weight=weight, sum_classes=bce_sum, pos_weight=pos_weight)
-    if loss_type == 'asl':
-        if multi_label:
-            return AsymmetricLossMultiLabel(gamma_neg=asl_gamma_neg, gamma_pos=asl_gamma_pos, clip=asl_clip,
-                                            smoothing=smoothing, reduction=asl_reduction, weight=weight,
-                                            pos_weight=pos_weight)
-        if soft_targets:
-            raise ValueError('Single-label ASL needs class-index targets; it does not work with mixup / cutmix.')
-        if asl_reduction != 'batchmean':
-            raise ValueError("Single-label ASL supports only asl_reduction='batchmean'.")
-        return AsymmetricLossSingleLabel(gamma_pos=asl_gamma_pos, gamma_neg=asl_gamma_neg, eps=smoothing)
-    if loss_type == 'poly':
-        if multi_label:
-            return PolyBinaryCrossEntropy(epsilon=poly_epsilon, gamma=poly_gamma, alpha=poly_alpha,
-                                          smoothing=smoothing)
-        if poly_gamma or poly_alpha is not None:
-            raise ValueError('poly_gamma / poly_alpha apply only to the multi-label (sigmoid) poly loss.')
-        return PolyCrossEntropy(epsilon=poly_epsilon, smoothing=smoothing)
-    if loss_type == 'jsd':
-        if jsd_splits < 2:
-            raise ValueError('The jsd loss needs jsd_splits > 1 (clean + augmented splits, --aug-splits).')
-        return JsdCrossEntropy(num_splits=jsd_splits, smoothing=smoothing)
-    if loss_type in ('twoway', 'zlpr'):
-        if soft_targets or smoothing:
-            raise ValueError(f'Loss type {loss_type!r} needs binary targets: no mixup / cutmix or smoothing.')
-        return TwoWayLoss(tp=twoway_tp, tn=twoway_tn) if loss_type == 'twoway' else ZlprLoss()
-    if class_counts is None or num_samples is None:
-        raise ValueError('The db loss needs class_counts and num_samples (see zoo.loss.load_class_stats).')
-    return DistributionBalancedLoss(class_counts, num_samples, neg_scale=db_neg_scale, init_bias=db_init_bias,
-                                    focal_gamma=db_focal_gamma, smoothing=smoothing)
+
+    options = {name: value for name, value in locals().items() if name in _SIGNATURE_DEFAULTS}
+    misplaced = [name for name, (owner, reads) in _OPTION_OWNERS.items()
+                 if _is_set(options[name], _SIGNATURE_DEFAULTS[name]) and not reads(loss_type, multi_label)]
+    if misplaced:
+        owners = {_OPTION_OWNERS[name][0] for name in misplaced}
+        raise ValueError(f"Option(s) {', '.join(misplaced)} apply only to the {' / '.join(sorted(owners))} loss, "
+                         f'not to {loss_type!r}{" (multi-label)" if multi_label else ""}.')
+    for name in ('class_weight', 'pos_weight'):
+        value = options[name]
+        if value is not None and not isinstance(value, (float, int)):
+            options[name] = torch.as_tensor(value, dtype=torch.float32)
+    if soft_targets:  # mixup / cutmix already smoothed the targets
+        options['smoothing'] = 0.
+    return build(SimpleNamespace(**options))
+
+
+def _is_set(value: object, default: object) -> bool:
+    """An option counts as given when it differs from its default (None / False / 0 mean 'off')."""
+    if default is None:
+        return value is not None
+    return bool(value != default)
+
+
+_SIGNATURE_DEFAULTS = {name: p.default for name, p in inspect.signature(create_classification_loss).parameters.items()
+                       if name != 'loss_type'}
