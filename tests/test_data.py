@@ -426,16 +426,18 @@ def test_augment_ops_match_timm_functions():
         np.testing.assert_array_equal(np.asarray(ours(img, arg, hparams=hp)), np.asarray(ref(img, arg, **kw)))
     for ours, ref in ((aa.auto_contrast, taa.auto_contrast), (aa.equalize, taa.equalize)):
         np.testing.assert_array_equal(np.asarray(ours(img, hparams=hp)), np.asarray(ref(img)))
-    # deterministic level -> argument maps agree with timm's
-    for name in ('Posterize', 'PosterizeIncreasing', 'PosterizeOriginal', 'Solarize', 'SolarizeIncreasing',
-                 'SolarizeAdd', 'Color', 'Contrast'):
-        for level in (0, 2, 5, 7.5, 10):
-            assert aa.NAME_TO_OP[name][1](level, {}) == taa.LEVEL_TO_ARG[name](level, {}), (name, level)
-    for name in ('Rotate', 'ShearX', 'TranslateXRel', 'ColorIncreasing'):
-        random.seed(0)
-        ours = aa.NAME_TO_OP[name][1](6, {})[0]
-        assert any(math.isclose(abs(ours - off), abs(taa.LEVEL_TO_ARG[name](6, {})[0] - off))
-                   for off in (0., 1.)), name
+    # level -> argument maps agree with timm's for every op, including the random sign (same seed, same draws)
+    for name in aa.NAME_TO_OP:
+        for level in (0, 2, 5, 6.6, 7.5, 10, 12):
+            for hp in ({}, {'translate_const': 100, 'translate_pct': 0.3}):
+                random.seed(level)
+                ours, ours_state = aa.NAME_TO_OP[name][1](level, hp), random.getstate()
+                random.seed(level)
+                ref = taa.LEVEL_TO_ARG[name](level, {'translate_const': 250, 'translate_pct': 0.45, **hp}) \
+                    if taa.LEVEL_TO_ARG[name] else ()
+                assert tuple(ours) == tuple(ref) and [type(v) for v in ours] == [type(v) for v in ref], \
+                    (name, level, hp)
+                assert ours_state == random.getstate(), (name, 'draws a different number of random numbers')
 
 
 @pytest.mark.parametrize('policy', ['original', 'originalr', 'v0', 'v0r'])

@@ -20,6 +20,7 @@ Dirichlet/Beta weights, NumPy's global generator; seeding both gives identical o
 """
 import random
 import re
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
@@ -131,95 +132,80 @@ sharpness = _enhance(ImageEnhance.Sharpness)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# level (0..10) -> op argument
+# level (0..10) -> op argument, declared per op
 # ---------------------------------------------------------------------------------------------------------------------
 
-def _random_negate(v: float) -> float:
-    return -v if random.random() > 0.5 else v
+@dataclass(frozen=True)
+class _LevelMap:
+    """How an op's level t in [0, 1] (the 0..10 level over 10) becomes its argument:
+    ``base + direction * sign * amount`` with ``amount = t * span`` (truncated to an int no larger than ``cap`` for
+    integer arguments), ``sign`` a fair coin when ``signed``, and the result floored at ``floor``.
+
+    ``span_key`` reads the span from the hparams instead (translations, in pixels or as a fraction of the size).
+    A map with ``span == 0`` and no key means the op takes no argument.
+    """
+    span: float = 0.
+    base: float = 0.
+    direction: int = 1
+    signed: bool = False
+    integer: bool = False
+    cap: Optional[int] = None
+    floor: Optional[float] = None
+    span_key: Optional[str] = None
+
+    def __call__(self, level: float, hparams: Mapping[str, Any]) -> tuple:
+        span = float(hparams.get(self.span_key, _DEFAULT_HPARAMS[self.span_key])) if self.span_key else self.span
+        if not span:
+            return ()
+        amount = level / _LEVEL_DENOM * span
+        if self.integer:
+            amount = int(amount) if self.cap is None else min(self.cap, int(amount))
+        if self.signed and random.random() > 0.5:
+            amount = -amount
+        value = self.base + self.direction * amount
+        if self.floor is not None:
+            value = max(self.floor, value)
+        return (int(value) if self.integer else value),
 
 
-def _rotate_arg(level: float, hp: Mapping[str, Any]) -> Tuple[float]:
-    return _random_negate(level / _LEVEL_DENOM * 30.),
-
-
-def _enhance_arg(level: float, hp: Mapping[str, Any]) -> Tuple[float]:
-    # original AutoAugment range [0.1, 1.9]: level 5 is close to identity, 0 and 10 are both strong
-    return level / _LEVEL_DENOM * 1.8 + .1,
-
-
-def _enhance_increasing_arg(level: float, hp: Mapping[str, Any]) -> Tuple[float]:
-    # symmetric around 1.0 so a larger level is always a stronger change
-    return max(0.1, 1.0 + _random_negate(level / _LEVEL_DENOM * .9)),
-
-
-def _shear_arg(level: float, hp: Mapping[str, Any]) -> Tuple[float]:
-    return _random_negate(level / _LEVEL_DENOM * 0.3),
-
-
-def _translate_abs_arg(level: float, hp: Mapping[str, Any]) -> Tuple[float]:
-    return _random_negate(level / _LEVEL_DENOM * float(hp.get('translate_const', 250))),
-
-
-def _translate_rel_arg(level: float, hp: Mapping[str, Any]) -> Tuple[float]:
-    return _random_negate(level / _LEVEL_DENOM * float(hp.get('translate_pct', 0.45))),
-
-
-def _posterize_arg(level: float, hp: Mapping[str, Any]) -> Tuple[int]:
-    # keep 0..4 most significant bits
-    return int(level / _LEVEL_DENOM * 4),
-
-
-def _posterize_increasing_arg(level: float, hp: Mapping[str, Any]) -> Tuple[int]:
-    return 4 - _posterize_arg(level, hp)[0],
-
-
-def _posterize_original_arg(level: float, hp: Mapping[str, Any]) -> Tuple[int]:
-    # the AutoAugment paper's range: keep 4..8 bits
-    return int(level / _LEVEL_DENOM * 4) + 4,
-
-
-def _solarize_arg(level: float, hp: Mapping[str, Any]) -> Tuple[int]:
-    return min(256, int(level / _LEVEL_DENOM * 256)),
-
-
-def _solarize_increasing_arg(level: float, hp: Mapping[str, Any]) -> Tuple[int]:
-    return 256 - _solarize_arg(level, hp)[0],
-
-
-def _solarize_add_arg(level: float, hp: Mapping[str, Any]) -> Tuple[int]:
-    return min(128, int(level / _LEVEL_DENOM * 110)),
-
-
-def _no_arg(level: float, hp: Mapping[str, Any]) -> Tuple[()]:
-    return ()
-
+_NO_ARG = _LevelMap()
+_SIGNED_TRANSLATE_ABS = _LevelMap(span_key='translate_const', signed=True)
+_SIGNED_TRANSLATE_REL = _LevelMap(span_key='translate_pct', signed=True)
+_SHEAR = _LevelMap(span=0.3, signed=True)
+# the AutoAugment paper's enhancement range is [0.1, 1.9]: level 5 is near identity, 0 and 10 both strong; the
+# increasing form is symmetric around 1.0 instead, so a larger level is always a stronger change
+_ENHANCE = _LevelMap(span=1.8, base=0.1)
+_ENHANCE_INCREASING = _LevelMap(span=0.9, base=1.0, signed=True, floor=0.1)
+# posterize keeps 0..4 bits (original paper range: 4..8); solarize thresholds at 0..256, solarize-add adds 0..110
+_POSTERIZE = _LevelMap(span=4, integer=True)
+_SOLARIZE = _LevelMap(span=256, integer=True, cap=256)
 
 # name -> (op, level-to-args)
 NAME_TO_OP: Dict[str, Tuple[Callable[..., Image.Image], Callable[[float, Mapping[str, Any]], tuple]]] = {
-    'AutoContrast': (auto_contrast, _no_arg),
-    'Equalize': (equalize, _no_arg),
-    'Invert': (invert, _no_arg),
-    'Rotate': (rotate, _rotate_arg),
-    'Posterize': (posterize, _posterize_arg),
-    'PosterizeIncreasing': (posterize, _posterize_increasing_arg),
-    'PosterizeOriginal': (posterize, _posterize_original_arg),
-    'Solarize': (solarize, _solarize_arg),
-    'SolarizeIncreasing': (solarize, _solarize_increasing_arg),
-    'SolarizeAdd': (solarize_add, _solarize_add_arg),
-    'Color': (color, _enhance_arg),
-    'ColorIncreasing': (color, _enhance_increasing_arg),
-    'Contrast': (contrast, _enhance_arg),
-    'ContrastIncreasing': (contrast, _enhance_increasing_arg),
-    'Brightness': (brightness, _enhance_arg),
-    'BrightnessIncreasing': (brightness, _enhance_increasing_arg),
-    'Sharpness': (sharpness, _enhance_arg),
-    'SharpnessIncreasing': (sharpness, _enhance_increasing_arg),
-    'ShearX': (shear_x, _shear_arg),
-    'ShearY': (shear_y, _shear_arg),
-    'TranslateX': (translate_x_abs, _translate_abs_arg),
-    'TranslateY': (translate_y_abs, _translate_abs_arg),
-    'TranslateXRel': (translate_x_rel, _translate_rel_arg),
-    'TranslateYRel': (translate_y_rel, _translate_rel_arg),
+    'AutoContrast': (auto_contrast, _NO_ARG),
+    'Equalize': (equalize, _NO_ARG),
+    'Invert': (invert, _NO_ARG),
+    'Rotate': (rotate, _LevelMap(span=30., signed=True)),
+    'Posterize': (posterize, _POSTERIZE),
+    'PosterizeIncreasing': (posterize, replace(_POSTERIZE, base=4, direction=-1)),
+    'PosterizeOriginal': (posterize, replace(_POSTERIZE, base=4)),
+    'Solarize': (solarize, _SOLARIZE),
+    'SolarizeIncreasing': (solarize, replace(_SOLARIZE, base=256, direction=-1)),
+    'SolarizeAdd': (solarize_add, _LevelMap(span=110, integer=True, cap=128)),
+    'Color': (color, _ENHANCE),
+    'ColorIncreasing': (color, _ENHANCE_INCREASING),
+    'Contrast': (contrast, _ENHANCE),
+    'ContrastIncreasing': (contrast, _ENHANCE_INCREASING),
+    'Brightness': (brightness, _ENHANCE),
+    'BrightnessIncreasing': (brightness, _ENHANCE_INCREASING),
+    'Sharpness': (sharpness, _ENHANCE),
+    'SharpnessIncreasing': (sharpness, _ENHANCE_INCREASING),
+    'ShearX': (shear_x, _SHEAR),
+    'ShearY': (shear_y, _SHEAR),
+    'TranslateX': (translate_x_abs, _SIGNED_TRANSLATE_ABS),
+    'TranslateY': (translate_y_abs, _SIGNED_TRANSLATE_ABS),
+    'TranslateXRel': (translate_x_rel, _SIGNED_TRANSLATE_REL),
+    'TranslateYRel': (translate_y_rel, _SIGNED_TRANSLATE_REL),
 }
 
 
