@@ -324,7 +324,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     cfg: Dict[str, Any] = {}
     if pre.config and _is_compose_config(pre.config):
         # a Python classifier config (zoo.compose): its model is registered and its settings become defaults
-        cfg = zoo.compose.train_defaults_from_config(pre.config)
+        from zoo.models.composed import train_defaults_from_config
+        cfg = train_defaults_from_config(pre.config)
     elif pre.config:
         with open(pre.config) as f:
             cfg = yaml.safe_load(f) or {}

@@ -4,6 +4,7 @@ References: hand-computed loss values, torch's own cross-entropy, and timm's Res
 for the weight mapping and the forward pass.
 """
 import math
+import re
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import zoo
+from zoo.models.composed import train_defaults_from_config
 from zoo.compose import (
     BACKBONES,
     HEADS,
@@ -46,7 +48,6 @@ from zoo.compose import (
     register_head,
     register_loss,
     register_neck,
-    train_defaults_from_config,
     weight_reduce_loss,
     weighted_loss,
 )
@@ -138,10 +139,46 @@ def test_resnet_bad_args_are_explained():
         ResNet(depth=50, style='tf')
 
 
-def test_resnet_caffe_style_strides_first_conv():
-    pytorch, caffe = ResNet(depth=50, style='pytorch'), ResNet(depth=50, style='caffe')
-    assert pytorch.layer2[0].conv1.stride == (1, 1) and pytorch.layer2[0].conv2.stride == (2, 2)
-    assert caffe.layer2[0].conv1.stride == (2, 2) and caffe.layer2[0].conv2.stride == (1, 1)
+def test_resnet_refuses_caffe_style_and_unbuildable_strides():
+    with pytest.raises(ValueError, match="style must be 'pytorch'"):
+        ResNet(depth=50, style='caffe')
+    with pytest.raises(ValueError, match='not a ResNet stage geometry.*dilations=\\(1, 1, 2, 4\\)'):
+        ResNet(depth=18, strides=(1, 1, 2, 2))
+
+
+@pytest.mark.parametrize('output_stride,strides,dilations', [
+    (32, (1, 2, 2, 2), (1, 1, 1, 1)), (16, (1, 2, 2, 1), (1, 1, 1, 2)), (8, (1, 2, 1, 1), (1, 1, 2, 4)),
+])
+def test_resnet_dilated_geometry_matches_named_output_stride(output_stride, strides, dilations):
+    """mmcls-style strides / dilations build what the named ResNet builds for the same output_stride."""
+    reference = zoo.create_model('resnet50', output_stride=output_stride, num_classes=0, global_pool='').eval()
+    _randomize_norms(reference)
+    backbone = ResNet(depth=50, strides=strides, dilations=dilations).eval()
+    backbone.load_state_dict({k: v for k, v in reference.state_dict().items()})
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(backbone(x)[0], reference.forward_features(x))
+    assert backbone.feature_info[-1]['reduction'] == output_stride
+
+
+def test_backbone_uses_the_family_blocks_and_loads_legacy_keys():
+    from zoo.models import resnet as family
+    backbone = ResNet_CIFAR(depth=18, base_channels=8, stem_channels=8)
+    assert isinstance(backbone.layer1[0], family.BasicBlock) and isinstance(ResNet(depth=50).layer1[0],
+                                                                           family.Bottleneck)
+    _randomize_norms(backbone)
+    # the composed layout before the backbone moved onto the family's blocks spelt bn<i> as norm<i>
+    legacy = {re.sub(r'(^|\.)bn(\d)\.', r'\1norm\2.', k): v for k, v in backbone.state_dict().items()}
+    assert 'norm1.weight' in legacy and 'layer1.0.norm2.running_var' in legacy
+    fresh = ResNet_CIFAR(depth=18, base_channels=8, stem_channels=8)
+    fresh.load_state_dict(legacy)
+    for key, value in backbone.state_dict().items():
+        assert torch.equal(fresh.state_dict()[key], value), key
+    model = build_classifier(_design_notes_cfg(dict(type='ResNet_CIFAR', depth=18, base_channels=8, stem_channels=8),
+                                               num_classes=6, in_channels=64))
+    legacy_model = {re.sub(r'(^|\.)bn(\d)\.', r'\1norm\2.', k): v for k, v in model.state_dict().items()}
+    build_classifier(_design_notes_cfg(dict(type='ResNet_CIFAR', depth=18, base_channels=8, stem_channels=8),
+                                       num_classes=6, in_channels=64)).load_state_dict(legacy_model)
 
 
 # ------------------------------------------------------------------------------------------------ user-defined parts
@@ -364,16 +401,16 @@ def test_topk_accuracy_hand_values():
 def test_frozen_stages_get_no_grad_and_stay_in_eval():
     backbone = ResNet_CIFAR(depth=18, frozen_stages=1, out_indices=(0, 1, 2, 3))
     backbone.train()
-    frozen = [backbone.conv1, backbone.norm1, backbone.layer1]
+    frozen = [backbone.conv1, backbone.bn1, backbone.layer1]
     assert all(not m.training for f in frozen for m in f.modules())
-    assert backbone.layer2.training and backbone.layer2[0].norm1.training
-    mean_before = backbone.layer1[0].norm1.running_mean.clone()
+    assert backbone.layer2.training and backbone.layer2[0].bn1.training
+    mean_before = backbone.layer1[0].bn1.running_mean.clone()
     outs = backbone(torch.randn(2, 3, 16, 16) * 3 + 1)
     sum(o.sum() for o in outs).backward()
     assert all(p.grad is None and not p.requires_grad for f in frozen for p in f.parameters())
     assert backbone.layer2[0].conv1.weight.grad is not None
-    torch.testing.assert_close(backbone.layer1[0].norm1.running_mean, mean_before)  # eval BN: stats untouched
-    assert not torch.equal(backbone.layer2[0].norm1.running_mean, torch.zeros(128))
+    torch.testing.assert_close(backbone.layer1[0].bn1.running_mean, mean_before)  # eval BN: stats untouched
+    assert not torch.equal(backbone.layer2[0].bn1.running_mean, torch.zeros(128))
 
 
 def test_norm_eval_keeps_every_bn_in_eval():
@@ -425,8 +462,8 @@ def test_composed_model_speaks_the_zoo_api():
 def test_group_matcher_and_grad_checkpointing():
     model = _small_model()
     matcher = model.group_matcher()
-    import re
-    assert re.match(matcher['stem'], 'backbone.conv1.weight') and re.match(matcher['stem'], 'backbone.norm1.bias')
+    assert re.match(matcher['stem'], 'backbone.conv1.weight') and re.match(matcher['stem'], 'backbone.bn1.bias')
+    assert not re.match(matcher['stem'], 'backbone.layer1.0.bn1.bias')
     assert re.match(matcher['blocks'], 'backbone.layer2.1.conv1.weight').groups() == ('2', '1')
     assert not re.match(matcher['blocks'], 'head.fc.weight')
 
@@ -485,7 +522,7 @@ def test_named_resnet_weights_reproduce_timm_outputs(timm_name, backbone_cfg):
 def test_key_mapping_examples():
     mapped = named_resnet_to_composed({'bn1.weight': 1, 'layer1.0.bn2.running_var': 2, 'layer2.0.downsample.1.bias': 3,
                                        'conv1.1.weight': 4, 'fc.weight': 5})
-    assert mapped == {'backbone.norm1.weight': 1, 'backbone.layer1.0.norm2.running_var': 2,
+    assert mapped == {'backbone.bn1.weight': 1, 'backbone.layer1.0.bn2.running_var': 2,
                       'backbone.layer2.0.downsample.1.bias': 3, 'backbone.conv1.1.weight': 4, 'head.fc.weight': 5}
     assert 'head.fc.weight' not in named_resnet_to_composed({'fc.weight': 5}, with_head=False)
     with pytest.raises(KeyError, match='neck.w'):
@@ -526,7 +563,7 @@ def test_pretrained_backbone_by_zoo_name(monkeypatch):
     cfg = dict(_design_notes_cfg(dict(type='ResNet', depth=18), num_classes=10, in_channels=512), pretrained='resnet18')
     model = build_classifier(cfg)
     assert calls == [('resnet18', True)]
-    torch.testing.assert_close(model.backbone.norm1.running_var, reference.bn1.running_var)
+    torch.testing.assert_close(model.backbone.bn1.running_var, reference.bn1.running_var)
     torch.testing.assert_close(model.backbone.layer4[1].conv2.weight, reference.layer4[1].conv2.weight)
     assert model.head.fc.weight.shape == (10, 512)  # 1000-class classifier not loaded
     build_classifier(cfg, load_pretrained=False)
@@ -647,6 +684,29 @@ def test_train_defaults_register_the_config(tmp_path: Path):
         train_defaults_from_config(other / 'test_cfg_model.py')
 
 
+def test_one_file_ships_the_cifar_variants():
+    """resnet18/34/50_cifar come from one parametrised file; each loads by name, the file alone asks which."""
+    configs = {name: load_config(name) for name in ('resnet18_cifar', 'resnet34_cifar', 'resnet50_cifar')}
+    assert {cfg.path.name for cfg in configs.values()} == {'resnet_cifar.py'}
+    assert [cfg.model_cfg['backbone']['depth'] for cfg in configs.values()] == [18, 34, 50]
+    assert [cfg.model_cfg['head']['in_channels'] for cfg in configs.values()] == [512, 512, 2048]
+    assert all(cfg.data == configs['resnet18_cifar'].data and cfg.name == name for name, cfg in configs.items())
+    path = configs['resnet18_cifar'].path
+    with pytest.raises(KeyError, match='load one of them by name'):
+        load_config(path)
+    assert load_config(path, variant='resnet34_cifar').model_cfg == configs['resnet34_cifar'].model_cfg
+
+
+def test_compose_config_does_not_import_the_model_registry():
+    """zoo.models.composed imports zoo.compose.config; the reverse import is gone (no circle)."""
+    import subprocess
+    import sys
+    code = ('import sys, zoo.compose.config; '
+            'print(sorted(m for m in sys.modules if m.startswith("zoo.models.composed")))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == '[]'
+
+
 def test_bad_config_files_are_explained(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="'resnet18_cifar'"):
         load_config('resnet18_cifr')
@@ -756,3 +816,10 @@ def test_any_zoo_model_as_backbone():
         torch.testing.assert_close(last, reference.forward_features(x))
         assert mid.shape == (2, 128, 8, 8)
         torch.testing.assert_close(model(x), model.head.fc(last.mean(dim=(2, 3))))
+        # a composed model over any zoo backbone serves forward_intermediates through the backbone's levels
+        levels = model.forward_intermediates(x, intermediates_only=True)
+        torch.testing.assert_close(levels[0], mid)
+        torch.testing.assert_close(levels[1], last)
+        final, (only,) = model.forward_intermediates(x, indices=(0,))
+        torch.testing.assert_close(only, mid)
+        torch.testing.assert_close(final, last)

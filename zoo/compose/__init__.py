@@ -26,7 +26,6 @@ from zoo.compose.config import (
     config_to_train_args,
     list_configs,
     load_config,
-    train_defaults_from_config,
 )
 from zoo.compose.heads import ClsHead, LinearClsHead, topk_accuracy
 from zoo.compose.losses import (
@@ -70,6 +69,6 @@ __all__ = [
     'CrossEntropyLoss', 'L1Loss', 'MSELoss', 'weighted_loss', 'weight_reduce_loss', 'reduce_loss',
     'cross_entropy', 'soft_cross_entropy', 'l1_loss', 'mse_loss',
     'Config', 'load_config', 'list_configs', 'build_model_from_config', 'config_to_train_args',
-    'config_pretrained_cfg', 'train_defaults_from_config',
+    'config_pretrained_cfg',
     'named_resnet_to_composed', 'composed_to_named_resnet', 'load_resnet_weights',
 ]

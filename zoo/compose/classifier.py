@@ -259,10 +259,6 @@ class ComposedClassifier(nn.Module):
         if hasattr(self.backbone, 'group_matcher'):
             matcher = self.backbone.group_matcher(coarse=coarse)
             return {key: _prefix_pattern(value, 'backbone.') for key, value in matcher.items()}
-        if hasattr(self.backbone, 'stages'):
-            # ResNet-like backbones: a stem, then numbered stages of numbered blocks.
-            blocks = r'^backbone\.layer(\d+)' if coarse else r'^backbone\.layer(\d+)\.(\d+)'
-            return dict(stem=r'^backbone\.(conv1|norm1)', blocks=blocks)
         return dict(stem=r'^backbone\.', blocks=[])
 
     def no_weight_decay(self) -> set[str]:

@@ -12,7 +12,12 @@ checked by linters like any Python file. It defines plain dicts::
 Keys are checked against the lists below so a typo fails loudly; ``config_to_train_args`` maps them onto the
 timm-style argument names of ``train.py`` (``opt``, ``sched``, ``epochs``, ``input_size``, ...).
 Configs shipped with zoo live in ``zoo/compose/configs/`` and load by name (``load_config('resnet18_cifar')``).
+
+One file can describe a family of configs: it defines ``VARIANTS = {name: dict(**params)}`` and a function
+``make(**params)`` returning ``dict(model_cfg=..., data=..., optimizer=..., schedule=...)``; each variant name then
+loads like a file of its own (``resnet_cifar.py`` ships ``resnet18_cifar``, ``resnet34_cifar`` and ``resnet50_cifar``).
 """
+import functools
 import hashlib
 import importlib.util
 import logging
@@ -28,7 +33,6 @@ from zoo.compose.registry import HEADS, closest_names
 
 __all__ = [
     'Config', 'load_config', 'list_configs', 'build_model_from_config', 'config_to_train_args', 'config_pretrained_cfg',
-    'train_defaults_from_config',
     'CONFIG_DIR', 'DATA_KEYS', 'OPTIMIZER_KEYS', 'SCHEDULE_KEYS',
 ]
 
@@ -94,21 +98,63 @@ class Config:
         return None
 
 
+def _load_module(path: Path) -> Any:
+    # A unique module name per file: two configs called 'model.py' in different folders must not share a module.
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    spec = importlib.util.spec_from_file_location(f'zoo_config_{path.stem}_{digest}', path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f'cannot load {path} as a Python module; a config must be a .py file')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.lru_cache(maxsize=None)
+def _shipped() -> dict[str, tuple[Path, str | None]]:
+    """Shipped config name -> (file, variant name or None for a plain file)."""
+    out: dict[str, tuple[Path, str | None]] = {}
+    for path in sorted(CONFIG_DIR.glob('*.py')):
+        if path.stem.startswith('_'):
+            continue
+        variants = getattr(_load_module(path), 'VARIANTS', None)
+        for name in (variants or {path.stem: None}):
+            out[name] = (path, name if variants else None)
+    return out
+
+
 def list_configs() -> list[str]:
-    """Names of the configs shipped with zoo."""
-    return sorted(p.stem for p in CONFIG_DIR.glob('*.py') if not p.stem.startswith('_'))
+    """Names of the configs shipped with zoo (one per variant of a multi-variant file)."""
+    return sorted(_shipped())
 
 
-def _resolve_path(path_or_name: str | Path) -> Path:
+def _resolve(path_or_name: str | Path) -> tuple[Path, str | None]:
+    """(file, variant) of a config path or shipped name."""
     path = Path(path_or_name).expanduser()
     if path.is_file():
-        return path
-    shipped = CONFIG_DIR / f'{Path(str(path_or_name)).stem}.py'
-    if path.suffix in ('', '.py') and path.parent == Path('.') and shipped.is_file():
-        return shipped
+        return path, None
+    name = Path(str(path_or_name)).stem
+    if path.suffix in ('', '.py') and path.parent == Path('.') and name in _shipped():
+        return _shipped()[name]
     names = closest_names(path.stem, list_configs(), 3)
     raise FileNotFoundError(f'config {str(path_or_name)!r} is neither a file nor a shipped config; shipped configs '
                             f'(closest first): {names}. Pass a path to a .py file defining model_cfg.')
+
+
+def _module_sections(module: Any, path: Path, variant: str | None) -> dict[str, Any]:
+    """model_cfg / data / optimizer / schedule of a config module, made by ``make(**VARIANTS[variant])`` for a
+    multi-variant file."""
+    variants = getattr(module, 'VARIANTS', None)
+    if variants is None:
+        return {name: getattr(module, name, None) for name in ('model_cfg', *_SECTIONS)}
+    if variant not in variants:
+        raise KeyError(f'{path} describes the configs {sorted(variants)}; load one of them by name, e.g. '
+                       f'load_config({next(iter(variants))!r}), or pass variant=')
+    sections = module.make(**variants[variant])
+    unknown = sorted(set(sections) - {'model_cfg', *_SECTIONS})
+    if unknown:
+        raise KeyError(f'{path}: make() returned unknown section(s) {unknown}; expected model_cfg, '
+                       f'{", ".join(_SECTIONS)}')
+    return sections
 
 
 def _check_section(name: str, section: Any, allowed: tuple[str, ...], path: Path) -> dict[str, Any]:
@@ -123,34 +169,30 @@ def _check_section(name: str, section: Any, allowed: tuple[str, ...], path: Path
     return dict(section)
 
 
-def load_config(path_or_name: str | Path) -> Config:
+def load_config(path_or_name: str | Path, variant: str | None = None) -> Config:
     """Load a config file, or a shipped config by name.
 
     Args:
         path_or_name: Path to a ``.py`` file, or the name of a shipped config (see :func:`list_configs`).
+        variant: For a file with ``VARIANTS``, which one (a shipped variant name already names it).
 
     Returns:
-        The :class:`Config`.
+        The :class:`Config`, named after the variant or, for a plain file, the file stem.
 
     Raises:
         FileNotFoundError: No such file or shipped config (lists the closest shipped names).
-        KeyError: The file has no ``model_cfg``, or a section has an unknown key.
+        KeyError: The file has no ``model_cfg``, a section has an unknown key, or the variant is not in the file.
     """
-    path = _resolve_path(path_or_name).resolve()
-    # A unique module name per file: two configs called 'model.py' in different folders must not share a module.
-    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
-    spec = importlib.util.spec_from_file_location(f'zoo_config_{path.stem}_{digest}', path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f'cannot load {path} as a Python module; a config must be a .py file')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    model_cfg = getattr(module, 'model_cfg', None)
+    path, shipped_variant = _resolve(path_or_name)
+    path, variant = path.resolve(), variant or shipped_variant
+    sections = _module_sections(_load_module(path), path, variant)
+    model_cfg = sections.get('model_cfg')
     if not isinstance(model_cfg, Mapping):
         raise KeyError(f'{path} must define model_cfg = dict(backbone=..., neck=..., head=...); '
                        f'got {type(model_cfg).__name__}')
-    sections = {name: _check_section(name, getattr(module, name, None), keys, path) for name, keys in _SECTIONS.items()}
-    _logger.debug('loaded config %s from %s', path.stem, path)
-    return Config(name=path.stem, model_cfg=dict(model_cfg), path=path, **sections)
+    checked = {name: _check_section(name, sections.get(name), keys, path) for name, keys in _SECTIONS.items()}
+    _logger.debug('loaded config %s from %s', variant or path.stem, path)
+    return Config(name=variant or path.stem, model_cfg=dict(model_cfg), path=path, **checked)
 
 
 def config_pretrained_cfg(cfg: Config) -> dict[str, Any]:
@@ -233,8 +275,8 @@ def config_to_train_args(cfg: Config | str | Path) -> dict[str, Any]:
     ``optimizer['type']`` becomes ``opt`` (lower case), ``schedule['type']`` becomes ``sched``; every other key
     keeps its name, and tuples become lists as argparse would give them. A head's ``CrossEntropyLoss`` label
     smoothing becomes ``smoothing``. ``model`` is the registered model name when the config is shipped
-    (``composed_<name>``; see :func:`train_defaults_from_config` for any file), ``num_classes`` comes from the head
-    and ``in_chans`` from the backbone.
+    (``composed_<name>``; see :func:`zoo.models.composed.train_defaults_from_config` for any file),
+    ``num_classes`` comes from the head and ``in_chans`` from the backbone.
 
     Args:
         cfg: A :class:`Config`, path or shipped name.
@@ -267,22 +309,3 @@ def config_to_train_args(cfg: Config | str | Path) -> dict[str, Any]:
                 args[key] = value
     # argparse gives nargs='+' options (mean, std, scale, input_size, ...) as lists; match that.
     return {key: list(value) if isinstance(value, tuple) else value for key, value in args.items()}
-
-
-def train_defaults_from_config(path_or_name: str | Path) -> dict[str, Any]:
-    """What ``train.py --config FILE`` needs: the config's train arguments, with ``model`` set to a registered name.
-
-    The config is registered as the zoo model ``composed_<file stem>`` (once), so ``create_model(args.model, ...)``
-    builds it with every usual argument (num_classes, in_chans, checkpoint_path, features_only...).
-
-    Args:
-        path_or_name: A config file or a shipped config name.
-
-    Returns:
-        ``config_to_train_args(cfg)`` plus ``model``; meant for ``parser.set_defaults(**defaults)``, so explicit
-        command-line flags still win.
-    """
-    # Imported here: zoo.models.composed imports this module.
-    from zoo.models.composed import ensure_config_model
-    cfg = load_config(path_or_name)
-    return dict(config_to_train_args(cfg), model=ensure_config_model(cfg))

@@ -1,19 +1,17 @@
 """Weight mapping between the named ResNets (zoo/timm layout) and composed ResNet classifiers.
 
-The two layouts hold the same tensors under different names::
+The composed ResNet backbone is built from the named family's blocks, so the two layouts differ only by where the
+tensors sit: the backbone's under ``backbone.`` and the classifier at ``head.fc``::
 
     named (zoo.models.resnet, timm)      composed (ResNet backbone + LinearClsHead)
     conv1.weight                         backbone.conv1.weight
-    bn1.running_mean                     backbone.norm1.running_mean
-    layer1.0.bn2.weight                  backbone.layer1.0.norm2.weight
-    layer2.0.downsample.1.weight         backbone.layer2.0.downsample.1.weight
+    layer1.0.bn2.weight                  backbone.layer1.0.bn2.weight
     fc.weight                            head.fc.weight
 
 so ``resnet50`` weights load into ``ResNet(depth=50) -> GAP -> LinearClsHead``, and the same holds for the deep-stem /
 avg-down variants (``resnet50d``: ``conv1.0/1/3/4/6`` keep their indices).
 """
 import logging
-import re
 from collections.abc import Mapping
 
 import torch
@@ -25,14 +23,12 @@ _logger = logging.getLogger(__name__)
 
 StateDict = Mapping[str, torch.Tensor]
 
-_BN_NAME = re.compile(r'(^|\.)bn(\d+)(?=\.)')
-_NORM_NAME = re.compile(r'(^|\.)norm(\d+)(?=\.)')
 _BACKBONE = 'backbone.'
 _HEAD_FC = 'head.fc.'
 
 
 def named_resnet_to_composed(state_dict: StateDict, with_head: bool = True) -> dict[str, torch.Tensor]:
-    """Rename a named-ResNet state_dict (``conv1``, ``bn1``, ``layer*``, ``fc``) into the composed layout.
+    """Place a named-ResNet state_dict (``conv1``, ``bn1``, ``layer*``, ``fc``) into the composed layout.
 
     Args:
         state_dict: Weights of a zoo/timm ResNet.
@@ -47,7 +43,7 @@ def named_resnet_to_composed(state_dict: StateDict, with_head: bool = True) -> d
             if with_head:
                 out[_HEAD_FC + key[len('fc.'):]] = value
             continue
-        out[_BACKBONE + _BN_NAME.sub(r'\1norm\2', key)] = value
+        out[_BACKBONE + key] = value
     return out
 
 
@@ -62,7 +58,7 @@ def composed_to_named_resnet(state_dict: StateDict) -> dict[str, torch.Tensor]:
         if key.startswith(_HEAD_FC):
             out['fc.' + key[len(_HEAD_FC):]] = value
         elif key.startswith(_BACKBONE):
-            out[_NORM_NAME.sub(r'\1bn\2', key[len(_BACKBONE):])] = value
+            out[key[len(_BACKBONE):]] = value
         else:
             raise KeyError(f'{key!r} has no place in a named ResNet (only backbone.* and head.fc.* map)')
     return out

@@ -12,12 +12,12 @@ from typing import Any, Callable
 
 from torch import nn
 
-from zoo.compose.config import Config, build_model_from_config, config_pretrained_cfg, load_config
+from zoo.compose.config import Config, build_model_from_config, config_pretrained_cfg, config_to_train_args, load_config
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
-__all__ = ['register_config_model', 'ensure_config_model', 'SHIPPED_CONFIGS']
+__all__ = ['register_config_model', 'ensure_config_model', 'train_defaults_from_config', 'SHIPPED_CONFIGS']
 
 # Registered name -> shipped config name; one table for every composed model.
 SHIPPED_CONFIGS: dict[str, str] = {
@@ -100,6 +100,23 @@ def ensure_config_model(config: Config | str | Path) -> str:
         return name
     register_config_model(config, name)
     return name
+
+
+def train_defaults_from_config(path_or_name: str | Path) -> dict[str, Any]:
+    """What ``train.py --config FILE`` needs: the config's train arguments, with ``model`` set to a registered name.
+
+    The config is registered as the zoo model ``composed_<name>`` (once), so ``create_model(args.model, ...)`` builds
+    it with every usual argument (num_classes, in_chans, checkpoint_path, features_only...).
+
+    Args:
+        path_or_name: A config file or a shipped config name.
+
+    Returns:
+        ``config_to_train_args(cfg)`` plus ``model``; meant for ``parser.set_defaults(**defaults)``, so explicit
+        command-line flags still win.
+    """
+    cfg = load_config(path_or_name)
+    return dict(config_to_train_args(cfg), model=ensure_config_model(cfg))
 
 
 @register_model

@@ -1,19 +1,21 @@
-"""ResNet backbones for composed classifiers.
+"""ResNet backbones for composed classifiers, built from the named ResNet family's blocks and stages.
 
-Deep Residual Learning for Image Recognition, He et al., CVPR 2016 (https://arxiv.org/abs/1512.03385).
-Options beyond the paper: the ``deep_stem`` / ``avg_down`` tweaks of "Bag of Tricks for Image Classification",
-He et al., CVPR 2019 (https://arxiv.org/abs/1812.01187), and the 'caffe' style that strides in the first 1x1 conv
-of a bottleneck as the original Caffe release did (the default 'pytorch' style strides in the 3x3 conv, "ResNet v1.5").
+Deep Residual Learning for Image Recognition, He et al., CVPR 2016 (https://arxiv.org/abs/1512.03385), with the
+``deep_stem`` / ``avg_down`` tweaks of "Bag of Tricks for Image Classification", He et al., CVPR 2019
+(https://arxiv.org/abs/1812.01187). Bottlenecks stride in the 3x3 conv ("ResNet v1.5", mmcls' 'pytorch' style).
 
-The backbone returns a tuple with the outputs of the stages in ``out_indices``; pooling and classification are the
-neck's and head's job. Parameter names follow the named zoo/timm ResNets with ``bn`` spelt ``norm``
-(``conv1``, ``norm1``, ``layer1.0.conv1``, ``layer1.0.norm1``, ``layer1.0.downsample.0``, ...), which keeps the
-weight mapping in :mod:`zoo.compose.weights` a renaming only.
+This module only adds the mmcls-style configuration (``depth``, ``num_stages``, ``strides`` / ``dilations``,
+``out_indices``, ``frozen_stages``, ``norm_eval``, ``with_cp``) and the tuple-of-stages output a neck expects. The
+stages come from :func:`zoo.models.resnet.make_stages` and the blocks are the family's ``BasicBlock`` /
+``Bottleneck``, so parameter names equal the named ResNets' (``conv1``, ``bn1``, ``layer1.0.bn2``,
+``layer2.0.downsample.0``, ...) and their weights load without renaming. Checkpoints of the earlier composed layout,
+which spelt ``bn`` as ``norm``, still load (see :meth:`ResNet._rename_legacy_keys`).
 
 ``ResNet_CIFAR`` differs only in the stem: one 3x3 stride-1 conv and no max-pool, for 32x32 inputs.
 """
+import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -21,6 +23,7 @@ from torch.utils.checkpoint import checkpoint
 
 from zoo.compose.registry import register_backbone
 from zoo.layers import LayerType, get_act_layer, get_norm_layer
+from zoo.models.resnet import BasicBlock, Bottleneck, make_stages
 
 __all__ = ['BasicBlock', 'Bottleneck', 'ResNet', 'ResNet_CIFAR', 'RESNET_ARCH_SETTINGS']
 
@@ -32,143 +35,39 @@ RESNET_ARCH_SETTINGS: dict[int, tuple[str, tuple[int, int, int, int]]] = {
     101: ('bottleneck', (3, 4, 23, 3)),
     152: ('bottleneck', (3, 8, 36, 3)),
 }
+_LEGACY_NORM = re.compile(r'(^|\.)norm(\d)(?=\.)')
 
 
-class BasicBlock(nn.Module):
-    """Two 3x3 convs with an identity (or projected) shortcut.
-
-    Args:
-        in_channels: Input channels.
-        channels: Output channels of the block.
-        stride: Stride of the first conv.
-        dilation: Dilation of both convs.
-        downsample: Projection of the shortcut when shape changes.
-        style: Ignored (only bottlenecks have a choice of where to stride); kept for a uniform block signature.
-        norm_layer: Normalisation layer type.
-        act_layer: Activation layer type.
-    """
-
-    expansion = 1
-
-    def __init__(
-            self,
-            in_channels: int,
-            channels: int,
-            stride: int = 1,
-            dilation: int = 1,
-            downsample: nn.Module | None = None,
-            style: str = 'pytorch',
-            norm_layer: type[nn.Module] = nn.BatchNorm2d,
-            act_layer: type[nn.Module] = nn.ReLU,
-    ) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, channels, 3, stride, padding=dilation, dilation=dilation, bias=False)
-        self.norm1 = norm_layer(channels)
-        self.act1 = act_layer(inplace=True)
-        self.conv2 = nn.Conv2d(channels, channels, 3, padding=dilation, dilation=dilation, bias=False)
-        self.norm2 = norm_layer(channels)
-        self.act2 = act_layer(inplace=True)
-        self.downsample = downsample
-
-    def zero_init_last(self) -> None:
-        """Start the residual branch at zero so the block is an identity at init (Goyal et al. 2017)."""
-        nn.init.zeros_(self.norm2.weight)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut = x if self.downsample is None else self.downsample(x)
-        x = self.act1(self.norm1(self.conv1(x)))
-        x = self.norm2(self.conv2(x))
-        return self.act2(x + shortcut)
+def _stage_geometry(num_stages: int, stem_reduction: int, output_stride: int) -> tuple[list[int], list[int]]:
+    """Per-stage (strides, dilations) that `make_stages` builds: the first stage keeps the resolution, each later one
+    halves it until `output_stride` is reached, after which stages dilate by 2 instead."""
+    strides, dilations = [], []
+    net_stride, dilation = stem_reduction, 1
+    for i in range(num_stages):
+        stride = 1 if i == 0 else 2
+        if net_stride >= output_stride:
+            dilation *= stride
+            stride = 1
+        net_stride *= stride
+        strides.append(stride)
+        dilations.append(dilation)
+    return strides, dilations
 
 
-class Bottleneck(nn.Module):
-    """1x1 reduce -> 3x3 -> 1x1 expand (x4), with an identity (or projected) shortcut.
-
-    Args:
-        in_channels: Input channels.
-        channels: Width of the 3x3 conv; the block outputs ``channels * 4``.
-        stride: Stride of the block.
-        dilation: Dilation of the 3x3 conv.
-        downsample: Projection of the shortcut when shape changes.
-        style: 'pytorch' strides in the 3x3 conv, 'caffe' in the first 1x1 conv.
-        norm_layer: Normalisation layer type.
-        act_layer: Activation layer type.
-    """
-
-    expansion = 4
-
-    def __init__(
-            self,
-            in_channels: int,
-            channels: int,
-            stride: int = 1,
-            dilation: int = 1,
-            downsample: nn.Module | None = None,
-            style: str = 'pytorch',
-            norm_layer: type[nn.Module] = nn.BatchNorm2d,
-            act_layer: type[nn.Module] = nn.ReLU,
-    ) -> None:
-        super().__init__()
-        stride_1x1, stride_3x3 = (stride, 1) if style == 'caffe' else (1, stride)
-        out_channels = channels * self.expansion
-        self.conv1 = nn.Conv2d(in_channels, channels, 1, stride_1x1, bias=False)
-        self.norm1 = norm_layer(channels)
-        self.act1 = act_layer(inplace=True)
-        self.conv2 = nn.Conv2d(channels, channels, 3, stride_3x3, padding=dilation, dilation=dilation, bias=False)
-        self.norm2 = norm_layer(channels)
-        self.act2 = act_layer(inplace=True)
-        self.conv3 = nn.Conv2d(channels, out_channels, 1, bias=False)
-        self.norm3 = norm_layer(out_channels)
-        self.act3 = act_layer(inplace=True)
-        self.downsample = downsample
-
-    def zero_init_last(self) -> None:
-        """Start the residual branch at zero so the block is an identity at init (Goyal et al. 2017)."""
-        nn.init.zeros_(self.norm3.weight)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut = x if self.downsample is None else self.downsample(x)
-        x = self.act1(self.norm1(self.conv1(x)))
-        x = self.act2(self.norm2(self.conv2(x)))
-        x = self.norm3(self.conv3(x))
-        return self.act3(x + shortcut)
-
-
-def _make_downsample(
-        in_channels: int,
-        out_channels: int,
-        stride: int,
-        avg_down: bool,
-        norm_layer: type[nn.Module],
-) -> nn.Sequential:
-    """Shortcut projection; ``avg_down`` pools before a stride-1 1x1 conv so no input pixel is skipped."""
-    if avg_down:
-        pool = nn.AvgPool2d(stride, stride, ceil_mode=True, count_include_pad=False) if stride > 1 else nn.Identity()
-        return nn.Sequential(pool, nn.Conv2d(in_channels, out_channels, 1, bias=False), norm_layer(out_channels))
-    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, bias=False), norm_layer(out_channels))
-
-
-def _make_stage(
-        block: type[BasicBlock] | type[Bottleneck],
-        num_blocks: int,
-        in_channels: int,
-        channels: int,
-        stride: int,
-        dilation: int,
-        style: str,
-        avg_down: bool,
-        norm_layer: type[nn.Module],
-        act_layer: type[nn.Module],
-) -> tuple[nn.Sequential, int]:
-    """One stage of ``num_blocks`` blocks; the first block changes resolution/width. Returns (stage, out channels)."""
-    out_channels = channels * block.expansion
-    downsample = None
-    if stride != 1 or in_channels != out_channels:
-        downsample = _make_downsample(in_channels, out_channels, stride, avg_down, norm_layer)
-    blocks = [block(in_channels, channels, stride, dilation, downsample, style, norm_layer, act_layer)]
-    blocks += [block(out_channels, channels, 1, dilation, None, style, norm_layer, act_layer)
-               for _ in range(num_blocks - 1)]
-    return nn.Sequential(*blocks), out_channels
+def _output_stride(strides: Sequence[int], dilations: Sequence[int], num_stages: int, stem_reduction: int) -> int:
+    """The output stride the (strides, dilations) config describes; refuses a geometry the stages cannot build."""
+    strides, dilations = list(strides[:num_stages]), list(dilations[:num_stages])
+    output_stride = stem_reduction
+    for s in strides:
+        output_stride *= s
+    if (strides, dilations) != _stage_geometry(num_stages, stem_reduction, output_stride):
+        supported = {stem_reduction * 2 ** k: _stage_geometry(num_stages, stem_reduction, stem_reduction * 2 ** k)
+                     for k in range(max(num_stages - 3, 0), num_stages)}
+        options = '; '.join(f'strides={tuple(s)}, dilations={tuple(d)}' for s, d in supported.values())
+        raise ValueError(f'strides {tuple(strides)} with dilations {tuple(dilations)} are not a ResNet stage '
+                         f'geometry (stride 1 in the first stage, 2 in later ones, dilation replacing stride past '
+                         f'the output stride); use one of: {options}')
+    return output_stride
 
 
 @register_backbone()
@@ -181,10 +80,10 @@ class ResNet(nn.Module):
         stem_channels: Output channels of the stem.
         base_channels: Width of the first stage (doubles every stage; bottleneck outputs are 4x wider).
         num_stages: How many of the four stages to build (1-4).
-        strides: Stride of each stage.
-        dilations: Dilation of each stage.
+        strides: Stride of each stage: 1 for the first, 2 for the others, except 1 where a stage dilates.
+        dilations: Dilation of each stage (e.g. ``(1, 1, 2, 4)`` with ``strides=(1, 2, 1, 1)`` for output stride 8).
         out_indices: Stages (0-based, negative counts from the end) whose outputs are returned, in order.
-        style: 'pytorch' (stride in the 3x3 conv of a bottleneck) or 'caffe' (in the first 1x1 conv).
+        style: 'pytorch' only (stride in the 3x3 conv of a bottleneck); kept so mmcls configs load unchanged.
         deep_stem: Replace the 7x7 stem conv by three 3x3 convs.
         avg_down: Pool instead of striding in the shortcut projections.
         frozen_stages: Freeze the stem (0) and stages 1..frozen_stages: no gradients, always in eval mode.
@@ -208,7 +107,7 @@ class ResNet(nn.Module):
             strides: Sequence[int] = (1, 2, 2, 2),
             dilations: Sequence[int] = (1, 1, 1, 1),
             out_indices: Sequence[int] = (3,),
-            style: Literal['pytorch', 'caffe'] = 'pytorch',
+            style: Literal['pytorch'] = 'pytorch',
             deep_stem: bool = False,
             avg_down: bool = False,
             frozen_stages: int = -1,
@@ -228,8 +127,9 @@ class ResNet(nn.Module):
         if len(strides) < num_stages or len(dilations) < num_stages:
             raise ValueError(f'strides {tuple(strides)} and dilations {tuple(dilations)} need at least '
                              f'num_stages={num_stages} entries')
-        if style not in ('pytorch', 'caffe'):
-            raise ValueError(f"style must be 'pytorch' or 'caffe', got {style!r}")
+        if style != 'pytorch':
+            raise ValueError(f"style must be 'pytorch' (bottlenecks stride in the 3x3 conv, as the named ResNets "
+                             f"whose blocks these are), got {style!r}")
         if not -1 <= frozen_stages <= num_stages:
             raise ValueError(f'frozen_stages must be in -1..num_stages ({num_stages}), got {frozen_stages}')
         self.out_indices = self._normalize_out_indices(out_indices, num_stages)
@@ -241,25 +141,31 @@ class ResNet(nn.Module):
         self.deep_stem = deep_stem
 
         stem_reduction, pool_stride = self._make_stem(in_channels, stem_channels, deep_stem, norm_layer, act_layer)
+        output_stride = _output_stride(strides, dilations, num_stages, stem_reduction * pool_stride)
         block_type, stage_blocks = self.arch_settings[depth]
         block = BasicBlock if block_type == 'basic' else Bottleneck
-
+        stages, stage_info = make_stages(
+            (block,) * num_stages, [base_channels * 2 ** i for i in range(num_stages)], stage_blocks[:num_stages],
+            stem_channels, stem_reduction=stem_reduction * pool_stride, output_stride=output_stride,
+            avg_down=avg_down, act_layer=act_layer, norm_layer=norm_layer)
+        for name, stage in stages:
+            self.add_module(name, stage)
         # Feature levels as named models count them: level 0 is the stem activation, level i + 1 is stage i.
-        self.level_info: list[dict[str, int | str]] = [dict(num_chs=stem_channels, reduction=stem_reduction,
-                                                             module='act1')]
-        channels = stem_channels
-        reduction = stem_reduction * pool_stride
-        for i in range(num_stages):
-            stage, channels = _make_stage(block, stage_blocks[i], channels, base_channels * 2 ** i, strides[i],
-                                          dilations[i], style, avg_down, norm_layer, act_layer)
-            self.add_module(f'layer{i + 1}', stage)
-            # Dilation replaces striding in the dense-prediction variants, so only strides reduce.
-            reduction *= strides[i]
-            self.level_info.append(dict(num_chs=channels, reduction=reduction, module=f'layer{i + 1}'))
+        self.level_info: list[dict[str, Any]] = [
+            dict(num_chs=stem_channels, reduction=stem_reduction, module='act1'), *stage_info]
         self.out_channels = tuple(int(self.level_info[i + 1]['num_chs']) for i in self.out_indices)
 
         self._init_weights(zero_init_residual)
         self._freeze_stages()
+        self._register_load_state_dict_pre_hook(self._rename_legacy_keys)
+
+    @staticmethod
+    def _rename_legacy_keys(state_dict: dict[str, torch.Tensor], prefix: str, *args: Any) -> None:
+        """Composed checkpoints written before the backbone used the family's blocks named norms ``norm<i>``."""
+        for key in [k for k in state_dict if k.startswith(prefix)]:
+            renamed = prefix + _LEGACY_NORM.sub(r'\1bn\2', key[len(prefix):])
+            if renamed != key and renamed not in state_dict:
+                state_dict[renamed] = state_dict.pop(key)
 
     @staticmethod
     def _normalize_out_indices(out_indices: Sequence[int], num_stages: int) -> tuple[int, ...]:
@@ -283,17 +189,17 @@ class ResNet(nn.Module):
             norm_layer: type[nn.Module],
             act_layer: type[nn.Module],
     ) -> tuple[int, int]:
-        """Build ``conv1``, ``norm1``, ``act1`` and ``maxpool``; returns (stride at ``act1``, stride of the pool)."""
+        """Build ``conv1``, ``bn1``, ``act1`` and ``maxpool``; returns (stride at ``act1``, stride of the pool)."""
         if deep_stem:
             mid = stem_channels // 2
-            # The third conv has no norm of its own: ``norm1`` follows it, matching the timm 'd' ResNets' layout.
+            # The third conv has no norm of its own: ``bn1`` follows it, as in the named 'd' ResNets.
             self.conv1 = nn.Sequential(
                 nn.Conv2d(in_channels, mid, 3, 2, padding=1, bias=False), norm_layer(mid), act_layer(inplace=True),
                 nn.Conv2d(mid, mid, 3, 1, padding=1, bias=False), norm_layer(mid), act_layer(inplace=True),
                 nn.Conv2d(mid, stem_channels, 3, 1, padding=1, bias=False))
         else:
             self.conv1 = nn.Conv2d(in_channels, stem_channels, 7, 2, padding=3, bias=False)
-        self.norm1 = norm_layer(stem_channels)
+        self.bn1 = norm_layer(stem_channels)
         self.act1 = act_layer(inplace=True)
         self.maxpool = nn.MaxPool2d(3, 2, padding=1)
         return 2, 2
@@ -310,7 +216,7 @@ class ResNet(nn.Module):
                 if isinstance(module, (BasicBlock, Bottleneck)):
                     module.zero_init_last()
 
-    def stages(self) -> list[nn.Sequential]:
+    def stages(self) -> list[nn.Module]:
         """The residual stages, in order."""
         return [getattr(self, f'layer{i + 1}') for i in range(self.num_stages)]
 
@@ -321,7 +227,11 @@ class ResNet(nn.Module):
 
     def stem(self) -> list[nn.Module]:
         """The modules of the stem, in order."""
-        return [self.conv1, self.norm1, self.act1, self.maxpool]
+        return [self.conv1, self.bn1, self.act1, self.maxpool]
+
+    def group_matcher(self, coarse: bool = False) -> dict[str, Any]:
+        """Parameter groups for layer-wise lr decay: the stem, then each stage (coarse) or block."""
+        return dict(stem=r'^(?:conv1|bn1)\.', blocks=r'^layer(\d+)' if coarse else r'^layer(\d+)\.(\d+)')
 
     def _frozen_modules(self) -> list[nn.Module]:
         if self.frozen_stages < 0:
@@ -347,7 +257,7 @@ class ResNet(nn.Module):
         return self
 
     @property
-    def feature_info(self) -> list[dict[str, int | str]]:
+    def feature_info(self) -> list[dict[str, Any]]:
         """num_chs / reduction / module of every feature level: the stem (level 0), then each stage.
 
         ``out_indices`` counts stages (0 = first stage) as mmpretrain backbones do, while these levels count the stem
@@ -359,8 +269,8 @@ class ResNet(nn.Module):
         """Recompute blocks in the backward pass to save activation memory."""
         self.with_cp = enable
 
-    def _run_stage(self, stage: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
-        if self.with_cp and self.training and torch.is_grad_enabled():
+    def _run_stage(self, stage: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        if self.with_cp and self.training and torch.is_grad_enabled() and isinstance(stage, nn.Sequential):
             for block in stage:
                 x = checkpoint(block, x, use_reentrant=False)
             return x
@@ -369,7 +279,7 @@ class ResNet(nn.Module):
     def forward_levels(self, x: torch.Tensor, stop: int | None = None) -> list[torch.Tensor]:
         """Outputs of feature levels 0..stop (every level by default): stem activation, then each stage."""
         last = self.num_stages if stop is None else stop
-        x = self.act1(self.norm1(self.conv1(x)))
+        x = self.act1(self.bn1(self.conv1(x)))
         levels = [x]
         x = self.maxpool(x)
         for stage in self.stages()[:last]:
@@ -403,7 +313,7 @@ class ResNet_CIFAR(ResNet):
             raise ValueError('ResNet_CIFAR has a single 3x3 stride-1 stem conv and does not support deep_stem=True; '
                              "drop deep_stem or use type='ResNet' for a deep stem")
         self.conv1 = nn.Conv2d(in_channels, stem_channels, 3, 1, padding=1, bias=False)
-        self.norm1 = norm_layer(stem_channels)
+        self.bn1 = norm_layer(stem_channels)
         self.act1 = act_layer(inplace=True)
         self.maxpool = nn.Identity()
         return 1, 1

@@ -54,6 +54,11 @@ class ZooBackbone(nn.Module):
             raise NotImplementedError(f'{self.model_name} features do not support gradient checkpointing')
         self.model.set_grad_checkpointing(enable)
 
+    def forward_levels(self, x: torch.Tensor, stop: int | None = None) -> list[torch.Tensor]:
+        """The returned levels 0..stop (all by default), so a composed classifier serves ``forward_intermediates``."""
+        levels = list(self.model(x))
+        return levels if stop is None else levels[:stop + 1]
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The feature maps of the requested levels."""
         return tuple(self.model(x))
