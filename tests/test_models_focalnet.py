@@ -18,6 +18,7 @@ from _parity import assert_outputs_close, fill_random_
 
 import timm  # noqa: E402
 import zoo  # noqa: E402
+from zoo.models import focalnet as focalnet_module  # noqa: E402
 
 MODULE = 'focalnet'
 NAMES = zoo.list_models(module=MODULE)
@@ -97,5 +98,5 @@ def _to_official(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]
 
 @pytest.mark.parametrize('name', ['focalnet_tiny_srf', 'focalnet_large_fl4'])
 def test_official_checkpoint_filter_matches_timm(name):
-    assert_filter_matches_timm(name, zoo.models.focalnet.checkpoint_filter_fn,
+    assert_filter_matches_timm(name, focalnet_module.checkpoint_filter_fn,
                                timm.models.focalnet.checkpoint_filter_fn, _to_official)

@@ -16,6 +16,7 @@ from _parity import assert_outputs_close, assert_parity, fill_random_
 
 import timm  # noqa: E402
 import zoo  # noqa: E402
+from zoo.models import nest as nest_module  # noqa: E402
 
 MODULE = 'nest'
 NAMES = zoo.list_models(module=MODULE)
@@ -78,7 +79,7 @@ def test_checkpoint_at_another_size_resamples_each_block_embedding():
     grid, bicubic with antialiasing, and the rest of the weights are untouched."""
     source = fill_random_(timm.create_model('nest_tiny')).state_dict()
     model = zoo.create_model('nest_tiny', img_size=64)
-    out = zoo.models.nest.checkpoint_filter_fn(dict(source), model)
+    out = nest_module.checkpoint_filter_fn(dict(source), model)
     model.load_state_dict(out)
     table = source['levels.1.pos_embed']  # (1, 4 blocks, 196, 192)
     grids = table[0].reshape(4, 14, 14, 192).permute(0, 3, 1, 2)

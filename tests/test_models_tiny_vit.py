@@ -15,6 +15,7 @@ from _parity import assert_parity, fill_random_
 
 import timm  # noqa: E402
 import zoo  # noqa: E402
+from zoo.models import tiny_vit as tiny_vit_module  # noqa: E402
 
 MODULE = 'tiny_vit'
 NAMES = zoo.list_models(module=MODULE)
@@ -71,7 +72,7 @@ def test_checkpoint_with_other_windows_resamples_bias_tables():
     ref = timm.create_model(SMALL, **windows).eval()
     ours = zoo.create_model(SMALL, **windows).eval()
     want = timm.models.tiny_vit.checkpoint_filter_fn(dict(source), ref)
-    got = zoo.models.tiny_vit.checkpoint_filter_fn({'model': dict(source)}, ours)
+    got = tiny_vit_module.checkpoint_filter_fn({'model': dict(source)}, ours)
     assert sorted(got) == sorted(want)
     for key in want:
         torch.testing.assert_close(got[key], want[key], msg=key)
