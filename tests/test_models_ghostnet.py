@@ -27,13 +27,9 @@ def test_names_match_timm():
 
 @pytest.mark.parametrize('name', [n if n in DEFAULT else pytest.param(n, marks=pytest.mark.slow) for n in NAMES])
 def test_parity(name):
-    if name not in DEFAULT:
-        assert_parity(name, img_size=(128, 128))
-        return
-    ref, ours = build_pair_meta(name)  # no init cost: timm's random values are loaded anyway
-    with torch.inference_mode():
-        assert_outputs_close(ours(image()), ref(image()), name=name)
-    assert_feature_info_parity(name)
+    assert_parity(name, img_size=(64, 64) if name in DEFAULT else (128, 128), batch_size=1)
+    if name in DEFAULT:
+        assert_feature_info_parity(name)
 
 
 def _v3_model(name: str = 'ghostnetv3_050') -> torch.nn.Module:
@@ -54,10 +50,8 @@ def test_reparameterize_keeps_outputs_and_matches_timm_layout():
     folded = reparameterize_model(model)
     assert not any('rpr' in k for k in folded.state_dict())
     assert sum(p.numel() for p in folded.parameters()) < sum(p.numel() for p in model.parameters())
-    with torch.device('meta'):
-        ref = timm.create_model('ghostnetv3_050')
-        ref.convert_to_deploy()
-    ref = ref.to_empty(device='cpu').eval()
+    ref = timm.create_model('ghostnetv3_050').eval()
+    ref.convert_to_deploy()
     ref.load_state_dict(folded.state_dict(), strict=True)
     with torch.inference_mode():
         assert_outputs_close(folded(x), expected, name='folded')

@@ -25,7 +25,7 @@ from zoo.layers.helpers import make_divisible
 from zoo.layers.norm_act import BatchNormAct2d
 from zoo.layers.pool import SelectAdaptivePool2d
 from zoo.layers.rep_branches import fold_conv_bn_branches
-from zoo.models._base import Trunk, ZooModel, split_levels
+from zoo.models._base import Trunk, ZooModel, check_pooled_head, split_levels
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._efficientnet_blocks import ConvBnAct, SqueezeExcite
 from zoo.models._efficientnet_builder import init_weights_goog
@@ -313,6 +313,7 @@ class GhostNet(PooledHeadMixin, ZooModel):
         super().__init__()
         if version not in ('v1', 'v2', 'v3'):
             raise ValueError(f"version must be 'v1', 'v2' or 'v3', got {version!r}.")
+        check_pooled_head(global_pool, num_classes)
         self.num_classes = num_classes
         self.in_chans = in_chans
         self.drop_rate = drop_rate
