@@ -14,7 +14,7 @@ The feature levels are timm's: the stem conv output (before its BN), then the ou
 """
 import math
 from functools import partial
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -34,7 +34,8 @@ from zoo.models._registry import register_model
 from zoo.models._reparam import reparameterize_model
 from zoo.models.mobilenetv3 import PooledHeadMixin
 
-__all__ = ['GhostNet', 'GhostModule', 'GhostModuleV2', 'GhostModuleV3', 'GhostBottleneck', 'GhostBottleneckV3']
+__all__ = ['GhostNet', 'GhostModule', 'GhostModuleV2', 'GhostModuleV3', 'GhostBottleneck', 'GhostBottleneckV3',
+           'make_blocks']
 
 _SE_LAYER = partial(SqueezeExcite, gate_layer='hard_sigmoid', rd_round_fn=partial(make_divisible, divisor=4))
 _NUM_REP_BRANCHES = 3
@@ -200,13 +201,17 @@ class GhostBottleneck(nn.Module):
                  act_layer: LayerType = nn.ReLU, se_ratio: float = 0., use_dfc: bool = False):
         super().__init__()
         self.stride = stride
-        self.ghost1 = (GhostModuleV2 if use_dfc else GhostModule)(in_chs, mid_chs, act_layer=act_layer)
+        self.ghost1 = self._ghost(in_chs, mid_chs, act_layer, use_dfc)
         self.conv_dw = self.bn_dw = None
         if stride > 1:
             self.conv_dw, self.bn_dw = _conv_bn(mid_chs, mid_chs, dw_kernel_size, stride, groups=mid_chs)
         self.se = _SE_LAYER(mid_chs, rd_ratio=se_ratio) if se_ratio else None
-        self.ghost2 = GhostModule(mid_chs, out_chs, act_layer=None)
+        self.ghost2 = self._ghost(mid_chs, out_chs, None, False)
         self.shortcut = _strided_shortcut(in_chs, out_chs, dw_kernel_size, stride)
+
+    def _ghost(self, in_chs: int, out_chs: int, act_layer: Optional[LayerType], use_dfc: bool) -> nn.Module:
+        """The expansion (with activation) and projection (linear) ghost modules."""
+        return (GhostModuleV2 if use_dfc else GhostModule)(in_chs, out_chs, act_layer=act_layer)
 
     def _downsample(self, x: torch.Tensor) -> torch.Tensor:
         return x if self.conv_dw is None else self.bn_dw(self.conv_dw(x))
@@ -259,26 +264,30 @@ def make_blocks(
         stage_cfgs: Sequence[Sequence[Tuple[int, int, int, float, int]]],
         in_chs: int,
         width: float,
-        version: str,
+        block_fn: Callable[[int, int, int, int, int, float, int], nn.Module],
+        final_mult: float = 1.0,
 ) -> Tuple[List[nn.Module], List[Dict[str, Any]]]:
-    """The bottleneck stages, the final 1x1 conv stage, and the feature levels after the stem (one per strided
-    stage). V2 / V3 use DFC attention from the third bottleneck on."""
-    block_cls = GhostBottleneckV3 if version == 'v3' else GhostBottleneck
+    """The bottleneck stages, the final 1x1 conv stage (`final_mult` x the last expansion width), and the feature
+    levels after the stem (one per strided stage).
+
+    `block_fn(in_chs, mid_chs, out_chs, kernel, stride, se_ratio, block_idx)` builds a bottleneck.
+    """
     stages, feature_info = [], []
     net_stride, block_idx = 2, 0
     for stage_idx, cfg in enumerate(stage_cfgs):
         blocks = []
         for kernel, exp_size, chs, se_ratio, stride in cfg:
             out_chs = make_divisible(chs * width, 4)
-            blocks.append(block_cls(in_chs, make_divisible(exp_size * width, 4), out_chs, kernel, stride,
-                                    se_ratio=se_ratio, use_dfc=version != 'v1' and block_idx > 1))
+            blocks.append(block_fn(in_chs, make_divisible(exp_size * width, 4), out_chs, kernel, stride, se_ratio,
+                                   block_idx))
             in_chs = out_chs
             block_idx += 1
         if cfg[-1][-1] > 1:
             net_stride *= 2
             feature_info.append(dict(num_chs=in_chs, reduction=net_stride, module=f'blocks.{stage_idx}'))
         stages.append(nn.Sequential(*blocks))
-    stages.append(nn.Sequential(_ConvBnAct(in_chs, make_divisible(stage_cfgs[-1][-1][1] * width, 4), 1)))
+    final_chs = make_divisible(stage_cfgs[-1][-1][1] * width * final_mult, 4)
+    stages.append(nn.Sequential(_ConvBnAct(in_chs, final_chs, 1)))
     return stages, feature_info
 
 
@@ -297,6 +306,7 @@ class GhostNet(PooledHeadMixin, ZooModel):
         version: 'v1', 'v2' (DFC attention) or 'v3' (re-parameterisable branches + DFC attention).
     """
     classifier_name = 'classifier'
+    final_mult: ClassVar[float] = 1.0  # width of the final 1x1 conv relative to the last expansion width
     groups = dict(stem=r'^conv_stem|bn1', blocks=[(r'^blocks\.(\d+)\.(\d+)', None), (r'conv_head', (99999,))],
                   coarse=[(r'^blocks\.(\d+)', None), (r'conv_head', (99999,))])
 
@@ -321,7 +331,7 @@ class GhostNet(PooledHeadMixin, ZooModel):
         self.conv_stem = nn.Conv2d(in_chans, stem_chs, 3, 2, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(stem_chs)
         self.act1 = nn.ReLU(inplace=True)
-        stages, stage_info = make_blocks(cfgs, stem_chs, width, version)
+        stages, stage_info = make_blocks(cfgs, stem_chs, width, self._block_fn(version), self.final_mult)
         self.blocks = nn.Sequential(*stages)
         self.feature_info = [dict(num_chs=stem_chs, reduction=2, module='conv_stem')] + stage_info
         # level 0 is the stem conv output itself; the levels after it end at the strided stages
@@ -342,6 +352,16 @@ class GhostNet(PooledHeadMixin, ZooModel):
         self.flatten = nn.Flatten(1) if global_pool else nn.Identity()
         self.classifier = nn.Linear(self.head_hidden_size, num_classes) if num_classes > 0 else nn.Identity()
         init_weights_goog(self)
+
+    def _block_fn(self, version: str) -> Callable[..., nn.Module]:
+        """The bottleneck of `version`; V2 / V3 use DFC attention from the third bottleneck on."""
+        block_cls = GhostBottleneckV3 if version == 'v3' else GhostBottleneck
+
+        def block(in_chs: int, mid_chs: int, out_chs: int, kernel: int, stride: int, se_ratio: float,
+                  idx: int) -> nn.Module:
+            return block_cls(in_chs, mid_chs, out_chs, kernel, stride, se_ratio=se_ratio,
+                             use_dfc=version != 'v1' and idx > 1)
+        return block
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.blocks(self.act1(self.bn1(self.conv_stem(x))))
