@@ -12,7 +12,9 @@ from _api_checks import (
     assert_checkpointing_keeps_gradients, assert_head_api_matches, assert_intermediates_match,
     assert_reset_and_prune_match, image,
 )
-from _parity import assert_feature_info_parity, assert_outputs_close, assert_parity, assert_same_layout, fill_random_, timm
+from _parity import (
+    assert_feature_info_parity, assert_outputs_close, assert_parity, assert_same_layout, fill_random_, timm,
+)
 
 import zoo  # noqa: E402
 from zoo.models.convmixer import ConvMixer  # noqa: E402

@@ -41,7 +41,7 @@ def test_intermediates_and_head():
     assert ours.group_matcher() == ref.group_matcher() and ours.group_matcher(True) == ref.group_matcher(True)
     assert_reset_and_prune_match('hgnetv2_b0')
     with torch.device('meta'):
-        models = [zoo.create_model('hgnetv2_b1', drop_path_rate=0.2), timm.create_model('hgnetv2_b1', drop_path_rate=0.2)]
+        models = [lib.create_model('hgnetv2_b1', drop_path_rate=0.2) for lib in (zoo, timm)]
     ours, theirs = [[getattr(b.drop_path, 'drop_prob', 0.) for s in m.stages for b in s.blocks] for m in models]
     assert max(ours) == pytest.approx(0.2) and ours == pytest.approx(theirs)
 

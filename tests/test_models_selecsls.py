@@ -57,7 +57,8 @@ def test_grad_checkpointing_same_gradients():
     from zoo.models.selecsls import SelecSls, SelecSlsCfg
     torch.manual_seed(0)
     # a narrow two-stage net: a later block takes the first block's long-range skip through the checkpoint
-    blocks = ((32, 0, 16, 16, True, 2), (16, 16, 16, 24, False, 1), (24, 0, 16, 16, True, 2), (16, 16, 16, 24, False, 1))
+    blocks = ((32, 0, 16, 16, True, 2), (16, 16, 16, 24, False, 1),
+              (24, 0, 16, 16, True, 2), (16, 16, 16, 24, False, 1))
     head = ((24, 16, 3, 2), (16, 16, 3, 1), (16, 16, 3, 2), (16, 16, 1, 1))
     model = SelecSls(SelecSlsCfg(blocks, head, (1, 3)), num_classes=3)
     assert_checkpointing_keeps_gradients(model, image(batch=2, size=64))

@@ -7,7 +7,8 @@ channels are *added* to the residual path (feature re-use, ResNet-like) and the 
 [residual | dense]. The first block of a stage projects the input to the initial widths (strided from stage 3 on).
 
 The `b` variants (dpn68b, dpn48b) use two separate final 1x1 convs for the two paths instead of one split conv, as in
-the MXNet weights; the final norm uses the stem's activation. Weights are the MXNet conversions and timm's dpn68b training.
+the MXNet weights; the final norm uses the stem's activation. Weights are the MXNet conversions and timm's dpn68b
+training.
 """
 from collections import OrderedDict
 from functools import partial

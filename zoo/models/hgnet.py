@@ -4,8 +4,9 @@ PP-HGNet (PaddleClas, 2022) stacks HG blocks: a chain of convs whose outputs are
 (one-shot aggregation, as VoVNet) and aggregated by a 1x1 conv followed by effective SE (V1). PP-HGNetV2 (PaddleClas,
 2023) uses a stem with a parallel max-pool / 2x2-conv branch, depthwise-separable ("light") convs in the later
 stages, a two-conv squeeze / excitation aggregation instead of ESE, and a learnable scalar affine map after every
-activation (`use_lab`, in B0-B3 only, as the published weights). Stages after the first start with a strided depthwise conv; blocks after the first of a stage
-are residual. The head is pool -> 1x1 conv (2048) + ReLU (+ affine) -> dropout -> classifier.
+activation (`use_lab`; B0-B3 only, as their published weights). Stages after the first start with a strided
+depthwise conv; blocks after the first of a stage are residual. The head is pool -> 1x1 conv (2048) + ReLU
+(+ affine) -> dropout -> classifier.
 No paper; the reference is PaddleClas (github.com/PaddlePaddle/PaddleClas), and the weights are its conversions.
 """
 import dataclasses
@@ -276,8 +277,8 @@ class HighPerfGpuNet(ZooModel):
     """
     trunk = Trunk(stem=('stem',), levels='stages')
     classifier_name = 'head.fc'
-    groups = dict(stem=r'^stem', blocks=[(r'^stages\.(\d+)\.downsample', (0,)), (r'^stages\.(\d+)\.blocks\.(\d+)', None)],
-                  coarse=r'^stages\.(\d+)')
+    groups = dict(stem=r'^stem', coarse=r'^stages\.(\d+)',
+                  blocks=[(r'^stages\.(\d+)\.downsample', (0,)), (r'^stages\.(\d+)\.blocks\.(\d+)', None)])
 
     def __init__(self, cfg: HGNetCfg, in_chans: int = 3, num_classes: int = 1000, global_pool: str = 'avg',
                  head_hidden_size: Optional[int] = 2048, drop_rate: float = 0., drop_path_rate: float = 0.,

@@ -10,7 +10,7 @@ block is never narrower than its input.
 weights of both kinds are timm's (`clovaai/rexnet` originals and timm's ImageNet-12k trainings).
 """
 import math
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 import torch
 import torch.nn as nn

@@ -25,8 +25,8 @@ __all__ = ['SelecSls', 'SelecSlsBlock', 'SelecSlsCfg']
 def conv_bn(in_chs: int, out_chs: int, kernel_size: int = 3, stride: int = 1, dilation: int = 1) -> nn.Sequential:
     """Conv (no bias) -> BatchNorm -> ReLU as a plain Sequential (keys `0.*`, `1.*`)."""
     padding = ((stride - 1) + dilation * (kernel_size - 1)) // 2
-    return nn.Sequential(nn.Conv2d(in_chs, out_chs, kernel_size, stride, padding=padding, dilation=dilation, bias=False),
-                         nn.BatchNorm2d(out_chs), nn.ReLU(inplace=True))
+    conv = nn.Conv2d(in_chs, out_chs, kernel_size, stride, padding=padding, dilation=dilation, bias=False)
+    return nn.Sequential(conv, nn.BatchNorm2d(out_chs), nn.ReLU(inplace=True))
 
 
 class SelecSlsBlock(nn.Module):
