@@ -12,7 +12,7 @@ import torch.nn as nn
 from zoo.layers.activations import LayerType
 from zoo.layers.anti_alias import create_aa
 from zoo.layers.create_conv2d import create_conv2d
-from zoo.layers.evo_norm import EvoNorm2dS0a
+from zoo.layers.evo_norm import EvoNorm2dS0, EvoNorm2dS0a
 from zoo.layers.norm import LayerNorm2d
 from zoo.layers.norm_act import BatchNormAct2d, GroupNormAct
 from zoo.layers.norm_act_channel import LayerNormAct2d
@@ -20,10 +20,10 @@ from zoo.layers.norm_act_channel import LayerNormAct2d
 __all__ = ['ConvNormAct', 'SeparableConvNormAct', 'get_norm_act_layer']
 
 _NORM_ACT_BY_NAME = dict(batchnorm=BatchNormAct2d, batchnorm2d=BatchNormAct2d, groupnorm=GroupNormAct,
-                         layernorm2d=LayerNormAct2d, evonorms0a=EvoNorm2dS0a)
+                         layernorm2d=LayerNormAct2d, evonorms0=EvoNorm2dS0, evonorms0a=EvoNorm2dS0a)
 _NORM_ACT_BY_NORM = {nn.BatchNorm2d: BatchNormAct2d, nn.GroupNorm: GroupNormAct, LayerNorm2d: LayerNormAct2d}
 # norms whose nonlinearity is part of the layer itself: there is no separate activation to bind
-_OWN_ACT_NORMS = (EvoNorm2dS0a,)
+_OWN_ACT_NORMS = (EvoNorm2dS0, EvoNorm2dS0a)
 
 
 def _base_type(layer: object) -> object:

@@ -71,6 +71,7 @@ MODEL_CFGS: Dict[str, VovNetCfg] = dict(
     ese_vovnet57b=VovNetCfg(block_per_stage=(1, 1, 4, 3)),
     ese_vovnet99b=VovNetCfg(block_per_stage=(1, 3, 9, 3)),
     eca_vovnet39b=VovNetCfg(attn='eca'),
+    ese_vovnet39b_evos=VovNetCfg(),
 )
 
 
@@ -315,6 +316,7 @@ default_cfgs = generate_default_cfgs({
                                                pool_size=(8, 8)),
     'ese_vovnet99b.untrained': _cfg(hf_hub_id=None),
     'eca_vovnet39b.untrained': _cfg(hf_hub_id=None),
+    'ese_vovnet39b_evos.untrained': _cfg(hf_hub_id=None),
 })
 
 
@@ -370,3 +372,9 @@ def ese_vovnet99b(pretrained: bool = False, **kwargs) -> VovNet:
 def eca_vovnet39b(pretrained: bool = False, **kwargs) -> VovNet:
     """VoVNet-V2-39 with ECA instead of eSE."""
     return _create_vovnet('eca_vovnet39b', pretrained, **kwargs)
+
+
+@register_model
+def ese_vovnet39b_evos(pretrained: bool = False, **kwargs) -> VovNet:
+    """VoVNet-V2-39 with EvoNorm-S0 (its own sigmoid-gated nonlinearity) in place of every BatchNorm + ReLU."""
+    return _create_vovnet('ese_vovnet39b_evos', pretrained, **dict(dict(norm_layer='evonorms0'), **kwargs))
