@@ -93,6 +93,8 @@ from zoo.layers.window import (
     windowed_sdpa,
     SHIFT_MASK_VALUE,
 )
+from zoo.layers.learnable_affine import LearnableAffineBlock
+from zoo.layers.rep_branches import fold_conv_bn_branches
 
 __all__ = [
     'LayerType', 'create_act_layer', 'get_act_layer', 'CondConv2d', 'MixedConv2d', 'Attention', 'AttentionPoolLatent',
@@ -121,5 +123,5 @@ __all__ = [
     'window_reverse', 'grid_partition', 'grid_reverse', 'window_partition_nchw', 'window_reverse_nchw',
     'grid_partition_nchw', 'grid_reverse_nchw', 'shifted_window_mask', 'fit_window_to_grid',
     'resolve_stage_window_sizes', 'stage_window_sizes_for_grid', 'ShiftedWindowGeometry', 'windowed_sdpa',
-    'SHIFT_MASK_VALUE',
+    'SHIFT_MASK_VALUE', 'LearnableAffineBlock', 'fold_conv_bn_branches',
 ]
