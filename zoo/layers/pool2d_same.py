@@ -3,20 +3,24 @@
 Networks trained in TF / JAX (e.g. the ViT-hybrid ResNet stems) pool with 'SAME' padding, which for a strided pool
 depends on the input size; PyTorch's symmetric `padding` cannot express it.
 """
-from typing import Tuple, Union
+from typing import Final, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers.helpers import to_2tuple
-from zoo.layers.padding import pad_same
+from zoo.layers.padding import pad_same, pad_same_traceable, use_traceable_pad
 
 __all__ = ['MaxPool2dSame']
 
 
 class MaxPool2dSame(nn.MaxPool2d):
-    """MaxPool2d whose input is padded with -inf at run time like TF 'SAME' (padding never wins the max)."""
+    """MaxPool2d whose input is padded with -inf at run time like TF 'SAME' (padding never wins the max).
+
+    The padding function is chosen at construction as for `Conv2dSame`.
+    """
+    traceable_pad: Final[bool]
 
     def __init__(self, kernel_size: Union[int, Tuple[int, int]], stride: Union[int, Tuple[int, int], None] = None,
                  dilation: Union[int, Tuple[int, int]] = 1, ceil_mode: bool = False):
@@ -24,7 +28,11 @@ class MaxPool2dSame(nn.MaxPool2d):
         stride = to_2tuple(stride if stride is not None else kernel_size)
         dilation = to_2tuple(dilation)
         super().__init__(kernel_size, stride, (0, 0), dilation, ceil_mode=ceil_mode)
+        self.traceable_pad = use_traceable_pad()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = pad_same(x, self.kernel_size, self.stride, self.dilation, value=float('-inf'))
+        if self.traceable_pad:
+            x = pad_same_traceable(x, self.kernel_size, self.stride, self.dilation, value=float('-inf'))
+        else:
+            x = pad_same(x, self.kernel_size, self.stride, self.dilation, value=float('-inf'))
         return F.max_pool2d(x, self.kernel_size, self.stride, (0, 0), self.dilation, self.ceil_mode)

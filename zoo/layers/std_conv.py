@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.layers.padding import get_padding, get_padding_value, pad_same
+from zoo.layers.padding import get_padding, get_padding_value, pad_same, pad_same_traceable, use_traceable_pad
 
 __all__ = ['StdConv2d', 'StdConv2dSame', 'ScaledStdConv2d', 'ScaledStdConv2dSame', 'standardize_weight']
 
@@ -94,10 +94,12 @@ class StdConv2dSame(StdConv2d):
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, dilation=dilation,
                          groups=groups, bias=bias, eps=eps)
         self.same_pad = same_pad
+        self.traceable_pad = use_traceable_pad()  # see Conv2dSame
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.same_pad:
-            x = pad_same(x, self.kernel_size, self.stride, self.dilation)
+            pad = pad_same_traceable if self.traceable_pad else pad_same
+            x = pad(x, self.kernel_size, self.stride, self.dilation)
         return super().forward(x)
 
 
@@ -137,6 +139,7 @@ class ScaledStdConv2d(nn.Conv2d):
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=static_padding,
                          dilation=dilation, groups=groups, bias=bias)
         self.dynamic_pad = dynamic
+        self.traceable_pad = use_traceable_pad()  # see Conv2dSame
         fan_in = (in_channels // groups) * self.kernel_size[0] * self.kernel_size[1]
         self.scale = gamma / fan_in ** 0.5
         self.eps = eps
@@ -155,7 +158,8 @@ class ScaledStdConv2d(nn.Conv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.dynamic_pad:
-            x = pad_same(x, self.kernel_size, self.stride, self.dilation)
+            pad = pad_same_traceable if self.traceable_pad else pad_same
+            x = pad(x, self.kernel_size, self.stride, self.dilation)
         return F.conv2d(x, self.standardized_weight(), self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 
