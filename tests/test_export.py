@@ -226,3 +226,24 @@ def test_same_padding_scripts_only_when_built_scriptable():
         conv = Conv2dSame(3, 4, 3, stride=2)
     x = torch.randn(1, 3, 17, 20)
     assert torch.equal(torch.jit.script(conv)(x), conv(x))
+
+
+@pytest.mark.parametrize('momentum', [0.1, None])
+@pytest.mark.parametrize('track_running_stats', [True, False])
+def test_batchnorm_act_forward_equals_batchnorm2d(momentum, track_running_stats):
+    """BatchNormAct2d spells out nn.BatchNorm2d's forward (so it scripts): same outputs and buffers in every mode."""
+    from zoo.layers.norm_act import BatchNormAct2d
+    ours = BatchNormAct2d(4, momentum=momentum, track_running_stats=track_running_stats, act_layer=nn.Identity)
+    ref = nn.BatchNorm2d(4, momentum=momentum, track_running_stats=track_running_stats)
+    with torch.no_grad():
+        ref.weight.normal_()
+        ref.bias.normal_()
+    ours.load_state_dict(ref.state_dict())
+    for training in (True, True, False, True):
+        ours.train(training)
+        ref.train(training)
+        x = torch.randn(3, 4, 5, 5)
+        assert torch.allclose(ours(x), ref(x), atol=1e-6)
+    for key, value in ref.state_dict().items():
+        assert torch.equal(ours.state_dict()[key], value), key
+    assert torch.allclose(torch.jit.script(ours.eval())(x), ref.eval()(x), atol=1e-6)
