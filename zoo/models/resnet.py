@@ -472,6 +472,9 @@ class ResNet(ZooModel):
                 if hasattr(m, 'zero_init_last'):
                     m.zero_init_last()
 
+    def _stages(self) -> List[nn.Module]:
+        return [getattr(self, name) for name in self.stage_names]
+
     def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
         return self.act1(self.bn1(self.conv1(x)))
 
@@ -479,7 +482,7 @@ class ResNet(ZooModel):
         x = self.maxpool(self.forward_stem(x))
         # the four stages by name, not a loop over getattr(self, name), so TorchScript can compile it
         if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq([self.layer1, self.layer2, self.layer3, self.layer4], x)
+            return checkpoint_seq(self._stages(), x)
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
