@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers.helpers import to_2tuple
-from zoo.layers.padding import get_padding_value, pad_same
+from zoo.layers.padding import get_padding_value, pad_same, pad_same_traceable, use_traceable_pad
 
 __all__ = ['CondConv2d']
 
@@ -45,6 +45,7 @@ class CondConv2d(nn.Module):
         self.groups = groups
         self.num_experts = num_experts
         pad, self.dynamic_padding = get_padding_value(padding, kernel_size, stride=stride, dilation=dilation)
+        self.traceable_pad = use_traceable_pad()  # see Conv2dSame
         self.padding = to_2tuple(pad)
         self.weight_shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight = nn.Parameter(torch.empty(num_experts, math.prod(self.weight_shape)))
@@ -65,7 +66,8 @@ class CondConv2d(nn.Module):
         bias = (routing_weights @ self.bias).view(-1) if self.bias is not None else None
         x = x.reshape(1, b * c, h, w)
         if self.dynamic_padding:
-            x = pad_same(x, self.kernel_size, self.stride, self.dilation)
+            pad = pad_same_traceable if self.traceable_pad else pad_same
+            x = pad(x, self.kernel_size, self.stride, self.dilation)
         out = F.conv2d(x, weight, bias, self.stride, 0 if self.dynamic_padding else self.padding, self.dilation,
                        self.groups * b)
         return out.view(b, self.out_channels, out.shape[-2], out.shape[-1])

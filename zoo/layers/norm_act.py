@@ -36,7 +36,19 @@ class BatchNormAct2d(nn.BatchNorm2d):
         self.act = create_act_layer(act_layer, inplace=inplace, **(act_kwargs or {})) if apply_act else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = super().forward(x)
+        # nn.BatchNorm2d's semantics written out, since TorchScript cannot compile `super().forward`: batch
+        # statistics in training (or without running buffers), running buffers updated only when tracked, and a
+        # cumulative average when momentum is None
+        momentum = self.momentum
+        factor = 0.0 if momentum is None else momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.add_(1)
+            if momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked.item())
+        batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        keep_buffers = not self.training or self.track_running_stats
+        x = F.batch_norm(x, self.running_mean if keep_buffers else None, self.running_var if keep_buffers else None,
+                         self.weight, self.bias, batch_stats, factor, self.eps)
         return self.act(self.drop(x))
 
 

@@ -5,6 +5,8 @@ from typing import List, Sequence, Tuple, Union
 import torch
 import torch.nn.functional as F
 
+from zoo.layers.config import is_exportable, is_scriptable
+
 
 def get_padding(kernel_size: int, stride: int = 1, dilation: int = 1, **_) -> int:
     """Symmetric padding that keeps the output at ceil(input / stride) for odd kernels."""
@@ -34,6 +36,39 @@ def pad_same(
         total = get_same_padding(size, k, s, d)
         pads += [total // 2, total - total // 2]
     return F.pad(x, pads, value=value) if any(pads) else x
+
+
+def pad_same_traceable(
+        x: torch.Tensor,
+        kernel_size: Tuple[int, int],
+        stride: Tuple[int, int],
+        dilation: Tuple[int, int] = (1, 1),
+        value: float = 0.,
+) -> torch.Tensor:
+    """`pad_same` as integer shape arithmetic with no branch on the input size, for export and TorchScript.
+
+    Layers built under `zoo.layers.config.set_layer_config(exportable=True)` (or `scriptable=True`) use it.
+
+    `pad_same` skips a zero pad (saving a copy in eager mode), a Python branch on the input size that `torch.export`
+    turns into a guard, so a graph with a dynamic height / width fails to export. Here the total is
+    `(ceil(n / s) - 1) * s + reach + 1 - n`, which equals `reach - (n - 1) % s`: one modulo, no ceil, no max, and
+    F.pad always runs (a zero pad is a copy), so one graph serves every size.
+    """
+    pads: List[int] = []
+    for dim in (1, 0):  # F.pad lists width first
+        size = x.shape[dim - 2]
+        reach = (kernel_size[dim] - 1) * dilation[dim]
+        if reach >= stride[dim] - 1:
+            total = reach - (size - 1) % stride[dim]
+        else:  # a kernel with gaps between windows (k < s); the total depends on the size, may be zero
+            total = get_same_padding(size, kernel_size[dim], stride[dim], dilation[dim])
+        pads += [total // 2, total - total // 2]
+    return F.pad(x, pads, value=value)
+
+
+def use_traceable_pad() -> bool:
+    """Whether a 'SAME' padding layer built now pads with `pad_same_traceable` (set while exportable / scriptable)."""
+    return is_exportable() or is_scriptable()
 
 
 def get_padding_value(padding: Union[str, int, Tuple], kernel_size: int, **kwargs) -> Tuple[Union[int, Tuple], bool]:

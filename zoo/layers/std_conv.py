@@ -11,13 +11,13 @@ Scaled weight standardisation, the normalisation-free networks' replacement for 
 `gamma / sqrt(fan_in)` and a learnable per-filter gain, so that a unit-variance input keeps unit variance through
 conv + activation (`gamma` is the activation's correction constant).
 """
-from typing import Tuple, Union
+from typing import Final, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.layers.padding import get_padding_value, pad_same
+from zoo.layers.padding import get_padding_value, pad_same, pad_same_traceable, use_traceable_pad
 
 __all__ = ['StdConv2d', 'StdConv2dSame', 'ScaledStdConv2d', 'ScaledStdConv2dSame', 'standardize_weight']
 
@@ -41,8 +41,10 @@ class _StandardizedConv2d(nn.Conv2d):
     when the spec needs it, and a convolution with the kernel returned by `conv_weight()`.
 
     Subclasses differ only in `conv_weight()`; `padding` is a number, or a spec string ('' symmetric, 'same',
-    'valid'), with None meaning ''.
+    'valid'), with None meaning ''. Built while `exportable` / `scriptable` is set, dynamic padding uses
+    `pad_same_traceable` (see `Conv2dSame`).
     """
+    traceable_pad: Final[bool]
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: SizeT, stride: SizeT,
                  padding: Union[int, str, None], dilation: SizeT, groups: int, bias: bool, eps: float):
@@ -51,6 +53,7 @@ class _StandardizedConv2d(nn.Conv2d):
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=static_padding,
                          dilation=dilation, groups=groups, bias=bias)
         self.dynamic_pad = dynamic
+        self.traceable_pad = use_traceable_pad()
         self.eps = eps
 
     def conv_weight(self) -> torch.Tensor:
@@ -59,7 +62,8 @@ class _StandardizedConv2d(nn.Conv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.dynamic_pad:
-            x = pad_same(x, self.kernel_size, self.stride, self.dilation)
+            pad = pad_same_traceable if self.traceable_pad else pad_same
+            x = pad(x, self.kernel_size, self.stride, self.dilation)
         return F.conv2d(x, self.conv_weight(), self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 

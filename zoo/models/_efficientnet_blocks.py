@@ -87,8 +87,12 @@ def _space_to_depth(block: nn.Module, s2d: int, in_chs: int, dw_kernel_size: Ker
     return in_chs * 4, dw_kernel_size, 'same' if dw_kernel_size == 2 else pad_type
 
 
-def _run_s2d(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    return x if block.conv_s2d is None else block.bn_s2d(block.conv_s2d(x))
+class _SpaceToDepthEntry(nn.Module):
+    """Base of the blocks that may start with space-to-depth (a method, not a function taking the block, so that
+    TorchScript can compile it)."""
+
+    def _run_s2d(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.conv_s2d is None else self.bn_s2d(self.conv_s2d(x))
 
 
 class SqueezeExcite(nn.Module):
@@ -160,7 +164,7 @@ class ConvBnAct(nn.Module):
         return self.drop_path(out) + x if self.has_skip else out
 
 
-class DepthwiseSeparableConv(nn.Module):
+class DepthwiseSeparableConv(_SpaceToDepthEntry):
     """Depthwise conv -> (SE) -> pointwise conv: MobileNetV1's block, and MBConv with expansion 1 (`ds` / `dsa`).
 
     `pw_act` (the `dsa` form) puts an activation after the pointwise conv and never adds a residual.
@@ -200,12 +204,12 @@ class DepthwiseSeparableConv(nn.Module):
         self.drop_path = _drop_path(drop_path_rate)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.se(self.aa(self.bn1(self.conv_dw(_run_s2d(self, x)))))
+        out = self.se(self.aa(self.bn1(self.conv_dw(self._run_s2d(x)))))
         out = self.bn2(self.conv_pw(out))
         return self.drop_path(out) + x if self.has_skip else out
 
 
-class InvertedResidual(nn.Module):
+class InvertedResidual(_SpaceToDepthEntry):
     """MBConv: 1x1 expand -> depthwise -> (SE) -> 1x1 linear projection, residual when shapes allow (`ir`).
 
     Introduced by MobileNetV2 (arXiv:1801.04381); with SE it is the block of MnasNet, EfficientNet and MobileNetV3.
@@ -252,7 +256,7 @@ class InvertedResidual(nn.Module):
         self.drop_path = _drop_path(drop_path_rate)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.bn1(self.conv_pw(_run_s2d(self, x)))
+        out = self.bn1(self.conv_pw(self._run_s2d(x)))
         out = self.se(self.aa(self.bn2(self.conv_dw(out))))
         out = self.bn3(self.conv_pwl(out))
         return self.drop_path(out) + x if self.has_skip else out

@@ -4,6 +4,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 
 import torch.nn as nn
 
+from zoo.layers.config import set_layer_config
 from zoo.models._hub import load_model_config_from_hf, load_model_config_from_path
 from zoo.models._pretrained import PretrainedCfg, split_model_name_tag
 from zoo.models._registry import model_entrypoint
@@ -32,6 +33,8 @@ def create_model(
         pretrained_cfg_overlay: Optional[Dict[str, Any]] = None,
         checkpoint_path: Optional[Union[str, os.PathLike]] = None,
         cache_dir: Optional[Union[str, os.PathLike]] = None,
+        scriptable: Optional[bool] = None,
+        exportable: Optional[bool] = None,
         **kwargs,
 ) -> nn.Module:
     """Create a model by name, timm style.
@@ -44,6 +47,9 @@ def create_model(
         pretrained_cfg_overlay: fields to replace in the resolved cfg, e.g. `dict(file='weights.safetensors')`.
         checkpoint_path: a local checkpoint loaded after creation (safetensors, or a torch file of tensors).
         cache_dir: where downloads are cached.
+        scriptable: build layers that `torch.jit.script` compiles (see `zoo.layers.config`).
+        exportable: build layers that `torch.export` / ONNX trace for any input size: TF 'SAME' padding as shape
+            arithmetic, explicit attention (see `zoo.layers.config`).
         **kwargs: model arguments such as num_classes, in_chans, global_pool, drop_rate, drop_path_rate,
             features_only, out_indices, output_stride. Arguments that are None are dropped so the family's own
             defaults hold.
@@ -53,6 +59,10 @@ def create_model(
         >>> model = zoo.create_model('resnet18', num_classes=10)
         >>> feats = zoo.create_model('resnet50', features_only=True, out_indices=(-2, -1), output_stride=16)
     """
+    if kwargs.get('no_jit') is not None:
+        raise TypeError('no_jit is not supported: zoo has no JIT-compiled layers for it to switch off (its activations '
+                        'are plain PyTorch ops); remove the argument. scriptable=True / exportable=True select the '
+                        'TorchScript / export friendly layers.')
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     source, name = parse_model_name(model_name)
     if source is not None:
@@ -73,11 +83,12 @@ def create_model(
                 raise ValueError(f'Give the tag either in the name ({name!r}) or as pretrained_cfg, not both.')
             pretrained_cfg = tag
     create_fn = model_entrypoint(arch)
-    return create_fn(
-        pretrained=pretrained,
-        pretrained_cfg=pretrained_cfg,
-        pretrained_cfg_overlay=pretrained_cfg_overlay,
-        cache_dir=cache_dir,
-        checkpoint_path=checkpoint_path,
-        **kwargs,
-    )
+    with set_layer_config(scriptable=scriptable, exportable=exportable):
+        return create_fn(
+            pretrained=pretrained,
+            pretrained_cfg=pretrained_cfg,
+            pretrained_cfg_overlay=pretrained_cfg_overlay,
+            cache_dir=cache_dir,
+            checkpoint_path=checkpoint_path,
+            **kwargs,
+        )

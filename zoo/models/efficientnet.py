@@ -34,6 +34,7 @@ code was released (a different first stage and head width). The `_gn` variants s
 `efficientnet_b0_g16_evos` is, as in timm, grouped convs with BatchNorm (its EvoNorm was never switched on);
 `test_efficientnet_evos` does use EvoNorm-S0.
 """
+import itertools
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -79,6 +80,9 @@ class EfficientNet(ZooModel):
         drop_path_rate: stochastic depth rate reached by the last block.
         global_pool: pooling type for the head.
     """
+    # the per-instance trunk declaration is Python metadata, not part of the TorchScript module
+    __jit_ignored_attributes__ = ['trunk']
+
     classifier_name = 'classifier'
     groups = dict(stem=r'^conv_stem|bn1', blocks=[(r'^blocks\.(\d+)\.(\d+)', None), (r'conv_head|bn2', (99999,))],
                   coarse=[(r'^blocks\.(\d+)', None), (r'conv_head|bn2', (99999,))])
@@ -140,7 +144,7 @@ class EfficientNet(ZooModel):
 
     def _run_blocks(self, x: torch.Tensor) -> torch.Tensor:
         if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq([b for stage in self.blocks for b in stage], x)
+            return checkpoint_seq(itertools.chain.from_iterable(self.blocks), x)  # one segment per block
         return self.blocks(x)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:

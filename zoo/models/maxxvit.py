@@ -41,6 +41,7 @@ from zoo.layers import (
     ClassifierHead, DropPath, LayerScale, LayerScale2d, create_attn, create_conv2d, get_act_layer,
     get_norm_act_layer, get_norm_layer, make_divisible, pad_same, to_2tuple, trunc_normal_,
 )
+from zoo.layers.padding import pad_same_traceable, use_traceable_pad
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.mlp import Mlp
 from zoo.layers.norm_mlp_head import NormMlpClassifierHead
@@ -254,6 +255,7 @@ class Downsample2d(nn.Module):
             raise ValueError(f'Unknown pool_type {pool_type!r}; choose one of {sorted(_POOLS)}.')
         kernel, stride, pad = _POOLS[pool_type]
         self.same_pad = padding == 'same'
+        self.traceable_pad = use_traceable_pad()  # see zoo.layers.Conv2dSame
         self.is_max = pool_type.startswith('max')
         self.kernel, self.stride = kernel, stride
         pad = 0 if self.same_pad else pad
@@ -266,7 +268,8 @@ class Downsample2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.same_pad:
-            x = pad_same(x, (self.kernel,) * 2, (self.stride,) * 2, value=-float('inf') if self.is_max else 0.)
+            pad = pad_same_traceable if self.traceable_pad else pad_same
+            x = pad(x, (self.kernel,) * 2, (self.stride,) * 2, value=-float('inf') if self.is_max else 0.)
         return self.expand(self.pool(x))
 
 

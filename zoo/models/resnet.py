@@ -480,11 +480,10 @@ class ResNet(ZooModel):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.forward_stem(x))
+        # the four stages by name, not a loop over getattr(self, name), so TorchScript can compile it
         if self.grad_checkpointing and not torch.jit.is_scripting():
             return checkpoint_seq(self._stages(), x)
-        for stage in self._stages():
-            x = stage(x)
-        return x
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = self.global_pool(x)
