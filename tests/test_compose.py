@@ -624,6 +624,18 @@ def test_create_model_kwargs_a_config_does_not_take():
     assert zoo.create_model('composed_digits_resnet', in_chans=3).backbone.conv1.weight.shape == (16, 3, 3, 3)
 
 
+def test_export_flags_reach_composed_models():
+    """create_model's scriptable / exportable apply while a composed model is built, like any family; other build
+    options a composed model cannot honour are refused, not dropped."""
+    model = zoo.create_model('composed_digits_resnet', exportable=True).eval()
+    x = torch.randn(2, 1, 16, 16)
+    program = torch.export.export(model, (x,))
+    with torch.no_grad():
+        torch.testing.assert_close(program.module()(x), model(x))
+    with pytest.raises(TypeError, match='cache_dir'):
+        build_model_from_config('digits_resnet', cache_dir='/tmp')
+
+
 def test_registered_model_loads_checkpoint_path(tmp_path: Path):
     source = zoo.create_model('composed_digits_resnet')
     path = tmp_path / 'digits.pth'

@@ -53,8 +53,6 @@ SCHEDULE_KEYS = (
 )
 # create_model arguments a composed model accepts only when unset (None/0): it takes these from its config.
 _UNSET_MODEL_KWARGS = ('drop_rate', 'drop_path_rate', 'drop_block_rate', 'bn_momentum', 'bn_eps')
-# create_model arguments that do not concern how a composed model is built.
-_IGNORED_MODEL_KWARGS = ('scriptable', 'exportable', 'no_jit', 'pretrained_cfg', 'pretrained_cfg_overlay', 'cache_dir')
 _SECTIONS = {'data': DATA_KEYS, 'optimizer': OPTIMIZER_KEYS, 'schedule': SCHEDULE_KEYS}
 
 
@@ -244,8 +242,7 @@ def build_model_from_config(
         The classifier, with ``pretrained_cfg`` filled from the config's data settings.
     """
     cfg = config if isinstance(config, Config) else load_config(config)
-    unsupported = sorted(k for k, v in kwargs.items()
-                         if k not in _IGNORED_MODEL_KWARGS and not (k in _UNSET_MODEL_KWARGS and not v))
+    unsupported = sorted(k for k, v in kwargs.items() if not (k in _UNSET_MODEL_KWARGS and not v))
     if unsupported:
         raise TypeError(f'composed model {cfg.name!r} does not take {unsupported} from create_model; '
                         f'set them in its config file ({cfg.path}) instead')

@@ -19,7 +19,9 @@ from zoo.layers.mlp import GatedMlp, GluMlp, Mlp
 from zoo.layers.norm import GroupNorm, GroupNorm1, LayerNorm, LayerNorm2d, get_norm_layer
 from zoo.layers.norm_act import BatchNormAct2d, GroupNormAct
 from zoo.layers.norm_mlp_head import NormMlpClassifierHead
-from zoo.layers.padding import get_padding, get_padding_value, get_same_padding, is_static_pad, pad_same
+from zoo.layers.padding import (
+    get_padding, get_padding_value, get_same_padding, is_static_pad, pad_same, pad_same_traceable, use_traceable_pad,
+)
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.pool import SelectAdaptivePool2d, adaptive_pool_feat_mult
 from zoo.layers.pos_embed import resample_abs_pos_embed, resample_abs_pos_embed_nhwc
@@ -70,7 +72,9 @@ from zoo.layers.conv_pos_enc import ConvPosEnc
 from zoo.layers.overlap_patch_embed import OverlapPatchEmbed
 from zoo.layers.pos_embed_fourier import FourierPosEmbed
 from zoo.layers.sr_attention import SpatialReductionAttention
-from zoo.layers.config import use_fused_attn, set_default_fused_attn
+from zoo.layers.config import (
+    is_exportable, is_scriptable, set_default_fused_attn, set_layer_config, use_fused_attn,
+)
 from zoo.layers.diff_attention import DiffAttention, DiffLambdaMixin, differential_attend
 from zoo.layers.filter_response_norm import FilterResponseNormTlu2d
 from zoo.layers.hybrid_embed import HybridEmbed
@@ -97,19 +101,20 @@ from zoo.layers.learnable_affine import LearnableAffineBlock
 from zoo.layers.rep_branches import fold_conv_bn_branches
 
 __all__ = [
-    'LayerType', 'create_act_layer', 'get_act_layer', 'CondConv2d', 'MixedConv2d', 'Attention', 'AttentionPoolLatent',
-    'BlurPool2d', 'ConvNormAct', 'SeparableConvNormAct', 'get_norm_act_layer', 'stagewise_drop_path_rates',
-    'EffectiveSEModule', 'LayerScale', 'LayerScale2d', 'GatedMlp', 'GluMlp', 'Mlp', 'NormMlpClassifierHead',
-    'PatchEmbed', 'resample_abs_pos_embed', 'resample_abs_pos_embed_nhwc', 'relative_position_index',
-    'resize_rel_pos_bias_table', 'RmsNorm', 'RmsNorm2d', 'SimpleNorm', 'SimpleNorm2d', 'SelectiveKernel',
-    'SelectiveKernelAttn', 'SplitAttn', 'ClassifierHead', 'create_classifier', 'Conv2dSame', 'create_conv2d_pad',
-    'create_conv2d', 'DropBlock2d', 'DropPath', 'drop_path', 'Format', 'get_channel_dim', 'get_spatial_dim', 'nchw_to',
-    'nhwc_to', 'make_divisible', 'to_1tuple', 'to_2tuple', 'to_3tuple', 'to_4tuple', 'to_ntuple', 'GroupNorm',
-    'GroupNorm1', 'LayerNorm', 'LayerNorm2d', 'get_norm_layer', 'BatchNormAct2d', 'GroupNormAct', 'get_padding',
-    'get_padding_value', 'get_same_padding', 'is_static_pad', 'pad_same', 'SelectAdaptivePool2d',
-    'adaptive_pool_feat_mult', 'EcaModule', 'SEModule', 'create_attn', 'get_attn', 'register_attn', 'lecun_normal_',
-    'trunc_normal_', 'init_linear_trunc_normal_', 'init_trunc_normal_fan_out_', 'AttentionRope', 'attend',
-    'packed_qkv', 'set_fused_attn', 'PatchDropout', 'RelPosBias', 'RelPosBiasTf', 'resize_rel_pos_tables', 'RelPosMlp',
+    'pad_same_traceable', 'use_traceable_pad', 'is_exportable', 'is_scriptable', 'set_layer_config', 'LayerType',
+    'create_act_layer', 'get_act_layer', 'CondConv2d', 'MixedConv2d', 'Attention', 'AttentionPoolLatent', 'BlurPool2d',
+    'ConvNormAct', 'SeparableConvNormAct', 'get_norm_act_layer', 'stagewise_drop_path_rates', 'EffectiveSEModule',
+    'LayerScale', 'LayerScale2d', 'GatedMlp', 'GluMlp', 'Mlp', 'NormMlpClassifierHead', 'PatchEmbed',
+    'resample_abs_pos_embed', 'resample_abs_pos_embed_nhwc', 'relative_position_index', 'resize_rel_pos_bias_table',
+    'RmsNorm', 'RmsNorm2d', 'SimpleNorm', 'SimpleNorm2d', 'SelectiveKernel', 'SelectiveKernelAttn', 'SplitAttn',
+    'ClassifierHead', 'create_classifier', 'Conv2dSame', 'create_conv2d_pad', 'create_conv2d', 'DropBlock2d',
+    'DropPath', 'drop_path', 'Format', 'get_channel_dim', 'get_spatial_dim', 'nchw_to', 'nhwc_to', 'make_divisible',
+    'to_1tuple', 'to_2tuple', 'to_3tuple', 'to_4tuple', 'to_ntuple', 'GroupNorm', 'GroupNorm1', 'LayerNorm',
+    'LayerNorm2d', 'get_norm_layer', 'BatchNormAct2d', 'GroupNormAct', 'get_padding', 'get_padding_value',
+    'get_same_padding', 'is_static_pad', 'pad_same', 'SelectAdaptivePool2d', 'adaptive_pool_feat_mult', 'EcaModule',
+    'SEModule', 'create_attn', 'get_attn', 'register_attn', 'lecun_normal_', 'trunc_normal_',
+    'init_linear_trunc_normal_', 'init_trunc_normal_fan_out_', 'AttentionRope', 'attend', 'packed_qkv',
+    'set_fused_attn', 'PatchDropout', 'RelPosBias', 'RelPosBiasTf', 'resize_rel_pos_tables', 'RelPosMlp',
     'rel_pos_index_with_cls', 'relative_log_coords', 'gather_rel_pos_bias', 'RotaryEmbedding', 'MixedRotaryEmbedding',
     'apply_rope', 'create_rope_embed', 'gather_rope', 'rope_coords', 'SwiGLU', 'AaLayerType', 'create_aa',
     'resolve_aa_layer', 'MultiQueryAttention2d', 'Attention2d', 'EvoNorm2dS0', 'EvoNorm2dS0a', 'group_std',
