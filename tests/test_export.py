@@ -208,7 +208,8 @@ def test_every_family_exports(module: str, tmp_path: Path, onnx_registry_once):
 
 # ---- TorchScript ----
 
-SCRIPTED = ('resnet18', 'efficientnet_b0', 'tf_efficientnet_b0')
+# regnet / resnetv2 / vovnet script since ZooModel keeps its trunk declaration out of TorchScript
+SCRIPTED = ('resnet18', 'efficientnet_b0', 'tf_efficientnet_b0', 'regnetx_002', 'resnetv2_50', 'ese_vovnet19b_dw')
 
 
 @pytest.mark.parametrize('name', SCRIPTED)

@@ -77,6 +77,8 @@ def check_pooled_head(global_pool: str, num_classes: int) -> None:
 
 class ZooModel(nn.Module):
     """Base of every zoo classification model; see the module docstring for what a family declares."""
+    # the trunk declaration is Python-side metadata for the API methods, not something a scripted forward reads
+    __jit_ignored_attributes__ = ['trunk']
 
     trunk: ClassVar[Trunk]
     classifier_name: ClassVar[str] = 'head.fc'
