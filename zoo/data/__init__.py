@@ -54,7 +54,9 @@ from zoo.data.transforms import (
     CenterCropOrPad,
     MaybePILToTensor,
     MaybeToTensor,
+    RandomCropOrPad,
     RandomResizedCropAndInterpolation,
+    RandomResizeKeepRatio,
     ResizeKeepRatio,
     ToNumpy,
     str_to_interp_mode,
@@ -79,5 +81,5 @@ __all__ = [
     'ReaderDigits', 'ReaderImageFolder', 'ReaderImageTar', 'ReaderTorchVision', 'UnmappedClassesError',
     'list_class_names', 'load_class_map',
     'CenterCropOrPad', 'MaybePILToTensor', 'MaybeToTensor', 'RandomResizedCropAndInterpolation', 'ResizeKeepRatio',
-    'ToNumpy', 'str_to_interp_mode', 'str_to_pil_interp', 'create_transform',
+    'RandomCropOrPad', 'RandomResizeKeepRatio', 'ToNumpy', 'str_to_interp_mode', 'str_to_pil_interp', 'create_transform',
 ]
