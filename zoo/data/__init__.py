@@ -62,7 +62,7 @@ from zoo.data.transforms import (
     str_to_interp_mode,
     str_to_pil_interp,
 )
-from zoo.data.transforms_factory import create_transform
+from zoo.data.transforms_factory import TRAIN_CROP_MODES, create_transform
 
 __all__ = [
     'DEFAULT_CROP_MODE', 'DEFAULT_CROP_PCT', 'IMAGENET_DEFAULT_MEAN', 'IMAGENET_DEFAULT_STD', 'IMAGENET_DPN_MEAN',
@@ -81,5 +81,6 @@ __all__ = [
     'ReaderDigits', 'ReaderImageFolder', 'ReaderImageTar', 'ReaderTorchVision', 'UnmappedClassesError',
     'list_class_names', 'load_class_map',
     'CenterCropOrPad', 'MaybePILToTensor', 'MaybeToTensor', 'RandomResizedCropAndInterpolation', 'ResizeKeepRatio',
-    'RandomCropOrPad', 'RandomResizeKeepRatio', 'ToNumpy', 'str_to_interp_mode', 'str_to_pil_interp', 'create_transform',
+    'RandomCropOrPad', 'RandomResizeKeepRatio', 'ToNumpy', 'str_to_interp_mode', 'str_to_pil_interp',
+    'create_transform', 'TRAIN_CROP_MODES',
 ]

@@ -345,7 +345,8 @@ def create_loader(
     dataset.transform = create_transform(
         input_size, is_training=is_training, no_aug=no_aug, train_crop_mode=train_crop_mode, scale=scale, ratio=ratio,
         hflip=hflip, vflip=vflip, color_jitter=color_jitter, color_jitter_prob=color_jitter_prob,
-        grayscale_prob=grayscale_prob, gaussian_blur_prob=gaussian_blur_prob, auto_augment=auto_augment, interpolation=interpolation, mean=mean, std=std,
+        grayscale_prob=grayscale_prob, gaussian_blur_prob=gaussian_blur_prob, auto_augment=auto_augment,
+        interpolation=interpolation, mean=mean, std=std,
         crop_pct=crop_pct, crop_mode=crop_mode, re_prob=re_prob, re_mode=re_mode, re_count=re_count,
         re_num_splits=re_num_splits, separate=separate, use_prefetcher=use_prefetcher)
     if num_aug_splits > 1 and not separate:

@@ -13,7 +13,8 @@ from torchvision.transforms import InterpolationMode
 
 __all__ = [
     'str_to_interp_mode', 'str_to_pil_interp', 'interp_mode_to_str', 'ResizeKeepRatio', 'CenterCropOrPad',
-    'RandomResizeKeepRatio', 'RandomCropOrPad', 'RandomResizedCropAndInterpolation', 'MaybeToTensor', 'MaybePILToTensor', 'ToNumpy',
+    'RandomResizeKeepRatio', 'RandomCropOrPad', 'RandomResizedCropAndInterpolation', 'MaybeToTensor',
+    'MaybePILToTensor', 'ToNumpy',
 ]
 
 SizeLike = Union[int, Sequence[int]]

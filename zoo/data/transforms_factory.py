@@ -266,7 +266,8 @@ def create_transform(
         return transforms_imagenet_train(
             img_size, scale=scale, ratio=ratio, train_crop_mode=train_crop_mode, hflip=hflip, vflip=vflip,
             color_jitter=color_jitter, color_jitter_prob=color_jitter_prob, grayscale_prob=grayscale_prob,
-            gaussian_blur_prob=gaussian_blur_prob, auto_augment=auto_augment, interpolation=interpolation, mean=mean, std=std, re_prob=re_prob,
+            gaussian_blur_prob=gaussian_blur_prob, auto_augment=auto_augment, interpolation=interpolation, mean=mean,
+            std=std, re_prob=re_prob,
             re_mode=re_mode, re_count=re_count, re_num_splits=re_num_splits, use_prefetcher=use_prefetcher,
             normalize=normalize, separate=separate)
     if separate:
