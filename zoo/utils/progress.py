@@ -38,7 +38,7 @@ class ProgressBar:
         if enabled:
             from tqdm import tqdm  # a dependency of huggingface_hub; imported late to keep `import zoo` fast
             self._bar = tqdm(total=total, desc=desc, unit='batch', file=stream or sys.stderr, dynamic_ncols=True,
-                             leave=False)
+                             leave=True)  # the finished bar stays as the pass's summary line
 
     @property
     def active(self) -> bool:
