@@ -435,7 +435,8 @@ def test_inference_on_flat_folder_and_single_file(imagenet_samples: Path, tmp_pa
     for f in files:
         (flat / f.name).symlink_to(f)
     _run([sys.executable, 'inference.py', str(flat), '--model', 'resnet18', '--img-size', '64', '--device', 'cpu',
-          '--topk', '3', '--output-type', 'logit', '--results-dir', str(tmp_path), '--results-file', 'preds.json'])
+          '--topk', '3', '--output-type', 'logit', '--results-dir', str(tmp_path), '--results-file', 'preds.json',
+          '--include-index'])
     preds = json.loads((tmp_path / 'preds.json').read_text())
     assert [p['filename'] for p in preds] == [f.name for f in files]
     from zoo.data import ImageNetInfo
@@ -444,7 +445,7 @@ def test_inference_on_flat_folder_and_single_file(imagenet_samples: Path, tmp_pa
         assert len(p['logit']) == 3 and p['logit'] == sorted(p['logit'], reverse=True)
         assert p['label'] == [info.index_to_description(i) for i in p['index']]
     _run([sys.executable, 'inference.py', str(files[0]), '--model', 'resnet18', '--img-size', '64', '--device', 'cpu',
-          '--results-dir', str(tmp_path), '--results-file', 'one.csv'])
+          '--results-dir', str(tmp_path), '--results-file', 'one.csv', '--results-separate-col'])
     with open(tmp_path / 'one.csv') as f:
         (row,) = list(csv.DictReader(f))
     assert row['filename'] == files[0].name and 'prob_4' in row
