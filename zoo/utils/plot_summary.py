@@ -87,7 +87,10 @@ def plot_summary(summary_csv: str, out_path: Optional[str] = None) -> Tuple[str,
         ax.grid(alpha=0.3)
         if len(columns) > 1:
             ax.legend()
-    fig.suptitle(os.path.basename(os.path.dirname(os.path.abspath(summary_csv))))
+    # a run's summary.csv is named after its run folder, a copied one after its own file name
+    name = os.path.basename(summary_csv)
+    fig.suptitle(os.path.basename(os.path.dirname(os.path.abspath(summary_csv))) if name == 'summary.csv'
+                 else os.path.splitext(name)[0])
     out_path = out_path or os.path.join(os.path.dirname(os.path.abspath(summary_csv)), 'summary.png')
     fig.savefig(out_path)
     return out_path, fig
