@@ -5,6 +5,8 @@ Examples:
     python benchmark.py --model resnet50 --bench inference -b 32 --channels-last
     python benchmark.py --model 'resnet*' --bench both --precision amp_bfloat16 --results-file results/x.csv
     python benchmark.py --model models.txt --data-dir ../shared/data/imagenet-samples
+    python benchmark.py --model resnet50 efficientnet_b0 --results-file results/x.csv --plot   # also results/x.png
+    python benchmark.py --plot-from results/benchmark-cpu.csv      # chart an existing CSV, no benchmarking
 """
 import argparse
 import logging
@@ -37,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--num-classes', type=int, default=None)
     parser.add_argument('--data-dir', default=None, help='a folder of images to benchmark on instead of noise')
     parser.add_argument('--results-file', default=None, help='write rows to this .csv or .json')
+    parser.add_argument('--plot', action='store_true',
+                        help='also write a bar chart of throughput and %% of GEMM peak next to the --results-file '
+                             '.csv (needs matplotlib)')
+    parser.add_argument('--plot-from', default=None, metavar='CSV',
+                        help='only draw the bar chart of an existing results CSV (PNG beside it); nothing is timed')
     return parser
 
 
@@ -52,7 +59,12 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
 
 def main(argv: Optional[List[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format='%(message)s')
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.plot and not (args.results_file or '').endswith('.csv'):
+        parser.error('--plot charts the results CSV: give --results-file <name>.csv.')
+    if args.plot_from:
+        return _plot(args.plot_from)
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = config_from_args(args)
@@ -60,7 +72,25 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(format_table(rows))
     if args.results_file:
         write_results(rows, args.results_file)
-    return 1 if any('error' in r for r in rows) else 0
+    failed = any('error' in r for r in rows)
+    if args.plot:
+        failed = _plot(args.results_file) or failed
+    return 1 if failed else 0
+
+
+def _plot(csv_path: str) -> int:
+    try:
+        from zoo.utils.plot_summary import plot_benchmark
+        path, _ = plot_benchmark(csv_path)
+    except ImportError:
+        from zoo.utils.plot_summary import INSTALL_HINT
+        logging.error('No chart: %s.', INSTALL_HINT)
+        return 1
+    except (OSError, ValueError) as e:
+        logging.error('No chart from %s: %s', csv_path, e)
+        return 1
+    logging.info('Chart: %s', path)
+    return 0
 
 
 if __name__ == '__main__':

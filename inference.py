@@ -7,15 +7,19 @@ Examples::
     python inference.py photo.jpg --checkpoint output/train/<run>/model_best.pth.tar --topk 3 --results-format json
     python inference.py /imagenet/validation/ --model mobilenetv3_large_100 --checkpoint ./model_best.pth.tar
 
-Each output row holds the file name and, for the k best classes (best first), the class index, its name and its
-probability (``--output-type prob``, the default) or raw logit (``--output-type logit``). JSON keeps them as lists
-(``index``, ``label``, ``prob``); CSV spreads them over columns ``index_0 .. index_{k-1}``, ``label_0``, ...
-A file that cannot be read gets a row with only ``filename`` and ``error``, never a prediction.
+Each output row holds the file name and, for the k best classes (best first), their names (``--label-type``;
+``none`` leaves them out), their class indices (with ``--include-index``) and their probabilities (``--output-type
+prob``, the default) or raw logits (``--output-type logit``; ``--exclude-output`` leaves them out). A column holds
+the top-k list (a single value for ``--topk 1``; in CSV the list is JSON text); ``--results-separate-col`` spreads
+them over columns ``index_0 .. index_{k-1}``, ``label_0``, ... ``--filename-col`` / ``--index-col`` /
+``--label-col`` / ``--output-col`` rename the columns. A file that cannot be read gets a row with only the file
+name and ``error``, never a prediction. The rows are also printed unless ``--no-console-results``.
 
 Weights that record their data config and class names (zoo checkpoints, ``model_best.safetensors``, ``save_for_hf``
 folders) are run with that preprocessing and labelled with those names by default.
 """
 import argparse
+import json
 import logging
 import os
 import sys
@@ -28,18 +32,23 @@ from zoo.data import ImageDataset, create_dataset, create_loader, load_class_map
 from zoo.models import load_checkpoint
 from zoo.utils import (
     Runtime,
+    add_eval_model_args,
+    apply_test_time_pool,
     data_config_of_weights,
     fill_from_run_args,
     init_distributed_device,
     label_names,
     parse_kv_pairs,
+    prepare_eval_model,
     read_run_args,
     resolve_amp,
+    resolve_model_dtype,
     setup_default_logging,
+    use_progress_bar,
     warn_data_config_overrides,
     write_results,
 )
-from zoo.utils.inference import SingleFileReader, predict_rows
+from zoo.utils.inference import ResultColumns, SingleFileReader, lists_as_text, predict_rows
 
 _logger = logging.getLogger('inference')
 
@@ -50,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--data-dir', metavar='PATH')
     p.add_argument('--dataset', '-d', default='', metavar='NAME', help="'' / folder / tar, or zoo/digits")
     p.add_argument('--split', default='validation', metavar='NAME')
+    p.add_argument('--num-samples', default=None, type=int, metavar='N',
+                   help='predict only N images, evenly spaced over the input')
     p.add_argument('--class-map', default='', type=str, metavar='FILENAME', help='class names by index')
     p.add_argument('--input-img-mode', default=None, type=str)
     p.add_argument('--model', '-m', default=None, metavar='NAME')
@@ -70,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--interpolation', default='', type=str)
     p.add_argument('-b', '--batch-size', default=256, type=int, metavar='N')
     p.add_argument('-j', '--workers', default=2, type=int, metavar='N')
+    p.add_argument('--test-pool', dest='test_pool', action='store_true', help='test-time pooling for large inputs')
     p.add_argument('--no-prefetcher', action='store_true', default=False)
     p.add_argument('--pin-mem', action='store_true', default=False)
     p.add_argument('--channels-last', action=argparse.BooleanOptionalAction, default=True,
@@ -77,11 +89,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--device', default='cuda', type=str)
     p.add_argument('--amp', action='store_true', default=False)
     p.add_argument('--amp-dtype', default='float16', type=str)
+    add_eval_model_args(p)
     p.add_argument('--topk', default=5, type=int, metavar='N')
     p.add_argument('--output-type', default='prob', choices=('prob', 'logit'))
-    p.add_argument('--label-type', default='description', choices=('name', 'description', 'detail'),
-                   help='ImageNet label style: wnid, class name, or name with wnid')
+    p.add_argument('--label-type', default='description', choices=('none', 'name', 'description', 'detail'),
+                   help='ImageNet label style: wnid, class name, name with wnid, or none (no label column)')
     p.add_argument('--fullname', action='store_true', default=False, help='write full paths, not base names')
+    p.add_argument('--filename-col', default='filename', type=str, help='name of the file-name column')
+    p.add_argument('--index-col', default='index', type=str, help='name of the class-index column(s)')
+    p.add_argument('--label-col', default='label', type=str, help='name of the class-name column(s)')
+    p.add_argument('--output-col', default=None, type=str,
+                   help='name of the probability / logit column(s) (default: the --output-type)')
+    p.add_argument('--include-index', action='store_true', default=False, help='write the class indices')
+    p.add_argument('--exclude-output', action='store_true', default=False,
+                   help='leave out the probabilities / logits (needs indices or labels)')
+    p.add_argument('--results-separate-col', action='store_true', default=False,
+                   help='one column per rank (index_0, index_1, ...) instead of one list column')
+    p.add_argument('--no-console-results', action='store_true', default=False,
+                   help='do not print the result rows to stdout')
     p.add_argument('--results-dir', default='', type=str, metavar='DIR')
     p.add_argument('--results-file', default='', type=str, metavar='FILENAME', help='default topk_predictions')
     p.add_argument('--results-format', default=None, nargs='+',
@@ -136,20 +161,25 @@ def predict(args: argparse.Namespace) -> List[Dict[str, Any]]:
     warn_data_config_overrides(data_config, data_config_of_weights(model, args.checkpoint),
                                args.checkpoint or args.model)
     dataset = build_dataset(args)
+    if args.num_samples:
+        dataset.select_evenly(args.num_samples)
     names = _names(args, model, dataset)
-    model = model.to(device).eval()
-    if args.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    test_time_pool = False
+    if args.test_pool:
+        model, test_time_pool = apply_test_time_pool(model, data_config)
+    model_dtype = resolve_model_dtype(args.model_dtype, args.amp)
+    model = prepare_eval_model(model, device, model_dtype, args.channels_last, args.reparam, args.torchcompile,
+                               args.torchcompile_mode)
     loader = create_loader(
         dataset, input_size=data_config['input_size'], batch_size=args.batch_size,
         use_prefetcher=not args.no_prefetcher, interpolation=data_config['interpolation'], mean=data_config['mean'],
-        std=data_config['std'], num_workers=args.workers, crop_pct=data_config['crop_pct'],
+        std=data_config['std'], num_workers=args.workers, crop_pct=1.0 if test_time_pool else data_config['crop_pct'],
         crop_mode=data_config.get('crop_mode'), pin_memory=args.pin_mem, device=device)
     autocast, _ = resolve_amp(args.amp, args.amp_dtype, device)
-    rt = Runtime(device=device, autocast=autocast, channels_last=args.channels_last)
+    rt = Runtime(device=device, autocast=autocast, channels_last=args.channels_last, dtype=model_dtype)
     filenames = dataset.filenames(basename=not args.fullname, absolute=args.fullname)
     return predict_rows(model, loader, filenames, names, topk=args.topk, output_type=args.output_type, rt=rt,
-                        log_interval=args.log_freq)
+                        log_interval=args.log_freq, progress_bar=use_progress_bar(args.progress_bar))
 
 
 def main(argv: Optional[List[str]] = None) -> List[Dict[str, Any]]:
@@ -170,7 +200,11 @@ def main(argv: Optional[List[str]] = None) -> List[Dict[str, Any]]:
             raise SystemExit('give an image folder, .tar or image file to predict.')
     if not args.model:
         raise SystemExit('give --model (or a --checkpoint written by zoo train.py, which records it).')
-    rows = predict(args)
+    columns = ResultColumns(
+        filename=args.filename_col, index=args.index_col, label=args.label_col, output=args.output_col,
+        include_index=args.include_index, include_label=args.label_type != 'none',
+        include_output=not args.exclude_output, separate=args.results_separate_col)
+    rows = columns.shape(predict(args))
     out_dir = args.results_dir or '.'
     base, ext = os.path.splitext(args.results_file or 'topk_predictions')
     if ext.lower() not in ('.csv', '.json'):
@@ -178,8 +212,11 @@ def main(argv: Optional[List[str]] = None) -> List[Dict[str, Any]]:
     formats = args.results_format or [ext.lstrip('.').lower() or 'csv']
     num_errors = sum('error' in row for row in rows)
     for fmt in formats:
-        path = write_results(rows, os.path.join(out_dir, f'{base}.{fmt}'), fmt)
+        path = write_results(rows if fmt == 'json' else lists_as_text(rows), os.path.join(out_dir, f'{base}.{fmt}'),
+                             fmt)
         _logger.info('Wrote %d predictions and %d error rows to %s', len(rows) - num_errors, num_errors, path)
+    if not args.no_console_results:
+        print(json.dumps(rows, indent=1))  # the script's result, as timm's inference.py prints it
     return rows
 
 

@@ -27,6 +27,7 @@ import yaml
 
 import zoo
 from zoo.data import (
+    TRAIN_CROP_MODES,
     AugMixDataset,
     FastCollateMixup,
     Mixup,
@@ -37,10 +38,10 @@ from zoo.data import (
     resolve_data_config,
 )
 from zoo.loss import (
-    LOSS_TYPES, BinaryCrossEntropy, JsdCrossEntropy, LabelSmoothingCrossEntropy, SoftTargetCrossEntropy,
-    create_classification_loss,
+    DISTILL_TYPES, LOSS_TYPES, BinaryCrossEntropy, DistillationLoss, DistillationTeacher, JsdCrossEntropy,
+    LabelSmoothingCrossEntropy, SoftTargetCrossEntropy, create_classification_loss,
 )
-from zoo.models import WeightsInfo, export_checkpoint_weights
+from zoo.models import WeightsInfo, export_checkpoint_weights, load_checkpoint
 from zoo.optim import create_optimizer_v2, list_optimizers, optimizer_kwargs
 from zoo.scheduler import SCHEDULERS, Scheduler, create_scheduler_v2, scheduler_kwargs
 from zoo.utils import (
@@ -60,15 +61,19 @@ from zoo.utils import (
     parse_kv_pairs,
     plain_args,
     random_seed,
+    read_run_args,
     resolve_amp,
+    resolve_model_dtype,
     resume_checkpoint,
     run_output_dir,
     setup_default_logging,
     train_one_epoch,
     trim_summary,
     update_summary,
+    use_progress_bar,
     validate,
 )
+from zoo.utils.plot_summary import try_plot_summary
 
 _logger = logging.getLogger('train')
 
@@ -116,8 +121,6 @@ def _add_data_args(parser: argparse.ArgumentParser) -> None:
                    help="'' / folder / tar, torch/<name>, or zoo/digits (default: folder, or digits without data)")
     g.add_argument('--train-split', metavar='NAME', default='train')
     g.add_argument('--val-split', metavar='NAME', default='validation')
-    g.add_argument('--train-num-samples', type=int, default=None, help='(iterable datasets only; accepted)')
-    g.add_argument('--val-num-samples', type=int, default=None, help='(iterable datasets only; accepted)')
     g.add_argument('--dataset-download', action='store_true', default=False)
     g.add_argument('--class-map', default='', type=str, metavar='FILENAME')
     g.add_argument('--ignore-unmapped-classes', action='store_true', default=False,
@@ -125,8 +128,6 @@ def _add_data_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--max-unreadable-fraction', type=float, default=0.01, metavar='FRAC',
                    help='stop when more than this fraction of an epoch\'s images cannot be read (default 0.01)')
     g.add_argument('--input-img-mode', default=None, type=str)
-    g.add_argument('--input-key', default=None, type=str, help='(HF datasets only; accepted)')
-    g.add_argument('--target-key', default=None, type=str, help='(HF datasets only; accepted)')
 
 
 def _add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -167,7 +168,8 @@ def _add_device_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--amp', action='store_true', default=False,
                    help='mixed precision (float16 + grad scaler on CUDA, bfloat16 autocast on CPU)')
     g.add_argument('--amp-dtype', default='float16', type=str, help='bfloat16 or float16')
-    g.add_argument('--amp-impl', default='native', type=str, help='(only native)')
+    g.add_argument('--model-dtype', default=None, type=str,
+                   help='train the whole model in this dtype: float32, bfloat16 or float16 (not with --amp)')
     g.add_argument('--no-ddp-bb', action='store_true', default=False, help='no DDP buffer broadcast')
     g.add_argument('--synchronize-step', action='store_true', default=False)
     g.add_argument('--local_rank', '--local-rank', default=0, type=int,
@@ -234,12 +236,19 @@ def _add_sched_args(parser: argparse.ArgumentParser) -> None:
 def _add_aug_args(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group('Augmentation and regularization parameters')
     g.add_argument('--no-aug', action='store_true', default=False)
-    g.add_argument('--train-crop-mode', type=str, default=None, help='(accepted; random-resized-crop is used)')
+    g.add_argument('--train-crop-mode', type=str, default=None, choices=TRAIN_CROP_MODES,
+                   help='rrc: random-resized crop (default); rkrc / rkrr: aspect-keeping resize with random zoom '
+                        'and aspect, then centre / random crop (reflect-padded)')
     g.add_argument('--scale', type=float, nargs='+', default=[0.08, 1.0], metavar='PCT')
     g.add_argument('--ratio', type=float, nargs='+', default=[3. / 4., 4. / 3.], metavar='RATIO')
     g.add_argument('--hflip', type=float, default=0.5)
     g.add_argument('--vflip', type=float, default=0.)
     g.add_argument('--color-jitter', type=float, default=0.4, metavar='PCT')
+    g.add_argument('--color-jitter-prob', type=float, default=None, metavar='PCT',
+                   help='apply the colour jitter to this fraction of images (default: all)')
+    g.add_argument('--grayscale-prob', type=float, default=None, metavar='PCT', help='random grayscale probability')
+    g.add_argument('--gaussian-blur-prob', type=float, default=None, metavar='PCT',
+                   help='random Gaussian blur probability')
     g.add_argument('--aa', type=str, default=None, metavar='NAME', help='auto-augment policy, e.g. rand-m9-mstd0.5')
     g.add_argument('--aug-repeats', type=float, default=0, help='repeated augmentation copies')
     g.add_argument('--aug-splits', type=int, default=0, help='AugMix splits (>= 2 to enable)')
@@ -296,6 +305,32 @@ def _add_misc_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--output', default='', type=str, metavar='PATH', help='default ./output/train')
     g.add_argument('--experiment', default='', type=str, metavar='NAME', help='run folder name under --output')
     g.add_argument('--eval-metric', default='top1', type=str, metavar='EVAL_METRIC', help='top1, top5 or loss')
+    g.add_argument('--save-images', action='store_true', default=False,
+                   help='save the first augmented training batch as train-batch.png in the output folder')
+    g.add_argument('--progress-bar', action=argparse.BooleanOptionalAction, default=None,
+                   help='progress bar instead of periodic log lines (default: on when stderr is a terminal)')
+    g.add_argument('--plot', action=argparse.BooleanOptionalAction, default=True,
+                   help='write summary.png training curves at the end (needs matplotlib; default on)')
+
+
+def _add_kd_args(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group('Knowledge distillation')
+    g.add_argument('--kd-model-name', '--kd-model', dest='kd_model_name', default=None, type=str, metavar='MODEL',
+                   help='teacher model name; distils into the trained model')
+    g.add_argument('--kd-checkpoint', default='', type=str, metavar='PATH',
+                   help='teacher weights (a train.py checkpoint also supplies the teacher model name)')
+    g.add_argument('--kd-pretrained', action='store_true', default=False,
+                   help='teacher with its pretrained weights')
+    g.add_argument('--kd-distill-type', default='logit', choices=DISTILL_TYPES,
+                   help='logit: KL between softened class distributions; feature: MSE of pre-logits features')
+    g.add_argument('--distill-loss-weight', default=None, type=float,
+                   help='distillation loss weight (default 1, or 1 - --task-loss-weight when only that is given)')
+    g.add_argument('--task-loss-weight', default=None, type=float, help='task loss weight (default 1)')
+    g.add_argument('--kd-temperature', default=4.0, type=float, help='softmax temperature of logit distillation')
+    g.add_argument('--kd-student-feature-dim', default=None, type=int,
+                   help='student pre-logits width for feature distillation (default: its num_features)')
+    g.add_argument('--kd-teacher-feature-dim', default=None, type=int,
+                   help='teacher pre-logits width for feature distillation (default: its num_features)')
 
 
 def build_parser() -> Tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -306,7 +341,7 @@ def build_parser() -> Tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                                     'name such as digits_resnet)')
     parser = argparse.ArgumentParser(description='zoo ImageNet-style training', parents=[config_parser])
     for add in (_add_data_args, _add_model_args, _add_device_args, _add_optim_args, _add_sched_args, _add_aug_args,
-                _add_misc_args):
+                _add_misc_args, _add_kd_args):
         add(parser)
     return config_parser, parser
 
@@ -443,8 +478,10 @@ def build_loaders(
     loader_train = create_loader(
         dataset_train, input_size=data_config['input_size'], batch_size=args.batch_size, is_training=True,
         use_prefetcher=args.prefetcher, no_aug=args.no_aug, re_prob=args.reprob, re_mode=args.remode,
-        re_count=args.recount, re_split=args.resplit, scale=args.scale, ratio=args.ratio, hflip=args.hflip,
-        vflip=args.vflip, color_jitter=args.color_jitter, auto_augment=args.aa, num_aug_repeats=int(args.aug_repeats),
+        re_count=args.recount, re_split=args.resplit, train_crop_mode=args.train_crop_mode, scale=args.scale,
+        ratio=args.ratio, hflip=args.hflip, vflip=args.vflip, color_jitter=args.color_jitter,
+        color_jitter_prob=args.color_jitter_prob, grayscale_prob=args.grayscale_prob or 0.,
+        gaussian_blur_prob=args.gaussian_blur_prob or 0., auto_augment=args.aa, num_aug_repeats=int(args.aug_repeats),
         num_aug_splits=num_aug_splits, interpolation=train_interpolation, mean=data_config['mean'],
         std=data_config['std'], num_workers=args.workers, distributed=dist.distributed, collate_fn=collate_fn,
         pin_memory=args.pin_mem, device=device, worker_seeding=args.worker_seeding)
@@ -478,6 +515,48 @@ def build_train_loss(args: argparse.Namespace) -> nn.Module:
     if args.bce_loss:
         return BinaryCrossEntropy(smoothing=args.smoothing, **bce)
     return LabelSmoothingCrossEntropy(args.smoothing) if args.smoothing else nn.CrossEntropyLoss()
+
+
+def build_distiller(args: argparse.Namespace, student: nn.Module, data_config: Dict[str, Any],
+                    device: torch.device) -> DistillationLoss:
+    """The teacher of ``--kd-model-name`` / ``--kd-checkpoint`` (frozen, on the student's device and dtype) and the
+    distillation loss around it."""
+    run_args = read_run_args(args.kd_checkpoint) if args.kd_checkpoint else {}
+    name = args.kd_model_name or run_args.get('model')
+    if not name:
+        raise SystemExit('--kd-checkpoint does not record its model: give --kd-model-name too.')
+    kwargs = dict(run_args.get('model_kwargs') or {}) if name == run_args.get('model') else {}
+    if run_args.get('num_classes'):
+        kwargs.setdefault('num_classes', run_args['num_classes'])
+    teacher = zoo.create_model(name, pretrained=args.kd_pretrained, **kwargs)
+    if args.kd_checkpoint:
+        # also puts the data config the teacher was trained with into its pretrained_cfg
+        load_checkpoint(teacher, args.kd_checkpoint, use_ema=True)
+    if args.kd_distill_type == 'logit' and teacher.num_classes != args.num_classes:
+        raise SystemExit(f'logit distillation needs the teacher ({name}: {teacher.num_classes} classes) to predict '
+                         f'the student\'s {args.num_classes} classes; use --kd-distill-type feature or another '
+                         'teacher.')
+    teacher_cfg = resolve_data_config({}, model=teacher)
+    teacher.to(device=device, dtype=resolve_model_dtype(args.model_dtype))
+    wrapped = DistillationTeacher(teacher, data_config['mean'], data_config['std'], teacher_cfg['mean'],
+                                  teacher_cfg['std'], teacher_size=tuple(teacher_cfg['input_size'][-2:]))
+    if not wrapped.same_norm:
+        _logger.info('Teacher inputs re-normalised from mean %s / std %s to %s / %s.', data_config['mean'],
+                     data_config['std'], teacher_cfg['mean'], teacher_cfg['std'])
+    loss = DistillationLoss(wrapped, student, distill_type=args.kd_distill_type, temperature=args.kd_temperature,
+                            task_weight=args.task_loss_weight, distill_weight=args.distill_loss_weight,
+                            student_feature_dim=args.kd_student_feature_dim,
+                            teacher_feature_dim=args.kd_teacher_feature_dim)
+    return loss.to(device=device)
+
+
+def save_batch_image(x: torch.Tensor, mean: Sequence[float], std: Sequence[float], path: str) -> None:
+    """Write a normalised batch as a PNG grid of the images, un-normalised to their 0..1 colours."""
+    from torchvision.utils import save_image
+    x = x.detach().float().cpu()
+    mean_t, std_t = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
+    save_image((x * std_t + mean_t).clamp(0, 1), path, nrow=max(1, int(x.shape[0] ** 0.5 + 0.5)), padding=1)
+    _logger.info('First training batch (%d images): %s', x.shape[0], path)
 
 
 def wrap_ddp(model: nn.Module, dist: DistInfo, sync_buffers: bool = True) -> nn.Module:
@@ -546,7 +625,7 @@ def prepare_model(args: argparse.Namespace, dist: DistInfo) -> Tuple[nn.Module, 
     data_config = resolve_data_config(vars(args), model=model, verbose=dist.rank == 0)
     if dist.rank == 0:
         _logger.info('Model %s created, params: %d', args.model, sum(p.numel() for p in model.parameters()))
-    model.to(dist.device)
+    model.to(device=dist.device, dtype=resolve_model_dtype(args.model_dtype))
     if args.channels_last:
         model.to(memory_format=torch.channels_last)
     if dist.distributed and args.sync_bn:
@@ -563,7 +642,12 @@ def build_session(args: argparse.Namespace, dist: DistInfo) -> Session:
         raise SystemExit(f"--eval-metric must be top1, top5 or loss, got {args.eval_metric!r}.")
     model, data_config = prepare_model(args, dist)
     resolve_lr(args, dist.world_size)
+    distiller = build_distiller(args, model, data_config, dist.device) if args.kd_model_name or args.kd_checkpoint \
+        else None
     optimizer = create_optimizer_v2(model, **optimizer_kwargs(args))
+    if distiller is not None and distiller.trainable_parameters():
+        # the feature projection learns with the student (at the base lr, without weight decay)
+        optimizer.add_param_group({'params': distiller.trainable_parameters(), 'weight_decay': 0.})
     autocast, use_scaler = resolve_amp(args.amp, args.amp_dtype, dist.device)
     model_ema = None
     if args.model_ema:
@@ -577,10 +661,12 @@ def build_session(args: argparse.Namespace, dist: DistInfo) -> Session:
                                                    updates_per_epoch=updates_per_epoch)
     rt = Runtime(device=dist.device, dist=dist, autocast=autocast,
                  loss_scaler=NativeScaler(dist.device.type) if use_scaler else None,
-                 channels_last=args.channels_last, prefetched=args.prefetcher)
+                 channels_last=args.channels_last, prefetched=args.prefetcher,
+                 dtype=resolve_model_dtype(args.model_dtype))
     opts = TrainOptions(grad_accum_steps=args.grad_accum_steps, clip_grad=args.clip_grad, clip_mode=args.clip_mode,
                         log_interval=args.log_interval, recovery_interval=args.recovery_interval,
-                        max_unreadable_fraction=args.max_unreadable_fraction)
+                        max_unreadable_fraction=args.max_unreadable_fraction,
+                        progress_bar=use_progress_bar(args.progress_bar), distiller=distiller)
     return Session(
         args=args, model=model, optimizer=optimizer, rt=rt, opts=opts, loader_train=loader_train,
         loader_eval=loader_eval, train_loss_fn=build_train_loss(args).to(dist.device),
@@ -622,6 +708,10 @@ def attach_saver(s: Session, start_epoch: int = 0) -> None:
     s.saver.extra_state = WeightsInfo.from_data_config(s.data_config, s.class_names).to_state()
     with open(os.path.join(s.output_dir, 'args.yaml'), 'w') as f:
         yaml.safe_dump(plain_args(s.args), f, sort_keys=True)
+    if s.args.save_images:
+        path = os.path.join(s.output_dir, 'train-batch.png')
+        s.opts.first_batch_hook = lambda x: (save_batch_image(x, s.data_config['mean'], s.data_config['std'], path),
+                                             setattr(s.opts, 'first_batch_hook', None))
     _logger.info('Output folder: %s', s.output_dir)
 
 
@@ -631,6 +721,10 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     args = parse_args(argv)
     _resolve_legacy_flags(args)
     args.prefetcher = not args.no_prefetcher
+    try:
+        resolve_model_dtype(args.model_dtype, args.amp)  # a bad value or combination ends the run before any work
+    except ValueError as e:
+        raise SystemExit(str(e)) from e
     dist = init_distributed_device(args.device, args.dist_backend, timeout=args.dist_timeout)
     try:
         with exit_on_dist_timeout(dist, args.dist_timeout):
@@ -660,6 +754,9 @@ def train(args: argparse.Namespace, dist: DistInfo) -> Dict[str, Any]:
     if saver is not None and saver.best_metric is not None:
         _logger.info('*** Best metric: %s (epoch %s)', saver.best_metric, saver.best_epoch)
         export_best_weights(session)
+    summary = os.path.join(session.output_dir or '', 'summary.csv')
+    if args.plot and session.output_dir and os.path.isfile(summary):
+        try_plot_summary(summary)
     if dist.distributed:
         torch.distributed.destroy_process_group()
     return {'best_metric': saver.best_metric if saver else None, 'best_epoch': saver.best_epoch if saver else None,
@@ -700,13 +797,14 @@ def run_epoch(s: Session, epoch: int) -> None:
         check_ranks_in_sync(s.model, rt)
     if sync_bn_stats:
         distribute_bn(s.model, world, args.dist_bn == 'reduce')
-    eval_metrics = validate(s.model, s.loader_eval, s.eval_loss_fn, rt, log_interval=args.log_interval)
+    eval_metrics = validate(s.model, s.loader_eval, s.eval_loss_fn, rt, log_interval=args.log_interval,
+                            progress_bar=s.opts.progress_bar)
     if s.model_ema is not None:
         if sync_bn_stats:
             distribute_bn(s.model_ema, world, args.dist_bn == 'reduce')
         # as in timm, the EMA weights' metrics drive checkpoint ranking when EMA is on
         eval_metrics = validate(s.model_ema, s.loader_eval, s.eval_loss_fn, rt, log_interval=args.log_interval,
-                                log_suffix=' (EMA)')
+                                log_suffix=' (EMA)', progress_bar=s.opts.progress_bar)
     lrs = [g['lr'] for g in s.optimizer.param_groups]
     lr = sum(lrs) / len(lrs)
     if s.lr_scheduler is not None:

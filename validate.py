@@ -31,15 +31,22 @@ from zoo.data import check_num_classes, create_dataset, create_loader, resolve_d
 from zoo.models import load_checkpoint
 from zoo.utils import (
     Runtime,
+    SelectOutputs,
+    TestTimeAugment,
+    add_eval_model_args,
     apply_test_time_pool,
     checkpoint_files,
     data_config_of_weights,
     fill_from_run_args,
     init_distributed_device,
     parse_kv_pairs,
+    prepare_eval_model,
     read_run_args,
+    read_valid_labels,
     resolve_amp,
+    resolve_model_dtype,
     setup_default_logging,
+    use_progress_bar,
     validate,
     warn_data_config_overrides,
     write_results,
@@ -54,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--data-dir', metavar='DIR')
     p.add_argument('--dataset', '-d', default='', metavar='NAME', help="'' / folder / tar, torch/<name>, zoo/digits")
     p.add_argument('--split', default='validation', metavar='NAME')
+    p.add_argument('--num-samples', default=None, type=int, metavar='N',
+                   help='evaluate only N images, evenly spaced over the dataset (a quick check)')
     p.add_argument('--dataset-download', action='store_true', default=False)
     p.add_argument('--class-map', default='', type=str, metavar='FILENAME')
     p.add_argument('--ignore-unmapped-classes', action='store_true', default=False,
@@ -79,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('-b', '--batch-size', default=None, type=int, metavar='N', help='default: the run\'s, else 256')
     p.add_argument('-j', '--workers', default=2, type=int, metavar='N')
     p.add_argument('--test-pool', dest='test_pool', action='store_true', help='test-time pooling for large inputs')
+    p.add_argument('--tta', default=0, type=int, metavar='N',
+                   help='test-time augmentation: mean logits over N views (image, mirror, centre zooms); 0/1 = off')
+    p.add_argument('--valid-labels', default='', type=str, metavar='FILENAME',
+                   help='file of class indices (one per line) to score over, e.g. the 200 classes of ImageNet-R')
     p.add_argument('--no-prefetcher', action='store_true', default=False)
     p.add_argument('--pin-mem', action='store_true', default=False)
     p.add_argument('--channels-last', action=argparse.BooleanOptionalAction, default=True,
@@ -86,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--device', default='cuda', type=str, help='cuda falls back to cpu when no GPU is present')
     p.add_argument('--amp', action='store_true', default=False, help='bfloat16 autocast on CPU, float16 on CUDA')
     p.add_argument('--amp-dtype', default='float16', type=str)
-    p.add_argument('--torchcompile', nargs='?', type=str, default=None, const='inductor')
+    add_eval_model_args(p)
     p.add_argument('--log-freq', default=10, type=int, metavar='N')
     p.add_argument('--results-file', default='', type=str, metavar='FILENAME', help='.csv or .json')
     p.add_argument('--results-format', default=None, type=str, help='csv or json (default: from the extension)')
@@ -128,15 +141,20 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
     class_names = model.pretrained_cfg.get('label_names')
     if class_names:
         dataset.use_class_names(class_names, source=f'the weights ({weights})')
-    check_num_classes(model.num_classes, dataset, 'the evaluation data')
+    if args.num_samples:
+        dataset.select_evenly(args.num_samples)
+    valid_labels = read_valid_labels(args.valid_labels, model.num_classes) if args.valid_labels else None
+    check_num_classes(len(valid_labels) if valid_labels else model.num_classes, dataset, 'the evaluation data')
     test_time_pool = False
     if args.test_pool:
         model, test_time_pool = apply_test_time_pool(model, data_config)
-    model = model.to(device).eval()
-    if args.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    if args.torchcompile:
-        model = torch.compile(model, backend=args.torchcompile)
+    model_dtype = resolve_model_dtype(args.model_dtype, args.amp)
+    if valid_labels:
+        model = SelectOutputs(model, valid_labels)
+    if args.tta > 1:
+        model = TestTimeAugment(model, args.tta)
+    model = prepare_eval_model(model, device, model_dtype, args.channels_last, args.reparam, args.torchcompile,
+                               args.torchcompile_mode)
     loader = create_loader(
         dataset, input_size=data_config['input_size'], batch_size=args.batch_size,
         use_prefetcher=not args.no_prefetcher,
@@ -144,9 +162,11 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
         num_workers=args.workers, crop_pct=1.0 if test_time_pool else data_config['crop_pct'],
         crop_mode=data_config.get('crop_mode'), pin_memory=args.pin_mem, device=device)
     autocast, _ = resolve_amp(args.amp, args.amp_dtype, device)
-    rt = Runtime(device=device, autocast=autocast, channels_last=args.channels_last, prefetched=not args.no_prefetcher)
+    rt = Runtime(device=device, autocast=autocast, channels_last=args.channels_last, prefetched=not args.no_prefetcher,
+                 dtype=model_dtype)
     start = time.time()
-    metrics = validate(model, loader, nn.CrossEntropyLoss().to(device), rt, log_interval=args.log_freq)
+    metrics = validate(model, loader, nn.CrossEntropyLoss().to(device), rt, log_interval=args.log_freq,
+                       progress_bar=use_progress_bar(args.progress_bar))
     row = dict(
         model=model_name,
         top1=round(metrics['top1'], 4), top1_err=round(100 - metrics['top1'], 4),
@@ -157,6 +177,8 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
         crop_pct=data_config['crop_pct'],
         interpolation=data_config['interpolation'],
         test_time_pool=test_time_pool,
+        tta=max(args.tta, 1),
+        model_dtype=str(model_dtype or torch.float32).replace('torch.', ''),
         checkpoint=checkpoint or ('pretrained' if args.pretrained else 'random-init'),
         num_samples=metrics['num_samples'],
         num_unreadable=metrics['num_unreadable'],

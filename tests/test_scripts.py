@@ -98,9 +98,20 @@ def test_lr_scaling_follows_global_batch() -> None:
 
 def test_digits_train_validate_inference_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / 'runs'
-    proc = _run([sys.executable, 'train.py', '--epochs', '2', '--output', str(out), '--experiment', 'e2e', *TINY])
+    proc = _run([sys.executable, 'train.py', '--epochs', '2', '--output', str(out), '--experiment', 'e2e', *TINY,
+                 '--save-images'])
     run = out / 'e2e'
+    # not on a terminal: periodic log lines, no progress bar
     assert re.search(r'Train: 0 \[\s*0/\d+', proc.stdout) and 'LR:' in proc.stdout and 'Data:' in proc.stdout
+    assert '%|' not in proc.stderr
+    from PIL import Image
+    with Image.open(run / 'train-batch.png') as grid:  # 64 images of 8 px in an 8 x 8 grid with 1 px padding
+        assert grid.size == (8 * 9 + 1, 8 * 9 + 1)
+    try:
+        import matplotlib  # noqa: F401
+        assert (run / 'summary.png').stat().st_size > 10_000 and 'Training curves:' in proc.stdout
+    except ImportError:
+        assert 'pip install matplotlib' in proc.stdout
     rows = _summary(run)
     assert [r['epoch'] for r in rows] == ['0', '1']
     assert set(rows[0]) == {'epoch', 'train_loss', 'train_num_unreadable', 'eval_loss', 'eval_top1', 'eval_top5',
@@ -127,12 +138,14 @@ def test_digits_train_validate_inference_end_to_end(tmp_path: Path) -> None:
     assert exported['img_size'] == 8 and exported['top1'] == row['top1']
 
     _run([sys.executable, 'inference.py', '--checkpoint', str(run / 'model_best.pth.tar'), '--device', 'cpu',
-          '--results-dir', str(tmp_path), '--results-format', 'csv', 'json'])
+          '--results-dir', str(tmp_path), '--results-format', 'csv', 'json', '--include-index',
+          '--no-console-results'])
     preds = json.loads((tmp_path / 'topk_predictions.json').read_text())
     with open(tmp_path / 'topk_predictions.csv') as f:
         table = list(csv.DictReader(f))
     assert len(preds) == len(table) == 359
-    assert list(table[0])[:4] == ['filename', 'index_0', 'index_1', 'index_2']
+    assert list(table[0]) == ['filename', 'index', 'label', 'prob']
+    assert [json.loads(r['index']) for r in table] == [p['index'] for p in preds]
     for p in preds:
         assert len(p['index']) == 5 and p['prob'] == sorted(p['prob'], reverse=True) and sum(p['prob']) <= 1 + 1e-5
         assert p['label'] == [str(i) for i in p['index']]
@@ -141,6 +154,36 @@ def test_digits_train_validate_inference_end_to_end(tmp_path: Path) -> None:
     labels = [t for _, t in create_dataset('zoo/digits', None, split='validation').reader]
     hits = sum(p['index'][0] == labels[i] for i, p in enumerate(preds))
     assert 100 * hits / 359 == pytest.approx(row['top1'], abs=1e-3)
+
+    # the evaluation flags on the same checkpoint: 100 evenly spaced samples, bf16 weights, 2-view TTA, a bar
+    proc = _run([sys.executable, 'validate.py', '--checkpoint', str(run / 'model_best.pth.tar'), '--device', 'cpu',
+                 '--num-samples', '100', '--model-dtype', 'bfloat16', '--tta', '2', '--progress-bar', '--reparam',
+                 '--results-file', str(results)])
+    (quick,) = json.loads(results.read_text())
+    assert quick['num_samples'] == 100 and quick['tta'] == 2 and quick['model_dtype'] == 'bfloat16'
+    assert 'Test: 100%' in proc.stderr and f"top1={quick['top1']:.4g}" in proc.stderr
+    assert 'Test: [' not in proc.stdout  # the bar replaces the periodic lines
+    # inference column flags: renamed, separate columns, no labels or probabilities, printed rows
+    proc = _run([sys.executable, 'inference.py', '--checkpoint', str(run / 'model_best.pth.tar'), '--device', 'cpu',
+                 '--results-dir', str(tmp_path), '--results-file', 'cols.csv', '--topk', '2', '--num-samples', '7',
+                 '--label-type', 'none', '--include-index', '--exclude-output', '--results-separate-col',
+                 '--filename-col', 'file', '--index-col', 'cls', '--model-dtype', 'bfloat16'])
+    with open(tmp_path / 'cols.csv') as f:
+        cols = list(csv.DictReader(f))
+    assert len(cols) == 7 and list(cols[0]) == ['file', 'cls_0', 'cls_1']
+    assert cols[0]['file'] == preds[0]['filename'] and json.loads(proc.stdout[proc.stdout.index('[\n {'):])[0] == {
+        'file': cols[0]['file'], 'cls_0': int(cols[0]['cls_0']), 'cls_1': int(cols[0]['cls_1'])}
+
+    # the run's best weights teach a new student, trained in bfloat16 with the other crop and colour options
+    proc = _run([sys.executable, 'train.py', '--epochs', '1', '--output', str(out), '--experiment', 'kd', *TINY,
+                 '--kd-checkpoint', str(run / 'model_best.pth.tar'), '--kd-temperature', '2', '--task-loss-weight',
+                 '0.5', '--model-dtype', 'bfloat16', '--train-crop-mode', 'rkrr', '--color-jitter', '0.3',
+                 '--color-jitter-prob', '0.5', '--grayscale-prob', '0.2', '--gaussian-blur-prob', '0.2', '--no-plot'])
+    assert 'Distillation: logit, task weight 0.5, distillation weight 0.5, temperature 2' in proc.stdout
+    assert not (out / 'kd' / 'summary.png').exists()
+    student = torch.load(out / 'kd' / 'last.pth.tar', weights_only=True)['state_dict']
+    assert {v.dtype for k, v in student.items() if v.is_floating_point()} == {torch.bfloat16}
+    assert not any(k.startswith('teacher') for k in student)
 
 
 def test_train_feature_combination_runs(tmp_path: Path) -> None:
@@ -392,7 +435,8 @@ def test_inference_on_flat_folder_and_single_file(imagenet_samples: Path, tmp_pa
     for f in files:
         (flat / f.name).symlink_to(f)
     _run([sys.executable, 'inference.py', str(flat), '--model', 'resnet18', '--img-size', '64', '--device', 'cpu',
-          '--topk', '3', '--output-type', 'logit', '--results-dir', str(tmp_path), '--results-file', 'preds.json'])
+          '--topk', '3', '--output-type', 'logit', '--results-dir', str(tmp_path), '--results-file', 'preds.json',
+          '--include-index'])
     preds = json.loads((tmp_path / 'preds.json').read_text())
     assert [p['filename'] for p in preds] == [f.name for f in files]
     from zoo.data import ImageNetInfo
@@ -401,7 +445,24 @@ def test_inference_on_flat_folder_and_single_file(imagenet_samples: Path, tmp_pa
         assert len(p['logit']) == 3 and p['logit'] == sorted(p['logit'], reverse=True)
         assert p['label'] == [info.index_to_description(i) for i in p['index']]
     _run([sys.executable, 'inference.py', str(files[0]), '--model', 'resnet18', '--img-size', '64', '--device', 'cpu',
-          '--results-dir', str(tmp_path), '--results-file', 'one.csv'])
+          '--results-dir', str(tmp_path), '--results-file', 'one.csv', '--results-separate-col'])
     with open(tmp_path / 'one.csv') as f:
         (row,) = list(csv.DictReader(f))
     assert row['filename'] == files[0].name and 'prob_4' in row
+
+
+@pytest.mark.slow
+def test_distilled_student_reaches_the_student_alone_top1(tmp_path: Path) -> None:
+    """Issue 14 acceptance: a narrow resnet18 student distilled (logits, T=4) from a trained default-digits teacher
+    reaches at least the top-1 of the same student trained alone (same seed, data and 4-epoch schedule)."""
+    out = tmp_path / 'runs'
+    _run([sys.executable, 'train.py', '--output', str(out), '--experiment', 'teacher', '--no-plot'], timeout=1800)
+    student = ['--epochs', '4', '--model-kwargs', 'channels=(8,16,32,64)', 'stem_width=8', '--no-plot']
+    _run([sys.executable, 'train.py', '--output', str(out), '--experiment', 'alone', *student], timeout=1800)
+    proc = _run([sys.executable, 'train.py', '--output', str(out), '--experiment', 'kd', *student,
+                 '--kd-checkpoint', str(out / 'teacher' / 'model_best.pth.tar')], timeout=1800)
+    assert 'Distillation: logit' in proc.stdout
+    best = {name: max(float(r['eval_top1']) for r in _summary(out / name)) for name in ('teacher', 'alone', 'kd')}
+    print(best)  # noqa: T201 (the numbers for the report)
+    assert best['teacher'] > best['alone']
+    assert best['kd'] >= best['alone']

@@ -54,13 +54,15 @@ from zoo.data.transforms import (
     CenterCropOrPad,
     MaybePILToTensor,
     MaybeToTensor,
+    RandomCropOrPad,
     RandomResizedCropAndInterpolation,
+    RandomResizeKeepRatio,
     ResizeKeepRatio,
     ToNumpy,
     str_to_interp_mode,
     str_to_pil_interp,
 )
-from zoo.data.transforms_factory import create_transform
+from zoo.data.transforms_factory import TRAIN_CROP_MODES, create_transform
 
 __all__ = [
     'DEFAULT_CROP_MODE', 'DEFAULT_CROP_PCT', 'IMAGENET_DEFAULT_MEAN', 'IMAGENET_DEFAULT_STD', 'IMAGENET_DPN_MEAN',
@@ -79,5 +81,6 @@ __all__ = [
     'ReaderDigits', 'ReaderImageFolder', 'ReaderImageTar', 'ReaderTorchVision', 'UnmappedClassesError',
     'list_class_names', 'load_class_map',
     'CenterCropOrPad', 'MaybePILToTensor', 'MaybeToTensor', 'RandomResizedCropAndInterpolation', 'ResizeKeepRatio',
-    'ToNumpy', 'str_to_interp_mode', 'str_to_pil_interp', 'create_transform',
+    'RandomCropOrPad', 'RandomResizeKeepRatio', 'ToNumpy', 'str_to_interp_mode', 'str_to_pil_interp',
+    'create_transform', 'TRAIN_CROP_MODES',
 ]

@@ -132,6 +132,8 @@ class ImageDataset(data.Dataset):
         # reader index -> index in an external class list (see use_class_names); None keeps the reader's indices
         self._index_map: Optional[List[int]] = None
         self._class_to_idx: Optional[Dict[str, int]] = None
+        # dataset index -> reader index when only a subset is used (see select_evenly); None uses every sample
+        self._subset: Optional[List[int]] = None
 
     @property
     def class_to_idx(self) -> Dict[str, int]:
@@ -165,8 +167,21 @@ class ImageDataset(data.Dataset):
         self._index_map = None if mapping == list(range(size)) else mapping
         self._class_to_idx = {name: index[name] for name in own}
 
+    def select_evenly(self, num_samples: int) -> None:
+        """Use only ``num_samples`` samples, evenly spaced over the reader's order (every class of a folder sorted by
+        class keeps its share), e.g. for a quick evaluation. A number at or above the size keeps every sample."""
+        if num_samples < 1:
+            raise ValueError(f'num_samples must be >= 1, got {num_samples}.')
+        total = len(self.reader)
+        self._subset = None if num_samples >= total else [i * total // num_samples for i in range(num_samples)]
+
+    def _reader_index(self, index: int) -> int:
+        if self._subset is None:
+            return index
+        return self._subset[index]
+
     def __len__(self) -> int:
-        return len(self.reader)
+        return len(self.reader) if self._subset is None else len(self._subset)
 
     def _load(self, source: Any) -> Any:
         if self.load_bytes:
@@ -180,11 +195,12 @@ class ImageDataset(data.Dataset):
 
     def __getitem__(self, index: int) -> Tuple[Any, int]:
         target: Optional[int] = None
+        at = self._reader_index(index)
         try:
-            source, target = self.reader[index]
+            source, target = self.reader[at]
             img = self._load(source)
         except _DECODE_ERRORS as e:
-            name = self.reader.filename(index, absolute=True)
+            name = self.reader.filename(at, absolute=True)
             _logger.debug('Unreadable image %s (sample %d): %s', name, index, e)
             return UnreadableImage(index, name, f'{type(e).__name__}: {e}'), -1 if target is None else target
         if self.transform is not None:
@@ -200,11 +216,12 @@ class ImageDataset(data.Dataset):
 
     def filename(self, index: int, basename: bool = False, absolute: bool = False) -> str:
         """Name of sample ``index`` (relative to the dataset root unless ``absolute``)."""
-        return self.reader.filename(index, basename=basename, absolute=absolute)
+        return self.reader.filename(self._reader_index(index), basename=basename, absolute=absolute)
 
     def filenames(self, basename: bool = False, absolute: bool = False) -> List[str]:
         """Names of all samples in index order."""
-        return self.reader.filenames(basename=basename, absolute=absolute)
+        names = self.reader.filenames(basename=basename, absolute=absolute)
+        return names if self._subset is None else [names[i] for i in self._subset]
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(root={self.root}, split={self.split}, n={len(self)}, '

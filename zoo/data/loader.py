@@ -271,11 +271,15 @@ def create_loader(
         re_mode: str = 'const',
         re_count: int = 1,
         re_split: bool = False,
+        train_crop_mode: Optional[str] = None,
         scale: Optional[Tuple[float, float]] = None,
         ratio: Optional[Tuple[float, float]] = None,
         hflip: float = 0.5,
         vflip: float = 0.,
         color_jitter: Union[float, Sequence[float], None] = 0.4,
+        color_jitter_prob: Optional[float] = None,
+        grayscale_prob: float = 0.,
+        gaussian_blur_prob: float = 0.,
         auto_augment: Optional[str] = None,
         num_aug_repeats: int = 0,
         num_aug_splits: int = 0,
@@ -306,7 +310,8 @@ def create_loader(
         no_aug: Disable training augmentation.
         re_prob, re_mode, re_count: Random erasing (training only).
         re_split: Leave the clean AugMix split un-erased.
-        scale, ratio, hflip, vflip, color_jitter, auto_augment, interpolation, crop_pct, crop_mode: See
+        train_crop_mode, scale, ratio, hflip, vflip, color_jitter, color_jitter_prob, grayscale_prob,
+            gaussian_blur_prob, auto_augment, interpolation, crop_pct, crop_mode: See
             :func:`zoo.data.create_transform`.
         num_aug_repeats: Repeated-augmentation copies per sample (uses :class:`RepeatAugSampler`).
         num_aug_splits: AugMix splits (dataset must be an :class:`AugMixDataset`).
@@ -338,8 +343,10 @@ def create_loader(
     re_num_splits = (num_aug_splits or 2) if re_split else 0
     separate = num_aug_splits > 1 and is_training and not no_aug
     dataset.transform = create_transform(
-        input_size, is_training=is_training, no_aug=no_aug, scale=scale, ratio=ratio, hflip=hflip, vflip=vflip,
-        color_jitter=color_jitter, auto_augment=auto_augment, interpolation=interpolation, mean=mean, std=std,
+        input_size, is_training=is_training, no_aug=no_aug, train_crop_mode=train_crop_mode, scale=scale, ratio=ratio,
+        hflip=hflip, vflip=vflip, color_jitter=color_jitter, color_jitter_prob=color_jitter_prob,
+        grayscale_prob=grayscale_prob, gaussian_blur_prob=gaussian_blur_prob, auto_augment=auto_augment,
+        interpolation=interpolation, mean=mean, std=std,
         crop_pct=crop_pct, crop_mode=crop_mode, re_prob=re_prob, re_mode=re_mode, re_count=re_count,
         re_num_splits=re_num_splits, separate=separate, use_prefetcher=use_prefetcher)
     if num_aug_splits > 1 and not separate:

@@ -13,7 +13,8 @@ from torchvision.transforms import InterpolationMode
 
 __all__ = [
     'str_to_interp_mode', 'str_to_pil_interp', 'interp_mode_to_str', 'ResizeKeepRatio', 'CenterCropOrPad',
-    'RandomResizedCropAndInterpolation', 'MaybeToTensor', 'MaybePILToTensor', 'ToNumpy',
+    'RandomResizeKeepRatio', 'RandomCropOrPad', 'RandomResizedCropAndInterpolation', 'MaybeToTensor',
+    'MaybePILToTensor', 'ToNumpy',
 ]
 
 SizeLike = Union[int, Sequence[int]]
@@ -94,9 +95,13 @@ class ResizeKeepRatio:
         self.longest = float(longest)
         self.interpolation = str_to_interp_mode(interpolation)
 
-    def target_size(self, img_hw: Tuple[int, int]) -> Tuple[int, int]:
+    def fit_ratio(self, img_hw: Tuple[int, int]) -> float:
+        """Image size over target size, blended between the shorter (0) and longer (1) edge by ``longest``."""
         ratios = [img_hw[0] / self.size[0], img_hw[1] / self.size[1]]
-        ratio = max(ratios) * self.longest + min(ratios) * (1. - self.longest)
+        return max(ratios) * self.longest + min(ratios) * (1. - self.longest)
+
+    def target_size(self, img_hw: Tuple[int, int]) -> Tuple[int, int]:
+        ratio = self.fit_ratio(img_hw)
         return round(img_hw[0] / ratio), round(img_hw[1] / ratio)
 
     def __call__(self, img: Union[Image.Image, torch.Tensor]) -> Union[Image.Image, torch.Tensor]:
@@ -133,6 +138,84 @@ class CenterCropOrPad:
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(size={self.size}, fill={self.fill}, padding_mode={self.padding_mode})'
+
+
+class RandomResizeKeepRatio(ResizeKeepRatio):
+    """:class:`ResizeKeepRatio` (shorter edge to the target) with a random zoom and a random aspect change.
+
+    The training resize of ``train_crop_mode`` 'rkrc' / 'rkrr': unlike a random-resized crop it never cuts away
+    more than the zoom asks for, so most of the picture stays in view.
+
+    Args:
+        size: Target (H, W) or a single edge length.
+        scale: Area fraction range, as in a random-resized crop: a value ``a`` zooms both edges by ``1 / sqrt(a)``
+            (``a < 1`` zooms in; the following crop then keeps about ``a`` of the area).
+        ratio: Range of the aspect change (w / h), sampled log-uniformly.
+        scale_prob: Probability of applying a random zoom.
+        ratio_prob: Probability of applying a random aspect change.
+        interpolation: Interpolation name, or ``'random'`` to pick bilinear or bicubic per image.
+    """
+
+    def __init__(
+            self,
+            size: SizeLike,
+            scale: Tuple[float, float] = (0.8, 1.0),
+            ratio: Tuple[float, float] = (0.9, 1 / 0.9),
+            scale_prob: float = 0.5,
+            ratio_prob: float = 0.5,
+            interpolation: str = 'bilinear',
+    ) -> None:
+        super().__init__(size, interpolation='bilinear' if interpolation == 'random' else interpolation)
+        if not 0 < scale[0] <= scale[1] or not 0 < ratio[0] <= ratio[1]:
+            raise ValueError(f'scale and ratio must be positive (min, max) ranges, got scale={scale}, ratio={ratio}.')
+        self.scale = tuple(scale)
+        self.ratio = tuple(ratio)
+        self.scale_prob = scale_prob
+        self.ratio_prob = ratio_prob
+        self.random_interpolation = interpolation == 'random'
+
+    def random_size(self, img_hw: Tuple[int, int]) -> Tuple[int, int]:
+        """Draw the resized (H, W) for an image of size ``img_hw``."""
+        ratio = self.fit_ratio(img_hw)
+        zoom_h = zoom_w = 1.
+        if random.random() < self.scale_prob:
+            zoom_h = zoom_w = random.uniform(*self.scale) ** -0.5
+        if random.random() < self.ratio_prob:
+            stretch = math.exp(random.uniform(math.log(self.ratio[0]), math.log(self.ratio[1]))) ** 0.5
+            zoom_h, zoom_w = zoom_h / stretch, zoom_w * stretch
+        # rounded once from the original size, so a draw of 1 reproduces the plain resize exactly
+        return max(1, round(img_hw[0] * zoom_h / ratio)), max(1, round(img_hw[1] * zoom_w / ratio))
+
+    def __call__(self, img: Union[Image.Image, torch.Tensor]) -> Union[Image.Image, torch.Tensor]:
+        interp = random.choice(_RANDOM_INTERPOLATION) if self.random_interpolation else self.interpolation
+        return F.resize(img, list(self.random_size(_image_hw(img))), interp)
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(size={self.size}, scale={self.scale}, ratio={self.ratio}, '
+                f'scale_prob={self.scale_prob}, ratio_prob={self.ratio_prob})')
+
+
+class RandomCropOrPad(CenterCropOrPad):
+    """Crop to ``size`` at a random position, padding (at a random offset) where the image is smaller.
+
+    Args:
+        size: Output (H, W) or a single edge length.
+        fill: Pad value (int or per-channel tuple) for ``padding_mode='constant'``.
+        padding_mode: torchvision pad mode ('constant', 'edge', 'reflect', 'symmetric').
+    """
+
+    def __call__(self, img: Union[Image.Image, torch.Tensor]) -> Union[Image.Image, torch.Tensor]:
+        h, w = _image_hw(img)
+        th, tw = self.size
+        # one draw per edge: an offset into the image where it is larger, or the padding before it where smaller
+        off_h, off_w = random.randint(0, abs(h - th)), random.randint(0, abs(w - tw))
+        pad_h, pad_w = max(th - h, 0), max(tw - w, 0)
+        if pad_h or pad_w:
+            top, left = (off_h if pad_h else 0), (off_w if pad_w else 0)
+            # reflect padding cannot exceed the image: fall back to edge replication for tiny images
+            mode = self.padding_mode if self.padding_mode != 'reflect' or (pad_h < h and pad_w < w) else 'edge'
+            img = F.pad(img, [left, top, pad_w - left, pad_h - top], fill=self.fill, padding_mode=mode)
+        return F.crop(img, 0 if pad_h else off_h, 0 if pad_w else off_w, th, tw)
 
 
 class RandomResizedCropAndInterpolation:

@@ -7,9 +7,12 @@ Eval: resize to ``size / crop_pct``, then crop to ``size``:
 * ``border``: resize the longer edge (aspect kept), centre crop / pad with the mean colour; nothing is lost
   when ``crop_pct`` is 1.
 
-Train: random-resized crop, flips, then either an auto-augment policy (RandAugment / AutoAugment / AugMix) or colour
-jitter (jitter is skipped when a policy is set, as the policies already cover colour), then to tensor, normalise and
-random erasing. With ``use_prefetcher=True`` the pipeline stops at a uint8 tensor and the loader normalises and
+Train: a crop (``train_crop_mode``: 'rrc' random-resized crop, the default; 'rkrc' / 'rkrr' resize keeping the aspect
+ratio with a random zoom and aspect change, then a centre / random crop padded by reflection), flips, then either an
+auto-augment policy (RandAugment / AutoAugment / AugMix) or colour jitter (jitter is skipped when a policy is set, as
+the policies already cover colour; ``color_jitter_prob`` applies it to only that fraction of images), random
+grayscale (``grayscale_prob``) and Gaussian blur (``gaussian_blur_prob``), then to tensor, normalise and random
+erasing. With ``use_prefetcher=True`` the pipeline stops at a uint8 tensor and the loader normalises and
 erases on the device.
 """
 import math
@@ -22,11 +25,16 @@ from zoo.constants import DEFAULT_CROP_MODE, DEFAULT_CROP_PCT, IMAGENET_DEFAULT_
 from zoo.data.auto_augment import augment_and_mix_transform, auto_augment_transform, rand_augment_transform
 from zoo.data.random_erasing import RandomErasing
 from zoo.data.transforms import (
-    CenterCropOrPad, MaybePILToTensor, MaybeToTensor, RandomResizedCropAndInterpolation, ResizeKeepRatio,
-    fill_from_mean, str_to_interp_mode, str_to_pil_interp,
+    CenterCropOrPad, MaybePILToTensor, MaybeToTensor, RandomCropOrPad, RandomResizedCropAndInterpolation,
+    RandomResizeKeepRatio, ResizeKeepRatio, fill_from_mean, str_to_interp_mode, str_to_pil_interp,
 )
 
-__all__ = ['create_transform', 'transforms_imagenet_train', 'transforms_imagenet_eval', 'transforms_noaug_train']
+__all__ = [
+    'TRAIN_CROP_MODES', 'create_transform', 'transforms_imagenet_train', 'transforms_imagenet_eval',
+    'transforms_noaug_train',
+]
+
+TRAIN_CROP_MODES = ('rrc', 'rkrc', 'rkrr')
 
 SizeLike = Union[int, Sequence[int]]
 Transform = Callable[[Any], Any]
@@ -78,13 +86,37 @@ def _auto_augment(auto_augment: str, img_size: Tuple[int, int], interpolation: s
     return auto_augment_transform(auto_augment, hparams)
 
 
+def _train_crop(img_size: Tuple[int, int], mode: str, scale: Optional[Tuple[float, float]],
+                ratio: Optional[Tuple[float, float]], interpolation: str) -> list:
+    if mode == 'rrc':
+        return [RandomResizedCropAndInterpolation(img_size, scale=tuple(scale or (0.08, 1.0)),
+                                                  ratio=tuple(ratio or (3. / 4., 4. / 3.)),
+                                                  interpolation=interpolation)]
+    if mode not in TRAIN_CROP_MODES:
+        raise ValueError(f'train_crop_mode must be one of {", ".join(TRAIN_CROP_MODES)}, got {mode!r}.')
+    # milder defaults than the random-resized crop: the resize keeps the whole picture in view
+    resize = RandomResizeKeepRatio(img_size, scale=tuple(scale or (0.8, 1.0)), ratio=tuple(ratio or (0.9, 1 / 0.9)),
+                                   interpolation=interpolation)
+    crop = (CenterCropOrPad if mode == 'rkrc' else RandomCropOrPad)(img_size, padding_mode='reflect')
+    return [resize, crop]
+
+
+def _blur_kernel(img_size: Tuple[int, int]) -> int:
+    """Odd Gaussian-blur kernel of about a tenth of the image (23 px at 224 px, 3 px at least)."""
+    return max(3, int(0.1 * min(img_size)) // 2 * 2 + 1)
+
+
 def transforms_imagenet_train(
         img_size: Tuple[int, int],
         scale: Optional[Tuple[float, float]] = None,
         ratio: Optional[Tuple[float, float]] = None,
+        train_crop_mode: Optional[str] = None,
         hflip: float = 0.5,
         vflip: float = 0.,
         color_jitter: Union[float, Sequence[float], None] = 0.4,
+        color_jitter_prob: Optional[float] = None,
+        grayscale_prob: float = 0.,
+        gaussian_blur_prob: float = 0.,
         auto_augment: Optional[str] = None,
         interpolation: str = 'random',
         mean: Sequence[float] = IMAGENET_DEFAULT_MEAN,
@@ -98,9 +130,7 @@ def transforms_imagenet_train(
         separate: bool = False,
 ) -> Union[transforms.Compose, Tuple[transforms.Compose, transforms.Compose, transforms.Compose]]:
     """Training pipeline; see :func:`create_transform` for the arguments."""
-    primary = [RandomResizedCropAndInterpolation(img_size, scale=tuple(scale or (0.08, 1.0)),
-                                                 ratio=tuple(ratio or (3. / 4., 4. / 3.)),
-                                                 interpolation=interpolation)]
+    primary = _train_crop(img_size, train_crop_mode or 'rrc', scale, ratio, interpolation)
     if hflip > 0.:
         primary.append(transforms.RandomHorizontalFlip(p=hflip))
     if vflip > 0.:
@@ -116,7 +146,14 @@ def transforms_imagenet_train(
         if len(jitter) not in (3, 4):
             raise ValueError(f'color_jitter must be a float or 3/4 values (brightness, contrast, saturation[, hue]), '
                              f'got {color_jitter!r}.')
-        secondary.append(transforms.ColorJitter(*jitter))
+        jitter_tf = transforms.ColorJitter(*jitter)
+        secondary.append(jitter_tf if color_jitter_prob is None
+                         else transforms.RandomApply([jitter_tf], p=color_jitter_prob))
+    if grayscale_prob:
+        secondary.append(transforms.RandomGrayscale(p=grayscale_prob))
+    if gaussian_blur_prob:
+        secondary.append(transforms.RandomApply([transforms.GaussianBlur(_blur_kernel(img_size))],
+                                                p=gaussian_blur_prob))
 
     final = _to_tensor_tfl(use_prefetcher, normalize, mean, std)
     if re_prob > 0. and not use_prefetcher and normalize:
@@ -166,11 +203,15 @@ def create_transform(
         input_size: SizeLike,
         is_training: bool = False,
         no_aug: bool = False,
+        train_crop_mode: Optional[str] = None,
         scale: Optional[Tuple[float, float]] = None,
         ratio: Optional[Tuple[float, float]] = None,
         hflip: float = 0.5,
         vflip: float = 0.,
         color_jitter: Union[float, Sequence[float], None] = 0.4,
+        color_jitter_prob: Optional[float] = None,
+        grayscale_prob: float = 0.,
+        gaussian_blur_prob: float = 0.,
         auto_augment: Optional[str] = None,
         interpolation: str = 'bilinear',
         mean: Sequence[float] = IMAGENET_DEFAULT_MEAN,
@@ -191,11 +232,16 @@ def create_transform(
         input_size: Output size: int, (H, W) or (C, H, W).
         is_training: Training (augmenting) pipeline instead of eval.
         no_aug: With ``is_training``, resize + centre crop only.
-        scale: Random-resized-crop area range (default (0.08, 1)).
-        ratio: Random-resized-crop aspect range (default (3/4, 4/3)).
+        train_crop_mode: Training crop: 'rrc' (random-resized crop, default), 'rkrc' (aspect-keeping resize with
+            random zoom / aspect, centre crop or reflect-pad) or 'rkrr' (the same with a random crop position).
+        scale: Crop area range (default (0.08, 1) for 'rrc', (0.8, 1) for 'rkrc' / 'rkrr').
+        ratio: Crop aspect range (default (3/4, 4/3) for 'rrc', (0.9, 1/0.9) for 'rkrc' / 'rkrr').
         hflip: Horizontal flip probability.
         vflip: Vertical flip probability.
         color_jitter: Brightness/contrast/saturation[/hue] jitter (float for all three); off with auto_augment.
+        color_jitter_prob: Apply the colour jitter to this fraction of images only (None: to all).
+        grayscale_prob: Probability of converting an image to grayscale (kept as 3 channels).
+        gaussian_blur_prob: Probability of a Gaussian blur (sigma 0.1-2, kernel about a tenth of the image).
         auto_augment: Policy string: 'rand-...', 'augmix-...', or an AutoAugment policy ('original', 'v0', ...).
         interpolation: Resize interpolation name ('random' picks bilinear/bicubic per image in training).
         mean: Normalisation mean (0..1 scale).
@@ -218,8 +264,10 @@ def create_transform(
                                       use_prefetcher=use_prefetcher, normalize=normalize)
     if is_training:
         return transforms_imagenet_train(
-            img_size, scale=scale, ratio=ratio, hflip=hflip, vflip=vflip, color_jitter=color_jitter,
-            auto_augment=auto_augment, interpolation=interpolation, mean=mean, std=std, re_prob=re_prob,
+            img_size, scale=scale, ratio=ratio, train_crop_mode=train_crop_mode, hflip=hflip, vflip=vflip,
+            color_jitter=color_jitter, color_jitter_prob=color_jitter_prob, grayscale_prob=grayscale_prob,
+            gaussian_blur_prob=gaussian_blur_prob, auto_augment=auto_augment, interpolation=interpolation, mean=mean,
+            std=std, re_prob=re_prob,
             re_mode=re_mode, re_count=re_count, re_num_splits=re_num_splits, use_prefetcher=use_prefetcher,
             normalize=normalize, separate=separate)
     if separate:

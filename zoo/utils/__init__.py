@@ -1,5 +1,5 @@
 """Training utilities: checkpoints, EMA, metrics, clipping, AMP, distributed helpers, logging and the train loop."""
-from zoo.utils.amp import NativeScaler, resolve_amp
+from zoo.utils.amp import MODEL_DTYPES, NativeScaler, resolve_amp, resolve_model_dtype
 from zoo.utils.checkpoint import (
     CheckpointSaver,
     atomic_save,
@@ -25,20 +25,26 @@ from zoo.utils.distributed import (
     world_info_from_env,
 )
 from zoo.utils.evaluation import (
+    SelectOutputs,
+    TestTimeAugment,
     TestTimePoolHead,
+    add_eval_model_args,
     apply_test_time_pool,
     checkpoint_files,
     data_config_of_weights,
     fill_from_run_args,
     label_names,
     parse_kv_pairs,
+    prepare_eval_model,
     read_run_args,
+    read_valid_labels,
     warn_data_config_overrides,
     write_results,
 )
 from zoo.utils.log import setup_default_logging
 from zoo.utils.metrics import AverageMeter, accuracy
 from zoo.utils.model_ema import ModelEma, ModelEmaV2, ModelEmaV3
+from zoo.utils.progress import ProgressBar, use_progress_bar
 from zoo.utils.random import random_seed
 from zoo.utils.split_bn import SplitBatchNorm2d, convert_splitbn_model
 from zoo.utils.summary import get_outdir, run_output_dir, trim_summary, update_summary
@@ -54,5 +60,6 @@ __all__ = [
     'train_one_epoch', 'trim_summary', 'unwrap_model', 'update_summary', 'validate', 'world_info_from_env',
     'TestTimePoolHead', 'apply_test_time_pool', 'checkpoint_files', 'data_config_of_weights', 'fill_from_run_args',
     'label_names', 'parse_kv_pairs', 'read_run_args', 'warn_data_config_overrides', 'write_results',
-    'UnreadableCount',
+    'UnreadableCount', 'MODEL_DTYPES', 'resolve_model_dtype', 'TestTimeAugment', 'add_eval_model_args',
+    'prepare_eval_model', 'read_valid_labels', 'ProgressBar', 'use_progress_bar', 'SelectOutputs',
 ]

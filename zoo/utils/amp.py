@@ -10,7 +10,9 @@ import torch
 
 from zoo.utils.clip_grad import dispatch_clip_grad
 
-__all__ = ['NativeScaler', 'resolve_amp']
+__all__ = ['MODEL_DTYPES', 'NativeScaler', 'resolve_amp', 'resolve_model_dtype']
+
+MODEL_DTYPES = ('float32', 'bfloat16', 'float16')
 
 _AMP_DTYPES = {'bfloat16': torch.bfloat16, 'float16': torch.float16, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
@@ -39,6 +41,31 @@ def resolve_amp(enabled: bool, amp_dtype: str, device: torch.device) -> Tuple[Ca
     def factory() -> ContextManager:
         return torch.autocast(device_type=device.type, dtype=dtype)
     return factory, use_scaler
+
+
+def resolve_model_dtype(name: Optional[str], amp: bool = False) -> Optional[torch.dtype]:
+    """The dtype of ``--model-dtype``: the whole model (weights, activations, inputs) runs in it.
+
+    Unlike AMP, which computes selected ops in low precision over float32 weights, this casts the weights
+    themselves; the two do not combine.
+
+    Args:
+        name: 'float32', 'bfloat16' or 'float16' (also 'fp32', 'bf16', 'fp16'); None or '' keeps float32.
+        amp: ``--amp`` is also given.
+
+    Returns:
+        The dtype, or None for the default float32.
+    """
+    if not name:
+        return None
+    aliases = {'fp32': 'float32', 'bf16': 'bfloat16', 'fp16': 'float16'}
+    name = aliases.get(name, name)
+    if name not in MODEL_DTYPES:
+        raise ValueError(f"Unknown --model-dtype '{name}'. Valid values: {', '.join(MODEL_DTYPES)}.")
+    dtype = getattr(torch, name)
+    if amp and dtype != torch.float32:
+        raise ValueError(f'--amp needs float32 weights; it cannot be combined with --model-dtype {name} (drop one).')
+    return None if dtype == torch.float32 else dtype
 
 
 class NativeScaler:

@@ -1,4 +1,5 @@
 """Helpers shared by validate.py and inference.py: training-run metadata, test-time pooling, label names, results."""
+import argparse
 import ast
 import csv
 import json
@@ -14,7 +15,8 @@ from zoo.models._weights_info import read_weights_info
 from zoo.utils.checkpoint import load_state
 
 __all__ = [
-    'DATA_CONFIG_KEYS', 'RUN_ARG_KEYS', 'TestTimePoolHead', 'apply_test_time_pool', 'checkpoint_files',
+    'DATA_CONFIG_KEYS', 'RUN_ARG_KEYS', 'SelectOutputs', 'TestTimeAugment', 'TestTimePoolHead', 'add_eval_model_args',
+    'apply_test_time_pool', 'checkpoint_files', 'prepare_eval_model', 'read_valid_labels',
     'data_config_of_weights', 'fill_from_run_args', 'label_names', 'parse_kv_pairs', 'read_run_args',
     'warn_data_config_overrides', 'write_results',
 ]
@@ -155,6 +157,44 @@ class TestTimePoolHead(nn.Module):
         return 0.5 * (x.mean(dim=(2, 3)) + x.amax(dim=(2, 3)))
 
 
+class TestTimeAugment(nn.Module):
+    """Test-time augmentation: the mean of the logits over ``num_views`` views of each image.
+
+    View ``k`` is the image itself (k = 0), its mirror (k = 1), then centre zooms of ``1 - 0.1 * (k // 2)`` of the
+    frame resized back to the input size, each plain and mirrored (k = 2, 3, 4, ...).
+
+    Args:
+        model: Classifier.
+        num_views: Number of views (1 = the model alone).
+    """
+
+    def __init__(self, model: nn.Module, num_views: int = 2) -> None:
+        super().__init__()
+        if num_views < 1 or num_views > 18:
+            raise ValueError(f'--tta must be between 1 and 18 views, got {num_views}.')
+        self.model = model
+        self.num_views = num_views
+
+    @staticmethod
+    def view(x: torch.Tensor, k: int) -> torch.Tensor:
+        """The ``k``-th view of a batch (N, C, H, W)."""
+        zoom = 1. - 0.1 * (k // 2)
+        if zoom < 1.:
+            h, w = x.shape[-2:]
+            ch, cw = max(1, round(h * zoom)), max(1, round(w * zoom))
+            top, left = (h - ch) // 2, (w - cw) // 2
+            x = F.interpolate(x[..., top:top + ch, left:left + cw], size=(h, w), mode='bilinear',
+                              align_corners=False)
+        return x.flip(-1) if k % 2 else x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        total = None
+        for k in range(self.num_views):
+            out = self.model(self.view(x, k))
+            total = out if total is None else total + out
+        return total / self.num_views
+
+
 def apply_test_time_pool(model: nn.Module, data_config: Mapping[str, Any]) -> Tuple[nn.Module, bool]:
     """Wrap ``model`` in :class:`TestTimePoolHead` when the eval input is larger than its pretrained input size."""
     cfg = getattr(model, 'pretrained_cfg', {}) or {}
@@ -216,3 +256,68 @@ def write_results(rows: List[Dict[str, Any]], path: str, fmt: Optional[str] = No
             writer.writerows(flat)
     os.replace(tmp, path)
     return path
+
+
+class SelectOutputs(nn.Module):
+    """Keep only the output columns ``indices`` of a classifier (``--valid-labels``): output ``j`` is the model's
+    class ``indices[j]``, so a dataset indexed over that subset is scored against it."""
+
+    def __init__(self, model: nn.Module, indices: Sequence[int]) -> None:
+        super().__init__()
+        self.model = model
+        self.register_buffer('indices', torch.as_tensor(list(indices), dtype=torch.long), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)[:, self.indices]
+
+
+def add_eval_model_args(parser: argparse.ArgumentParser) -> None:
+    """The flags validate.py and inference.py share for running a model: compile, dtype, re-parameterisation and
+    the progress bar."""
+    parser.add_argument('--torchcompile', nargs='?', type=str, default=None, const='inductor',
+                        help='torch.compile the model with this backend (default inductor)')
+    parser.add_argument('--torchcompile-mode', type=str, default=None,
+                        help='torch.compile mode: default, reduce-overhead, max-autotune, ...')
+    parser.add_argument('--model-dtype', default=None, type=str,
+                        help='run the whole model in this dtype: float32, bfloat16 or float16 (not with --amp)')
+    parser.add_argument('--reparam', action='store_true', default=False,
+                        help='fold re-parameterisable blocks (RepVGG, MobileOne, FastViT, ...) before running')
+    parser.add_argument('--progress-bar', action=argparse.BooleanOptionalAction, default=None,
+                        help='progress bar instead of periodic log lines (default: on when stderr is a terminal)')
+
+
+def prepare_eval_model(
+        model: nn.Module,
+        device: torch.device,
+        dtype: Optional[torch.dtype] = None,
+        channels_last: bool = False,
+        reparam: bool = False,
+        compile_backend: Optional[str] = None,
+        compile_mode: Optional[str] = None,
+) -> nn.Module:
+    """Put ``model`` in eval mode on ``device`` in ``dtype``, optionally folded, channels-last and compiled."""
+    model = model.eval()
+    if reparam:
+        from zoo.models import reparameterize_model  # the model package is heavy; only needed here
+        model = reparameterize_model(model, inplace=True)
+    model = model.to(device=device, dtype=dtype)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    if compile_backend:
+        model = torch.compile(model, backend=compile_backend, mode=compile_mode)
+    return model
+
+
+def read_valid_labels(path: str, num_classes: int) -> List[int]:
+    """Class indices, one per line, of a ``--valid-labels`` file; each must be an output of the model."""
+    with open(path) as f:
+        lines = [line.strip() for line in f if line.strip()]
+    try:
+        labels = [int(line) for line in lines]
+    except ValueError as e:
+        raise ValueError(f'--valid-labels {path}: every line must be a class index ({e}).') from e
+    bad = [i for i in labels if not 0 <= i < num_classes]
+    if bad or not labels:
+        raise ValueError(f'--valid-labels {path}: needs class indices in 0..{num_classes - 1}; got '
+                         f'{bad[:5] if bad else "none"}.')
+    return labels

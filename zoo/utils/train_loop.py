@@ -22,6 +22,7 @@ from torch import nn
 from zoo.utils.clip_grad import dispatch_clip_grad
 from zoo.utils.distributed import DistInfo
 from zoo.utils.metrics import AverageMeter, accuracy
+from zoo.utils.progress import ProgressBar
 
 __all__ = ['Runtime', 'TrainOptions', 'UnreadableCount', 'train_one_epoch', 'validate']
 
@@ -39,6 +40,8 @@ class Runtime:
         loss_scaler: AMP loss scaler (float16 on CUDA), or None.
         channels_last: Convert inputs to channels-last memory format.
         prefetched: Batches already arrive on ``device`` (the data prefetcher is on).
+        dtype: Floating dtype of the model's weights (``--model-dtype``); inputs are cast to it. None keeps the
+            batches' dtype (float32).
     """
     device: torch.device = field(default_factory=lambda: torch.device('cpu'))
     dist: Optional[DistInfo] = None
@@ -46,6 +49,7 @@ class Runtime:
     loss_scaler: Optional[Any] = None
     channels_last: bool = False
     prefetched: bool = False
+    dtype: Optional[torch.dtype] = None
 
     @property
     def world_size(self) -> int:
@@ -68,6 +72,11 @@ class TrainOptions:
         recovery_interval: Save a recovery checkpoint every this many batches (0 = off).
         max_unreadable_fraction: Stop with an error once more than this fraction of an epoch's images (per
             process) could not be read (None = never).
+        progress_bar: Draw a progress bar (primary process) instead of the periodic log lines.
+        first_batch_hook: Called once with the first batch of the epoch as the model sees it (after mixup), e.g.
+            to save it as an image.
+        distiller: Knowledge distillation: called as ``distiller(inputs, outputs, task_loss)`` and returns the
+            loss to train on (see :class:`zoo.loss.DistillationLoss`).
     """
     grad_accum_steps: int = 1
     clip_grad: Optional[float] = None
@@ -75,6 +84,9 @@ class TrainOptions:
     log_interval: int = 50
     recovery_interval: int = 0
     max_unreadable_fraction: Optional[float] = 0.01
+    progress_bar: bool = False
+    first_batch_hook: Optional[Callable[[torch.Tensor], None]] = None
+    distiller: Optional[Callable[[torch.Tensor, Any, torch.Tensor], torch.Tensor]] = None
 
 
 class UnreadableCount:
@@ -124,6 +136,8 @@ class UnreadableCount:
 def _to_device(x: torch.Tensor, target: torch.Tensor, rt: Runtime) -> tuple:
     if not rt.prefetched:
         x, target = x.to(rt.device), target.to(rt.device)
+    if rt.dtype is not None and x.is_floating_point():
+        x = x.to(rt.dtype)
     if rt.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     return x, target
@@ -140,6 +154,11 @@ def _zero_loss(output: Any) -> torch.Tensor:
     """A loss of 0 connected to every output, for a batch with no readable image (keeps DDP ranks in step)."""
     outputs = output if isinstance(output, (tuple, list)) else (output,)
     return sum(o.sum() for o in outputs) * 0.
+
+
+def _mean_lr(optimizer: torch.optim.Optimizer) -> float:
+    lrs = [g['lr'] for g in optimizer.param_groups]
+    return sum(lrs) / len(lrs)  # groups differ under layer-wise decay
 
 
 def train_one_epoch(
@@ -190,6 +209,8 @@ def train_one_epoch(
     end = update_start = time.time()
     optimizer.zero_grad()
     unreadable = UnreadableCount(loader, opts.max_unreadable_fraction, 'training images')
+    bar = ProgressBar(num_batches, f'Train {epoch}', enabled=opts.progress_bar and rt.primary)
+    bar_done = 0
     for batch_idx, batch in enumerate(loader):
         data_time.update(time.time() - end)
         unreadable.add(batch)
@@ -204,12 +225,16 @@ def train_one_epoch(
                 # mixup pairs samples: an odd batch left by unreadable images gives up one more sample
                 x, target = x[:-1], target[:-1]
             x, target = mixup_fn(x, target)
+        if batch_idx == 0 and opts.first_batch_hook is not None and rt.primary:
+            opts.first_batch_hook(x)
         sync_ctx = model.no_sync if hasattr(model, 'no_sync') and not is_update else contextlib.nullcontext
         with sync_ctx():
             with rt.autocast():
                 output = model(x)
                 # no readable image: still step with the other ranks, contributing nothing
                 loss = _zero_loss(output) if empty else loss_fn(output, target)
+                if opts.distiller is not None and not empty:
+                    loss = opts.distiller(x, output, loss)
             loss_value = loss.item()
             if not math.isfinite(loss_value):
                 raise FloatingPointError(
@@ -241,9 +266,12 @@ def train_one_epoch(
             update_time.update(time.time() - update_start)
             update_start = time.time()
             update_idx = batch_idx // accum
-            if rt.primary and (update_idx % opts.log_interval == 0 or batch_idx == last_batch):
-                lrs = [g['lr'] for g in optimizer.param_groups]
-                lr = sum(lrs) / len(lrs)  # groups differ under layer-wise decay
+            if bar.active:
+                bar.step(batch_idx + 1 - bar_done, loss=loss_meter.avg, lr=_mean_lr(optimizer),
+                         img_s=round(batch * accum * rt.world_size / max(update_time.val, 1e-9), 1))
+                bar_done = batch_idx + 1
+            elif rt.primary and (update_idx % opts.log_interval == 0 or batch_idx == last_batch):
+                lr = _mean_lr(optimizer)
                 rate = batch * accum * rt.world_size / max(update_time.val, 1e-9)
                 _logger.info(
                     'Train: %d [%*d/%d (%3.0f%%)]  Loss: %.4f (%.4f)  Time: %.3fs, %6.1f/s  LR: %.3e  '
@@ -255,6 +283,7 @@ def train_one_epoch(
                 and is_update and batch_idx != last_batch):
             saver.save_recovery(epoch, batch_idx=batch_idx)
         end = time.time()
+    bar.close()
     if hasattr(optimizer, 'sync_lookahead'):
         optimizer.sync_lookahead()
     unreadable.finish(sample_count)
@@ -273,6 +302,7 @@ def validate(
         rt: Runtime,
         log_interval: int = 50,
         log_suffix: str = '',
+        progress_bar: bool = False,
 ) -> Dict[str, float]:
     """Evaluate loss, top-1 and top-5 accuracy (percent) over the whole loader.
 
@@ -286,6 +316,7 @@ def validate(
         rt: Runtime.
         log_interval: Log every this many batches.
         log_suffix: Appended to the log prefix (e.g. ' (EMA)').
+        progress_bar: Draw a progress bar (primary process) instead of the periodic log lines.
 
     Returns:
         ``{'loss', 'top1', 'top5', 'num_samples', 'num_unreadable'}``: metrics over the readable images only.
@@ -298,6 +329,7 @@ def validate(
     num_batches = len(loader)  # type: ignore[arg-type]
     unreadable = UnreadableCount(loader)
     start = time.time()
+    bar = ProgressBar(num_batches, f'Test{log_suffix}', enabled=progress_bar and rt.primary)
     for batch_idx, batch in enumerate(loader):
         unreadable.add(batch)
         totals[4] = unreadable.count
@@ -314,11 +346,16 @@ def validate(
             top1, top5 = accuracy(output, target, topk=(1, k))
             totals[:4] += torch.tensor([loss.item() * n, top1.item() * n / 100., top5.item() * n / 100., n],
                                        dtype=torch.float64)
-        if rt.primary and log_interval and (batch_idx % log_interval == 0 or batch_idx == num_batches - 1):
-            seen = totals[3].clamp(min=1)
+        seen = totals[3].clamp(min=1)
+        if bar.active:
+            rate = totals[3].item() / max(time.time() - start, 1e-9)
+            bar.step(loss=(totals[0] / seen).item(), top1=(100 * totals[1] / seen).item(),
+                     top5=(100 * totals[2] / seen).item(), img_s=round(rate, 1))
+        elif rt.primary and log_interval and (batch_idx % log_interval == 0 or batch_idx == num_batches - 1):
             _logger.info('Test%s: [%d/%d]  Loss: %.4f  Acc@1: %.3f  Acc@5: %.3f  (%.1f img/s)', log_suffix, batch_idx,
                          num_batches - 1, totals[0] / seen, 100 * totals[1] / seen, 100 * totals[2] / seen,
                          totals[3].item() / max(time.time() - start, 1e-9))
+    bar.close()
     if rt.world_size > 1:
         torch_dist.all_reduce(totals, op=torch_dist.ReduceOp.SUM)
     num_samples, num_unreadable = int(totals[3].item()), int(totals[4].item())
