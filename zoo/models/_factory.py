@@ -45,8 +45,8 @@ def create_model(
         checkpoint_path: a local checkpoint loaded after creation (safetensors, or a torch file of tensors).
         cache_dir: where downloads are cached.
         **kwargs: model arguments such as num_classes, in_chans, global_pool, drop_rate, drop_path_rate,
-            features_only, out_indices, output_stride. Arguments that are None are dropped so the family's own
-            defaults hold.
+            features_only, out_indices, feature_cls, feature_cfg, output_stride. Arguments that are None are dropped
+            so the family's own defaults hold.
 
     Example:
         >>> import zoo
@@ -54,6 +54,9 @@ def create_model(
         >>> feats = zoo.create_model('resnet50', features_only=True, out_indices=(-2, -1), output_stride=16)
     """
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    # timm's `feature_cfg=dict(feature_cls=..., out_indices=...)`: its entries are features_only arguments; spread
+    # here so they merge with (instead of colliding with) the family's own feature defaults
+    kwargs = {**dict(kwargs.pop('feature_cfg', None) or {}), **kwargs}
     source, name = parse_model_name(model_name)
     if source is not None:
         if pretrained_cfg is not None:
