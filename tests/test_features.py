@@ -165,3 +165,75 @@ ALL_CLS = DEFAULT_CLS + ('hook', 'fx')
 def test_features_match_timm(module: str, feature_cls: Optional[str], weights_dir: str):
     name, path, x = _setup(module, weights_dir)
     _assert_matches_timm(module, name, path, x, feature_cls)
+
+
+# ------------------------------------------------------------------------------------------- arguments and options
+def test_feature_cfg_dict_merges_with_family_defaults(weights_dir: str):
+    """timm's `feature_cfg=dict(...)` spelling; the family default (convnext: flatten_sequential) still applies."""
+    name, path, x = _setup('convnext', weights_dir)
+    ours = _build(zoo, name, path, None, feature_cfg=dict(feature_cls='dict', out_indices=(1, 3), out_map=('a', 'b')))
+    ref = _build(timm, name, path, 'dict', out_indices=(1, 3))
+    assert isinstance(ours, zoo.models._features.FeatureDictNet) and list(ours.state_dict()) == list(ref.state_dict())
+    with torch.inference_mode():
+        out, expected = ours(x), ref(x)
+    assert list(out) == ['a', 'b'] and list(expected) == ['1', '3']
+    for a, b in zip(out.values(), expected.values()):
+        assert_outputs_close(a, b)
+
+
+def test_hook_return_dict_and_out_map_match_timm(weights_dir: str):
+    name, path, x = _setup('resnet', weights_dir)
+    kwargs = dict(feature_cfg=dict(feature_cls='hook', return_dict=True), out_indices=(2, 4))
+    ours, ref = _build(zoo, name, path, None, **kwargs), _build(timm, name, path, None, **kwargs)
+    with torch.inference_mode():
+        out, expected = ours(x), ref(x)
+    assert list(out) == list(expected) == ['layer2', 'layer4']
+    for a, b in zip(out.values(), expected.values()):
+        assert_outputs_close(a, b)
+
+
+def test_output_fmt_converts_native_layout(weights_dir: str):
+    """MambaOut's stages are channels-last: 'list' gives them as they are (as timm does) unless output_fmt asks for
+    NCHW (timm only records the argument; zoo permutes, so the flag has an effect)."""
+    name, path, x = _setup('mambaout', weights_dir)
+    native = _build(zoo, name, path, 'list')
+    nchw = _build(zoo, name, path, 'list', output_fmt='NCHW')
+    getter_nhwc = _build(zoo, name, path, 'getter', output_fmt='NHWC')
+    assert native.output_fmt == 'NHWC' and nchw.output_fmt == 'NCHW'
+    with torch.inference_mode():
+        for a, b, c in zip(native(x), nchw(x), getter_nhwc(x)):
+            assert a.shape[-1] == b.shape[1] and torch.equal(a.permute(0, 3, 1, 2), b)
+            assert_outputs_close(c, a)
+
+
+@pytest.mark.parametrize('kwargs,error,match', [
+    (dict(feature_cls='list'), TypeError, 'features_only=True'),  # a wrapper option without features_only
+    (dict(features_only=True, feature_cls='bogus'), ValueError, 'Unknown feature_cls'),
+    (dict(features_only=True, feature_cls='getter', flatten_sequential=True), TypeError, 'takes no'),
+    (dict(features_only=True, feature_cls='list', out_indices=(7,)), ValueError, 'out of range'),
+    (dict(features_only=True, feature_cls='hook', out_map=('a',)), ValueError, 'out_map'),
+])
+def test_bad_feature_arguments_are_refused(kwargs, error, match):
+    with torch.device('meta'), pytest.raises(error, match=match):
+        zoo.create_model('resnet18', **kwargs)
+
+
+def test_token_model_list_refused_with_alternatives():
+    with torch.device('meta'), pytest.raises(ValueError, match="feature_cls='getter'"):
+        zoo.create_model('vit_tiny_patch16_224', features_only=True, feature_cls='list')
+    with torch.device('meta'), pytest.raises(ValueError, match="'getter'"):
+        zoo.create_model('vit_tiny_patch16_224', features_only=True, feature_cls='hook', output_fmt='NCHW')
+
+
+@pytest.mark.parametrize('feature_cls', ['list', 'hook'])
+def test_grad_checkpointing_keeps_gradients(feature_cls: str, weights_dir: str):
+    name, path, x = _setup('resnet', weights_dir)
+    plain = _build(zoo, name, path, feature_cls)
+    ckpt = _build(zoo, name, path, feature_cls)
+    ckpt.set_grad_checkpointing(True)
+    grads = []
+    for model in (plain, ckpt):
+        sum(o.sum() for o in model(x)).backward()
+        grads.append([p.grad for p in model.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)
