@@ -81,7 +81,10 @@ class FeatureInfo:
         if isinstance(out_indices, int):
             out_indices = range(-out_indices, 0)
         self.out_indices = tuple(out_indices)
-        feature_take_indices(len(self.info), self.out_indices)  # refuse out-of-range levels now, with a clear error
+        try:  # refuse out-of-range levels now, naming the argument
+            feature_take_indices(len(self.info), self.out_indices)
+        except ValueError as e:
+            raise ValueError(f'out_indices={self.out_indices}: {e}') from None
 
     def from_other(self, out_indices: Union[int, Sequence[int]]) -> 'FeatureInfo':
         """The same levels with other output indices."""
