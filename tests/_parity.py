@@ -154,8 +154,10 @@ def assert_features_only_parity(name: str, ref: nn.Module, x: torch.Tensor, **kw
     """zoo's `name` with features_only (kwargs to both libraries), given `ref`'s weights, returns timm's
     `ref.forward_intermediates` at the levels timm's features_only model takes, with its channels and reductions.
 
+    Both use the getter wrapper (`forward_intermediates` on a pruned model) unless kwargs name another feature_cls.
     Returns zoo's features_only model (for family-specific checks of what it pruned).
     """
+    kwargs.setdefault('feature_cls', 'getter')
     ours = zoo.create_model(name, features_only=True, **kwargs).eval()
     with torch.device('meta'):
         ref_feat = timm.create_model(name, features_only=True, **kwargs)

@@ -811,7 +811,8 @@ def test_any_zoo_model_as_backbone():
     if not zoo.is_model('resnet18'):
         pytest.skip('zoo.models.resnet is not available')
     model = build_classifier(dict(
-        backbone=dict(type='ZooBackbone', model_name='resnet18', out_indices=(2, 4)),
+        # the getter wrapper keeps the model under `.model` (resnet's default features form is timm's 'list')
+        backbone=dict(type='ZooBackbone', model_name='resnet18', out_indices=(2, 4), feature_cls='getter'),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=5, in_channels=512),
     )).eval()

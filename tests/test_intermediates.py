@@ -105,8 +105,9 @@ def test_intermediates_only_stop_early_and_prune(module: str):
 @pytest.mark.parametrize('module', MODULES)
 def test_features_only(module: str):
     name, model, x = _build(module)
+    # the getter wrapper, which every family supports; tests/test_features.py checks every feature_cls against timm
     with zoo.models.no_init():  # every weight is loaded from `model` below
-        features = zoo.create_model(name, features_only=True).eval()
+        features = zoo.create_model(name, features_only=True, feature_cls='getter').eval()
     # the wrapper keeps the model's parameter names under `model.` (minus what it pruned)
     own = features.state_dict()
     shared = {f'model.{k}': v for k, v in model.state_dict().items() if f'model.{k}' in own}

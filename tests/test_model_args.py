@@ -61,7 +61,7 @@ def check_case(name: str, kwargs: Dict[str, Any], must_fail: bool) -> None:
     with torch.no_grad():
         out = model(_input(model, kwargs.get('in_chans')))
     if kwargs.get('features_only'):
-        assert isinstance(out, list) and len(out) == len(model.feature_info)
+        assert isinstance(out, list) and len(out) == len(model.feature_info.out_indices)
     elif kwargs.get('global_pool') == '' and kwargs.get('num_classes') == 0:
         assert out.ndim >= 3, f'{name}: global_pool="" should leave unpooled maps/tokens, got {tuple(out.shape)}'
     elif kwargs.get('num_classes'):

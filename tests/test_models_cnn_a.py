@@ -207,7 +207,7 @@ def test_group_matcher_covers_every_parameter(name):
 def test_features_only_equals_full_model_intermediates(name):
     full = zoo.create_model(name).eval()
     fill_random_(full)
-    feats_model = zoo.create_model(name, features_only=True, out_indices=(1, 2)).eval()
+    feats_model = zoo.create_model(name, features_only=True, feature_cls='getter', out_indices=(1, 2)).eval()
     feats_model.model.load_state_dict(full.state_dict(), strict=False)
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():

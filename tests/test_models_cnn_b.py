@@ -157,7 +157,7 @@ def test_intermediates_and_features_only_match_timm(name, kwargs):
         torch.testing.assert_close(final, ref.forward_features(x), rtol=1e-4, atol=1e-4)
 
         # features_only serves the same maps from a pruned copy of the model
-        fmodel = zoo.create_model(name, features_only=True, out_indices=(0, 2), **kwargs).eval()
+        fmodel = zoo.create_model(name, features_only=True, feature_cls='getter', out_indices=(0, 2), **kwargs).eval()
         missing, _ = fmodel.model.load_state_dict(ours.state_dict(), strict=False)
         assert not missing
         got = fmodel(x)

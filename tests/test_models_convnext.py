@@ -180,7 +180,8 @@ def test_forward_intermediates_contract(atto_pair):
 def test_features_only_parity(atto_pair, out_indices):
     """features_only maps equal timm's intermediates; channels / reductions equal timm's features_only model."""
     _, ref = atto_pair
-    kwargs = {} if out_indices is None else dict(out_indices=out_indices)
+    # the getter wrapper (pruned model + forward_intermediates); tests/test_features.py covers the other forms
+    kwargs = dict(feature_cls='getter') if out_indices is None else dict(feature_cls='getter', out_indices=out_indices)
     ours = zoo.create_model('convnext_atto', features_only=True, **kwargs).eval()
     with torch.device('meta'):
         ref_feat = timm.create_model('convnext_atto', features_only=True, **kwargs)

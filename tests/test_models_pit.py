@@ -26,7 +26,7 @@ def test_parity_plain_and_intermediates():
         feats = ours.forward_features(image(64))
         ours.set_grad_checkpointing(True)
         assert_outputs_close(ours.forward_features(image(64)), feats)
-    features = zoo.create_model('pit_ti_224', img_size=64, features_only=True, out_indices=(0, 1))
+    features = zoo.create_model('pit_ti_224', img_size=64, features_only=True, feature_cls='getter', out_indices=(0, 1))
     assert features.feature_info.channels() == [64, 128] and len(features.model.transformers) == 2
 
 

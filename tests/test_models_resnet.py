@@ -122,7 +122,7 @@ def test_features_output_stride(output_stride, reductions):
 
 def test_features_out_indices_negative_and_values_match_full_model():
     full = zoo.create_model('resnet18').eval()
-    feats_model = zoo.create_model('resnet18', features_only=True, out_indices=(-3, -1)).eval()
+    feats_model = zoo.create_model('resnet18', features_only=True, feature_cls='getter', out_indices=(-3, -1)).eval()
     feats_model.model.load_state_dict({k: v for k, v in full.state_dict().items() if not k.startswith('fc.')})
     assert feats_model.feature_info.channels() == [128, 512]
     x = torch.randn(2, 3, 64, 64)

@@ -73,7 +73,8 @@ def test_features_and_intermediates_match_timm():
                 assert_outputs_close(o, r)
     # features_only: timm's wrapper and zoo's return the same maps for the same weights
     ref = timm.create_model('resnetv2_18d', features_only=True, out_indices=(0, 1, 3), layers=(1, 1, 1, 1)).eval()
-    ours = zoo.create_model('resnetv2_18d', features_only=True, out_indices=(0, 1, 3), layers=(1, 1, 1, 1)).eval()
+    ours = zoo.create_model('resnetv2_18d', features_only=True, feature_cls='getter', out_indices=(0, 1, 3),
+                            layers=(1, 1, 1, 1)).eval()
     full = zoo.create_model('resnetv2_18d', layers=(1, 1, 1, 1))
     state = {k.replace('stages_', 'stages.').replace('stem_', 'stem.'): v for k, v in ref.state_dict().items()}
     ours.model.load_state_dict(state, strict=True)

@@ -2,7 +2,15 @@
 from zoo.models._builder import build_model_with_cfg, load_pretrained, no_init, resolve_pretrained_cfg
 from zoo.models._factory import create_model, parse_model_name
 from zoo.models._fuse import fold_bn_into_conv, fuse_bn
-from zoo.models._features import FeatureGetterNet, FeatureInfo, feature_take_indices
+from zoo.models._features import (
+    FeatureDictNet,
+    FeatureGetterNet,
+    FeatureHookNet,
+    FeatureInfo,
+    FeatureListNet,
+    feature_take_indices,
+)
+from zoo.models._features_fx import FeatureGraphNet, register_notrace_function, register_notrace_module
 from zoo.models._helpers import (
     CorruptCheckpointError,
     StateDictMismatchError,

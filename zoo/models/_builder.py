@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 
 from zoo.models._base import check_num_classes
-from zoo.models._features import FeatureGetterNet
+from zoo.models._features import create_feature_net
 from zoo.models._helpers import _family_filters, load_checkpoint, load_state_dict, load_state_dict_checked
 from zoo.models._hub import WeightsUnavailableError, download_hf_weights, download_url_weights
 from zoo.models._manipulate import adapt_input_conv
@@ -224,6 +224,25 @@ def _check_output_stride(model_cls: Callable[..., nn.Module], variant: str, kwar
         kwargs.pop('output_stride')
 
 
+# options of the features wrapper that may come as create_model arguments (timm's names)
+_FEATURE_ARGS = ('feature_cls', 'output_fmt', 'out_map', 'return_dict', 'feature_concat', 'flatten_sequential',
+                 'no_rewrite', 'default_hook_type', 'norm', 'prune')
+
+
+def _pop_feature_args(model_cls: Callable[..., nn.Module], variant: str, features_only: bool,
+                      kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """The wrapper options among `kwargs` (those the model's constructors do not name), removed from `kwargs`."""
+    named = set()
+    for cls in model_cls.__mro__ if isinstance(model_cls, type) else ():
+        if '__init__' in vars(cls):
+            named.update(inspect.signature(vars(cls)['__init__']).parameters)
+    found = {k: kwargs.pop(k) for k in _FEATURE_ARGS if k in kwargs and k not in named}
+    if found and not features_only:
+        raise TypeError(f'{sorted(found)} configure the features wrapper; pass features_only=True with them '
+                        f'(for {variant}).')
+    return found
+
+
 def build_model_with_cfg(
         model_cls: Callable[..., nn.Module],
         variant: str,
@@ -247,12 +266,14 @@ def build_model_with_cfg(
         pretrained_cfg: tag name, cfg dict or PretrainedCfg; default is the architecture's first tag.
         pretrained_cfg_overlay: fields replacing those of the resolved cfg (e.g. `file`).
         model_cfg: passed as `cfg=` for families configured by a dataclass.
-        feature_cfg: options for the features wrapper (`out_indices` default, `output_fmt`, `norm`).
+        feature_cfg: the family's defaults for the features wrapper (`out_indices`, `feature_cls`,
+            `flatten_sequential`, ...); the caller's arguments override them.
         pretrained_strict: refuse weights that do not fill the model exactly.
         pretrained_filter_fn: converts foreign checkpoint layouts to this family's keys.
         cache_dir: download cache for weights.
         checkpoint_path: a local file loaded after construction (through `pretrained_filter_fn` as well).
-        **kwargs: model arguments, plus `features_only` and `out_indices`.
+        **kwargs: model arguments, plus `features_only`, `out_indices` and the wrapper options of `_FEATURE_ARGS`
+            (`feature_cls`: 'getter', 'list', 'dict', 'hook', 'fx' or a class).
     """
     cfg = resolve_pretrained_cfg(variant, pretrained_cfg, pretrained_cfg_overlay)
     features_only = kwargs.pop('features_only', False)
@@ -261,6 +282,7 @@ def build_model_with_cfg(
     out_indices = kwargs.pop('out_indices', None)
     default_out_indices = feature_cfg.pop('out_indices', None)
     out_indices = default_out_indices if out_indices is None else out_indices
+    user_feature_cfg = _pop_feature_args(model_cls, variant, features_only, kwargs)
     _check_output_stride(model_cls, variant, kwargs)
 
     if _accepts(model_cls, 'num_classes'):
@@ -292,7 +314,8 @@ def build_model_with_cfg(
         load_checkpoint(model, checkpoint_path, filter_fn=pretrained_filter_fn)
 
     if features_only:
-        model = FeatureGetterNet(model, out_indices, **feature_cfg)
-        model.pretrained_cfg = model.model.pretrained_cfg
+        cfg = model.pretrained_cfg
+        model = create_feature_net(model, out_indices, feature_cfg, user_feature_cfg)
+        model.pretrained_cfg = cfg
         model.default_cfg = model.pretrained_cfg
     return model

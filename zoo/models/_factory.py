@@ -51,8 +51,8 @@ def create_model(
         exportable: build layers that `torch.export` / ONNX trace for any input size: TF 'SAME' padding as shape
             arithmetic, explicit attention (see `zoo.layers.config`).
         **kwargs: model arguments such as num_classes, in_chans, global_pool, drop_rate, drop_path_rate,
-            features_only, out_indices, output_stride. Arguments that are None are dropped so the family's own
-            defaults hold.
+            features_only, out_indices, feature_cls, feature_cfg, output_stride. Arguments that are None are dropped
+            so the family's own defaults hold.
 
     Example:
         >>> import zoo
@@ -64,6 +64,9 @@ def create_model(
                         'are plain PyTorch ops); remove the argument. scriptable=True / exportable=True select the '
                         'TorchScript / export friendly layers.')
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    # timm's `feature_cfg=dict(feature_cls=..., out_indices=...)`: its entries are features_only arguments; spread
+    # here so they merge with (instead of colliding with) the family's own feature defaults
+    kwargs = {**dict(kwargs.pop('feature_cfg', None) or {}), **kwargs}
     source, name = parse_model_name(model_name)
     if source is not None:
         if pretrained_cfg is not None:

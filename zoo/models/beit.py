@@ -262,7 +262,7 @@ def checkpoint_filter_fn(
 def _create_beit(variant: str, pretrained: bool = False, **kwargs) -> Beit:
     # timm's features_only default for these models is the last three blocks
     return build_model_with_cfg(Beit, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=3), **kwargs)
+                                feature_cfg=dict(out_indices=3, feature_cls='getter'), **kwargs)
 
 
 def _beit(variant: str, pretrained: bool, model_args: Dict[str, Any], kwargs: Dict[str, Any]) -> Beit:

@@ -1198,7 +1198,7 @@ def _create_byobnet(variant: str, pretrained: bool = False, model_cfg: Optional[
     """Build a registered ByobNet; `model_cfg` defaults to this module's table entry for `variant`."""
     return build_model_with_cfg(
         ByobNet, variant, pretrained, model_cfg=model_cfg or model_cfgs[variant],
-        pretrained_filter_fn=checkpoint_filter_fn, **kwargs)
+        pretrained_filter_fn=checkpoint_filter_fn, feature_cfg=dict(flatten_sequential=True), **kwargs)
 
 
 # ---- architectures ------------------------------------------------------------------------------------------------

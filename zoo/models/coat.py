@@ -427,7 +427,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: CoaT) -> Di
 
 def _create_coat(variant: str, pretrained: bool = False, **kwargs) -> CoaT:
     return build_model_with_cfg(CoaT, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=4), **kwargs)
+                                feature_cfg=dict(out_indices=4, feature_cls='getter'), **kwargs)
 
 
 def _cfg(**kwargs) -> Dict[str, Any]:

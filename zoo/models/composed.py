@@ -43,7 +43,8 @@ def _create_composed(config: Config | str | Path, variant: str, pretrained: bool
     which maps the named layout; the shared builder is never asked to load weights the cfg does not have.
     """
     build = functools.partial(build_model_from_config, config, pretrained)
-    return build_model_with_cfg(build, variant, pretrained=False, **kwargs)
+    # a composed model's levels sit inside its backbone, so features come from forward_intermediates by default
+    return build_model_with_cfg(build, variant, pretrained=False, feature_cfg=dict(feature_cls='getter'), **kwargs)
 
 
 _shipped = {name: load_config(cfg) for name, cfg in SHIPPED_CONFIGS.items()}

@@ -402,7 +402,7 @@ def _open_clip_to_timm(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.T
 def _create_convnext(variant: str, pretrained: bool = False, **kwargs) -> ConvNeXt:
     return build_model_with_cfg(
         ConvNeXt, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-        feature_cfg=dict(out_indices=(0, 1, 2, 3)), **kwargs)
+        feature_cfg=dict(out_indices=(0, 1, 2, 3), flatten_sequential=True), **kwargs)
 
 
 def _ccfg(**kwargs) -> Dict[str, Any]:

@@ -383,7 +383,8 @@ def _create_crossvit(variant: str, pretrained: bool = False, **kwargs) -> CrossV
     num_blocks = len(kwargs.get('depth', ((1, 3, 1),) * 3))
     # timm's features_only default: the last block of each branch
     return build_model_with_cfg(CrossVit, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=(num_blocks - 1, 2 * num_blocks - 1)), **kwargs)
+                                feature_cfg=dict(feature_cls='getter', out_indices=(num_blocks - 1, 2 * num_blocks - 1)),
+                                **kwargs)
 
 
 def _cfg(**kwargs) -> Dict[str, Any]:

@@ -466,7 +466,8 @@ def _create_cspnet(variant: str, pretrained: bool = False, **kwargs) -> CspNet:
     # for sedarknet21 that leaves out the last stage
     num_default = 6 if variant.startswith(('darknet', 'cspdarknet')) else 5
     return build_model_with_cfg(CspNet, variant, pretrained, model_cfg=MODEL_CFGS[variant],
-                                feature_cfg=dict(out_indices=tuple(range(num_default))), **kwargs)
+                                feature_cfg=dict(out_indices=tuple(range(num_default)), flatten_sequential=True),
+                                **kwargs)
 
 
 def _cfg(**kwargs) -> Dict[str, Any]:

@@ -75,7 +75,7 @@ def _create_deit(variant: str, pretrained: bool = False, distilled: bool = False
     model_cls = VisionTransformerDistilled if distilled else VisionTransformer
     # timm's features_only default for these isotropic models is the last three blocks
     return build_model_with_cfg(model_cls, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=3), **kwargs)
+                                feature_cfg=dict(out_indices=3, feature_cls='getter'), **kwargs)
 
 
 def _deit(variant: str, pretrained: bool, model_args: Dict[str, Any], kwargs: Dict[str, Any],

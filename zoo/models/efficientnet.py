@@ -166,7 +166,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
 
 def _create_effnet(variant: str, pretrained: bool = False, **kwargs) -> EfficientNet:
     pop_drop_path_rate(kwargs)
-    feature_cfg = dict(out_indices=(0, 1, 2, 3, 4))
+    feature_cfg = dict(out_indices=(0, 1, 2, 3, 4), feature_cls='getter')
     return build_model_with_cfg(EfficientNet, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
                                 feature_cfg=feature_cfg, **kwargs)
 

@@ -583,7 +583,7 @@ def checkpoint_filter_fn(
 def _create_eva(variant: str, pretrained: bool = False, **kwargs) -> Eva:
     # timm's features_only default for these models is the last three blocks
     return build_model_with_cfg(Eva, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=3), **kwargs)
+                                feature_cfg=dict(out_indices=3, feature_cls='getter'), **kwargs)
 
 
 def _eva(variant: str, pretrained: bool, model_args: Dict[str, Any], kwargs: Dict[str, Any]) -> Eva:

@@ -281,7 +281,8 @@ def _init_weights(module: nn.Module) -> None:
 
 
 def _create_fasternet(variant: str, pretrained: bool = False, **kwargs: Any) -> FasterNet:
-    return build_model_with_cfg(FasterNet, variant, pretrained, feature_cfg=dict(out_indices=(0, 1, 2, 3)), **kwargs)
+    return build_model_with_cfg(FasterNet, variant, pretrained,
+                                feature_cfg=dict(out_indices=(0, 1, 2, 3), flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

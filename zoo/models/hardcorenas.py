@@ -66,7 +66,8 @@ def _create_hardcorenas(variant: str, pretrained: bool = False, **kwargs) -> Mob
         se_layer=partial(SqueezeExcite, gate_layer='hard_sigmoid', force_act_layer=nn.ReLU,
                          rd_round_fn=round_channels),
     )
-    return build_model_with_cfg(MobileNetV3, variant, pretrained, feature_cfg=dict(out_indices=(0, 1, 2, 3, 4)),
+    return build_model_with_cfg(MobileNetV3, variant, pretrained,
+                                feature_cfg=dict(out_indices=(0, 1, 2, 3, 4), feature_cls='getter'),
                                 **dict(model_args, **kwargs))
 
 

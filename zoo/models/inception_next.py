@@ -292,7 +292,8 @@ def _init_weights(module: nn.Module) -> None:
 
 
 def _create_inception_next(variant: str, pretrained: bool = False, **kwargs: Any) -> MetaNeXt:
-    return build_model_with_cfg(MetaNeXt, variant, pretrained, feature_cfg=dict(out_indices=(0, 1, 2, 3)), **kwargs)
+    return build_model_with_cfg(MetaNeXt, variant, pretrained,
+                                feature_cfg=dict(out_indices=(0, 1, 2, 3), flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

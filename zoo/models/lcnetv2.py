@@ -238,7 +238,8 @@ class LCNetV2(PooledHeadMixin, ZooModel):
 
 
 def _create_lcnetv2(variant: str, pretrained: bool = False, **kwargs: Any) -> LCNetV2:
-    return build_model_with_cfg(LCNetV2, variant, pretrained, feature_cfg=dict(out_indices=(0, 1, 2, 3)), **kwargs)
+    return build_model_with_cfg(LCNetV2, variant, pretrained,
+                                feature_cfg=dict(out_indices=(0, 1, 2, 3), flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

@@ -528,9 +528,13 @@ _ARCHS: Dict[str, Dict[str, Any]] = dict(
 
 
 def _create_levit(variant: str, pretrained: bool = False, distilled: bool = True, **kwargs) -> Levit:
+    # token stages (the linear LeViT) are read through forward_intermediates by default; conv stages are a plain run
+    # of modules
+    features = dict(flatten_sequential=True) if kwargs.get('use_conv') else dict(flatten_sequential=True,
+                                                                                 feature_cls='getter')
     return build_model_with_cfg(LevitDistilled if distilled else Levit, variant, pretrained,
-                                pretrained_filter_fn=checkpoint_filter_fn, feature_cfg=dict(out_indices=(0, 1, 2)),
-                                **kwargs)
+                                pretrained_filter_fn=checkpoint_filter_fn,
+                                feature_cfg=dict(out_indices=(0, 1, 2), **features), **kwargs)
 
 
 def _levit(variant: str, pretrained: bool, kwargs: Dict[str, Any], distilled: bool = True) -> Levit:

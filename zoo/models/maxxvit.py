@@ -1098,7 +1098,8 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
 
 def _create_maxxvit(variant: str, cfg_name: str, pretrained: bool = False, **kwargs: Any) -> MaxxVit:
     return build_model_with_cfg(MaxxVit, variant, pretrained, model_cfg=model_cfgs[cfg_name],
-                                pretrained_filter_fn=checkpoint_filter_fn, **kwargs)
+                                pretrained_filter_fn=checkpoint_filter_fn, feature_cfg=dict(flatten_sequential=True),
+                                **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

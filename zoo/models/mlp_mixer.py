@@ -344,7 +344,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
 def _create_mixer(variant: str, pretrained: bool = False, **kwargs) -> MlpMixer:
     # timm's features_only default for these isotropic models is the last three blocks
     return build_model_with_cfg(MlpMixer, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=3), **kwargs)
+                                feature_cfg=dict(out_indices=3, feature_cls='getter'), **kwargs)
 
 
 def _mixer(variant: str, pretrained: bool, model_args: Dict[str, Any], kwargs: Dict[str, Any]) -> MlpMixer:

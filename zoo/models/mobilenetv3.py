@@ -171,7 +171,8 @@ class MobileNetV3(PooledHeadMixin, ZooModel):
 
 def _create_mnv3(variant: str, pretrained: bool = False, **kwargs) -> MobileNetV3:
     pop_drop_path_rate(kwargs)
-    return build_model_with_cfg(MobileNetV3, variant, pretrained, feature_cfg=dict(out_indices=(0, 1, 2, 3, 4)),
+    return build_model_with_cfg(MobileNetV3, variant, pretrained,
+                                feature_cfg=dict(out_indices=(0, 1, 2, 3, 4), feature_cls='getter'),
                                 **kwargs)
 
 

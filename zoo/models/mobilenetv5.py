@@ -318,7 +318,7 @@ def _create_mnv5(variant: str, pretrained: bool = False, encoder: bool = False, 
     pop_drop_path_rate(kwargs)
     return build_model_with_cfg(MobileNetV5Encoder if encoder else MobileNetV5, variant, pretrained,
                                 pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=(0, 1, 2, 3, 4)), **kwargs)
+                                feature_cfg=dict(out_indices=(0, 1, 2, 3, 4), feature_cls='getter'), **kwargs)
 
 
 def _mobilenet_v5(variant: str, pretrained: bool, kwargs: Dict[str, Any], size: str,

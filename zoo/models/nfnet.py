@@ -445,7 +445,8 @@ class NormFreeNet(ZooModel):
 
 
 def _create_normfreenet(variant: str, pretrained: bool = False, **kwargs) -> NormFreeNet:
-    return build_model_with_cfg(NormFreeNet, variant, pretrained, model_cfg=model_cfgs[variant], **kwargs)
+    return build_model_with_cfg(NormFreeNet, variant, pretrained, model_cfg=model_cfgs[variant],
+                                feature_cfg=dict(flatten_sequential=True), **kwargs)
 
 
 def _nfres_cfg(depths: Tuple[int, ...], attn_layer: Optional[str] = None,

@@ -22,6 +22,7 @@ from zoo.layers import LayerNorm, stagewise_drop_path_rates, to_2tuple, trunc_no
 from zoo.layers.pos_embed import resample_abs_pos_embed_nhwc
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._features_fx import register_notrace_function
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -30,6 +31,13 @@ from zoo.models.vision_transformer import Block
 __all__ = ['PoolingVisionTransformer', 'Transformer', 'Pooling', 'checkpoint_filter_fn']
 
 Tokens = Tuple[torch.Tensor, torch.Tensor]  # (patch map B x C x H x W, class tokens B x T x C)
+
+
+@register_notrace_function  # a Python shape comparison; FX tracing records the call instead
+def check_patch_grid(x: torch.Tensor, pos_embed: torch.Tensor) -> None:
+    if x.shape[-2:] != pos_embed.shape[-2:]:
+        raise ValueError(f'The patch grid {tuple(x.shape[-2:])} of this input does not match the model '
+                         f'({tuple(pos_embed.shape[-2:])}); build the model with img_size set to the input.')
 
 
 class Pooling(nn.Module):
@@ -194,9 +202,7 @@ class PoolingVisionTransformer(ZooModel):
 
     def _run_stem(self, x: torch.Tensor) -> Tokens:
         x = self.patch_embed(x)
-        if x.shape[-2:] != self.pos_embed.shape[-2:]:
-            raise ValueError(f'The patch grid {tuple(x.shape[-2:])} of this input does not match the model '
-                             f'({tuple(self.pos_embed.shape[-2:])}); build the model with img_size set to the input.')
+        check_patch_grid(x, self.pos_embed)
         return self.pos_drop(x + self.pos_embed), self.cls_token.expand(x.shape[0], -1, -1)
 
     def _run_final(self, x: Tokens) -> torch.Tensor:
@@ -251,7 +257,8 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor],
 
 def _create_pit(variant: str, pretrained: bool = False, **kwargs) -> PoolingVisionTransformer:
     return build_model_with_cfg(PoolingVisionTransformer, variant, pretrained,
-                                pretrained_filter_fn=checkpoint_filter_fn, feature_cfg=dict(out_indices=(0, 1, 2)),
+                                pretrained_filter_fn=checkpoint_filter_fn,
+                                feature_cfg=dict(out_indices=(0, 1, 2), feature_cls='hook'),
                                 **kwargs)
 
 

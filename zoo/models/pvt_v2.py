@@ -229,7 +229,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
 def _create_pvt2(variant: str, pretrained: bool = False, **kwargs) -> PyramidVisionTransformerV2:
     return build_model_with_cfg(PyramidVisionTransformerV2, variant, pretrained,
                                 pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=(0, 1, 2, 3)), **kwargs)
+                                feature_cfg=dict(out_indices=(0, 1, 2, 3), flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs) -> Dict[str, Any]:

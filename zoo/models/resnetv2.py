@@ -463,7 +463,8 @@ def _init_weights(module: nn.Module, name: str = '', zero_init_last: bool = True
 
 
 def _create_resnetv2(variant: str, pretrained: bool = False, **kwargs) -> ResNetV2:
-    return build_model_with_cfg(ResNetV2, variant, pretrained, feature_cfg=dict(out_indices=(0, 1, 2, 3, 4)),
+    return build_model_with_cfg(ResNetV2, variant, pretrained,
+                                feature_cfg=dict(out_indices=(0, 1, 2, 3, 4), flatten_sequential=True),
                                 **kwargs)
 
 

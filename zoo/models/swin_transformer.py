@@ -461,7 +461,8 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
 
 def _create_swin_transformer(variant: str, pretrained: bool = False, **kwargs) -> SwinTransformer:
     return build_model_with_cfg(
-        SwinTransformer, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn, **kwargs)
+        SwinTransformer, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
+        feature_cfg=dict(flatten_sequential=True), **kwargs)
 
 
 def _scfg(**kwargs) -> Dict[str, Any]:

@@ -336,7 +336,8 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
 
 def _create_swin_transformer_v2(variant: str, pretrained: bool = False, **kwargs: Any) -> SwinTransformerV2:
     return build_model_with_cfg(
-        SwinTransformerV2, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn, **kwargs)
+        SwinTransformerV2, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
+        feature_cfg=dict(flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

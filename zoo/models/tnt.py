@@ -319,7 +319,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: TNT) -> Dic
 
 def _create_tnt(variant: str, pretrained: bool = False, **kwargs) -> TNT:
     return build_model_with_cfg(TNT, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=3), **kwargs)
+                                feature_cfg=dict(out_indices=3, feature_cls='getter'), **kwargs)
 
 
 def _cfg(**kwargs) -> Dict[str, Any]:

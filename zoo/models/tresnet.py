@@ -231,7 +231,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, Any], model: nn.Module) -> Dict[s
 
 def _create_tresnet(variant: str, pretrained: bool = False, **kwargs) -> TResNet:
     return build_model_with_cfg(TResNet, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=(1, 2, 3, 4)), **kwargs)
+                                feature_cfg=dict(out_indices=(1, 2, 3, 4), flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs) -> Dict[str, Any]:

@@ -245,7 +245,8 @@ class Twins(LevelStepsMixin, ZooModel):
 
 
 def _create_twins(variant: str, pretrained: bool = False, **kwargs) -> Twins:
-    return build_model_with_cfg(Twins, variant, pretrained, feature_cfg=dict(out_indices=4), **kwargs)
+    return build_model_with_cfg(Twins, variant, pretrained,
+                                feature_cfg=dict(out_indices=4, feature_cls='getter'), **kwargs)
 
 
 def _cfg(**kwargs) -> Dict[str, Any]:

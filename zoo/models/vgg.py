@@ -207,6 +207,7 @@ def _create_vgg(variant: str, pretrained: bool = False, **kwargs) -> VGG:
         VGG, variant, pretrained,
         cfg=VGG_CONFIGS[arch],
         pretrained_filter_fn=checkpoint_filter_fn,
+        feature_cfg=dict(flatten_sequential=True),
         **kwargs,
     )
 

@@ -290,7 +290,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: Visformer) 
 
 def _create_visformer(variant: str, pretrained: bool = False, **kwargs) -> Visformer:
     return build_model_with_cfg(Visformer, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=(0, 1, 2)), **kwargs)
+                                feature_cfg=dict(out_indices=(0, 1, 2), feature_cls='getter'), **kwargs)
 
 
 def _cfg(**kwargs) -> Dict[str, Any]:

@@ -74,6 +74,10 @@ from zoo.models._manipulate import checkpoint_seq, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
+# the position embedding is resampled to the input's grid with Python branches on its size: symbolic tracing
+# (feature_cls='fx') records the call instead of stepping in
+torch.fx.wrap('resample_abs_pos_embed')
+
 __all__ = ['VisionTransformer', 'Block', 'ResPostBlock', 'ParallelThingsBlock', 'ParallelScalingBlock',
            'DiffParallelScalingBlock', 'checkpoint_filter_fn']
 
@@ -650,7 +654,9 @@ class VisionTransformer(ZooModel):
 
     def _pos_embed(self, x: torch.Tensor) -> torch.Tensor:
         prefix = self._prefix_tokens(x.shape[0])
-        if x.ndim == 4:  # dynamic size: an NHWC token grid of whatever size the input gave
+        # dynamic size: an NHWC token grid of whatever size the input gave (the flag, not x.ndim, decides, so that
+        # symbolic tracing sees no data-dependent branch)
+        if self.dynamic_img_size:
             b, h, w, c = x.shape
             pos_embed = None if self.pos_embed is None else resample_abs_pos_embed(
                 self.pos_embed, (h, w), old_size=self.patch_embed.grid_size, num_prefix_tokens=self._pos_embed_prefix)
@@ -805,7 +811,7 @@ def checkpoint_filter_fn(
 def _create_vision_transformer(variant: str, pretrained: bool = False, **kwargs) -> VisionTransformer:
     # timm's features_only default for ViTs is the last three blocks
     return build_model_with_cfg(VisionTransformer, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=3), **kwargs)
+                                feature_cfg=dict(out_indices=3, feature_cls='getter'), **kwargs)
 
 
 def _vit(variant: str, pretrained: bool, model_args: Dict[str, Any], kwargs: Dict[str, Any]) -> VisionTransformer:

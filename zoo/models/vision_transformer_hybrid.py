@@ -95,7 +95,7 @@ def _create_vision_transformer_hybrid(variant: str, backbone_fn: Callable[[int],
     kwargs.setdefault('patch_size', 1)  # the backbone already reduced the image: each feature pixel is a token
     # timm's features_only default for ViTs is the last three blocks
     return build_model_with_cfg(VisionTransformer, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=3), **kwargs)
+                                feature_cfg=dict(out_indices=3, feature_cls='getter'), **kwargs)
 
 
 def _hybrid(variant: str, pretrained: bool, backbone_fn: Callable[[int], nn.Module], model_args: Dict[str, Any],

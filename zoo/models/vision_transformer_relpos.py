@@ -294,7 +294,7 @@ def checkpoint_filter_fn(
 def _create_vision_transformer_relpos(variant: str, pretrained: bool = False, **kwargs) -> VisionTransformerRelPos:
     # timm's features_only default for these models is the last three blocks
     return build_model_with_cfg(VisionTransformerRelPos, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=3), **kwargs)
+                                feature_cfg=dict(out_indices=3, feature_cls='getter'), **kwargs)
 
 
 def _relpos(variant: str, pretrained: bool, model_args: Dict[str, Any],

@@ -392,7 +392,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: VisionTrans
 def _create_vision_transformer_sam(variant: str, pretrained: bool = False, **kwargs) -> VisionTransformerSAM:
     # timm's features_only default for these models is the last three blocks
     return build_model_with_cfg(VisionTransformerSAM, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=3), **kwargs)
+                                feature_cfg=dict(out_indices=3, feature_cls='getter'), **kwargs)
 
 
 def _sam(variant: str, pretrained: bool, model_args: Dict[str, Any], kwargs: Dict[str, Any]) -> VisionTransformerSAM:

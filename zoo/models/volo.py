@@ -416,7 +416,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: VOLO) -> Di
 
 def _create_volo(variant: str, pretrained: bool = False, **kwargs) -> VOLO:
     return build_model_with_cfg(VOLO, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=3), **kwargs)
+                                feature_cfg=dict(out_indices=3, feature_cls='getter'), **kwargs)
 
 
 def _cfg(**kwargs) -> Dict[str, Any]:

@@ -292,7 +292,8 @@ class VovNet(ZooModel):
 
 
 def _create_vovnet(variant: str, pretrained: bool = False, **kwargs) -> VovNet:
-    return build_model_with_cfg(VovNet, variant, pretrained, model_cfg=MODEL_CFGS[variant], **kwargs)
+    return build_model_with_cfg(VovNet, variant, pretrained, model_cfg=MODEL_CFGS[variant],
+                                feature_cfg=dict(flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs) -> Dict[str, Any]:

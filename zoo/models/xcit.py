@@ -340,7 +340,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: Xcit) -> Di
 def _create_xcit(variant: str, pretrained: bool = False, **kwargs) -> Xcit:
     # timm's features_only default for these isotropic models is the last three blocks
     return build_model_with_cfg(Xcit, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=3), **kwargs)
+                                feature_cfg=dict(out_indices=3, feature_cls='getter'), **kwargs)
 
 
 def _cfg(**kwargs) -> Dict[str, Any]:
