@@ -34,6 +34,9 @@ class ZooBackbone(nn.Module):
         # Imported here: zoo.models imports the model families, which composing a ResNet does not need.
         from zoo.models import create_model
         self.model_name = model_name
+        # the getter form keeps the whole model under `.model`, so feature_info's module names resolve below; a
+        # list / dict net re-parents (and for some families flattens) the modules
+        model_kwargs.setdefault('feature_cls', 'getter')
         self.model = create_model(model_name, pretrained=pretrained, features_only=True,
                                   out_indices=tuple(out_indices), in_chans=in_channels, **model_kwargs)
         info = self.model.feature_info
