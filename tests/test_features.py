@@ -153,6 +153,10 @@ KNOWN_GAPS = {
     ('xcit', 'hook'): 'outputs differ from timm (not investigated yet)',
     ('xcit', 'fx'): 'outputs differ from timm (not investigated yet)',
     ('vision_transformer_relpos', 'hook'): 'parameter registration order differs from timm',
+    ('dpn', 'fx'): "DPN's blocks pass (dense, residual) pairs; the traced graph has no node for the pair's level",
+    # not a zoo failure: timm's hook net fails on SelecSLS's (activation, skip) pairs, zoo's returns the features,
+    # so the 'refuse where timm refuses' rule of this test does not hold
+    ('selecsls', 'hook'): "timm's hook net fails on SelecSLS; zoo's works",
 }
 
 

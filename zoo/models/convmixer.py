@@ -95,7 +95,8 @@ class ConvMixer(ZooModel):
 
 def _create_convmixer(variant: str, pretrained: bool = False, **kwargs: Any) -> ConvMixer:
     # features_only defaults to the last three blocks (an isotropic net has no stages to pick)
-    return build_model_with_cfg(ConvMixer, variant, pretrained, feature_cfg=dict(out_indices=3), **kwargs)
+    return build_model_with_cfg(ConvMixer, variant, pretrained, feature_cfg=dict(out_indices=3, feature_cls='getter'),
+                                **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

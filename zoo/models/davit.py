@@ -381,7 +381,8 @@ def _create_davit(variant: str, pretrained: bool = False, **kwargs: Any) -> DaVi
     # the Florence-2 towers ship without the head norm
     kwargs.setdefault('pretrained_strict', not variant.endswith('_fl'))
     return build_model_with_cfg(DaVit, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=tuple(range(len(depths)))), **kwargs)
+                                feature_cfg=dict(out_indices=tuple(range(len(depths))), flatten_sequential=True),
+                                **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

@@ -207,7 +207,7 @@ class DPN(ZooModel):
 
 
 def _create_dpn(variant: str, pretrained: bool = False, **kwargs: Any) -> DPN:
-    return build_model_with_cfg(DPN, variant, pretrained, **kwargs)
+    return build_model_with_cfg(DPN, variant, pretrained, feature_cfg=dict(flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

@@ -270,7 +270,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: FocalNet) -
 
 def _create_focalnet(variant: str, pretrained: bool = False, **kwargs: Any) -> FocalNet:
     return build_model_with_cfg(FocalNet, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=(0, 1, 2, 3)), **kwargs)
+                                feature_cfg=dict(out_indices=(0, 1, 2, 3), flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

@@ -316,7 +316,7 @@ class HighPerfGpuNet(ZooModel):
 
 def _create_hgnet(variant: str, pretrained: bool = False, **kwargs: Any) -> HighPerfGpuNet:
     return build_model_with_cfg(HighPerfGpuNet, variant, pretrained, model_cfg=MODEL_CFGS[variant],
-                                feature_cfg=dict(out_indices=(0, 1, 2, 3)), **kwargs)
+                                feature_cfg=dict(out_indices=(0, 1, 2, 3), flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

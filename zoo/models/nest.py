@@ -263,7 +263,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: Nest) -> Di
 
 def _create_nest(variant: str, pretrained: bool = False, **kwargs: Any) -> Nest:
     return build_model_with_cfg(Nest, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=(0, 1, 2)), **kwargs)
+                                feature_cfg=dict(out_indices=(0, 1, 2), flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

@@ -119,7 +119,7 @@ class RepGhostNet(GhostNet):
 
 
 def _create_repghostnet(variant: str, pretrained: bool = False, **kwargs: Any) -> RepGhostNet:
-    return build_model_with_cfg(RepGhostNet, variant, pretrained, **kwargs)
+    return build_model_with_cfg(RepGhostNet, variant, pretrained, feature_cfg=dict(flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

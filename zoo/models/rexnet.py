@@ -220,7 +220,7 @@ class RexNet(ZooModel):
 
 
 def _create_rexnet(variant: str, pretrained: bool = False, **kwargs: Any) -> RexNet:
-    return build_model_with_cfg(RexNet, variant, pretrained, **kwargs)
+    return build_model_with_cfg(RexNet, variant, pretrained, feature_cfg=dict(flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

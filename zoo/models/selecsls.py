@@ -7,7 +7,7 @@ aggregation conv6. Stages end where the next block strides, so the long-range sk
 A plain conv head (two strided 3x3 convs) follows, and its outputs at reductions 32 and 64 are the last two levels.
 """
 import dataclasses
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -55,7 +55,10 @@ class SelecSlsBlock(nn.Module):
         self.conv5 = conv_bn(mid_chs, mid_chs // 2, 3)
         self.conv6 = conv_bn(2 * mid_chs + (0 if is_first else skip_chs), out_chs, 1)
 
-    def forward(self, x: torch.Tensor, skip: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]],
+                skip: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        if isinstance(x, (tuple, list)):  # chained as one Sequential (features wrappers): the previous block's pair
+            x, skip = x
         d1 = self.conv1(x)
         d2 = self.conv3(self.conv2(d1))
         d3 = self.conv5(self.conv4(d2))
@@ -65,6 +68,13 @@ class SelecSlsBlock(nn.Module):
         if skip is None:
             raise ValueError('A SelecSLS block after the first of its stage needs the stage\'s long-range skip.')
         return self.conv6(torch.cat([d1, d2, d3, skip], 1)), skip
+
+
+class FirstOfPair(nn.Module):
+    """The first element of a (tensor, ...) pair; a tensor passes through."""
+
+    def forward(self, x: Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        return x[0] if isinstance(x, (tuple, list)) else x
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +133,9 @@ class SelecSls(ZooModel):
         self.in_chans = in_chans
         self.stem = conv_bn(in_chans, 32, stride=2)
         self.features = nn.Sequential(*[SelecSlsBlock(*args) for args in cfg.blocks])
+        # the blocks hand on (activations, skip) pairs; a features wrapper that chains the top-level modules needs the
+        # activations alone before the head (registered here, between the two, for that order)
+        self.from_seq = FirstOfPair()
         self.head = nn.Sequential(*[conv_bn(*args) for args in cfg.head])
         self.num_features = cfg.head[-1][1]
 
@@ -176,7 +189,7 @@ class SelecSls(ZooModel):
 
 def _create_selecsls(variant: str, pretrained: bool = False, **kwargs: Any) -> SelecSls:
     return build_model_with_cfg(SelecSls, variant, pretrained, model_cfg=MODEL_CFGS[variant],
-                                feature_cfg=dict(out_indices=(0, 1, 2, 3, 4)), **kwargs)
+                                feature_cfg=dict(out_indices=(0, 1, 2, 3, 4), flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:

@@ -23,7 +23,6 @@ import torch.nn.functional as F
 from zoo.layers import DropPath, LayerType, get_act_layer, trunc_normal_
 from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
-from zoo.layers.mlp import Mlp
 from zoo.layers.norm import LayerNorm2d
 from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.layers.window import window_partition, window_reverse
@@ -118,12 +117,17 @@ class WindowAttention(nn.Module):
         return self.proj(x.transpose(1, 2).reshape(b, n, c))
 
 
-class _NormMlp(Mlp):
-    """LayerNorm on the input, then fc1 -> act -> fc2 (keys norm, fc1, fc2)."""
+class _NormMlp(nn.Module):
+    """LayerNorm on the input, then fc1 -> act -> fc2 (keys norm, fc1, fc2, registered in that order)."""
 
     def __init__(self, dim: int, hidden: int, act_layer: LayerType, drop: float):
-        super().__init__(dim, hidden, act_layer=act_layer, drop=drop)
+        super().__init__()
         self.norm = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = act_layer()
+        self.drop1 = nn.Dropout(drop)
+        self.fc2 = nn.Linear(hidden, dim)
+        self.drop2 = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.drop2(self.fc2(self.drop1(self.act(self.fc1(self.norm(x))))))
@@ -315,7 +319,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: TinyVit) ->
 
 def _create_tiny_vit(variant: str, pretrained: bool = False, **kwargs: Any) -> TinyVit:
     return build_model_with_cfg(TinyVit, variant, pretrained, pretrained_filter_fn=checkpoint_filter_fn,
-                                feature_cfg=dict(out_indices=(0, 1, 2, 3)), **kwargs)
+                                feature_cfg=dict(out_indices=(0, 1, 2, 3), flatten_sequential=True), **kwargs)
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:
