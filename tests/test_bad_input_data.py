@@ -122,8 +122,9 @@ def _validate(*argv: str) -> Dict:
 
 def _infer(tmp_path: Path, *argv: str) -> List[Dict]:
     import inference
+    # --include-index: the rows are compared by class index (inference.py writes indices only when asked, as timm's)
     return inference.main([*argv, '--device', 'cpu', '--workers', '0', '--results-dir', str(tmp_path),
-                           '--results-format', 'json'])
+                           '--results-format', 'json', '--include-index', '--no-console-results'])
 
 
 # ---------------------------------------------------------------------------------------------------------------------
