@@ -158,7 +158,6 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--head-init-bias', default=None, type=float)
     g.add_argument('--torchcompile-mode', type=str, default=None)
     s = parser.add_mutually_exclusive_group()
-    s.add_argument('--torchscript', dest='torchscript', action='store_true', help='(not supported; use --torchcompile)')
     s.add_argument('--torchcompile', nargs='?', type=str, default=None, const='inductor', help='torch.compile backend')
 
 
@@ -399,8 +398,6 @@ def _resolve_legacy_flags(args: argparse.Namespace) -> None:
                         args.drop_connect if args.drop_path is None else args.drop_path)
         if args.drop_path is None:
             args.drop_path = args.drop_connect
-    if args.torchscript:
-        raise SystemExit('--torchscript is not supported; use --torchcompile.')
 
 
 def build_model(args: argparse.Namespace) -> nn.Module:
