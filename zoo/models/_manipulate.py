@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 from torch.utils.checkpoint import checkpoint
 
-__all__ = ['checkpoint_seq', 'named_apply', 'adapt_input_conv']
+__all__ = ['checkpoint_seq', 'CheckpointSequential', 'named_apply', 'adapt_input_conv']
 
 
 def checkpoint_seq(functions: Iterable[nn.Module], x: torch.Tensor, every: int = 1) -> torch.Tensor:
@@ -21,6 +21,25 @@ def checkpoint_seq(functions: Iterable[nn.Module], x: torch.Tensor, every: int =
             return inp
         x = checkpoint(run, x, use_reentrant=False)
     return x
+
+
+class CheckpointSequential(nn.Sequential):
+    """An `nn.Sequential` that owns its activation-checkpointing switch.
+
+    `ZooModel.set_grad_checkpointing` flips every module's `grad_checkpointing` flag, so a trunk built from these
+    checkpoints each child without the family's forward saying so; TorchScript always runs the plain chain.
+    """
+
+    def __init__(self, *modules: nn.Module):
+        super().__init__(*modules)
+        self.grad_checkpointing = False
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.grad_checkpointing and not torch.jit.is_scripting():
+            return checkpoint_seq(self, x)
+        for module in self:
+            x = module(x)
+        return x
 
 
 def named_apply(fn: Callable[..., None], module: nn.Module, name: str = '', depth_first: bool = True,

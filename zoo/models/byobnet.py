@@ -57,7 +57,7 @@ from zoo.layers.non_local_attn import BatNonLocalAttn
 from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._reparam import fuse_conv_bn, identity_kernel, sum_kernels
@@ -1049,7 +1049,7 @@ class ByobNet(ZooModel):
         stages, stage_info, feat_size = create_byob_stages(
             cfg, layers, stem_out, stem_reduction, output_stride=output_stride, drop_path_rate=drop_path_rate,
             drop_block_rate=drop_block_rate, drop_block_size=drop_block_size, feat_size=feat_size)
-        self.stages = nn.Sequential(*stages)
+        self.stages = CheckpointSequential(*stages)
         prev_chs = stage_info[-1]['num_chs']
         if cfg.num_features:
             self.num_features = int(round(cfg.width_factor * cfg.num_features))
@@ -1066,12 +1066,7 @@ class ByobNet(ZooModel):
         _init_weights(self, zero_init_last)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            x = checkpoint_seq(self.stages, x)
-        else:
-            x = self.stages(x)
-        return self.final_conv(x)
+        return self.final_conv(self.stages(self.stem(x)))
 
 
 def _feature_levels(stem: nn.Module, stem_chs: int, stem_reduction: int, stage_info: List[Dict[str, int]],

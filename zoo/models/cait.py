@@ -27,9 +27,10 @@ from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
+from zoo.models.vision_transformer import pool_tokens
 
 __all__ = ['Cait', 'ClassTokenHeadMixin', 'TalkingHeadAttn', 'LayerScaleBlock', 'LayerScaleBlockClassAttn',
            'checkpoint_filter_fn']
@@ -78,11 +79,7 @@ class ClassTokenHeadMixin:
         self._reset_head(0, '')
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        if self.global_pool == 'avg':
-            x = x[:, self.num_prefix_tokens:].mean(dim=1)
-        elif self.global_pool == 'token':
-            x = x[:, 0]
-        x = self.head_drop(x)
+        x = self.head_drop(pool_tokens(x, self.global_pool, self.num_prefix_tokens))
         return x if pre_logits else self.head(x)
 
 
@@ -177,9 +174,10 @@ class LayerScaleBlockClassAttn(nn.Module):
         self.gamma_2 = nn.Parameter(torch.full((dim,), float(init_values)))
 
     def forward(self, x: torch.Tensor, x_cls: torch.Tensor) -> torch.Tensor:
-        u = torch.cat([x_cls, x], dim=1)
-        x_cls = x_cls + self.drop_path(self.gamma_1 * self.attn(self.norm1(u)))
-        return x_cls + self.drop_path(self.gamma_2 * self.mlp(self.norm2(x_cls)))
+        # only the class token is updated; it attends over itself and the (normalised) patch tokens
+        context = self.norm1(torch.cat([x_cls, x], dim=1))
+        x_cls = x_cls + self.drop_path(self.attn(context) * self.gamma_1)
+        return x_cls + self.drop_path(self.mlp(self.norm2(x_cls)) * self.gamma_2)
 
 
 class Cait(ClassTokenHeadMixin, ZooModel):
@@ -251,7 +249,7 @@ class Cait(ClassTokenHeadMixin, ZooModel):
         self.pos_drop = nn.Dropout(pos_drop_rate)
         block_args = dict(num_heads=num_heads, qkv_bias=qkv_bias, act_layer=act_layer, norm_layer=norm_layer,
                           init_values=init_values)
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             LayerScaleBlock(embed_dim, mlp_ratio=mlp_ratio, proj_drop=proj_drop_rate, attn_drop=attn_drop_rate,
                             drop_path=drop_path_rate, **block_args)
             for _ in range(depth)])
@@ -303,12 +301,7 @@ class Cait(ClassTokenHeadMixin, ZooModel):
         return x.reshape(x.shape[0], h, w, -1).permute(0, 3, 1, 2).contiguous()
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = self._run_stem(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            x = checkpoint_seq(self.blocks, x)
-        else:
-            x = self.blocks(x)
-        return self._run_final(x)
+        return self._run_final(self.blocks(self._run_stem(x)))
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: Cait) -> Dict[str, torch.Tensor]:

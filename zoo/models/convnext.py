@@ -41,7 +41,7 @@ from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.layers.rms_norm import RmsNorm, RmsNorm2d, SimpleNorm, SimpleNorm2d
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq, named_apply
+from zoo.models._manipulate import CheckpointSequential, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -174,17 +174,14 @@ class ConvNeXtStage(nn.Module):
         else:
             self.downsample = nn.Identity()
         drop_path_rates = drop_path_rates or [0.] * depth
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             ConvNeXtBlock(out_chs, dilation=dilation[1], conv_bias=conv_bias, norm_layer=block_norm_layer,
                           drop_path=drop_path_rates[i], **block_kwargs)
             for i in range(depth)
         ])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.downsample(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
-        return self.blocks(x)
+        return self.blocks(self.downsample(x))
 
 
 def _make_stem(stem_type: str, in_chans: int, out_chs: int, patch_size: int, conv_bias: bool,

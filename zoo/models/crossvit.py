@@ -259,12 +259,10 @@ class CrossVit(ZooModel):
 
     @torch.jit.ignore
     def no_weight_decay(self) -> Set[str]:
-        out = set()
-        for i in range(self.num_branches):
-            out.add(f'cls_token_{i}')
-            if getattr(self, f'pos_embed_{i}').requires_grad:
-                out.add(f'pos_embed_{i}')
-        return out
+        # every branch's class token, and its position embedding unless that is frozen
+        tokens = {f'cls_token_{i}' for i in range(self.num_branches)}
+        trained = {name for name, p in self.named_parameters() if name.startswith('pos_embed_') and p.requires_grad}
+        return tokens | trained
 
     def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         if global_pool is not None:

@@ -23,7 +23,7 @@ from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -378,7 +378,7 @@ def make_stages(
         prev_chs = stage_cfg.out_chs
         prev_feat = dict(num_chs=prev_chs, reduction=net_stride, module=f'stages.{i}')
     feature_info.append(prev_feat)
-    return nn.Sequential(*stages), feature_info
+    return CheckpointSequential(*stages), feature_info
 
 
 class CspNet(ZooModel):
@@ -455,10 +455,7 @@ class CspNet(ZooModel):
                     m.zero_init_last()
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.stages, x)
-        return self.stages(x)
+        return self.stages(self.stem(x))
 
 
 def _create_cspnet(variant: str, pretrained: bool = False, **kwargs) -> CspNet:
