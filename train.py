@@ -170,7 +170,8 @@ def _add_device_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--model-dtype', default=None, type=str,
                    help='train the whole model in this dtype: float32, bfloat16 or float16 (not with --amp)')
     g.add_argument('--no-ddp-bb', action='store_true', default=False, help='no DDP buffer broadcast')
-    g.add_argument('--synchronize-step', action='store_true', default=False)
+    g.add_argument('--synchronize-step', action='store_true', default=False,
+                   help='wait for the accelerator after every update, so logged step times are the device\'s')
     g.add_argument('--local_rank', '--local-rank', default=0, type=int,
                    help='(set by old launchers; torchrun passes the rank in the environment)')
     g.add_argument('--dist-backend', default=None, type=str, help='process group backend (default gloo/nccl)')
@@ -281,7 +282,8 @@ def _add_aug_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--drop-block', type=float, default=None, metavar='PCT')
     g.add_argument('--bn-momentum', type=float, default=None)
     g.add_argument('--bn-eps', type=float, default=None)
-    g.add_argument('--sync-bn', action='store_true', default=False)
+    g.add_argument('--sync-bn', action='store_true', default=False,
+                   help='synchronise BatchNorm statistics every step across GPUs (distributed GPU runs)')
     g.add_argument('--dist-bn', type=str, default='reduce', help='broadcast, reduce or "" after each epoch')
     g.add_argument('--split-bn', action='store_true', default=False, help='separate BN per AugMix split')
 
@@ -449,6 +451,10 @@ def build_loaders(
                                    batch_size=args.batch_size, repeats=args.epoch_repeats, **common)
     dataset_eval = create_dataset(args.dataset, root=args.data_dir, split=args.val_split, is_training=False,
                                   batch_size=args.batch_size, **common)
+    if args.epoch_repeats and not isinstance(dataset_train, torch.utils.data.IterableDataset):
+        source = args.dataset or 'folder'
+        raise SystemExit(f'--epoch-repeats sizes the epochs of iterable datasets (wds/, hfids/); the {source!r} '
+                         'dataset is map-style, where one epoch is one pass: change --epochs instead.')
     class_names = class_names_by_index(dataset_train.class_to_idx)
     if class_names:
         dataset_eval.use_class_names(class_names, source='the training data')
@@ -625,6 +631,11 @@ def prepare_model(args: argparse.Namespace, dist: DistInfo) -> Tuple[nn.Module, 
     model.to(device=dist.device, dtype=resolve_model_dtype(args.model_dtype))
     if args.channels_last:
         model.to(memory_format=torch.channels_last)
+    if args.sync_bn and dist.device.type == 'cpu':
+        raise SystemExit('--sync-bn needs GPUs (torch synchronises BatchNorm on CUDA / XPU only); on CPU leave it out '
+                         'and keep --dist-bn reduce, which averages the BN statistics across ranks after each epoch.')
+    if args.sync_bn and not dist.distributed:
+        _logger.warning('--sync-bn has nothing to synchronise in a single process; BatchNorm stays as it is.')
     if dist.distributed and args.sync_bn:
         args.dist_bn = ''  # statistics are already synchronised every step
         model = convert_sync_batchnorm(model)
@@ -663,7 +674,8 @@ def build_session(args: argparse.Namespace, dist: DistInfo) -> Session:
     opts = TrainOptions(grad_accum_steps=args.grad_accum_steps, clip_grad=args.clip_grad, clip_mode=args.clip_mode,
                         log_interval=args.log_interval, recovery_interval=args.recovery_interval,
                         max_unreadable_fraction=args.max_unreadable_fraction,
-                        progress_bar=use_progress_bar(args.progress_bar), distiller=distiller)
+                        progress_bar=use_progress_bar(args.progress_bar), distiller=distiller,
+                        synchronize_step=args.synchronize_step)
     return Session(
         args=args, model=model, optimizer=optimizer, rt=rt, opts=opts, loader_train=loader_train,
         loader_eval=loader_eval, train_loss_fn=build_train_loss(args).to(dist.device),
@@ -722,6 +734,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         resolve_model_dtype(args.model_dtype, args.amp)  # a bad value or combination ends the run before any work
     except ValueError as e:
         raise SystemExit(str(e)) from e
+    if args.local_rank and 'LOCAL_RANK' not in os.environ:
+        # torch.distributed.launch (before torchrun) passes the node-local rank as an argument, not in the environment
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
     dist = init_distributed_device(args.device, args.dist_backend, timeout=args.dist_timeout)
     try:
         with exit_on_dist_timeout(dist, args.dist_timeout):

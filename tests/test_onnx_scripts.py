@@ -100,3 +100,19 @@ def test_lite0_onnx_scores_like_pytorch_on_imagenet_samples(imagenet_samples: Pa
     assert torch_top1 == pytest.approx(88.3, abs=0.05), 'the PyTorch reference moved: see results/'
     assert row['top1'] == pytest.approx(torch_top1, abs=0.05), (row, torch_top1, agreement)
     assert agreement >= 99.5, (row, torch_top1, agreement)
+
+
+def test_export_flags_fixed_batch_opset_and_check(tmp_path: Path, monkeypatch):
+    import onnx
+    path = tmp_path / 'fixed.onnx'
+    onnx_export.main([str(path), '--model', 'test_efficientnet', '--img-size', '32', '--fixed-batch', '--opset', '18'])
+    assert OnnxClassifier(path).input_shape[0] == 2
+    assert {o.version for o in onnx.load(str(path)).opset_import if o.domain in ('', 'ai.onnx')} == {18}
+    # the onnxruntime check compares with the eager model at --check-atol; an impossible bound fails the export,
+    # a negative one skips the check
+    with pytest.raises(Exception, match='differ|tolerance|atol'):
+        onnx_export.main([str(tmp_path / 'b.onnx'), '--model', 'test_efficientnet', '--img-size', '32',
+                          '--check-atol', '0'])
+    skipped = onnx_export.main([str(tmp_path / 'c.onnx'), '--model', 'test_efficientnet', '--img-size', '32',
+                                '--check-atol', '-1'])
+    assert skipped['path'].endswith('c.onnx')

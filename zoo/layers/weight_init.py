@@ -1,6 +1,6 @@
 """Weight initialisers used by model families (always through nn.init so the builder can skip them)."""
 import math
-from typing import Tuple
+from typing import Callable, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -36,10 +36,7 @@ def init_trunc_normal_fan_out_(module: nn.Module) -> None:
     """
     init_linear_trunc_normal_(module)
     if isinstance(module, nn.Conv2d):
-        fan_out = module.kernel_size[0] * module.kernel_size[1] * module.out_channels // module.groups
-        nn.init.normal_(module.weight, 0., math.sqrt(2. / fan_out))
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
+        he_group_fan_out_(module)
 
 
 def reset_affine_(module: nn.Module, ones: Tuple[str, ...] = ('weight',)) -> None:
@@ -47,3 +44,73 @@ def reset_affine_(module: nn.Module, ones: Tuple[str, ...] = ('weight',)) -> Non
     with torch.no_grad():
         for name, param in module.named_parameters(recurse=False):
             param.fill_(1. if name in ones else 0.)
+
+
+InitFn = Callable[[nn.Module], None]
+NORM_TYPES = (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)
+
+
+def he_normal_(module: nn.Module, mode: str = 'fan_out', nonlinearity: str = 'relu', zero_bias: bool = True) -> None:
+    """He-normal weights (fan-out by default: the torchvision CNN recipe); zero bias when `zero_bias` and present."""
+    nn.init.kaiming_normal_(module.weight, mode=mode, nonlinearity=nonlinearity)
+    if zero_bias and module.bias is not None:
+        nn.init.zeros_(module.bias)
+
+
+def he_group_fan_out_(module: nn.Module) -> None:
+    """Normal weights with variance 2 / fan-out, where fan-out counts one group's outputs (pycls' RegNet recipe)."""
+    fan_out = module.kernel_size[0] * module.kernel_size[1] * module.out_channels // module.groups
+    nn.init.normal_(module.weight, 0., math.sqrt(2. / fan_out))
+    if module.bias is not None:
+        nn.init.zeros_(module.bias)
+
+
+def normal_std_(std: float, zero_bias: bool = True) -> InitFn:
+    """An initialiser filling weights from N(0, std^2) (and zeroing the bias when `zero_bias`)."""
+    def init(module: nn.Module) -> None:
+        nn.init.normal_(module.weight, 0., std)
+        if zero_bias and module.bias is not None:
+            nn.init.zeros_(module.bias)
+    return init
+
+
+def zero_bias_(module: nn.Module) -> None:
+    if module.bias is not None:
+        nn.init.zeros_(module.bias)
+
+
+def torch_default_(module: nn.Module) -> None:
+    """torch's own initialisation (it is skipped while the builder constructs a model)."""
+    module.reset_parameters()
+
+
+def init_by_type_(
+        model: nn.Module,
+        recipe: Sequence[Tuple[Union[type, Tuple[type, ...]], InitFn]],
+        head: Optional[InitFn] = None,
+        head_prefix: str = '',
+        zero_init_last: bool = False,
+) -> None:
+    """Initialise `model` from a recipe keyed by layer type.
+
+    Args:
+        model: the network; submodules are visited in `modules()` order, so random draws follow that order.
+        recipe: (layer type(s), initialiser) pairs; a module takes the first pair its type matches, and a module
+            matching none is left alone.
+        head: initialiser for the conv / linear layers under `head_prefix`, before the recipe (BiT's classifier is
+            a 1x1 conv that takes the linear recipe).
+        head_prefix: dotted module path `head` covers.
+        zero_init_last: afterwards, call `zero_init_last()` on every block that has it, so residual branches start
+            at zero.
+    """
+    for name, module in model.named_modules():
+        if head is not None and name.startswith(head_prefix) and isinstance(module, (nn.Conv2d, nn.Linear)):
+            head(module)
+            continue
+        init = next((fn for types, fn in recipe if isinstance(module, types)), None)
+        if init is not None:
+            init(module)
+    if zero_init_last:
+        for module in model.modules():
+            if hasattr(module, 'zero_init_last'):
+                module.zero_init_last()

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Dict, List, Optional, Sequence, Set, Tuple, Un
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from zoo.layers.classifier import ClassifierHead, create_classifier
 from zoo.models._features import feature_take_indices
@@ -123,9 +124,10 @@ class ZooModel(nn.Module):
     @torch.jit.ignore
     def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
         """Regexes grouping parameters into stem and blocks (coarse: one group per stage)."""
-        groups = self.groups
-        blocks = groups.get('coarse', groups['blocks']) if coarse else groups['blocks']
-        return dict(stem=groups['stem'], blocks=blocks)
+        matcher = {name: rule for name, rule in self.groups.items() if name != 'coarse'}
+        if coarse and 'coarse' in self.groups:
+            matcher['blocks'] = self.groups['coarse']
+        return matcher
 
     @torch.jit.ignore
     def set_grad_checkpointing(self, enable: bool = True) -> None:
@@ -162,6 +164,15 @@ class ZooModel(nn.Module):
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         return self.head(x, pre_logits=pre_logits)
+
+    def _pooled(self, x: torch.Tensor) -> torch.Tensor:
+        """Pre-logits of the top-level layout: `global_pool`, then (training only) dropout at `drop_rate`.
+
+        Families with that layout write `forward_head` as `x = self._pooled(x)` plus their classifier call.
+        """
+        rate = float(self.drop_rate)
+        pooled = self.global_pool(x)
+        return F.dropout(pooled, p=rate, training=True) if self.training and rate > 0. else pooled
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))

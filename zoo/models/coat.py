@@ -33,6 +33,7 @@ from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
+from zoo.models.vision_transformer import pool_tokens
 
 __all__ = ['CoaT', 'ConvRelPosEnc', 'FactorAttnConvRelPosEnc', 'SerialBlock', 'ParallelBlock', 'checkpoint_filter_fn']
 
@@ -334,18 +335,16 @@ class CoaT(ZooModel):
         return [self.norm2(xs[1]), self.norm3(xs[2]), self.norm4(xs[3])]
 
     def forward_head(self, x: Union[torch.Tensor, List[torch.Tensor]], pre_logits: bool = False) -> torch.Tensor:
-        if isinstance(x, list):
+        pool = 'avg' if self.global_pool == 'avg' else 'token'
+        if isinstance(x, list):  # CoaT: the pooled scales 2-4 are mixed into one vector by a 1x1 conv over scales
             if self.aggregate is None:
                 raise RuntimeError('The class-token aggregation was pruned with the head; this model has no head.')
-            if self.global_pool == 'avg':
-                x = torch.stack([t[:, 1:].mean(dim=1) for t in x], dim=1)
-            else:
-                x = torch.stack([t[:, 0] for t in x], dim=1)
-            x = self.aggregate(x).squeeze(dim=1)
+            per_scale = torch.stack([pool_tokens(t, pool, 1) for t in x], dim=1)
+            pooled = self.aggregate(per_scale)[:, 0]
         else:
-            x = x[:, 1:].mean(dim=1) if self.global_pool == 'avg' else x[:, 0]
-        x = self.head_drop(x)
-        return x if pre_logits else self.head(x)
+            pooled = pool_tokens(x, pool, 1)
+        pooled = self.head_drop(pooled)
+        return pooled if pre_logits else self.head(pooled)
 
     # ---- intermediates: the parallel blocks update scales 2-4 together, after all serial scales ----------------
 
@@ -390,27 +389,31 @@ class CoaT(ZooModel):
     @torch.jit.ignore
     def prune_intermediate_layers(self, indices: IndicesT = 1, prune_norm: bool = False,
                                   prune_head: bool = True) -> List[int]:
-        """Drop the scales after the last one `indices` needs (all of them are needed once parallel blocks run)."""
-        take, max_index = feature_take_indices(4, indices)
-        if self.parallel_blocks is None or max_index == 0:
-            for i in range(max_index + 2, 5):
-                for name in ('patch_embed', 'cls_token', 'cpe', 'crpe', 'serial_blocks'):
-                    setattr(self, f'{name}{i}', None)
+        """Keep only the scales `indices` reach. The parallel blocks mix scales 2-4, so while they are needed (any
+        index past scale 1) every scale stays; a model cut before scale 4 loses its final norms and its head."""
+        take, last = feature_take_indices(4, indices)
+        parallel_needed = self.parallel_blocks is not None and last > 0
+        num_scales = 4 if parallel_needed else last + 1
+        for scale in range(num_scales + 1, 5):
+            self._drop_scale(scale)
+        if not parallel_needed:
             self.parallel_blocks = None
-            prune_norm = prune_norm or max_index < 3
-        truncated = self.parallel_blocks is None and max_index < 3
-        if prune_norm:
-            for name in ('norm2', 'norm3', 'norm4'):
-                if getattr(self, name) is not None:
-                    setattr(self, name, nn.Identity())
-        if truncated:
-            self.num_features = self.head_hidden_size = self.feature_info[max_index]['num_chs']
-        if prune_head or truncated:
-            self.aggregate = None  # part of the head: it mixes the class tokens of scales 2-4
+        cut = num_scales < 4
+        if cut or prune_norm:
+            for scale in (2, 3, 4):
+                if getattr(self, f'norm{scale}') is not None:
+                    setattr(self, f'norm{scale}', nn.Identity())
+        if cut:
+            self.num_features = self.head_hidden_size = self.feature_info[num_scales - 1]['num_chs']
+        if cut or prune_head:
+            self.aggregate = None  # it mixes the class tokens of scales 2-4, so it belongs to the head
             self.num_classes = 0
             self._reset_head(0, None)
         return take
 
+    def _drop_scale(self, scale: int) -> None:
+        for part in ('patch_embed', 'cls_token', 'cpe', 'crpe', 'serial_blocks'):
+            setattr(self, f'{part}{scale}', None)
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: CoaT) -> Dict[str, torch.Tensor]:
     """Drop what the model does not have: the official weights carry norm1 and, for Lite models, norm2 / norm3."""

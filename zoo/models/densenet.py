@@ -14,6 +14,7 @@ Deviations from the paper, all matching the published timm weights: "d" variants
 `densenetblur121d` replaces the stem's strided max-pool by a stride-1 max-pool plus a stride-2 blur pool.
 """
 import re
+from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 import torch
@@ -24,6 +25,7 @@ import torch.utils.checkpoint
 from zoo.layers import BatchNormAct2d, LayerType, create_classifier, get_act_layer
 from zoo.layers.blur_pool import BlurPool2d
 from zoo.layers.conv_bn_act import get_norm_act_layer
+from zoo.layers.weight_init import he_normal_, init_by_type_, reset_affine_, zero_bias_
 from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._pretrained import generate_default_cfgs
@@ -261,23 +263,15 @@ class DenseNet(ZooModel):
 
     def init_weights(self) -> None:
         # the torchvision recipe: He-normal convs (fan_in), unit norms, zero linear bias
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.zeros_(m.bias)
+        init_by_type_(self, [(nn.Conv2d, partial(he_normal_, mode='fan_in', zero_bias=False)),
+                             (nn.BatchNorm2d, reset_affine_), (nn.Linear, zero_bias_)])
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.global_pool(x)
-        if self.drop_rate:
-            x = F.dropout(x, p=float(self.drop_rate), training=self.training)
-        return x if pre_logits else self.classifier(x)
+        pooled = self._pooled(x)
+        return pooled if pre_logits else self.classifier(pooled)
 
 
 _TV_NORM_KEY = re.compile(

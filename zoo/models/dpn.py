@@ -16,7 +16,6 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD, IMAGENET_DPN_MEAN, IMAGENET_DPN_STD
 from zoo.layers.activations import LayerType
@@ -200,10 +199,8 @@ class DPN(ZooModel):
         return self.features(x)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.global_pool(x)
-        if self.drop_rate > 0.:
-            x = F.dropout(x, p=self.drop_rate, training=self.training)
-        return self.flatten(x if pre_logits else self.classifier(x))
+        pooled = self._pooled(x)
+        return self.flatten(pooled if pre_logits else self.classifier(pooled))
 
 
 def _create_dpn(variant: str, pretrained: bool = False, **kwargs: Any) -> DPN:

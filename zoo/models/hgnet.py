@@ -10,6 +10,7 @@ depthwise conv; blocks after the first of a stage are residual. The head is pool
 No paper; the reference is PaddleClas (github.com/PaddlePaddle/PaddleClas), and the weights are its conversions.
 """
 import dataclasses
+from functools import partial
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -21,6 +22,7 @@ from zoo.layers.drop import DropPath
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.learnable_affine import LearnableAffineBlock
 from zoo.layers.pool import SelectAdaptivePool2d
+from zoo.layers.weight_init import he_normal_, init_by_type_, zero_bias_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
@@ -299,11 +301,7 @@ class HighPerfGpuNet(ZooModel):
         self.num_features = self.feature_info[-1]['num_chs']
         self.head = HGNetHead(self.num_features, num_classes, global_pool, drop_rate, head_hidden_size, use_lab)
         self.head_hidden_size = self.head.num_features
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(m, nn.Linear):
-                nn.init.zeros_(m.bias)
+        init_by_type_(self, [(nn.Conv2d, partial(he_normal_, zero_bias=False)), (nn.Linear, zero_bias_)])
 
     def _replace_head(self, in_features: int) -> None:
         # a pruned trunk keeps the average pooling but drops the head conv sized for the full network

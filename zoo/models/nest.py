@@ -17,7 +17,6 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.layers import LayerType, create_classifier, get_act_layer, trunc_normal_
 from zoo.layers.attention import Attention, attend
@@ -240,10 +239,8 @@ class Nest(ZooModel):
         return _channel_norm(self.norm, self.levels(self.patch_embed(x)))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.global_pool(x)
-        if self.drop_rate > 0.:
-            x = F.dropout(x, p=self.drop_rate, training=self.training)
-        return x if pre_logits else self.head(x)
+        pooled = self._pooled(x)
+        return pooled if pre_logits else self.head(pooled)
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: Nest) -> Dict[str, torch.Tensor]:

@@ -200,10 +200,8 @@ class PyramidVisionTransformerV2(ZooModel):
         return self.stages(x)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        if self.global_pool:
-            x = x.mean(dim=(-1, -2))
-        x = self.head_drop(x)
-        return x if pre_logits else self.head(x)
+        pooled = self.head_drop(x.flatten(2).mean(-1) if self.global_pool else x)
+        return pooled if pre_logits else self.head(pooled)
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) -> Dict[str, torch.Tensor]:

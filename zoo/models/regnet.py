@@ -17,7 +17,6 @@ GroupNorm (16 channels per group) with SiLU. Module names (`stem`, `s1..s4`, `b1
 """
 import math
 import re
-from functools import partial
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
 
@@ -25,13 +24,22 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.layers import ClassifierHead, DropPath, GroupNormAct, LayerType, SEModule, create_conv2d, get_act_layer
-from zoo.layers import make_divisible
+from zoo.layers import (
+    ClassifierHead,
+    DropPath,
+    GroupNormAct,
+    LayerType,
+    SEModule,
+    create_conv2d,
+    get_act_layer,
+    make_divisible,
+)
 from zoo.layers.conv_bn_act import ConvNormAct, get_norm_act_layer
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
+from zoo.layers.weight_init import he_group_fan_out_, init_by_type_, normal_std_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq, named_apply
+from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -486,27 +494,14 @@ class RegNet(ZooModel):
             self.num_features = prev_chs
         self.head_hidden_size = self.num_features
         self.head = ClassifierHead(self.num_features, num_classes, pool_type=global_pool, drop_rate=drop_rate)
-        named_apply(partial(_init_weights, zero_init_last=zero_init_last), self)
+        # pycls: He-normal convs over the group fan-out, N(0, 0.01) classifier
+        init_by_type_(self, [(nn.Conv2d, he_group_fan_out_), (nn.Linear, normal_std_(0.01))],
+                      zero_init_last=zero_init_last)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
         x = self.s4(self.s3(self.s2(self.s1(x))))
         return self.final_conv(x)
-
-
-def _init_weights(module: nn.Module, name: str = '', zero_init_last: bool = False) -> None:
-    if isinstance(module, nn.Conv2d):
-        # He init on fan-out per group, as in pycls
-        fan_out = module.kernel_size[0] * module.kernel_size[1] * module.out_channels // module.groups
-        nn.init.normal_(module.weight, 0., math.sqrt(2.0 / fan_out))
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.Linear):
-        nn.init.normal_(module.weight, 0., 0.01)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif zero_init_last and hasattr(module, 'zero_init_last'):
-        module.zero_init_last()
 
 
 # pycls / torchvision / classy-vision block internals -> this module's names (order matters: longer first)

@@ -35,10 +35,19 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers import (
-    DropBlock2d, DropPath, EcaModule, LayerType, SEModule, create_attn, create_classifier, get_act_layer, get_attn,
+    DropBlock2d,
+    DropPath,
+    EcaModule,
+    LayerType,
+    SEModule,
+    create_attn,
+    create_classifier,
+    get_act_layer,
+    get_attn,
     get_norm_layer,
 )
 from zoo.layers.anti_alias import AaLayerType, create_aa, resolve_aa_layer
+from zoo.layers.weight_init import he_normal_, init_by_type_, torch_default_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg, no_init
 from zoo.models._manipulate import checkpoint_seq
@@ -462,15 +471,8 @@ class ResNet(ZooModel):
         self.init_weights(zero_init_last=zero_init_last)
 
     def init_weights(self, zero_init_last: bool = True) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(m, (nn.Linear, nn.Conv1d)):
-                m.reset_parameters()  # torch's default init, skipped during construction
-        if zero_init_last:
-            for m in self.modules():
-                if hasattr(m, 'zero_init_last'):
-                    m.zero_init_last()
+        init_by_type_(self, [(nn.Conv2d, partial(he_normal_, zero_bias=False)), ((nn.Linear, nn.Conv1d), torch_default_)],
+                      zero_init_last=zero_init_last)
 
     def _stages(self) -> List[nn.Module]:
         return [getattr(self, name) for name in self.stage_names]
@@ -486,10 +488,8 @@ class ResNet(ZooModel):
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.global_pool(x)
-        if self.drop_rate:
-            x = F.dropout(x, p=float(self.drop_rate), training=self.training)
-        return x if pre_logits else self.fc(x)
+        pooled = self._pooled(x)
+        return pooled if pre_logits else self.fc(pooled)
 
 
 _MMPRETRAIN_RENAMES = (

@@ -30,9 +30,10 @@ from zoo.layers.filter_response_norm import FilterResponseNormTlu2d
 from zoo.layers.norm_act import BatchNormAct2d, GroupNormAct
 from zoo.layers.pool2d_same import MaxPool2dSame
 from zoo.layers.std_conv import StdConv2d
+from zoo.layers.weight_init import NORM_TYPES, he_normal_, init_by_type_, normal_std_, reset_affine_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq, named_apply
+from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.resnet import SamePadAvgPool2x2
@@ -439,27 +440,14 @@ class ResNetV2(ZooModel):
                     tuple(f'stem.{n}' for n in names[split:]) + ('stages.0',),
                     *((f'stages.{i}',) for i in range(1, len(self.stages)))),
             final=('norm',))
-        named_apply(partial(_init_weights, zero_init_last=zero_init_last), self)
+        # BiT: the classifier (a 1x1 conv or a linear) from N(0, 0.01), He-normal convs, unit norms
+        init_by_type_(self, [(nn.Conv2d, he_normal_), ((nn.Linear,), normal_std_(0.01)), (NORM_TYPES, reset_affine_)],
+                      head=normal_std_(0.01), head_prefix='head.fc', zero_init_last=zero_init_last)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
         x = self.stages(x)
         return self.norm(x)
-
-
-def _init_weights(module: nn.Module, name: str = '', zero_init_last: bool = True) -> None:
-    if isinstance(module, nn.Linear) or (isinstance(module, nn.Conv2d) and 'head.fc' in name):
-        nn.init.normal_(module.weight, std=0.01)
-        nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.Conv2d):
-        nn.init.kaiming_normal_(module.weight, mode='fan_out', nonlinearity='relu')
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)):
-        nn.init.ones_(module.weight)
-        nn.init.zeros_(module.bias)
-    elif zero_init_last and hasattr(module, 'zero_init_last'):
-        module.zero_init_last()
 
 
 def _create_resnetv2(variant: str, pretrained: bool = False, **kwargs) -> ResNetV2:

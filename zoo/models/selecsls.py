@@ -7,6 +7,7 @@ aggregation conv6. Stages end where the next block strides, so the long-range sk
 A plain conv head (two strided 3x3 convs) follows, and its outputs at reductions 32 and 64 are the last two levels.
 """
 import dataclasses
+from functools import partial
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -14,6 +15,7 @@ import torch.nn as nn
 import torch.utils.checkpoint
 
 from zoo.layers.classifier import create_classifier
+from zoo.layers.weight_init import he_normal_, init_by_type_
 from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._pretrained import generate_default_cfgs
@@ -158,9 +160,7 @@ class SelecSls(ZooModel):
         self.global_pool, self.head_drop, self.fc = create_classifier(self.num_features, num_classes, global_pool,
                                                                       drop_rate=drop_rate)
         self.head_hidden_size = self.num_features * self.global_pool.feat_mult()
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+        init_by_type_(self, [(nn.Conv2d, partial(he_normal_, zero_bias=False))])
 
     @torch.jit.ignore
     def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:

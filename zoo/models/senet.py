@@ -13,13 +13,14 @@ family, which share all of ResNet's options (dilation, stochastic depth, ...). D
 - SENet-154 has a three-conv 3x3 stem, 128 stem channels, 3x3 projection shortcuts and a 2x-wide bottleneck.
 """
 import math
+from functools import partial
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.layers import SEModule, create_classifier
+from zoo.layers.weight_init import he_normal_, init_by_type_, reset_affine_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
@@ -240,12 +241,7 @@ class SENet(ZooModel):
         self.init_weights()
 
     def init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_by_type_(self, [(nn.Conv2d, partial(he_normal_, zero_bias=False)), (nn.BatchNorm2d, reset_affine_)])
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pool0(self.layer0(x))
@@ -257,10 +253,8 @@ class SENet(ZooModel):
         return x
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.global_pool(x)
-        if self.drop_rate:
-            x = F.dropout(x, p=float(self.drop_rate), training=self.training)
-        return x if pre_logits else self.last_linear(x)
+        pooled = self._pooled(x)
+        return pooled if pre_logits else self.last_linear(pooled)
 
 
 def _create_senet(variant: str, pretrained: bool = False, **kwargs) -> SENet:

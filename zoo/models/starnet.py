@@ -11,7 +11,6 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.layers import DropPath, LayerType, create_classifier, get_act_layer, trunc_normal_
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
@@ -144,10 +143,8 @@ class StarNet(ZooModel):
         return self.norm(self.stages(self.stem(x)))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.global_pool(x)
-        if self.drop_rate > 0.:
-            x = F.dropout(x, p=self.drop_rate, training=self.training)
-        return x if pre_logits else self.head(x)
+        pooled = self._pooled(x)
+        return pooled if pre_logits else self.head(pooled)
 
 
 def _init_weights(module: nn.Module) -> None:

@@ -30,6 +30,7 @@ from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._steps import LevelStepsMixin
 from zoo.models.cait import check_global_pool
+from zoo.models.vision_transformer import pool_tokens
 
 __all__ = ['TNT', 'Block', 'PixelEmbed', 'checkpoint_filter_fn']
 
@@ -280,12 +281,8 @@ class TNT(LevelStepsMixin, ZooModel):
         return self._finish(self._run_steps(x))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        if self.global_pool == 'avg':
-            x = x[:, self.num_prefix_tokens:].mean(dim=1)
-        elif self.global_pool == 'token':
-            x = x[:, 0]
-        x = self.head_drop(x)
-        return x if pre_logits else self.head(x)
+        pooled = self.head_drop(pool_tokens(x, self.global_pool, self.num_prefix_tokens))
+        return pooled if pre_logits else self.head(pooled)
 
 
 _OFFICIAL_NAMES = (

@@ -26,6 +26,7 @@ import torch.nn as nn
 from zoo.layers import ClassifierHead, DropPath, SEModule, stagewise_drop_path_rates
 from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.layers.space_to_depth import SpaceToDepth
+from zoo.layers.weight_init import he_normal_, init_by_type_, normal_std_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
@@ -174,15 +175,9 @@ class TResNet(ZooModel):
         self.init_weights()
 
     def init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='leaky_relu')
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0., 0.01)
         # residual branches start at zero
-        for m in self.modules():
-            if hasattr(m, 'zero_init_last'):
-                m.zero_init_last()
+        init_by_type_(self, [(nn.Conv2d, partial(he_normal_, nonlinearity='leaky_relu', zero_bias=False)),
+                             (nn.Linear, normal_std_(0.01, zero_bias=False))], zero_init_last=True)
 
     def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         super()._reset_head(num_classes, None if global_pool is None else _pool_type(global_pool))

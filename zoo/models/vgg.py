@@ -17,6 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers import ClassifierHead, LayerType, get_act_layer, get_norm_layer
+from zoo.layers.weight_init import he_normal_, init_by_type_, normal_std_, reset_affine_
 from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
@@ -149,17 +150,7 @@ class VGG(ZooModel):
 
     def init_weights(self) -> None:
         # torchvision's VGG recipe: He-normal (fan_out) convs, zero biases, unit norms, N(0, 0.01) linears
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_by_type_(self, [(nn.Conv2d, he_normal_), (nn.BatchNorm2d, reset_affine_), (nn.Linear, normal_std_(0.01))])
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         if self.grad_checkpointing and not torch.jit.is_scripting():

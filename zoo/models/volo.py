@@ -33,6 +33,7 @@ from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._steps import LevelStepsMixin
+from zoo.models.vision_transformer import pool_tokens
 
 __all__ = ['VOLO', 'OutlookAttention', 'Outlooker', 'Transformer', 'ClassBlock', 'checkpoint_filter_fn']
 
@@ -225,6 +226,11 @@ class VOLO(LevelStepsMixin, ZooModel):
     trunk = Trunk(levels='network', level_fmt='NHWC')
     classifier_name = 'head'
     no_weight_decay_names = ('pos_embed', 'cls_token')
+    groups = dict(
+        stem=r'^cls_token|pos_embed|patch_embed',
+        blocks=[(r'^network\.(\d+)\.(\d+)', None), (r'^network\.(\d+)', (0,))],
+        blocks2=[(r'^cls_token', (0,)), (r'^post_network\.(\d+)', None), (r'^norm', (99999,))],
+    )
 
     def __init__(
             self,
@@ -314,14 +320,6 @@ class VOLO(LevelStepsMixin, ZooModel):
             trunc_normal_(self.cls_token, std=.02)
         self.apply(init_linear_trunc_normal_)
 
-    @torch.jit.ignore
-    def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
-        return dict(
-            stem=r'^cls_token|pos_embed|patch_embed',
-            blocks=[(r'^network\.(\d+)\.(\d+)', None), (r'^network\.(\d+)', (0,))],
-            blocks2=[(r'^cls_token', (0,)), (r'^post_network\.(\d+)', None), (r'^norm', (99999,))],
-        )
-
     def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         if global_pool is not None:
             if global_pool not in _GLOBAL_POOLS:
@@ -348,20 +346,16 @@ class VOLO(LevelStepsMixin, ZooModel):
         return self._finish(self._run_steps(x))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        if self.global_pool == 'avg':
-            out = x.mean(dim=1)
-        elif self.global_pool == 'token':
-            out = x[:, 0]
-        else:
-            out = x
-        out = self.head_drop(out)
+        # VOLO's 'avg' averages every token, the class token included
+        pooled = self.head_drop(pool_tokens(x, self.global_pool, 0))
         if pre_logits:
-            return out
-        out = self.head(out)
-        if self.aux_head is not None and self.global_pool:
-            # token labelling: every patch token predicts classes; the strongest vote per class is added
-            out = out + 0.5 * self.aux_head(self.head_drop(x)[:, 1:]).amax(dim=1)
-        return out
+            return pooled
+        logits = self.head(pooled)
+        if self.aux_head is None or not self.global_pool:
+            return logits
+        # token labelling: each patch token votes for classes; half the strongest vote per class joins the logits
+        votes = self.aux_head(self.head_drop(x)[:, 1:])
+        return logits + votes.amax(dim=1) * 0.5
 
     # ---- levels: stage i and the patch merge before it; the position embedding enters inside level 1 ---------
 

@@ -14,6 +14,7 @@ Deviations: none in the arithmetic; each stage after the first (or each stage, w
 There is no dilated variant: only output_stride=32 is available.
 """
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -23,6 +24,7 @@ import zoo.layers.effective_se  # noqa: F401  (registers the 'ese' attention wit
 from zoo.layers import ClassifierHead, DropPath, LayerType, create_attn
 from zoo.layers.conv_bn_act import ConvNormAct, SeparableConvNormAct
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
+from zoo.layers.weight_init import he_normal_, init_by_type_, zero_bias_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
@@ -281,11 +283,7 @@ class VovNet(ZooModel):
         self.num_features = self.head_hidden_size = cfg.stage_out_chs[-1]
         self.head = ClassifierHead(self.num_features, num_classes, pool_type=global_pool, drop_rate=drop_rate)
 
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(module, nn.Linear):
-                nn.init.zeros_(module.bias)
+        init_by_type_(self, [(nn.Conv2d, partial(he_normal_, zero_bias=False)), (nn.Linear, zero_bias_)])
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.stem(x))

@@ -77,6 +77,8 @@ class TrainOptions:
             to save it as an image.
         distiller: Knowledge distillation: called as ``distiller(inputs, outputs, task_loss)`` and returns the
             loss to train on (see :class:`zoo.loss.DistillationLoss`).
+        synchronize_step: Wait for the device after every update, so the logged update time is the device's
+            (asynchronous accelerators only; CPU work is synchronous already).
     """
     grad_accum_steps: int = 1
     clip_grad: Optional[float] = None
@@ -87,6 +89,13 @@ class TrainOptions:
     progress_bar: bool = False
     first_batch_hook: Optional[Callable[[torch.Tensor], None]] = None
     distiller: Optional[Callable[[torch.Tensor, Any, torch.Tensor], torch.Tensor]] = None
+    synchronize_step: bool = False
+
+
+def device_synchronize(device: torch.device) -> None:
+    """Block until the kernels queued on an accelerator have run; a no-op on CPU."""
+    if device.type != 'cpu':
+        torch.accelerator.synchronize(device)
 
 
 class UnreadableCount:
@@ -263,6 +272,8 @@ def train_one_epoch(
                 model_ema.update(model, step=num_updates)
             if lr_scheduler is not None:
                 lr_scheduler.step_update(num_updates=num_updates, metric=loss_meter.avg)
+            if opts.synchronize_step:
+                device_synchronize(rt.device)
             update_time.update(time.time() - update_start)
             update_start = time.time()
             update_idx = batch_idx // accum
