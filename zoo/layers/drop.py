@@ -4,7 +4,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def drop_path(x: torch.Tensor, drop_prob: float = 0., training: bool = False, scale_by_keep: bool = True) -> torch.Tensor:
+def drop_path(
+        x: torch.Tensor, drop_prob: float = 0., training: bool = False, scale_by_keep: bool = True) -> torch.Tensor:
     """Zero whole samples of a residual branch with probability `drop_prob` (Huang et al., 2016)."""
     if not training or not drop_prob:
         return x
