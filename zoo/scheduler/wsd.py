@@ -120,10 +120,9 @@ class WSDLRScheduler(WarmupMixin, Scheduler):
 
     def _stable(self, t_s: float) -> float:
         """Stable-phase factor ``t_s`` steps after warmup; 1 at ``t_s = 0``."""
-        if self.stable_fn == 'constant':
-            return 1.
-        exponent = self.stable_power if self.stable_fn == 'power' else 0.5
-        return (1. + t_s / self.stable_timescale) ** -exponent
+        # every stable shape is (1 + t_s / timescale) ** -exponent; 'constant' is exponent 0 (no timescale needed)
+        exponent = {'constant': 0., 'rsqrt': 0.5, 'power': self.stable_power}[self.stable_fn]
+        return (1. + t_s / self.stable_timescale) ** -exponent if exponent else 1.
 
     def _decay(self, frac: float) -> float:
         if callable(self.decay_fn):
