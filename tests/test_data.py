@@ -513,6 +513,24 @@ def test_random_erasing_modes_and_splits():
         zd.RandomErasing(mode='blur')
 
 
+@pytest.mark.parametrize('kwargs', [
+    dict(mode='const'), dict(mode='rand', min_count=1, max_count=4), dict(mode='pixel', min_count=2),
+    dict(probability=0.6, mode='pixel', max_count=3, num_splits=2, min_aspect=0.5, max_area=0.5),
+])
+def test_random_erasing_same_draws_as_timm(kwargs):
+    """Same python and torch seeds, same image batch: identical erased pixels, and both RNGs left in the same state."""
+    timm_re = pytest.importorskip('timm.data.random_erasing')
+    x = torch.randn(6, 3, 24, 30)
+    outs = []
+    for cls in (zd.RandomErasing, timm_re.RandomErasing):
+        random.seed(3)
+        torch.manual_seed(3)
+        outs.append((cls(**{'probability': 1.0, **kwargs}, device='cpu')(x.clone()), random.random(), torch.rand(1)))
+    (ours, our_py, our_pt), (ref, ref_py, ref_pt) = outs
+    assert torch.equal(ours, ref) and not torch.equal(ours, x)
+    assert our_py == ref_py and torch.equal(our_pt, ref_pt)
+
+
 def _id_batch(b: int, h: int = 16, w: int = 20) -> torch.Tensor:
     """Image i is constant (i + 1) * 10, so each pixel tells which sample it came from."""
     return torch.arange(1, b + 1, dtype=torch.float32).mul(10).view(b, 1, 1, 1).expand(b, 3, h, w).clone()
@@ -686,6 +704,35 @@ def test_loader_with_mixup_collate_and_channels_last():
     assert loader.mixup_enabled
     loader.mixup_enabled = False
     assert mix.mixup_enabled is False
+
+
+def test_augmix_dataset_views_and_draw_order_match_timm():
+    """The clean view and num_splits - 1 augmented views, with augmentation and final transform called in timm's order
+    (both may draw random numbers, e.g. AugMix and random erasing)."""
+    timm_dataset = pytest.importorskip('timm.data.dataset')
+
+    class Base(torch.utils.data.Dataset):
+        def __init__(self):
+            self.transform = None
+
+        def __getitem__(self, i):
+            img = torch.full((2,), float(i))
+            return (img if self.transform is None else self.transform(img)), i
+
+        def __len__(self):
+            return 4
+
+    transforms = (lambda t: t * 2, lambda t: t + random.random(), lambda t: t * random.random())
+    views = []
+    for cls in (zd.AugMixDataset, timm_dataset.AugMixDataset):
+        base = Base()
+        base.transform = transforms
+        random.seed(0)
+        views.append(cls(base, num_splits=3)[2])
+    (ours, label), (ref, ref_label) = views
+    assert label == ref_label == 2 and len(ours) == 3
+    for a, b in zip(ours, ref):
+        assert torch.equal(a, b)
 
 
 def test_augmix_splits_loader():

@@ -166,6 +166,23 @@ def test_parity_with_timm(case: str, per_update: bool) -> None:
     assert _flat(got) == pytest.approx(_flat(expect), rel=1e-12, abs=0)
 
 
+@pytest.mark.parametrize('kwargs', [
+    dict(stable_fn='power', stable_power=0.3, stable_timescale=2., decay_fn='linear', lr_min=1e-3),
+    dict(stable_fn='rsqrt', warmup_t=3, warmup_lr_init=1e-4, decay_fn='exp', decay_ratio=0.2),
+    dict(decay_fn='power', decay_power=2., warmup_t=2),
+    dict(decay_fn=lambda frac: (1. - frac) ** 3, lr_min=0.01),
+], ids=['power_linear', 'rsqrt_exp', 'square_decay', 'callable'])
+def test_wsd_constructor_parity_with_timm(kwargs) -> None:
+    """Every stable and decay shape through the constructor (the factory reaches only some of them)."""
+    timm_sched = pytest.importorskip('timm.scheduler')
+    from zoo.scheduler import WSDLRScheduler
+    ours = WSDLRScheduler(_optimizer(0.1, scales=(1.0, 0.5)), t_initial=12, decay_t=5, **kwargs)
+    ref = timm_sched.WSDLRScheduler(_optimizer(0.1, scales=(1.0, 0.5)), t_initial=12, decay_t=5, **kwargs)
+    got, expect = _epoch_curve(ours, 20), _epoch_curve(ref, 20)
+    assert _flat(got) == pytest.approx(_flat(expect), rel=1e-12, abs=0)
+    assert len(set(_flat(got))) > 8  # the curve moves
+
+
 def test_plateau_parity_with_timm() -> None:
     timm_sched = pytest.importorskip('timm.scheduler')
     metrics = [50, 60, 61, 61, 61, 61, 61, 62, 62, 62, 62, 62, 62, 70, 70, 70, 70, 70, 70, 70]

@@ -65,6 +65,42 @@ def test_clip_norm_value_and_errors() -> None:
         dispatch_clip_grad(m.parameters(), 1.0, mode='l3')
 
 
+@pytest.mark.parametrize('mode,value,norm_type', [('norm', 0.5, 2.), ('norm', 0.3, 1.), ('value', 0.01, 2.),
+                                                  ('agc', 0.02, 2.)])
+def test_dispatch_clip_grad_matches_timm(mode: str, value: float, norm_type: float) -> None:
+    timm_utils = pytest.importorskip('timm.utils')
+    ours, ref = _with_grads(), _with_grads()
+    before = [p.grad.clone() for p in ours.parameters()]
+    dispatch_clip_grad(ours.parameters(), value, mode=mode, norm_type=norm_type)
+    timm_utils.dispatch_clip_grad(ref.parameters(), value, mode=mode, norm_type=norm_type)
+    for a, b in zip(ours.parameters(), ref.parameters()):
+        torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=0)
+    assert any(not torch.equal(g, p.grad) for g, p in zip(before, ours.parameters()))  # something was clipped
+
+
+@pytest.mark.parametrize('clip_grad,clip_mode', [(None, 'norm'), (0.05, 'norm'), (0.001, 'value')])
+def test_native_scaler_steps_like_timm(clip_grad, clip_mode) -> None:
+    """Two accumulation passes then an update, on the CPU GradScaler: same weights and scaler state as timm."""
+    timm_cuda = pytest.importorskip('timm.utils.cuda')
+    from zoo.utils import NativeScaler
+    results = []
+    for scaler in (NativeScaler('cpu'), timm_cuda.NativeScaler('cpu')):
+        torch.manual_seed(0)
+        model = nn.Linear(6, 3)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        x = torch.randn(4, 6)
+        for need_update in (False, True):
+            scaler(model(x).square().mean(), opt, clip_grad=clip_grad, clip_mode=clip_mode,
+                   parameters=model.parameters(), need_update=need_update)
+        results.append((copy.deepcopy(model.state_dict()), scaler.state_dict()))
+    (ours, our_state), (ref, ref_state) = results
+    for k in ours:
+        torch.testing.assert_close(ours[k], ref[k], rtol=0, atol=0)
+    assert our_state == ref_state
+    with pytest.raises(ValueError, match='parameters'):
+        NativeScaler('cpu')(model(x).sum(), opt, clip_grad=1.)
+
+
 def test_agc_closed_form_and_timm() -> None:
     m = _with_grads()
     ref = _with_grads()  # same seed: same weights and grads (deepcopy would drop .grad)

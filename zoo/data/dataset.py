@@ -13,7 +13,7 @@ transparency keep their stored colour.
 import io
 import logging
 import os
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch.utils.data as data
@@ -263,13 +263,15 @@ class AugMixDataset(data.Dataset):
     def _normalize(self, x: Any) -> Any:
         return x if self.normalize is None else self.normalize(x)
 
+    def _views(self, x: Any) -> Iterator[Any]:
+        yield x  # the clean split
+        for _ in range(self.num_splits - 1):
+            yield x if self.augmentation is None else self.augmentation(x)
+
     def __getitem__(self, index: int) -> Tuple[Tuple[Any, ...], int]:
         x, y = self.dataset[index]
-        views = [self._normalize(x)]
-        for _ in range(self.num_splits - 1):
-            aug = x if self.augmentation is None else self.augmentation(x)
-            views.append(self._normalize(aug))
-        return tuple(views), y
+        # lazily, so each view is normalised before the next is augmented: both may draw random numbers
+        return tuple(self._normalize(view) for view in self._views(x)), y
 
     def __len__(self) -> int:
         return len(self.dataset)

@@ -7,7 +7,7 @@ is left untouched.
 """
 import math
 import random
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 import torch
 
@@ -72,24 +72,28 @@ class RandomErasing:
             return torch.empty((shape[0], 1, 1), dtype=dtype, device=device).normal_()
         return torch.zeros((shape[0], 1, 1), dtype=dtype, device=device)
 
+    def _draw_box(self, img_h: int, img_w: int, area: int, count: int) -> Optional[Tuple[int, int, int, int]]:
+        """One region ``(top, left, h, w)``, or None when 10 (area, aspect) draws give no box inside the image."""
+        for _ in range(10):
+            target_area = random.uniform(self.min_area, self.max_area) * area / count
+            aspect = math.exp(random.uniform(*self.log_aspect_ratio))
+            # h * w = target_area and h / w = aspect
+            h, w = int(round(math.sqrt(target_area * aspect))), int(round(math.sqrt(target_area / aspect)))
+            if 0 < h < img_h and 0 < w < img_w:
+                return random.randint(0, img_h - h), random.randint(0, img_w - w), h, w
+        return None
+
     def _erase(self, img: torch.Tensor) -> None:
         if random.random() > self.probability:
             return
-        chan, img_h, img_w = img.shape
-        area = img_h * img_w
-        count = self.min_count if self.min_count == self.max_count else random.randint(self.min_count, self.max_count)
-        for _ in range(count):
-            # up to 10 draws per region; a region that never fits is skipped
-            for _ in range(10):
-                target_area = random.uniform(self.min_area, self.max_area) * area / count
-                aspect = math.exp(random.uniform(*self.log_aspect_ratio))
-                h = int(round(math.sqrt(target_area * aspect)))
-                w = int(round(math.sqrt(target_area / aspect)))
-                if 0 < w < img_w and 0 < h < img_h:
-                    top = random.randint(0, img_h - h)
-                    left = random.randint(0, img_w - w)
-                    img[:, top:top + h, left:left + w] = self._fill((chan, h, w), img.dtype, img.device)
-                    break
+        _, img_h, img_w = img.shape
+        # randint consumes a draw even for an empty range, so a fixed count must not call it (same draws as timm)
+        count = random.randint(self.min_count, self.max_count) if self.max_count > self.min_count else self.min_count
+        # python's `random` places the boxes and torch's generator the fill, so all boxes can be drawn first
+        boxes = [self._draw_box(img_h, img_w, img_h * img_w, count) for _ in range(count)]
+        for top, left, h, w in filter(None, boxes):
+            region = img[:, top:top + h, left:left + w]
+            region.copy_(self._fill(region.shape, img.dtype, img.device))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Erase in place and return ``x`` (a (C, H, W) image or a (B, C, H, W) batch)."""

@@ -4,16 +4,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def drop_path(x: torch.Tensor, drop_prob: float = 0., training: bool = False, scale_by_keep: bool = True) -> torch.Tensor:
+def drop_path(
+        x: torch.Tensor, drop_prob: float = 0., training: bool = False, scale_by_keep: bool = True) -> torch.Tensor:
     """Zero whole samples of a residual branch with probability `drop_prob` (Huang et al., 2016)."""
-    if drop_prob == 0. or not training:
+    if not training or not drop_prob:
         return x
-    keep_prob = 1 - drop_prob
-    shape = (x.shape[0],) + (1,) * (x.ndim - 1)
-    mask = x.new_empty(shape).bernoulli_(keep_prob)
-    if keep_prob > 0. and scale_by_keep:
-        mask.div_(keep_prob)
-    return x * mask
+    survival = 1. - drop_prob
+    # one draw per sample (the same generator stream as a (B, 1, ..., 1) mask), broadcast over the other dims
+    survivors = torch.empty(len(x), dtype=x.dtype, device=x.device).bernoulli_(survival)
+    if scale_by_keep and survival > 0.:
+        # survivors carry 1 / p so the expected output equals the inference-time identity
+        survivors = survivors / survival
+    return x * survivors.view((-1,) + (1,) * (x.dim() - 1))
 
 
 class DropPath(nn.Module):

@@ -1,15 +1,19 @@
 """Small shape and rounding helpers used by layer and model builders."""
 import collections.abc
-from itertools import repeat
+import functools
 from typing import Any, Callable, Tuple
 
 
+def _as_tuple(n: int, x: Any) -> Tuple:
+    # strings are iterable but are one value (e.g. a padding mode), not a sequence of per-dim values
+    if isinstance(x, str) or not isinstance(x, collections.abc.Iterable):
+        return (x,) * n
+    return tuple(x)
+
+
 def _ntuple(n: int) -> Callable[[Any], Tuple]:
-    def parse(x: Any) -> Tuple:
-        if isinstance(x, collections.abc.Iterable) and not isinstance(x, str):
-            return tuple(x)
-        return tuple(repeat(x, n))
-    return parse
+    """A parser that repeats a scalar ``n`` times and passes any other iterable through as a tuple."""
+    return functools.partial(_as_tuple, n)
 
 
 to_1tuple = _ntuple(1)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo.loss._reduce import REDUCTIONS, reduce_loss
+from zoo.loss._reduce import by_target, check_loss_options, reduce_loss, smooth_binary
 
 __all__ = ['AsymmetricLossMultiLabel', 'AsymmetricLossSingleLabel']
 
@@ -43,44 +43,35 @@ class AsymmetricLossMultiLabel(nn.Module):
             pos_weight: Optional[Union[torch.Tensor, float]] = None,
     ) -> None:
         super().__init__()
-        if not 0. <= smoothing < 1.:
-            raise ValueError(f'smoothing must be in [0, 1), got {smoothing}.')
-        if reduction not in REDUCTIONS:
-            raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}.")
-        self.gamma_neg = gamma_neg
-        self.gamma_pos = gamma_pos
-        self.clip = clip
-        self.eps = eps
+        check_loss_options(smoothing, reduction)
+        # focusing and clipping (the ASL-specific part), then the generic BCE options
+        self.gamma_neg, self.gamma_pos, self.clip = gamma_neg, gamma_pos, clip
         self.disable_torch_grad_focal_loss = disable_torch_grad_focal_loss
+        self.eps = eps
         self.smoothing = smoothing
         self.reduction = reduction
-        if pos_weight is not None and not isinstance(pos_weight, torch.Tensor):
-            pos_weight = torch.tensor(pos_weight)
+        # buffers, so that .to() moves them and they sit in the state_dict like timm's (None when not given)
         self.register_buffer('weight', weight)
-        self.register_buffer('pos_weight', pos_weight)
+        self.register_buffer('pos_weight', None if pos_weight is None else torch.as_tensor(pos_weight))
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         # float32: half-precision probabilities underflow the eps floor
-        x, y = logits.float(), target.float()
-        if self.smoothing:
-            y = y * (1. - self.smoothing) + 0.5 * self.smoothing
-        p_pos = torch.sigmoid(x)
-        p_neg = 1. - p_pos
-        if self.clip:
-            p_neg = (p_neg + self.clip).clamp(max=1.)
-        pos_term = y * torch.log(p_pos.clamp(min=self.eps))
+        x = logits.float()
+        y = smooth_binary(target.float(), self.smoothing)
+        p = torch.sigmoid(x)
+        # asymmetric clipping: shifting the negative probability by the margin zeroes the loss of easy negatives
+        q = (1. - p + self.clip).clamp(max=1.) if self.clip else 1. - p
+        log_p = p.clamp(min=self.eps).log()
         if self.pos_weight is not None:
-            pos_term = pos_term * self.pos_weight
-        log_likelihood = pos_term + (1. - y) * torch.log(p_neg.clamp(min=self.eps))
-        if self.gamma_neg > 0 or self.gamma_pos > 0:
-            with torch.set_grad_enabled(torch.is_grad_enabled() and not self.disable_torch_grad_focal_loss):
-                p_true = p_pos * y + p_neg * (1. - y)
-                focus = torch.pow(1. - p_true, self.gamma_pos * y + self.gamma_neg * (1. - y))
-            log_likelihood = log_likelihood * focus
-        loss = -log_likelihood
+            log_p = log_p * self.pos_weight
+        nll = -by_target(y, log_p, q.clamp(min=self.eps).log())
+        if self.gamma_pos > 0 or self.gamma_neg > 0:
+            # (1 - p_t) ** gamma_t, with p_t the probability of the target side (the clipped one for negatives)
+            focus = (1. - by_target(y, p, q)).pow(by_target(y, self.gamma_pos, self.gamma_neg))
+            nll = nll * (focus.detach() if self.disable_torch_grad_focal_loss else focus)
         if self.weight is not None:
-            loss = loss * self.weight
-        return reduce_loss(loss, self.reduction)
+            nll = nll * self.weight
+        return reduce_loss(nll, self.reduction)
 
 
 class AsymmetricLossSingleLabel(nn.Module):

@@ -20,10 +20,9 @@ class LabelSmoothingCrossEntropy(nn.Module):
         self.smoothing = smoothing
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        logprobs = F.log_softmax(logits, dim=-1)
-        nll = -logprobs.gather(dim=-1, index=target.unsqueeze(-1)).squeeze(-1)
-        uniform = -logprobs.mean(dim=-1)
-        return ((1. - self.smoothing) * nll + self.smoothing * uniform).mean()
+        # cross entropy against the smoothed one-hot is (1 - s) * NLL + s * mean_c(-log p_c), which is what
+        # F.cross_entropy computes with label_smoothing=s
+        return F.cross_entropy(logits, target, label_smoothing=self.smoothing)
 
 
 class SoftTargetCrossEntropy(nn.Module):

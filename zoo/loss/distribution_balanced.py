@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo.loss._reduce import REDUCTIONS, reduce_loss
+from zoo.loss._reduce import by_target, check_loss_options, reduce_loss, smooth_binary
 
 __all__ = ['DistributionBalancedLoss']
 
@@ -50,40 +50,46 @@ class DistributionBalancedLoss(nn.Module):
             reduction: str = 'mean',
     ) -> None:
         super().__init__()
-        if not 0. <= smoothing < 1. or neg_scale <= 0:
-            raise ValueError(f'smoothing must be in [0, 1) and neg_scale > 0, got {smoothing}, {neg_scale}.')
-        if reduction not in REDUCTIONS:
-            raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}.")
-        counts = torch.as_tensor(class_counts, dtype=torch.float32)
-        if counts.ndim != 1 or not counts.numel():
-            raise ValueError('class_counts must be a non-empty 1-d sequence.')
-        if num_samples < 2 or (counts < 0).any() or (counts > num_samples).any():
-            raise ValueError('class_counts must lie in [0, num_samples] with num_samples > 1.')
-        counts = counts.clamp(1., num_samples - 1.)  # never / always positive classes would give infinite terms
-        self.map_alpha = map_alpha
-        self.map_beta = map_beta
-        self.map_mu = map_mu
+        check_loss_options(smoothing, reduction)
+        if neg_scale <= 0:
+            raise ValueError(f'neg_scale (lambda) must be > 0, got {neg_scale}.')
+        self.map_alpha, self.map_beta, self.map_mu = map_alpha, map_beta, map_mu
         self.neg_scale = neg_scale
-        self.focal_gamma = focal_gamma
-        self.focal_balance = focal_balance
+        self.focal_gamma, self.focal_balance = focal_gamma, focal_balance
         self.smoothing = smoothing
         self.reduction = reduction
-        self.register_buffer('freq_inv', 1. / counts)
-        # prior log-odds times kappa, divided by lambda because the negative branch multiplies it back
-        self.register_buffer('logit_bias', -torch.log(num_samples / counts - 1.) * init_bias / neg_scale)
+        positives = self._checked_counts(class_counts, num_samples)
+        self.register_buffer('freq_inv', positives.reciprocal())
+        # kappa times the prior log-odds of each class, over lambda because the negative branch multiplies z by it
+        self.register_buffer('logit_bias', torch.logit(positives / num_samples) * (init_bias / neg_scale))
+
+    @staticmethod
+    def _checked_counts(class_counts: Union[torch.Tensor, Sequence[float]], num_samples: int) -> torch.Tensor:
+        counts = torch.as_tensor(class_counts, dtype=torch.float32)
+        if counts.ndim != 1 or counts.numel() == 0:
+            raise ValueError('class_counts must be a non-empty 1-d sequence.')
+        if num_samples < 2 or not bool(((counts >= 0) & (counts <= num_samples)).all()):
+            raise ValueError('class_counts must lie in [0, num_samples] with num_samples > 1.')
+        # a class never (or always) positive would have an infinite inverse frequency or prior log-odds
+        return counts.clamp(1., num_samples - 1.)
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        x, y = logits.float(), target.float()
-        instance_rate = (y * self.freq_inv).sum(dim=-1, keepdim=True)
-        # samples without positives (instance rate 0) get the largest weight
+        y = target.float()
+        # re-balancing: class-level over instance-level sampling probability, r = (1 / n_c) / sum_j (y_j / n_j);
+        # a sample without positives has instance rate 0 and gets the largest weight, 1 + alpha
+        instance_rate = (y @ self.freq_inv).unsqueeze(-1)
         ratio = self.freq_inv / instance_rate.clamp(min=torch.finfo(torch.float32).tiny)
-        weight = torch.sigmoid(self.map_beta * (ratio - self.map_mu)) + self.map_alpha
-        if self.smoothing:
-            y = y * (1. - self.smoothing) + 0.5 * self.smoothing
-        z = x + self.logit_bias
-        pos_loss = F.softplus(-z)
-        neg_loss = F.softplus(z * self.neg_scale) / self.neg_scale
+        weight = self.map_alpha + torch.sigmoid(self.map_beta * (ratio - self.map_mu))
+        z = logits.float() + self.logit_bias
+        # both branches are softplus(t), optionally focal-weighted by sigmoid(t) ** gamma: t = -z for positives,
+        # t = lambda * z for negatives, whose loss is then scaled back by 1 / lambda (negative-tolerant regulariser)
+        pos_loss = self._branch(-z)
+        neg_loss = self._branch(self.neg_scale * z) / self.neg_scale
+        loss = weight * by_target(smooth_binary(y, self.smoothing), pos_loss, neg_loss)
+        return reduce_loss(loss, self.reduction)
+
+    def _branch(self, t: torch.Tensor) -> torch.Tensor:
+        loss = F.softplus(t)
         if self.focal_gamma > 0:
-            pos_loss = pos_loss * torch.sigmoid(-z) ** self.focal_gamma * self.focal_balance
-            neg_loss = neg_loss * torch.sigmoid(z * self.neg_scale) ** self.focal_gamma * self.focal_balance
-        return reduce_loss(weight * (y * pos_loss + (1. - y) * neg_loss), self.reduction)
+            loss = loss * (self.focal_balance * torch.sigmoid(t).pow(self.focal_gamma))
+        return loss

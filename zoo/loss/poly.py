@@ -10,16 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo.loss._reduce import REDUCTIONS, reduce_loss
+from zoo.loss._reduce import by_target, check_loss_options, reduce_loss, smooth_binary
 
 __all__ = ['PolyCrossEntropy', 'PolyBinaryCrossEntropy']
-
-
-def _check(smoothing: float, reduction: str, allowed: tuple) -> None:
-    if not 0. <= smoothing < 1.:
-        raise ValueError(f'smoothing must be in [0, 1), got {smoothing}.')
-    if reduction not in allowed:
-        raise ValueError(f"reduction must be one of {', '.join(allowed)}, got {reduction!r}.")
 
 
 class PolyCrossEntropy(nn.Module):
@@ -33,22 +26,30 @@ class PolyCrossEntropy(nn.Module):
 
     def __init__(self, epsilon: float = 2., smoothing: float = 0., reduction: str = 'mean') -> None:
         super().__init__()
-        _check(smoothing, reduction, ('mean', 'sum', 'none'))
+        check_loss_options(smoothing, reduction, allowed=('mean', 'sum', 'none'))
         self.epsilon = epsilon
         self.smoothing = smoothing
         self.reduction = reduction
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        log_p = F.log_softmax(logits.float(), dim=-1)
-        if target.shape != logits.shape:
-            num_classes = logits.shape[-1]
-            target = F.one_hot(target.long(), num_classes).float()
+        x = logits.float()
+        if target.shape == x.shape:
+            ce, p_t = self._soft_target_terms(x, target.float())
+        else:
+            # class indices: with t = (1 - s) one_hot + s / C, p_t = (1 - s) p_y + s * mean_c(p_c), and the smoothed
+            # cross entropy is the one F.cross_entropy computes with label_smoothing=s
+            index = target.long()
+            ce = F.cross_entropy(x, index, reduction='none', label_smoothing=self.smoothing)
+            probs = x.softmax(dim=-1)
+            p_t = (1. - self.smoothing) * probs.gather(-1, index.unsqueeze(-1)).squeeze(-1)
             if self.smoothing:
-                target = target * (1. - self.smoothing) + self.smoothing / num_classes
-        target = target.float()
-        ce = -(target * log_p).sum(dim=-1)
-        p_t = (target * log_p.exp()).sum(dim=-1)
+                p_t = p_t + self.smoothing * probs.mean(dim=-1)
         return reduce_loss(ce + self.epsilon * (1. - p_t), self.reduction)
+
+    @staticmethod
+    def _soft_target_terms(x: torch.Tensor, t: torch.Tensor) -> tuple:
+        log_p = x.log_softmax(dim=-1)
+        return torch.sum(-t * log_p, dim=-1), torch.sum(t * log_p.exp(), dim=-1)
 
 
 class PolyBinaryCrossEntropy(nn.Module):
@@ -71,27 +72,21 @@ class PolyBinaryCrossEntropy(nn.Module):
             reduction: str = 'mean',
     ) -> None:
         super().__init__()
-        _check(smoothing, reduction, REDUCTIONS)
-        if alpha is not None and not 0. <= alpha <= 1.:
-            raise ValueError(f'alpha must be in [0, 1], got {alpha}.')
-        self.epsilon = epsilon
-        self.gamma = gamma
-        self.alpha = alpha
-        self.smoothing = smoothing
-        self.reduction = reduction
+        check_loss_options(smoothing, reduction)
+        if alpha is not None and (alpha < 0. or alpha > 1.):
+            raise ValueError(f'alpha must be in [0, 1] (or None for no class balance), got {alpha}.')
+        self.epsilon, self.gamma, self.alpha = epsilon, gamma, alpha
+        self.smoothing, self.reduction = smoothing, reduction
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        x, y = logits.float(), target.float()
-        if self.smoothing:
-            y = y * (1. - self.smoothing) + 0.5 * self.smoothing
-        p = torch.sigmoid(x)
-        miss = 1. - (y * p + (1. - y) * (1. - p))  # 1 - p_t
-        loss = F.binary_cross_entropy_with_logits(x, y, reduction='none')
-        poly = miss
+        x = logits.float()
+        y = smooth_binary(target.float(), self.smoothing)
+        # 1 - p_t: the probability given to the wrong side, sigmoid(-x) for positives and sigmoid(x) for negatives
+        p_wrong = by_target(y, torch.sigmoid(-x), torch.sigmoid(x))
+        # Poly-1 focal loss factorises as (1 - p_t) ** gamma * (BCE + epsilon * (1 - p_t))
+        loss = F.binary_cross_entropy_with_logits(x, y, reduction='none') + self.epsilon * p_wrong
         if self.gamma:
-            focal = miss ** self.gamma
-            loss, poly = loss * focal, poly * focal
-        loss = loss + self.epsilon * poly
+            loss = loss * p_wrong.pow(self.gamma)
         if self.alpha is not None:
-            loss = loss * (y * self.alpha + (1. - y) * (1. - self.alpha))
+            loss = loss * by_target(y, self.alpha, 1. - self.alpha)
         return reduce_loss(loss, self.reduction)

@@ -17,6 +17,16 @@ __all__ = ['TwoWayLoss', 'ZlprLoss']
 _MASKED = -1e4
 
 
+def _soft_max(x: torch.Tensor, keep: torch.Tensor, temperature: float, dim: int) -> torch.Tensor:
+    """``temperature * log-sum-exp(x / temperature)`` over the ``keep`` entries; the max as temperature -> 0."""
+    return temperature * torch.logsumexp(torch.where(keep, x / temperature, _MASKED), dim=dim)
+
+
+def _masked_mean(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` where ``valid``; zero, still attached to the graph, when nothing is valid."""
+    return torch.where(valid, values, 0.).sum() / valid.sum().clamp(min=1)
+
+
 class TwoWayLoss(nn.Module):
     """Two-way multi-label loss.
 
@@ -35,25 +45,21 @@ class TwoWayLoss(nn.Module):
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         x = logits.float()
         pos = target > 0.5
-        pos_scores = (-x / self.tp).masked_fill(~pos, _MASKED)
-        neg_scores = (x / self.tn).masked_fill(pos, _MASKED)
-        loss = x.new_zeros(())
-        for dim in (0, 1):  # across samples (per class), then across classes (per sample)
-            has_pos = pos.any(dim=dim)
-            softmin_pos = torch.logsumexp(pos_scores, dim=dim) * self.tp
-            softmax_neg = torch.logsumexp(neg_scores, dim=dim) * self.tn
-            terms = F.softplus(softmax_neg + softmin_pos)[has_pos]
-            loss = loss + terms.sum() / has_pos.sum().clamp(min=1)
-        return loss
+        # per sample (dim 1) and per class (dim 0): penalise the margin by which the soft-max of the negatives beats
+        # the soft-min of the positives, averaged over the rows / columns that have a positive at all
+        return sum(
+            _masked_mean(F.softplus(_soft_max(x, ~pos, self.tn, dim) + _soft_max(-x, pos, self.tp, dim)), pos.any(dim))
+            for dim in (1, 0))
 
 
 class ZlprLoss(nn.Module):
     """ZLPR: ``log(1 + sum_neg exp(s)) + log(1 + sum_pos exp(-s))`` per sample, averaged over the batch."""
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        x = logits.float()
         pos = target > 0.5
-        zero = x.new_zeros(x.shape[:-1] + (1,))  # the "1 +" inside each log, as a zero logit
-        neg_term = torch.logsumexp(torch.cat([x.masked_fill(pos, float('-inf')), zero], dim=-1), dim=-1)
-        pos_term = torch.logsumexp(torch.cat([(-x).masked_fill(~pos, float('-inf')), zero], dim=-1), dim=-1)
-        return (neg_term + pos_term).mean()
+        x = logits.float()
+        # both terms are a log-sum-exp of "wrong-side" scores plus one zero score (the "1 +"): stack the negatives'
+        # logits and the positives' negated logits as two groups and reduce them together
+        wrong_side = torch.stack([x.masked_fill(pos, float('-inf')), x.neg().masked_fill(~pos, float('-inf'))])
+        per_group = torch.logsumexp(F.pad(wrong_side, (0, 1)), dim=-1)
+        return per_group.sum(dim=0).mean()

@@ -86,14 +86,17 @@ class Adafactor(ZooOptimizer):
             min_dim_size_to_factor: int = 16,
             caution: bool = False,
     ) -> None:
-        relative_step = lr is None
-        if warmup_init and not relative_step:
+        if warmup_init and lr is not None:
             raise ValueError('warmup_init=True needs lr=None (relative step size).')
-        beta1 = None if betas is None else betas[0]
-        super().__init__(params, dict(
-            lr=lr, eps=eps, eps_scale=eps_scale, clip_threshold=clip_threshold, decay_rate=decay_rate, beta1=beta1,
-            weight_decay=weight_decay, scale_parameter=scale_parameter, relative_step=relative_step,
-            warmup_init=warmup_init, min_dim_size_to_factor=min_dim_size_to_factor, caution=caution))
+        # step size: explicit, or relative (optionally warmed up and scaled by the parameter RMS)
+        step_size = dict(lr=lr, relative_step=lr is None, warmup_init=warmup_init, scale_parameter=scale_parameter,
+                         eps_scale=eps_scale)
+        # second moment: decay schedule, factoring and update clipping
+        second_moment = dict(decay_rate=decay_rate, eps=eps, min_dim_size_to_factor=min_dim_size_to_factor,
+                             clip_threshold=clip_threshold)
+        # optional first moment (only beta1 of the usual betas pair is used), caution and weight decay
+        extras = dict(beta1=None if betas is None else betas[0], caution=caution, weight_decay=weight_decay)
+        super().__init__(params, {**step_size, **second_moment, **extras})
 
     def _factored_dims(self, shape: Sequence[int], group: Dict[str, Any]) -> FactoredDims:
         m = group['min_dim_size_to_factor']

@@ -214,15 +214,18 @@ class Kron(ZooOptimizer):
         if not 0. <= momentum < 1.:
             raise ValueError(f'Kron momentum must be in [0, 1), got {momentum}.')
         _diagonal_dims((), memory_save_mode)  # validate the mode early
-        super().__init__(params, dict(
-            lr=lr, momentum=momentum, weight_decay=weight_decay,
-            preconditioner_update_probability=preconditioner_update_probability,
-            max_size_triangular=max_size_triangular, min_ndim_triangular=min_ndim_triangular,
-            memory_save_mode=memory_save_mode, momentum_into_precond_update=momentum_into_precond_update,
-            precond_lr=precond_lr, precond_init_scale=precond_init_scale, mu_dtype=mu_dtype,
-            precond_dtype=precond_dtype, decoupled_decay=decoupled_decay,
-            corrected_weight_decay=corrected_weight_decay, flatten=flatten, flatten_start_dim=flatten_start_dim,
-            flatten_end_dim=flatten_end_dim, stochastic_weight_decay=stochastic_weight_decay))
+        # the step: lr, momentum and weight decay in its variants
+        step = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, decoupled_decay=decoupled_decay,
+                    corrected_weight_decay=corrected_weight_decay, stochastic_weight_decay=stochastic_weight_decay)
+        # the preconditioner: which dims get triangular vs diagonal factors, and how it is fitted
+        shape = dict(max_size_triangular=max_size_triangular, min_ndim_triangular=min_ndim_triangular,
+                     memory_save_mode=memory_save_mode, flatten=flatten, flatten_start_dim=flatten_start_dim,
+                     flatten_end_dim=flatten_end_dim)
+        fit = dict(preconditioner_update_probability=preconditioner_update_probability,
+                   momentum_into_precond_update=momentum_into_precond_update, precond_lr=precond_lr,
+                   precond_init_scale=precond_init_scale)
+        dtypes = dict(mu_dtype=mu_dtype, precond_dtype=precond_dtype)
+        super().__init__(params, {**step, **shape, **fit, **dtypes})
         self.rng = random.Random(1337)
         self.deterministic = deterministic
 

@@ -5,6 +5,7 @@ Unlike ``torch.optim.lr_scheduler``, these schedulers hold no hidden counter: th
 so far (``step_update(num_updates)``). A schedule is therefore a pure function of ``t``, which makes resuming exact.
 """
 import abc
+import itertools
 import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -94,9 +95,9 @@ class Scheduler(abc.ABC):
             self.update_groups(self.get_values(num_updates))
 
     def update_groups(self, values: Union[float, Sequence[float]]) -> None:
-        if not isinstance(values, (list, tuple)):
-            values = [values] * len(self.optimizer.param_groups)
-        for group, value in zip(self.optimizer.param_groups, values):
+        # one value for every group, or one per group
+        per_group = values if isinstance(values, (list, tuple)) else itertools.repeat(values)
+        for group, value in zip(self.optimizer.param_groups, per_group):
             # layer-wise lr decay stores a per-group multiplier; the schedule is defined for scale 1
             group[self.param_group_field] = value * group.get('lr_scale', 1.0)
 

@@ -10,7 +10,7 @@ warmup (``stable(0) = 1``, so warmup hands over at the base lr) and ``frac`` run
 ``decay_t`` steps of ``t_initial``. The warmup is always a prefix: the schedule lasts ``warmup_t + t_initial``.
 """
 import math
-from typing import Callable, List, Optional, Union
+from typing import Callable, Dict, List, Optional, Union
 
 from torch.optim import Optimizer
 
@@ -18,9 +18,19 @@ from zoo.scheduler.scheduler import NoiseRange, Scheduler, WarmupMixin
 
 __all__ = ['WSDLRScheduler', 'STABLE_FNS', 'DECAY_FNS']
 
-STABLE_FNS = ('constant', 'rsqrt', 'power')
-DECAY_FNS = ('linear', '1-sqrt', 'cosine', 'power', 'exp')
 DecayFn = Union[str, Callable[[float], float]]
+
+# decay curves over the decay progress frac in [0, 1], from 1 down to 0; each takes (frac, decay_power, decay_ratio)
+_DECAY_CURVES: Dict[str, Callable[[float, float, float], float]] = {
+    'linear': lambda frac, power, ratio: 1. - frac,
+    '1-sqrt': lambda frac, power, ratio: 1. - math.sqrt(frac),
+    'cosine': lambda frac, power, ratio: 0.5 * (1. + math.cos(math.pi * frac)),
+    'power': lambda frac, power, ratio: 1. - frac ** power,
+    # geometric from 1 to `ratio`, then shifted and rescaled so that it ends at exactly 0
+    'exp': lambda frac, power, ratio: (ratio ** frac - ratio) / (1. - ratio),
+}
+DECAY_FNS = tuple(_DECAY_CURVES)
+STABLE_FNS = ('constant', 'rsqrt', 'power')
 
 
 class WSDLRScheduler(WarmupMixin, Scheduler):
@@ -74,67 +84,63 @@ class WSDLRScheduler(WarmupMixin, Scheduler):
         super().__init__(
             optimizer, 'lr', t_in_epochs=t_in_epochs, noise_range_t=noise_range_t, noise_pct=noise_pct,
             noise_std=noise_std, noise_seed=noise_seed, initialize=initialize)
-        if t_initial <= 0:
-            raise ValueError(f't_initial (stable + decay length) must be > 0, got {t_initial}; check --epochs.')
-        if not 0 < decay_t <= t_initial:
-            raise ValueError(f'decay_t must be in (0, t_initial={t_initial}], got {decay_t}; check --decay-epochs.')
-        if lr_min < 0:
-            raise ValueError(f'lr_min must be >= 0, got {lr_min}.')
-        if stable_fn not in STABLE_FNS:
-            raise ValueError(f"stable_fn must be one of {', '.join(STABLE_FNS)}, got {stable_fn!r}.")
-        if isinstance(decay_fn, str) and decay_fn not in DECAY_FNS:
-            raise ValueError(f"decay_fn must be one of {', '.join(DECAY_FNS)} or a callable, got {decay_fn!r}.")
-        if not 0. < decay_ratio < 1. or decay_power <= 0 or stable_power <= 0:
-            raise ValueError('decay_ratio must be in (0, 1); decay_power and stable_power must be > 0.')
-        if stable_fn != 'constant':
-            stable_timescale = warmup_t if stable_timescale is None else stable_timescale
-            if stable_timescale <= 0:
-                raise ValueError(f'stable_fn={stable_fn!r} needs stable_timescale > 0; it defaults to the warmup '
-                                 'length, so set it (--lr-stable-timescale) when there is no warmup.')
-        self.t_initial = t_initial
-        self.decay_t = decay_t
-        self.lr_min = lr_min
-        self.stable_fn = stable_fn
-        self.stable_timescale = stable_timescale
-        self.stable_power = stable_power
-        self.decay_fn = decay_fn
-        self.decay_power = decay_power
-        self.decay_ratio = decay_ratio
-        self.warmup_t = warmup_t
-        self.warmup_lr_init = warmup_lr_init
+        self.stable_timescale = self._checked_timescale(stable_fn, stable_timescale, warmup_t)
+        problems = [
+            (t_initial <= 0, f't_initial (stable + decay length) must be > 0, got {t_initial}; check --epochs.'),
+            (not 0 < decay_t <= t_initial,
+             f'decay_t must be in (0, t_initial={t_initial}], got {decay_t}; check --decay-epochs.'),
+            (lr_min < 0, f'lr_min must be >= 0, got {lr_min}.'),
+            (isinstance(decay_fn, str) and decay_fn not in _DECAY_CURVES,
+             f"decay_fn must be one of {', '.join(DECAY_FNS)} or a callable, got {decay_fn!r}."),
+            (not (0. < decay_ratio < 1. and decay_power > 0 and stable_power > 0),
+             'decay_ratio must be in (0, 1); decay_power and stable_power must be > 0.'),
+        ]
+        for failed, message in problems:
+            if failed:
+                raise ValueError(message)
+        # phases: warmup_t, then t_initial of which the last decay_t decay
+        self.warmup_t, self.warmup_lr_init = warmup_t, warmup_lr_init
+        self.t_initial, self.decay_t, self.lr_min = t_initial, decay_t, lr_min
+        # shapes of the stable and decay phases
+        self.stable_fn, self.stable_power = stable_fn, stable_power
+        self.decay_fn, self.decay_power, self.decay_ratio = decay_fn, decay_power, decay_ratio
         self._init_warmup(self.base_values)
 
+    @staticmethod
+    def _checked_timescale(stable_fn: str, timescale: Optional[float], warmup_t: int) -> Optional[float]:
+        if stable_fn not in STABLE_FNS:
+            raise ValueError(f"stable_fn must be one of {', '.join(STABLE_FNS)}, got {stable_fn!r}.")
+        if stable_fn == 'constant':
+            return timescale  # unused
+        timescale = warmup_t if timescale is None else timescale
+        if timescale <= 0:
+            raise ValueError(f'stable_fn={stable_fn!r} needs stable_timescale > 0; it defaults to the warmup '
+                             'length, so set it (--lr-stable-timescale) when there is no warmup.')
+        return timescale
+
     def _stable(self, t_s: float) -> float:
-        if self.stable_fn == 'constant':
-            return 1.
-        exponent = 0.5 if self.stable_fn == 'rsqrt' else self.stable_power
-        return (1. + t_s / self.stable_timescale) ** -exponent
+        """Stable-phase factor ``t_s`` steps after warmup; 1 at ``t_s = 0``."""
+        # every stable shape is (1 + t_s / timescale) ** -exponent; 'constant' is exponent 0 (no timescale needed)
+        exponent = {'constant': 0., 'rsqrt': 0.5, 'power': self.stable_power}[self.stable_fn]
+        return (1. + t_s / self.stable_timescale) ** -exponent if exponent else 1.
 
     def _decay(self, frac: float) -> float:
-        fn = self.decay_fn
-        if callable(fn):
-            return fn(frac)
-        if fn == 'linear':
-            return 1. - frac
-        if fn == '1-sqrt':
-            return 1. - math.sqrt(frac)
-        if fn == 'cosine':
-            return 0.5 * (1. + math.cos(math.pi * frac))
-        if fn == 'power':
-            return 1. - frac ** self.decay_power
-        r = self.decay_ratio
-        return (r ** frac - r) / (1. - r)
+        if callable(self.decay_fn):
+            return self.decay_fn(frac)
+        return _DECAY_CURVES[self.decay_fn](frac, self.decay_power, self.decay_ratio)
 
     def _get_lr(self, t: int) -> List[float]:
         if t < self.warmup_t:
             return self._warmup_values(t)
-        t_s = t - self.warmup_t
-        stable = [max(v * self._stable(t_s), self.lr_min) for v in self.base_values]
-        into_decay = t_s - (self.t_initial - self.decay_t)
-        if into_decay <= 0:
-            return stable
-        factor = self._decay(min(into_decay / self.decay_t, 1.))
-        return [self.lr_min + (v - self.lr_min) * factor for v in stable]
+        floor = self.lr_min
+        stable = self._stable(t - self.warmup_t)
+        # a decaying stable phase is held at lr_min; the decay then scales what is left above the floor
+        values = [max(base * stable, floor) for base in self.base_values]
+        frac = (t - (self.warmup_t + self.t_initial - self.decay_t)) / self.decay_t
+        if frac <= 0:
+            return values
+        remaining = self._decay(min(frac, 1.))
+        return [floor + (v - floor) * remaining for v in values]
 
     def get_cycle_length(self, cycles: int = 0) -> int:
         """Schedule length: warmup plus the stable and decay phases."""

@@ -90,14 +90,26 @@ class NativeScaler:
             need_update: bool = True,
     ) -> None:
         self._scaler.scale(loss).backward()
-        if need_update:
-            if clip_grad is not None:
-                if parameters is None:
-                    raise ValueError('gradient clipping needs the parameters to clip.')
-                self._scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
-                dispatch_clip_grad(parameters, clip_grad, mode=clip_mode)
-            self._scaler.step(optimizer)
-            self._scaler.update()
+        if need_update:  # False while gradients accumulate over several backward passes
+            self._clip_and_step(optimizer, clip_grad, clip_mode, parameters)
+
+    def _clip_and_step(
+            self,
+            optimizer: torch.optim.Optimizer,
+            clip_grad: Optional[float],
+            clip_mode: str,
+            parameters: Optional[Iterable[torch.nn.Parameter]],
+    ) -> None:
+        scaler = self._scaler
+        if clip_grad is not None:
+            if parameters is None:
+                raise ValueError('gradient clipping needs the parameters to clip (pass parameters=model.parameters()).')
+            # thresholds refer to the true gradients, so divide the loss scale out first; step() then knows they
+            # are unscaled and does not unscale again
+            scaler.unscale_(optimizer)
+            dispatch_clip_grad(parameters, clip_grad, mode=clip_mode)
+        scaler.step(optimizer)  # skipped if a gradient is inf / nan
+        scaler.update()
 
     def state_dict(self) -> Dict[str, Any]:
         return self._scaler.state_dict()

@@ -3,13 +3,11 @@
 AGC follows Brock et al., "High-Performance Large-Scale Image Recognition Without Normalization" (NFNets, 2021):
 each output unit's gradient is rescaled so that ||g|| / max(||w||, eps) <= clip_factor.
 """
-from typing import Iterable, Union
+from typing import Callable, Dict, Iterable, Union
 
 import torch
 
 __all__ = ['adaptive_clip_grad', 'dispatch_clip_grad', 'CLIP_MODES']
-
-CLIP_MODES = ('norm', 'value', 'agc')
 
 Params = Union[torch.Tensor, Iterable[torch.Tensor]]
 
@@ -43,6 +41,27 @@ def adaptive_clip_grad(
         p.grad.mul_(scale)
 
 
+def _clip_global_norm(parameters: Params, value: float, norm_type: float) -> None:
+    torch.nn.utils.clip_grad_norm_(parameters, value, norm_type=norm_type)
+
+
+def _clip_elementwise(parameters: Params, value: float, norm_type: float) -> None:
+    torch.nn.utils.clip_grad_value_(parameters, value)  # no norm involved
+
+
+def _clip_adaptive(parameters: Params, value: float, norm_type: float) -> None:
+    adaptive_clip_grad(parameters, clip_factor=value, norm_type=norm_type)
+
+
+# mode name -> clipper(parameters, value, norm_type); the names are the --clip-mode choices
+_CLIPPERS: Dict[str, Callable[[Params, float, float], None]] = {
+    'norm': _clip_global_norm,
+    'value': _clip_elementwise,
+    'agc': _clip_adaptive,
+}
+CLIP_MODES = tuple(_CLIPPERS)
+
+
 def dispatch_clip_grad(parameters: Params, value: float, mode: str = 'norm', norm_type: float = 2.0) -> None:
     """Clip gradients in place with the selected method.
 
@@ -52,11 +71,8 @@ def dispatch_clip_grad(parameters: Params, value: float, mode: str = 'norm', nor
         mode: One of ``CLIP_MODES``.
         norm_type: Norm order for 'norm' and 'agc'.
     """
-    if mode == 'norm':
-        torch.nn.utils.clip_grad_norm_(parameters, value, norm_type=norm_type)
-    elif mode == 'value':
-        torch.nn.utils.clip_grad_value_(parameters, value)
-    elif mode == 'agc':
-        adaptive_clip_grad(parameters, value, norm_type=norm_type)
-    else:
-        raise ValueError(f"Unknown clip mode '{mode}'. Valid modes: {', '.join(CLIP_MODES)}.")
+    try:
+        clipper = _CLIPPERS[mode]
+    except KeyError:
+        raise ValueError(f"Unknown clip mode '{mode}'. Valid modes: {', '.join(CLIP_MODES)}.") from None
+    clipper(parameters, value, norm_type)

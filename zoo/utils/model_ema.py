@@ -79,11 +79,8 @@ class ModelEmaV2(nn.Module):
 
     def __init__(self, model: nn.Module, decay: float = 0.9999, device: Optional[torch.device] = None) -> None:
         super().__init__()
-        self.module = _frozen_copy(model)
-        self.decay = decay
-        self.device = device
-        if device is not None:
-            self.module.to(device=device)
+        self.decay, self.device = decay, device
+        self.module = _frozen_copy(model).to(device=device)  # device None: stay where the model is
 
     @torch.no_grad()
     def _blend(self, model: nn.Module, decay: float) -> None:
@@ -141,23 +138,17 @@ class ModelEmaV3(nn.Module):
         super().__init__()
         if not 0. <= decay <= 1.:
             raise ValueError(f'EMA decay must be in [0, 1], got {decay}.')
-        self.module = _frozen_copy(model)
-        self.decay = decay
-        self.min_decay = min_decay
-        self.update_after_step = update_after_step
-        self.use_warmup = use_warmup
-        self.warmup_gamma = warmup_gamma
-        self.warmup_power = warmup_power
-        self.device = device
-        self.dtype = dtype
-        self.stochastic_rounding = stochastic_rounding
-        self.foreach = foreach
-        self.exclude_buffers = exclude_buffers
-        if device is not None and torch.device(device) != next(_unwrap(model).parameters()).device:
-            self.foreach = False  # multi-tensor ops need every tensor on one device
-            self.module.to(device=device)
-        if dtype is not None:
-            self.module.to(dtype=dtype)
+        # the decay schedule, read by get_decay
+        self.decay, self.min_decay, self.update_after_step = decay, min_decay, update_after_step
+        self.use_warmup, self.warmup_gamma, self.warmup_power = use_warmup, warmup_gamma, warmup_power
+        # how the average is stored and updated
+        self.device, self.dtype = device, dtype
+        self.exclude_buffers, self.stochastic_rounding = exclude_buffers, stochastic_rounding
+        live_device = next(_unwrap(model).parameters()).device
+        # multi-tensor ops need every tensor on one device, so an EMA kept elsewhere updates tensor by tensor
+        self.foreach = foreach and (device is None or torch.device(device) == live_device)
+        self.module = _frozen_copy(model).to(device=device, dtype=dtype)
+        # private and seeded: the rounding noise neither disturbs the global RNG nor differs between ranks
         self._generator = torch.Generator(device=next(self.module.parameters()).device)
         self._generator.manual_seed(stochastic_rounding_seed)
 
@@ -167,15 +158,13 @@ class ModelEmaV3(nn.Module):
         The first ``update_after_step + 1`` updates use decay 0 (the average starts from trained, not initial,
         weights); with warmup the decay then grows towards ``decay``.
         """
-        if step is None:
+        averaged = None if step is None else step - self.update_after_step - 1  # updates since averaging began
+        if averaged is None or (averaged > 0 and not self.use_warmup):
             return self.decay
-        step = max(0, step - self.update_after_step - 1)
-        if step <= 0:
+        if averaged <= 0:
             return 0.0
-        if not self.use_warmup:
-            return self.decay
-        decay = 1. - (1. + step / self.warmup_gamma) ** -self.warmup_power
-        return max(min(decay, self.decay), self.min_decay)
+        ramp = 1. - (1. + averaged / self.warmup_gamma) ** -self.warmup_power
+        return max(self.min_decay, min(self.decay, ramp))
 
     def _lerp(self, ema: List[torch.Tensor], live: List[torch.Tensor], weight: float) -> None:
         """``ema += weight * (live - ema)`` for matching lists (live already on the EMA device)."""
@@ -220,9 +209,8 @@ class ModelEmaV3(nn.Module):
 
     @torch.no_grad()
     def set(self, model: nn.Module) -> None:
-        """Copy the live weights into the average."""
-        for ema_v, live_v in zip(self.module.state_dict().values(), _unwrap(model).state_dict().values()):
-            ema_v.copy_(live_v.to(device=ema_v.device))
+        """Copy the live weights into the average (cast to the EMA's own device and dtype)."""
+        self.module.load_state_dict(_unwrap(model).state_dict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self.module(*args, **kwargs)

@@ -25,12 +25,13 @@ class SplitBatchNorm2d(nn.BatchNorm2d):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1, affine: bool = True,
                  track_running_stats: bool = True, num_splits: int = 2) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats)
         if num_splits < 2:
             raise ValueError(f'split BN needs num_splits >= 2, got {num_splits}.')
+        bn_args = dict(eps=eps, momentum=momentum, affine=affine, track_running_stats=track_running_stats)
+        super().__init__(num_features, **bn_args)  # the clean split's BN, also the one used at evaluation
         self.num_splits = num_splits
-        self.aux_bn = nn.ModuleList(
-            [nn.BatchNorm2d(num_features, eps, momentum, affine, track_running_stats) for _ in range(num_splits - 1)])
+        # splits 1..num_splits-1 (the augmented views) each get a BN configured like the clean one
+        self.aux_bn = nn.ModuleList(nn.BatchNorm2d(num_features, **bn_args) for _ in range(1, num_splits))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
