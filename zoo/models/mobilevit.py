@@ -27,6 +27,7 @@ from zoo.layers import DropPath, make_divisible, to_2tuple
 from zoo.layers.mlp import Mlp
 from zoo.layers.norm import GroupNorm1
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._features_fx import register_notrace_module
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model, register_model_deprecations
 from zoo.models.byobnet import ByoBlockCfg, ByobNet, ByoModelCfg, LayerFn, num_groups, register_block
@@ -40,6 +41,8 @@ def _padded_patch_grid(size: Tuple[int, int], patch: Tuple[int, int]) -> Tuple[i
     return math.ceil(size[0] / patch[0]), math.ceil(size[1] / patch[1])
 
 
+# leaves for fx feature extraction: the patch grid (and whether to resize) depends on the input's real size
+@register_notrace_module
 class MobileVitBlock(nn.Module):
     """MobileViT v1 block: local kxk + 1x1 convs, a transformer across patches, 1x1 projection, kxk fusion.
 
@@ -166,6 +169,7 @@ class LinearTransformerBlock(nn.Module):
         return x + self.drop_path2(self.mlp(self.norm2(x)))
 
 
+@register_notrace_module
 class MobileVitV2Block(nn.Module):
     """MobileViT v2 block: depthwise kxk + 1x1 convs, separable-attention transformer on (B, C, P, N), 1x1 projection.
 
