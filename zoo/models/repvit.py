@@ -256,8 +256,10 @@ class RepVit(ZooModel):
     """
     trunk = Trunk(stem=('stem',), levels='stages')
     classifier_name = 'head'
-    groups = dict(stem=r'^stem', blocks=[(r'^stages\.(\d+)\.downsample', (0,)), (r'^stages\.(\d+)\.blocks\.(\d+)', None)],
-                  coarse=r'^stages\.(\d+)')
+    groups = dict(
+        stem=r'^stem',
+        blocks=[(r'^stages\.(\d+)\.downsample', (0,)), (r'^stages\.(\d+)\.blocks\.(\d+)', None)],
+        coarse=r'^stages\.(\d+)')
 
     def __init__(
             self,
