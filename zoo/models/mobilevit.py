@@ -301,9 +301,10 @@ def _create_mobilevit(variant: str, pretrained: bool = False, **kwargs: Any) -> 
 
 
 def _cfg(**kwargs: Any) -> Dict[str, Any]:
-    return {**dict(url='', hf_hub_id='timm/', num_classes=1000, input_size=(3, 256, 256), pool_size=(8, 8),
-                crop_pct=0.9, interpolation='bicubic', mean=(0., 0., 0.), std=(1., 1., 1.), first_conv='stem.conv',
-                classifier='head.fc', fixed_input_size=False, license='cvnets-license'), **kwargs}
+    cfg = dict(url='', hf_hub_id='timm/', num_classes=1000, input_size=(3, 256, 256), pool_size=(8, 8), crop_pct=0.9,
+               interpolation='bicubic', mean=(0., 0., 0.), std=(1., 1., 1.), first_conv='stem.conv',
+               classifier='head.fc', fixed_input_size=False, license='cvnets-license')
+    return {**cfg, **kwargs}
 
 
 default_cfgs = generate_default_cfgs({

@@ -63,7 +63,7 @@ class NormLinear(nn.Sequential):
     def __init__(self, in_features: int, out_features: int):
         super().__init__()
         self.bn = nn.BatchNorm1d(in_features)
-        self.l = nn.Linear(in_features, out_features)
+        self.l = nn.Linear(in_features, out_features)  # noqa: E741 (the released weights' key)
         trunc_normal_(self.l.weight, std=.02)
         nn.init.zeros_(self.l.bias)
 
