@@ -2,8 +2,8 @@
 
 Default run: mobilevit_xxs (v1 block, multi-head attention) and mobilevitv2_050 (v2 block, separable attention) at
 72 px, where every transformer stage sees an odd-sided map and resizes it to the patch grid and back, and at 64 px
-(no resizing); features_only, intermediates and the head against timm (v1), output_stride=16 (v2).
-`-m slow`: every name at 128 px, the API checks for v2, grad checkpointing.
+(no resizing); intermediates and the head against timm (v1), output_stride=16 (v2).
+`-m slow`: every name at 128 px, the API checks for v2, features_only against timm, grad checkpointing.
 """
 import pytest
 import torch
@@ -41,8 +41,14 @@ def test_features_and_intermediates(name):
     assert_intermediates_match(ours, ref, x, [0, 2, 4])
     assert_head_api_matches(ours, ref, x)
     assert ours.group_matcher() == ref.group_matcher()
-    assert_features_only_parity(name, ref, x, out_indices=(1, 3, 4))
     assert_reset_and_prune_match(name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', DEFAULT)
+def test_features_only(name):
+    ref = fill_random_(timm.create_model(name)).eval()
+    assert_features_only_parity(name, ref, image(), out_indices=(1, 3, 4))
 
 
 def test_output_stride():
