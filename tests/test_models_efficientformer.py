@@ -15,7 +15,8 @@ from _api_checks import (
     assert_filter_matches_timm, assert_head_api_matches, assert_intermediates_match, assert_reset_and_prune_match,
     image,
 )
-from _parity import assert_outputs_close, assert_parity, fill_random_, timm
+from _distilled_checks import assert_distilled_heads_match
+from _parity import assert_parity, fill_random_, timm
 
 import zoo  # noqa: E402
 
@@ -47,25 +48,8 @@ def pair():
 
 
 def test_distillation_heads(pair):
-    """eval: the average of both heads; training: `forward_head_distilled` gives timm's (class, distill) pair."""
     ref, ours = pair
-    x = image(size=224)
-    with torch.inference_mode():
-        pooled = ours.forward_features(x).mean(1)
-        assert_outputs_close(ours(x), (ours.head(pooled) + ours.head_dist(pooled)) / 2)
-    ref.train()
-    ref.set_distilled_training(True)
-    ours.train()
-    try:
-        with torch.no_grad():
-            got, want = ours.forward_head_distilled(ours.forward_features(x)), ref(x)
-    finally:
-        ref.set_distilled_training(False)
-        ref.eval()
-        ours.eval()
-    assert isinstance(want, tuple)
-    for a, b in zip(got, want):
-        assert_outputs_close(a, b)
+    assert_distilled_heads_match(ours, ref, image(size=224))
 
 
 def test_intermediates_and_head(pair):

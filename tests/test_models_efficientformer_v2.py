@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from _api_checks import assert_head_api_matches, assert_intermediates_match, assert_reset_and_prune_match, image
+from _distilled_checks import assert_distilled_heads_match
 from _parity import assert_outputs_close, assert_same_layout, fill_random_, timm
 
 import zoo  # noqa: E402
@@ -67,14 +68,7 @@ def test_intermediates_and_head():
 @pytest.mark.slow
 def test_distillation_heads_in_training():
     ref, ours = _pair('efficientformerv2_s0', 64)
-    x = image()
-    ref.train()
-    ref.set_distilled_training(True)
-    ours.train()
-    with torch.no_grad():
-        got, want = ours.forward_head_distilled(ours.forward_features(x)), ref(x)
-    for a, b in zip(got, want):
-        assert_outputs_close(a, b)
+    assert_distilled_heads_match(ours, ref, image())
 
 
 def test_checkpoint_at_other_size_resamples_attention_biases():

@@ -11,6 +11,7 @@ from _api_checks import (
     assert_checkpointing_keeps_gradients, assert_head_api_matches, assert_intermediates_match,
     assert_reset_and_prune_match, image,
 )
+from _distilled_checks import assert_distilled_heads_match
 from _parity import assert_outputs_close, assert_parity, fill_random_, timm
 
 import zoo  # noqa: E402
@@ -61,27 +62,8 @@ def pair():
 
 
 def test_distillation_head(pair):
-    """eval: the average of both heads; training: `forward_head_distilled` gives timm's (class, distill) pair."""
     ref, ours = pair
-    x = image()
-    with torch.inference_mode():
-        feats = ours.forward_features(x)
-        pooled = feats.mean((2, 3))
-        both = (ours.head.head(pooled) + ours.head.head_dist(pooled)) / 2
-        assert_outputs_close(ours(x), both)
-    ref.train()
-    ref.set_distilled_training(True)
-    ours.train()
-    try:
-        with torch.no_grad():
-            got, want = ours.forward_head_distilled(ours.forward_features(x)), ref(x)
-    finally:
-        ref.set_distilled_training(False)
-        ref.eval()
-        ours.eval()
-    assert isinstance(want, tuple) and len(got) == 2
-    for a, b in zip(got, want):
-        assert_outputs_close(a, b)
+    assert_distilled_heads_match(ours, ref, image())
 
 
 def test_intermediates_and_head(pair):

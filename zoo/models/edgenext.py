@@ -31,7 +31,7 @@ from zoo.layers.norm import LayerNorm2d
 from zoo.layers.pos_embed_fourier import FourierPosEmbed
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq, named_apply
+from zoo.models._manipulate import CheckpointSequential, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.xcit import XCA
@@ -173,14 +173,11 @@ class EdgeNeXtStage(nn.Module):
                     use_pos_emb=use_pos_emb, conv_bias=conv_bias, ls_init_value=ls_init_value, act_layer=act_layer,
                     drop_path=drop_path_rates[i]))
             in_chs = out_chs
-        self.blocks = nn.Sequential(*blocks)
-        self.grad_checkpointing = False
+        self.blocks = CheckpointSequential(*blocks)
+        self.grad_checkpointing = False  # the blocks checkpoint themselves; the level is not wrapped again
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.downsample(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
-        return self.blocks(x)
+        return self.blocks(self.downsample(x))
 
 
 class EdgeNeXt(ZooModel):

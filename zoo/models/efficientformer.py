@@ -28,7 +28,7 @@ from zoo.layers.mlp import Mlp
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._distilled import DistilledLinearHeads
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.metaformer import Pooling
@@ -189,14 +189,11 @@ class EfficientFormerStage(nn.Module):
             blocks.append(Flat())
             blocks += [MetaBlock1d(dim_out, mlp_ratio, act_layer, norm_layer_cl, proj_drop, drop_path[i],
                                    layer_scale_init_value) for i in range(num_conv, depth)]
-        self.blocks = nn.Sequential(*blocks)
-        self.grad_checkpointing = False
+        self.blocks = CheckpointSequential(*blocks)
+        self.grad_checkpointing = False  # the blocks checkpoint themselves; the level is not wrapped again
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.downsample(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
-        return self.blocks(x)
+        return self.blocks(self.downsample(x))
 
 
 class EfficientFormer(DistilledLinearHeads, ZooModel):

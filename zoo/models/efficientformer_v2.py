@@ -30,7 +30,7 @@ from zoo.layers.layer_scale import LayerScale2d
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._distilled import DistilledLinearHeads
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -263,17 +263,14 @@ class EfficientFormerV2Stage(nn.Module):
             raise ValueError(f'A stage without downsampling keeps its width: {dim} != {dim_out}.')
         else:
             self.downsample = nn.Identity()
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             EfficientFormerV2Block(dim, mlp_ratio[i], act_layer, norm_layer, proj_drop, drop_path[i],
                                    layer_scale_init_value, resolution, block_stride,
                                    use_attn=block_use_attn and i >= depth - num_vit) for i in range(depth)])
-        self.grad_checkpointing = False
+        self.grad_checkpointing = False  # the blocks checkpoint themselves; the level is not wrapped again
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.downsample(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
-        return self.blocks(x)
+        return self.blocks(self.downsample(x))
 
 
 class EfficientFormerV2(DistilledLinearHeads, ZooModel):

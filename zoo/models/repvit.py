@@ -24,7 +24,7 @@ from zoo.layers import LayerType, get_act_layer, trunc_normal_
 from zoo.layers.squeeze_excite import SEModule
 from zoo.models._base import Trunk, ZooModel, check_num_classes, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._reparam import fuse_conv_bn, identity_kernel, sum_kernels
@@ -292,7 +292,7 @@ class RepVit(ZooModel):
             stride *= 2 if i > 0 else 1
             self.feature_info.append(dict(num_chs=dim, reduction=stride, module=f'stages.{i}'))
             in_dim = dim
-        self.stages = nn.Sequential(*stages)
+        self.stages = CheckpointSequential(*stages)
         self.num_features = self.head_hidden_size = embed_dim[-1]
         self.head_drop = nn.Dropout(drop_rate)
         self.head = RepVitClassifier(self.num_features, num_classes, distillation)
@@ -311,10 +311,7 @@ class RepVit(ZooModel):
         self.head = RepVitClassifier(in_features, 0)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.stages, x)
-        return self.stages(x)
+        return self.stages(self.stem(x))
 
     def _pool(self, x: torch.Tensor) -> torch.Tensor:
         if self.global_pool == 'avg':

@@ -27,7 +27,7 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._distilled import DistilledLinearHeads
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -167,14 +167,11 @@ class Stage(nn.Module):
         blocks: List[nn.Module] = [
             ConvEncoder(dim, int(mlp_ratio * dim), 3, rates[i], act_layer, use_layer_scale) for i in range(depth - 1)]
         blocks.append(Block(dim, mlp_ratio, drop_rate, rates[-1], act_layer, use_layer_scale, layer_scale_init_value))
-        self.blocks = nn.Sequential(*blocks)
-        self.grad_checkpointing = False
+        self.blocks = CheckpointSequential(*blocks)
+        self.grad_checkpointing = False  # the blocks checkpoint themselves; the level is not wrapped again
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.downsample(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
-        return self.blocks(x)
+        return self.blocks(self.downsample(x))
 
 
 class SwiftFormer(DistilledLinearHeads, ZooModel):
