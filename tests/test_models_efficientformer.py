@@ -9,13 +9,9 @@ release layout maps to timm's keys. `-m slow`: every name at full depth.
 import re
 
 import pytest
-import torch
 
-from _api_checks import (
-    assert_filter_matches_timm, assert_head_api_matches, assert_intermediates_match, assert_reset_and_prune_match,
-    image,
-)
-from _distilled_checks import assert_distilled_heads_match
+from _api_checks import assert_filter_matches_timm, assert_intermediates_match, assert_reset_and_prune_match, image
+from _mobile_checks import assert_distilled_heads_match, assert_head_and_norm_api_match
 from _parity import assert_parity, fill_random_, timm
 
 import zoo  # noqa: E402
@@ -56,13 +52,7 @@ def test_intermediates_and_head(pair):
     ref, ours = pair
     x = image(size=224)
     assert_intermediates_match(ours, ref, x, [1, 3])
-    with torch.inference_mode():
-        got = ours.forward_intermediates(x, indices=[3], norm=True, intermediates_only=True)
-        want = ref.forward_intermediates(x, indices=[3], norm=True, intermediates_only=True)
-    torch.testing.assert_close(got[0], want[0], rtol=1e-4, atol=1e-4)
-    assert_head_api_matches(ours, ref, x)
-    assert ours.group_matcher() == ref.group_matcher()
-    assert ours.no_weight_decay() == ref.no_weight_decay()
+    assert_head_and_norm_api_match(ours, ref, x)
     assert_reset_and_prune_match('efficientformer_l1')
     with pytest.raises(ValueError, match='global_pool'):
         zoo.create_model('efficientformer_l1', global_pool='max')

@@ -10,8 +10,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from _api_checks import assert_head_api_matches, assert_intermediates_match, assert_reset_and_prune_match, image
-from _distilled_checks import assert_distilled_heads_match
+from _api_checks import assert_intermediates_match, assert_reset_and_prune_match, image
+from _mobile_checks import assert_distilled_heads_match, assert_head_and_norm_api_match
 from _parity import assert_outputs_close, assert_same_layout, fill_random_, timm
 
 import zoo  # noqa: E402
@@ -54,13 +54,7 @@ def test_intermediates_and_head():
     ref, ours = _pair('efficientformerv2_s0', 64)
     x = image()
     assert_intermediates_match(ours, ref, x, [0, 3])
-    with torch.inference_mode():
-        got = ours.forward_intermediates(x, indices=[3], norm=True, intermediates_only=True)
-        want = ref.forward_intermediates(x, indices=[3], norm=True, intermediates_only=True)
-    torch.testing.assert_close(got[0], want[0], rtol=1e-4, atol=1e-4)
-    assert_head_api_matches(ours, ref, x)
-    assert ours.group_matcher() == ref.group_matcher()
-    assert ours.no_weight_decay() == ref.no_weight_decay()
+    assert_head_and_norm_api_match(ours, ref, x)
     assert_reset_and_prune_match('efficientformerv2_s0')
     assert_reset_and_prune_match('efficientformerv2_s0', distillation=False)
 

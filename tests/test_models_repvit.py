@@ -11,7 +11,7 @@ from _api_checks import (
     assert_checkpointing_keeps_gradients, assert_head_api_matches, assert_intermediates_match,
     assert_reset_and_prune_match, image,
 )
-from _distilled_checks import assert_distilled_heads_match
+from _mobile_checks import assert_distilled_heads_match
 from _parity import assert_outputs_close, assert_parity, fill_random_, timm
 
 import zoo  # noqa: E402

@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from _api_checks import (
-    assert_checkpointing_keeps_gradients, assert_filter_matches_timm, assert_head_api_matches,
+    assert_checkpointing_keeps_gradients, assert_filter_matches_timm,
     assert_intermediates_match, assert_reset_and_prune_match, image,
 )
-from _distilled_checks import assert_distilled_heads_match
+from _mobile_checks import assert_distilled_heads_match, assert_head_and_norm_api_match
 from _parity import assert_parity, fill_random_, timm
 
 import zoo  # noqa: E402
@@ -50,14 +50,8 @@ def test_intermediates_and_head(pair):
     ref, ours = pair
     x = image()
     assert_intermediates_match(ours, ref, x, [0, 3])
-    with torch.inference_mode():
-        got = ours.forward_intermediates(x, indices=[3], norm=True, intermediates_only=True)
-        want = ref.forward_intermediates(x, indices=[3], norm=True, intermediates_only=True)
-    torch.testing.assert_close(got[0], want[0], rtol=1e-4, atol=1e-4)
-    assert_head_api_matches(ours, ref, x)
-    assert ours.group_matcher() == ref.group_matcher()
+    assert_head_and_norm_api_match(ours, ref, x)
     assert ours.group_matcher(coarse=True) == ref.group_matcher(coarse=True)
-    assert ours.no_weight_decay() == ref.no_weight_decay()
     assert_reset_and_prune_match('swiftformer_xs')
 
 

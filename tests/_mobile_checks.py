@@ -1,7 +1,9 @@
-"""Checks of the two-classifier (class + distillation) heads against timm, shared by the distilled mobile families."""
+"""Checks against timm shared by the mobile families with distilled heads and a final norm (RepViT, EfficientFormer,
+EfficientFormerV2, SwiftFormer)."""
 import torch
 import torch.nn as nn
 
+from _api_checks import assert_head_api_matches
 from _parity import assert_outputs_close
 
 
@@ -26,3 +28,15 @@ def assert_distilled_heads_match(ours: nn.Module, ref: nn.Module, x: torch.Tenso
     assert isinstance(want, tuple) and len(want) == len(got) == 2
     for a, b in zip(got, want):
         assert_outputs_close(a, b, name='distilled training logits')
+
+
+def assert_head_and_norm_api_match(ours: nn.Module, ref: nn.Module, x: torch.Tensor, last: int = 3) -> None:
+    """The final norm applied to the last level (`forward_intermediates(norm=True)`), pre-logits / widths,
+    group_matcher and no_weight_decay equal timm's."""
+    with torch.inference_mode():
+        got = ours.forward_intermediates(x, indices=[last], norm=True, intermediates_only=True)
+        want = ref.forward_intermediates(x, indices=[last], norm=True, intermediates_only=True)
+    torch.testing.assert_close(got[0], want[0], rtol=1e-4, atol=1e-4)
+    assert_head_api_matches(ours, ref, x)
+    assert ours.group_matcher() == ref.group_matcher()
+    assert ours.no_weight_decay() == ref.no_weight_decay()
