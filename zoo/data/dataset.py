@@ -114,7 +114,7 @@ class ClassNamesMixin:
     target_transform: Optional[Callable]
 
     def _finish_target(self, target: Optional[int]) -> Any:
-        """A reader's label in the class list of :meth:`use_class_names`, then ``target_transform``; -1 if unlabelled."""
+        """A reader's label in the class list of :meth:`use_class_names`, then ``target_transform`` (-1: no label)."""
         if target is None:
             return -1
         if self._index_map is not None:

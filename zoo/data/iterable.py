@@ -1,4 +1,4 @@
-"""Iterable (streaming) image datasets: webdataset shards and streamed HF datasets, split exactly over ranks and workers.
+"""Streamed image datasets (webdataset shards, streamed HF datasets), split exactly over ranks and loader workers.
 
 An :class:`IterableReader` yields the samples of one *pass* over its data in an order it controls (for shards: the
 shard order, shuffled per pass when training). :class:`IterableImageDataset` turns passes into epochs and splits each
@@ -45,7 +45,7 @@ from zoo.data.wds import (
     CLASSES_FILE, iter_shard_samples, read_info, resolve_shards, shard_list_summary, shard_num_samples,
 )
 
-__all__ = ['IterableImageDataset', 'IterableReader', 'RawSample', 'ReaderWds', 'epoch_plan']
+__all__ = ['IterableImageDataset', 'IterableReader', 'RawSample', 'ReaderWds', 'epoch_plan', 'exactly']
 
 _logger = logging.getLogger(__name__)
 
@@ -75,6 +75,24 @@ class IterableReader:
         pass' shuffled order (the same int gives the same order in every process). Yields exactly ``stop - start``
         items (samples that cannot be read come with ``error`` set)."""
         raise NotImplementedError
+
+
+def exactly(samples: Iterable[RawSample], count: int, where: str) -> Iterator[RawSample]:
+    """``count`` samples: the first ``count`` of ``samples``, then error items for any that are missing.
+
+    A source that ends early (a truncated or rewritten shard) must not shift the positions every rank and worker
+    agreed on, so the lost samples are reported as unreadable instead.
+    """
+    produced = 0
+    for sample in samples:
+        if produced == count:
+            return
+        produced += 1
+        yield sample
+    if produced < count:
+        _logger.warning('%s: %d of %d samples missing (data shorter than counted).', where, count - produced, count)
+    for _ in range(produced, count):
+        yield RawSample(None, None, where, 'sample missing from the data (shorter than counted)')
 
 
 def _parse_label(value: Any) -> int:
@@ -163,13 +181,9 @@ class ReaderWds(IterableReader):
             shard, n = self.shards[si], self.counts[si]
             lo, hi = max(start, offset), min(stop, offset + n)
             if lo < hi:
-                produced = 0
-                for key, members, error in iter_shard_samples(shard, lo - offset, hi - offset):
-                    produced += 1
-                    yield RawSample(None, None, f'{shard}:{key}', error) if error else self._sample(shard, key, members)
-                for i in range(produced, hi - lo):
-                    # fewer samples than counted (shard changed or truncated): keep positions, count them as lost
-                    yield RawSample(None, None, f'{shard}#{lo - offset + i}', 'sample missing from the shard')
+                samples = (self._sample(shard, key, members) if error is None else RawSample(None, None, key, error)
+                           for key, members, error in iter_shard_samples(shard, lo - offset, hi - offset))
+                yield from exactly(samples, hi - lo, f'{shard}#{lo - offset}')
             offset += n
             if offset >= stop:
                 return

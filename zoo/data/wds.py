@@ -262,7 +262,16 @@ def iter_shard_samples(path: str, start: int = 0, stop: Optional[int] = None,
     """
     index, key, members = -1, None, {}
     with tarfile.open(path, 'r:') as tf:
-        for member in _iter_members(tf):
+        iterator = _iter_members(tf)
+        while True:
+            try:
+                member = next(iterator, None)
+            except (tarfile.TarError, OSError, EOFError) as e:
+                # a truncated shard: what was read of the current sample is not used
+                yield key or '', {}, f'{path}: tar ends early after sample {key!r} ({type(e).__name__}: {e})'
+                return
+            if member is None:
+                break
             mkey, ext = split_sample_key(member.name)
             if mkey != key:
                 if members:

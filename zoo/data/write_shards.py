@@ -155,8 +155,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, List[Tuple[str, int]
     parser.add_argument('out_dir', help='output folder for the shards, classes.txt and _info.json')
     parser.add_argument('--shard-size', default='100MB', type=str,
                         help='target shard size, e.g. 100MB, 1GiB (default %(default)s)')
-    parser.add_argument('--max-count', default=100_000, type=int, help='samples per shard at most (default %(default)s)')
-    parser.add_argument('--prefix', default=None, help='shard name prefix for a folder without splits (default: its name)')
+    parser.add_argument('--max-count', default=100_000, type=int,
+                        help='samples per shard at most (default %(default)s)')
+    parser.add_argument('--prefix', default=None,
+                        help='shard name prefix for a folder without splits (default: its name)')
     parser.add_argument('--class-map', default=None, help='class list file (.txt / .json) fixing the label indices')
     parser.add_argument('--no-shuffle', action='store_true', default=False, help='keep the folder order')
     parser.add_argument('--seed', default=0, type=int, help='shuffle seed (default %(default)s)')

@@ -1,0 +1,229 @@
+"""Hugging Face ``datasets`` readers: ``hfds/`` (map-style) and ``hfids/`` (streamed) from local data.
+
+Needs the optional ``datasets`` package (``pip install zoo[hf]``). The location after the prefix (joined to ``root``
+when relative) is loaded with:
+
+* ``datasets.load_from_disk`` when it is a ``save_to_disk`` folder (``dataset_dict.json`` / ``state.json``);
+* ``datasets.load_dataset`` otherwise: a local folder of parquet / csv / json files or an image folder (the packaged
+  builders infer the splits from file and folder names), or a dataset name already in the local HF cache.
+
+Splits are matched with their usual synonyms (``val`` finds ``validation``...). Columns: ``input_key`` names the image
+column (default: the first of ``image``, ``img``, ``jpg``, ``png``), ``target_key`` the label (default: the first of
+``label``, ``labels``, ``cls``, ``target``; none means unlabelled). Images are read undecoded (the encoded bytes or
+file path of an ``Image`` column) and decoded by the dataset like any other source. Class names come from a
+``ClassLabel`` label column, else from ``class_map``; a map-style dataset with plain integer labels names each class
+by its integer.
+
+The streamed reader keeps the datasets' own shard order unless the epoch's shuffle picks another (``shuffle`` with a
+shared seed, so every rank and worker sees the same order) and reads the slice
+``zoo.data.iterable.IterableImageDataset`` assigns it with ``skip`` / ``take``: exact for any shard count, at the cost
+of reading (not decoding) the samples before the slice.
+"""
+import io
+import logging
+import os
+from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, Union
+
+from zoo.data.iterable import IterableReader, RawSample, exactly
+from zoo.data.readers import ClassMapLike, Reader, load_class_map
+
+__all__ = ['ReaderHfds', 'ReaderHfids', 'load_hf_dataset']
+
+_logger = logging.getLogger(__name__)
+
+IMAGE_COLUMNS = ('image', 'img', 'jpg', 'png')
+LABEL_COLUMNS = ('label', 'labels', 'cls', 'target')
+_SPLIT_SYNONYMS = (('train', 'training'), ('validation', 'val', 'valid', 'eval', 'evaluation'), ('test',))
+
+
+def _import_datasets() -> Any:
+    try:
+        import datasets
+    except ImportError as e:
+        raise ImportError('hfds/ and hfids/ datasets need the Hugging Face "datasets" package: '
+                          'pip install "zoo[hf]" (or pip install datasets).') from e
+    return datasets
+
+
+def _split_candidates(split: str) -> Tuple[str, ...]:
+    for group in _SPLIT_SYNONYMS:
+        if split in group:
+            return (split,) + tuple(s for s in group if s != split)
+    return (split,)
+
+
+def load_hf_dataset(spec: str, root: Union[str, os.PathLike, None], split: str, streaming: bool,
+                    **kwargs: Any) -> Any:
+    """The ``split`` of a local HF dataset (see the module docstring), map-style or streamed."""
+    datasets = _import_datasets()
+    path = spec
+    if root and not os.path.isabs(spec):
+        path = os.path.join(str(root), spec) if spec else str(root)
+    if not path:
+        raise ValueError('An hfds/ or hfids/ dataset needs a location: "hfds/<folder>" or root= a folder.')
+    if os.path.isdir(path) and any(os.path.isfile(os.path.join(path, f))
+                                   for f in ('dataset_dict.json', 'state.json', 'dataset_info.json')):
+        loaded = datasets.load_from_disk(path)
+        if isinstance(loaded, datasets.DatasetDict):
+            name = next((s for s in _split_candidates(split) if s in loaded), None)
+            if name is None:
+                raise ValueError(f'No split {split!r} in {path}; it has {", ".join(loaded)}.')
+            loaded = loaded[name]
+        return loaded.to_iterable_dataset() if streaming else loaded
+    if not os.path.exists(path):
+        _logger.info('%s is not a local path; looking for a dataset of that name in the local HF cache.', path)
+    errors = []
+    for name in _split_candidates(split):
+        try:
+            return datasets.load_dataset(path, split=name, streaming=streaming, **kwargs)
+        except ValueError as e:  # an unknown split
+            errors.append(str(e))
+    raise ValueError(f'Cannot load split {split!r} (or its synonyms) of {path}: {errors[0]}')
+
+
+def _pick_column(columns: Sequence[str], key: Optional[str], defaults: Tuple[str, ...], what: str, flag: str,
+                 where: str, required: bool) -> Optional[str]:
+    if key:
+        if key not in columns:
+            raise ValueError(f'{where} has no {what} column {key!r}; its columns are {", ".join(columns)}. '
+                             f'Pass {flag} one of them.')
+        return key
+    found = next((c for c in defaults if c in columns), None)
+    if found is None and required:
+        raise ValueError(f'{where} has no {what} column named {" / ".join(defaults)}; its columns are '
+                         f'{", ".join(columns)}. Pass {flag} (input_key / target_key) to name it.')
+    return found
+
+
+class _HfColumns:
+    """Column choice, undecoded images and class names shared by both readers."""
+
+    def _setup(self, ds: Any, where: str, class_map: ClassMapLike, input_key: Optional[str],
+               target_key: Optional[str]) -> Any:
+        datasets = _import_datasets()
+        columns = list(ds.features or {})
+        self.where = where
+        self.image_column = _pick_column(columns, input_key, IMAGE_COLUMNS, 'image', '--input-key', where, True)
+        self.label_column = _pick_column(columns, target_key, LABEL_COLUMNS, 'label', '--target-key', where, False)
+        if isinstance(ds.features[self.image_column], datasets.Image):
+            # decode in the image dataset (one colour-mode policy for every source), not in datasets
+            ds = ds.cast_column(self.image_column, datasets.Image(decode=False))
+        label_feature = ds.features[self.label_column] if self.label_column else None
+        if class_map:
+            self.class_to_idx = load_class_map(class_map)
+        elif isinstance(label_feature, datasets.ClassLabel):
+            self.class_to_idx = {name: i for i, name in enumerate(label_feature.names)}
+        else:
+            self.class_to_idx = {}
+        return ds
+
+    def _source(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            if value.get('bytes'):
+                return io.BytesIO(value['bytes'])
+            if value.get('path'):
+                return value['path']
+            raise ValueError(f'empty image value in column {self.image_column!r}')
+        if isinstance(value, (bytes, bytearray)):
+            return io.BytesIO(value)
+        if isinstance(value, list):
+            import numpy as np
+            return np.asarray(value, dtype=np.uint8)
+        return value
+
+    def _label(self, row: Dict[str, Any]) -> Optional[int]:
+        if self.label_column is None or row.get(self.label_column) is None:
+            return None
+        return int(row[self.label_column])
+
+
+class ReaderHfds(_HfColumns, Reader):
+    """Map-style reader of a local HF dataset split.
+
+    Args:
+        spec: Folder / file / cached name (the part of the dataset name after ``hfds/``).
+        root: Folder a relative ``spec`` is taken from.
+        split: Split name (synonyms are tried).
+        class_map: Class names by index, when the label column has none.
+        input_key: Image column.
+        target_key: Label column.
+        **kwargs: Passed to ``datasets.load_dataset`` (e.g. ``cache_dir``).
+    """
+
+    def __init__(self, spec: str, root: Union[str, os.PathLike, None] = None, split: str = 'train',
+                 class_map: ClassMapLike = None, input_key: Optional[str] = None, target_key: Optional[str] = None,
+                 **kwargs: Any) -> None:
+        ds = load_hf_dataset(spec, root, split, streaming=False, **kwargs)
+        self.ds = self._setup(ds, f'HF dataset {spec or root} ({split})', class_map, input_key, target_key)
+        self.split = split
+        if not self.class_to_idx and self.label_column is not None:
+            values = sorted(int(v) for v in self.ds.unique(self.label_column) if v is not None)
+            self.class_to_idx = {str(v): v for v in values}
+
+    def __len__(self) -> int:
+        return len(self.ds)
+
+    def __getitem__(self, index: int) -> Tuple[Any, Optional[int]]:
+        row = self.ds[index]
+        return self._source(row[self.image_column]), self._label(row)
+
+    def _filename(self, index: int, basename: bool = False, absolute: bool = False) -> str:
+        value = self.ds[index][self.image_column]
+        path = value.get('path') if isinstance(value, dict) else None
+        name = path or f'{self.split}/{index}'
+        return os.path.basename(name) if basename else name
+
+
+class ReaderHfids(_HfColumns, IterableReader):
+    """Streamed reader of a local HF dataset split (``datasets.IterableDataset``).
+
+    Args:
+        spec: Folder / file / cached name (the part of the dataset name after ``hfids/``).
+        root: Folder a relative ``spec`` is taken from.
+        split: Split name (synonyms are tried).
+        class_map: Class names by index, when the label column has none.
+        input_key: Image column.
+        target_key: Label column.
+        **kwargs: Passed to ``datasets.load_dataset`` (e.g. ``cache_dir``).
+    """
+
+    def __init__(self, spec: str, root: Union[str, os.PathLike, None] = None, split: str = 'train',
+                 class_map: ClassMapLike = None, input_key: Optional[str] = None, target_key: Optional[str] = None,
+                 **kwargs: Any) -> None:
+        ds = load_hf_dataset(spec, root, split, streaming=True, **kwargs)
+        self.ds = self._setup(ds, f'HF dataset {spec or root} ({split}, streamed)', class_map, input_key, target_key)
+        self.split = split
+        splits = getattr(ds.info, 'splits', None) or {}
+        known = getattr(splits.get(ds.split or split), 'num_examples', None) if hasattr(splits, 'get') else None
+        if known:
+            self.num_rows = int(known)
+        else:
+            # a stream that does not record its size is counted once (columns other than the label are not read)
+            _logger.info('Counting the samples of %s once (its metadata does not record them).', self.where)
+            counted = self.ds.select_columns([self.label_column or self.image_column])
+            self.num_rows = sum(len(next(iter(b.values()))) for b in counted.iter(batch_size=1000))
+        if not self.num_rows:
+            raise ValueError(f'{self.where} holds no samples.')
+
+    def __len__(self) -> int:
+        return self.num_rows
+
+    def _rows(self, start: int, stop: int, order_seed: Optional[int]) -> Iterator[RawSample]:
+        ds = self.ds
+        if order_seed is not None:
+            # a new shard order per pass; the dataset's own buffer does the sample-level mixing
+            ds = ds.shuffle(seed=order_seed % 2 ** 32, buffer_size=1)
+        ds = ds.skip(start).take(stop - start)
+        index = start
+        for batch in ds.iter(batch_size=64):
+            for i in range(len(batch[self.image_column])):
+                row = {k: v[i] for k, v in batch.items()}
+                name = f'{self.where}#{index}'
+                index += 1
+                try:
+                    yield RawSample(self._source(row[self.image_column]), self._label(row), name)
+                except (ValueError, TypeError) as e:
+                    yield RawSample(None, None, name, str(e))
+
+    def iter_range(self, start: int, stop: int, order_seed: Optional[int]) -> Iterator[RawSample]:
+        yield from exactly(self._rows(start, stop, order_seed), stop - start, f'{self.where}#{start}')
