@@ -286,3 +286,70 @@ def test_folder_split_lookup(tmp_path: Path):
     assert resolve_shards('', str(tmp_path), 'val') == [str(tmp_path / 'validation-000.tar')]
     with pytest.raises(FileNotFoundError, match="split 'train'"):
         resolve_shards('', str(tmp_path), 'train')
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Hugging Face datasets (built here, read offline)
+# ---------------------------------------------------------------------------------------------------------------------
+
+@pytest.fixture()
+def hf_offline(monkeypatch):
+    monkeypatch.setenv('HF_DATASETS_OFFLINE', '1')
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    return pytest.importorskip('datasets')
+
+
+def _hf_split(datasets, ids: List[int], image_col: str = 'image', label_col: str = 'label'):
+    features = datasets.Features({image_col: datasets.Image(), label_col: datasets.ClassLabel(names=['a', 'b', 'c'])})
+    return datasets.Dataset.from_dict({image_col: [{'bytes': _png(i), 'path': None} for i in ids],
+                                       label_col: [i % 3 for i in ids]}, features=features)
+
+
+def _pairs(ds) -> List[Tuple[int, int]]:
+    return [(_id_of(x), t) for x, t in ds]
+
+
+def test_hfds_from_disk_parquet_and_imagefolder(tmp_path: Path, hf_offline):
+    datasets = hf_offline
+    train, val = list(range(10)), list(range(50, 54))
+    datasets.DatasetDict(train=_hf_split(datasets, train), validation=_hf_split(datasets, val)).save_to_disk(
+        str(tmp_path / 'disk'))
+    ds = create_dataset('hfds/disk', root=tmp_path, split='val')
+    assert _pairs(ds) == [(i, i % 3) for i in val] and ds.class_to_idx == {'a': 0, 'b': 1, 'c': 2}
+    ds = create_dataset(f'hfds/{tmp_path}/disk', split='train', num_samples=5)
+    assert _pairs(ds) == [(i, i % 3) for i in train[::2]]  # evenly spaced subset
+
+    (tmp_path / 'pq' / 'data').mkdir(parents=True)
+    pq_file = str(tmp_path / 'pq' / 'data' / 'train-00000-of-00001.parquet')
+    _hf_split(datasets, train, 'picture', 'y').to_parquet(pq_file)
+    cache = str(tmp_path / 'cache')
+    ds = create_dataset(f'hfds/{tmp_path}/pq', split='train', input_key='picture', target_key='y', cache_dir=cache)
+    assert _pairs(ds) == [(i, i % 3) for i in train]
+    with pytest.raises(ValueError, match="no image column named image.*picture, y.*--input-key"):
+        create_dataset(f'hfds/{tmp_path}/pq', split='train', cache_dir=cache)
+    with pytest.raises(ValueError, match="no label column 'label'.*--target-key"):
+        create_dataset(f'hfds/{tmp_path}/pq', split='train', input_key='picture', target_key='label',
+                       cache_dir=cache)
+
+    files = _write_folder(tmp_path / 'if' / 'train', {'cat': 3, 'dog': 2})
+    ds = create_dataset(f'hfds/{tmp_path}/if', split='train', load_bytes=True, cache_dir=cache)
+    names = {i: n for n, i in ds.class_to_idx.items()}
+    assert Counter((x, names[t]) for x, t in ds) == Counter(files.items())
+
+
+def test_hfids_streams_each_sample_once_per_rank_and_worker(tmp_path: Path, hf_offline, monkeypatch):
+    datasets = hf_offline
+    ids = list(range(17))
+    (tmp_path / 'pq' / 'data').mkdir(parents=True)
+    for k, part in enumerate((ids[:6], ids[6:9], ids[9:])):  # three uneven parquet shards
+        _hf_split(datasets, part).to_parquet(str(tmp_path / 'pq' / 'data' / f'train-{k:05d}-of-00003.parquet'))
+    ds = create_dataset(f'hfids/{tmp_path}/pq', split='train', batch_size=2, cache_dir=str(tmp_path / 'cache'))
+    assert isinstance(ds, IterableImageDataset) and len(ds) == 17 and ds.class_to_idx == {'a': 0, 'b': 1, 'c': 2}
+    parts = [_iterate_as(ds, monkeypatch, r, 2, w, 2) for r in range(2) for w in range(2)]
+    assert sorted(p for part in parts for p in part) == [(i, i % 3) for i in ids]
+    ds = create_dataset(f'hfids/{tmp_path}/pq', split='train', is_training=True, batch_size=2, num_samples=12,
+                        cache_dir=str(tmp_path / 'cache'))
+    ds.shuffle_size = 3
+    parts = [_iterate_as(ds, monkeypatch, r, 2, w, 2) for r in range(2) for w in range(2)]
+    got = [i for part in parts for i, _ in part]
+    assert len(got) == len(set(got)) == 12 and set(got) <= set(ids)

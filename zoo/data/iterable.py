@@ -45,7 +45,7 @@ from zoo.data.wds import (
     CLASSES_FILE, iter_shard_samples, read_info, resolve_shards, shard_list_summary, shard_num_samples,
 )
 
-__all__ = ['IterableImageDataset', 'IterableReader', 'RawSample', 'ReaderWds', 'epoch_plan', 'exactly']
+__all__ = ['IterableImageDataset', 'IterableReader', 'RawSample', 'ReaderWds', 'ShardedReader', 'epoch_plan', 'exactly']
 
 _logger = logging.getLogger(__name__)
 
@@ -105,7 +105,39 @@ def _parse_label(value: Any) -> int:
     return int(value)
 
 
-class ReaderWds(IterableReader):
+class ShardedReader(IterableReader):
+    """A reader over shards of known sizes (``counts``), read in a per-pass shard order.
+
+    Subclasses set ``counts`` and ``shard_names`` and implement :meth:`_read_shard`.
+    """
+
+    counts: List[int]
+    shard_names: List[str]
+
+    def __len__(self) -> int:
+        return sum(self.counts)
+
+    def _read_shard(self, index: int, start: int, stop: int) -> Iterator[RawSample]:
+        """Samples ``start <= i < stop`` of shard ``index``."""
+        raise NotImplementedError
+
+    def iter_range(self, start: int, stop: int, order_seed: Optional[int]) -> Iterator[RawSample]:
+        order = list(range(len(self.counts)))
+        if order_seed is not None:
+            random.Random(order_seed).shuffle(order)
+        offset = 0
+        for si in order:
+            n = self.counts[si]
+            lo, hi = max(start, offset), min(stop, offset + n)
+            if lo < hi:
+                yield from exactly(self._read_shard(si, lo - offset, hi - offset), hi - lo,
+                                   f'{self.shard_names[si]}#{lo - offset}')
+            offset += n
+            if offset >= stop:
+                return
+
+
+class ReaderWds(ShardedReader):
     """Samples of local webdataset shards (see :mod:`zoo.data.wds` for the format and patterns).
 
     Args:
@@ -130,6 +162,7 @@ class ReaderWds(IterableReader):
             if folder not in infos:
                 infos[folder] = read_info(folder)
         self.counts = [shard_num_samples(s, infos[os.path.dirname(os.path.abspath(s))]) for s in self.shards]
+        self.shard_names = self.shards
         self.pattern = spec
         if not sum(self.counts):
             raise ValueError(f'The shards of {spec!r} hold no samples ({shard_list_summary(self.shards)}).')
@@ -142,9 +175,6 @@ class ReaderWds(IterableReader):
         self.image_keys = tuple(k.strip().lstrip('.').lower() for k in input_key.split(';')) if input_key \
             else IMAGE_KEYS
         self.target_keys = (target_key,) if target_key else TARGET_KEYS
-
-    def __len__(self) -> int:
-        return sum(self.counts)
 
     def _target(self, members: Dict[str, bytes]) -> Optional[int]:
         fields: Optional[Dict[str, Any]] = None
@@ -172,21 +202,10 @@ class ReaderWds(IterableReader):
             return RawSample(None, None, f'{name}.{ext}', f'bad label: {e}')
         return RawSample(members[ext], target, f'{name}.{ext}')
 
-    def iter_range(self, start: int, stop: int, order_seed: Optional[int]) -> Iterator[RawSample]:
-        order = list(range(len(self.shards)))
-        if order_seed is not None:
-            random.Random(order_seed).shuffle(order)
-        offset = 0
-        for si in order:
-            shard, n = self.shards[si], self.counts[si]
-            lo, hi = max(start, offset), min(stop, offset + n)
-            if lo < hi:
-                samples = (self._sample(shard, key, members) if error is None else RawSample(None, None, key, error)
-                           for key, members, error in iter_shard_samples(shard, lo - offset, hi - offset))
-                yield from exactly(samples, hi - lo, f'{shard}#{lo - offset}')
-            offset += n
-            if offset >= stop:
-                return
+    def _read_shard(self, index: int, start: int, stop: int) -> Iterator[RawSample]:
+        shard = self.shards[index]
+        for key, members, error in iter_shard_samples(shard, start, stop):
+            yield self._sample(shard, key, members) if error is None else RawSample(None, None, key, error)
 
 
 class _SharedInt:

@@ -14,17 +14,18 @@ file path of an ``Image`` column) and decoded by the dataset like any other sour
 ``ClassLabel`` label column, else from ``class_map``; a map-style dataset with plain integer labels names each class
 by its integer.
 
-The streamed reader keeps the datasets' own shard order unless the epoch's shuffle picks another (``shuffle`` with a
-shared seed, so every rank and worker sees the same order) and reads the slice
-``zoo.data.iterable.IterableImageDataset`` assigns it with ``skip`` / ``take``: exact for any shard count, at the cost
-of reading (not decoding) the samples before the slice.
+The streamed reader counts the rows of each of the stream's shards (data files; reading one column) when it is
+created, then reads like the shard reader: the slice of an epoch that ``zoo.data.iterable.IterableImageDataset``
+assigns to a rank and worker, in a per-pass shard order when training, each shard entered with ``skip`` / ``take``
+(the rows before the slice are read, not decoded). ``datasets``' own ``shuffle`` is not used: its buffer duplicates
+the dataset's, and with parquet it pauses seconds at every iterator shutdown.
 """
 import io
 import logging
 import os
 from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, Union
 
-from zoo.data.iterable import IterableReader, RawSample, exactly
+from zoo.data.iterable import RawSample, ShardedReader
 from zoo.data.readers import ClassMapLike, Reader, load_class_map
 
 __all__ = ['ReaderHfds', 'ReaderHfids', 'load_hf_dataset']
@@ -69,7 +70,8 @@ def load_hf_dataset(spec: str, root: Union[str, os.PathLike, None], split: str, 
             if name is None:
                 raise ValueError(f'No split {split!r} in {path}; it has {", ".join(loaded)}.')
             loaded = loaded[name]
-        return loaded.to_iterable_dataset() if streaming else loaded
+        # several shards give the per-pass shard order something to shuffle
+        return loaded.to_iterable_dataset(num_shards=max(1, min(64, len(loaded)))) if streaming else loaded
     if not os.path.exists(path):
         _logger.info('%s is not a local path; looking for a dataset of that name in the local HF cache.', path)
     errors = []
@@ -174,7 +176,7 @@ class ReaderHfds(_HfColumns, Reader):
         return os.path.basename(name) if basename else name
 
 
-class ReaderHfids(_HfColumns, IterableReader):
+class ReaderHfids(_HfColumns, ShardedReader):
     """Streamed reader of a local HF dataset split (``datasets.IterableDataset``).
 
     Args:
@@ -193,37 +195,27 @@ class ReaderHfids(_HfColumns, IterableReader):
         ds = load_hf_dataset(spec, root, split, streaming=True, **kwargs)
         self.ds = self._setup(ds, f'HF dataset {spec or root} ({split}, streamed)', class_map, input_key, target_key)
         self.split = split
-        splits = getattr(ds.info, 'splits', None) or {}
-        known = getattr(splits.get(ds.split or split), 'num_examples', None) if hasattr(splits, 'get') else None
-        if known:
-            self.num_rows = int(known)
-        else:
-            # a stream that does not record its size is counted once (columns other than the label are not read)
-            _logger.info('Counting the samples of %s once (its metadata does not record them).', self.where)
-            counted = self.ds.select_columns([self.label_column or self.image_column])
-            self.num_rows = sum(len(next(iter(b.values()))) for b in counted.iter(batch_size=1000))
-        if not self.num_rows:
+        # per-shard sizes let every rank and worker seek to its slice (see ShardedReader); counting reads one column
+        self.counts = [self._count(k) for k in range(self.ds.n_shards)]
+        self.shard_names = [f'{self.where} shard {k}' for k in range(self.ds.n_shards)]
+        if not sum(self.counts):
             raise ValueError(f'{self.where} holds no samples.')
 
-    def __len__(self) -> int:
-        return self.num_rows
+    def _shard(self, index: int) -> Any:
+        return self.ds.shard(num_shards=self.ds.n_shards, index=index, contiguous=True)
 
-    def _rows(self, start: int, stop: int, order_seed: Optional[int]) -> Iterator[RawSample]:
-        ds = self.ds
-        if order_seed is not None:
-            # a new shard order per pass; the dataset's own buffer does the sample-level mixing
-            ds = ds.shuffle(seed=order_seed % 2 ** 32, buffer_size=1)
-        ds = ds.skip(start).take(stop - start)
-        index = start
-        for batch in ds.iter(batch_size=64):
+    def _count(self, index: int) -> int:
+        column = self._shard(index).select_columns([self.label_column or self.image_column])
+        return sum(len(next(iter(b.values()))) for b in column.iter(batch_size=1000))
+
+    def _read_shard(self, index: int, start: int, stop: int) -> Iterator[RawSample]:
+        position = start
+        for batch in self._shard(index).skip(start).take(stop - start).iter(batch_size=64):
             for i in range(len(batch[self.image_column])):
                 row = {k: v[i] for k, v in batch.items()}
-                name = f'{self.where}#{index}'
-                index += 1
+                name = f'{self.shard_names[index]}#{position}'
+                position += 1
                 try:
                     yield RawSample(self._source(row[self.image_column]), self._label(row), name)
                 except (ValueError, TypeError) as e:
                     yield RawSample(None, None, name, str(e))
-
-    def iter_range(self, start: int, stop: int, order_seed: Optional[int]) -> Iterator[RawSample]:
-        yield from exactly(self._rows(start, stop, order_seed), stop - start, f'{self.where}#{start}')
