@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import socket
 import tarfile
 from collections import Counter
 from pathlib import Path
@@ -215,6 +216,57 @@ def test_loader_over_shards_with_workers(tmp_path: Path):
     ev_loader = create_loader(ev, input_size=(3, 8, 8), batch_size=4, num_workers=2, use_prefetcher=False,
                               device='cpu')
     assert len(ev_loader) == 5 and sum(len(y) for _, y in ev_loader) == 17
+
+
+class _IdAndWorker:
+    """Transform for the sharding test: the sample's id and the loader worker that produced it."""
+
+    def __call__(self, img: Image.Image) -> torch.Tensor:
+        info = torch.utils.data.get_worker_info()
+        return torch.tensor([_id_of(img), -1 if info is None else info.id])
+
+
+def _sharding_rank(rank: int, port: int, pattern: str, out_dir: str) -> None:
+    torch.set_num_threads(1)
+    torch.distributed.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
+    log = {}
+    try:
+        for training in (False, True):
+            ds = create_dataset(f'wds/{pattern}', is_training=training, batch_size=3)
+            loader = create_loader(ds, input_size=(3, 4, 4), batch_size=3, is_training=training, num_workers=2,
+                                   distributed=True, use_prefetcher=False, device='cpu')
+            ds.transform = _IdAndWorker()  # replaces the image transform create_loader set; workers start later
+            for epoch in ((0, 1) if training else (0,)):
+                ds.set_epoch(epoch)
+                batches = [x.tolist() for x, _ in loader]
+                log[f'{"train" if training else "eval"}{epoch}'] = {'len': len(loader), 'batches': batches}
+    finally:
+        torch.distributed.destroy_process_group()
+    Path(out_dir, f'rank{rank}.json').write_text(json.dumps(log))
+
+
+def test_two_gloo_ranks_two_workers_each_sample_once(tmp_path: Path):
+    """2 DDP ranks (gloo on 127.0.0.1) x 2 loader workers over 4 uneven shards; each logs the sample ids it read."""
+    ids = _write_shards(tmp_path, [7, 3, 10, 5])  # 25 samples: no even split by shards, ranks, workers or batches
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    torch.multiprocessing.spawn(_sharding_rank, args=(port, f'{tmp_path}/s-{{000..003}}.tar', str(tmp_path)),
+                                nprocs=2, join=True)
+    logs = [json.loads((tmp_path / f'rank{r}.json').read_text()) for r in range(2)]
+    for log in logs:
+        for run in log.values():
+            assert len(run['batches']) == run['len']  # the loader's length is what it yields
+            assert {w for b in run['batches'] for _, w in b} == {0, 1}  # both workers of the rank read
+    eval_ids = [i for log in logs for b in log['eval0']['batches'] for i, _ in b]
+    assert sorted(eval_ids) == ids  # evaluation: every sample exactly once over ranks and workers
+    assert [log["eval0"]["len"] for log in logs] == [4, 5]  # 12 and 13 samples in batches of 3
+    for epoch in ('train0', 'train1'):
+        got = [i for log in logs for b in log[epoch]['batches'] for i, _ in b]
+        # training: equal full batches on both ranks (4 of 3), no sample twice, one of 25 left for the next epoch
+        assert [len(log[epoch]['batches']) for log in logs] == [4, 4] and len(got) == len(set(got)) == 24
+        assert all(len(b) == 3 for log in logs for b in log[epoch]['batches'])
+    assert logs[0]['train0']['batches'] != logs[0]['train1']['batches']
 
 
 # ---------------------------------------------------------------------------------------------------------------------
