@@ -6,6 +6,7 @@ References: the image files the tests write (their bytes and class folders), and
 import io
 import json
 import logging
+import multiprocessing
 import os
 import socket
 import tarfile
@@ -228,6 +229,8 @@ class _IdAndWorker:
 
 def _sharding_rank(rank: int, port: int, pattern: str, out_dir: str) -> None:
     torch.set_num_threads(1)
+    # loader workers fork, as under torchrun; spawn's default here would re-import torch in every worker (seconds)
+    multiprocessing.set_start_method('fork', force=True)
     torch.distributed.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
     log = {}
     try:
@@ -245,8 +248,13 @@ def _sharding_rank(rank: int, port: int, pattern: str, out_dir: str) -> None:
     Path(out_dir, f'rank{rank}.json').write_text(json.dumps(log))
 
 
+@pytest.mark.slow
 def test_two_gloo_ranks_two_workers_each_sample_once(tmp_path: Path):
-    """2 DDP ranks (gloo on 127.0.0.1) x 2 loader workers over 4 uneven shards; each logs the sample ids it read."""
+    """2 DDP ranks (gloo on 127.0.0.1) x 2 loader workers over 4 uneven shards; each logs the sample ids it read.
+
+    Slow only for starting two fresh interpreters (torch imported in each); the split itself is also checked in
+    process by test_ranks_and_workers_see_each_sample_once.
+    """
     ids = _write_shards(tmp_path, [7, 3, 10, 5])  # 25 samples: no even split by shards, ranks, workers or batches
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
