@@ -43,23 +43,16 @@ from typing import Any, Dict, List, Optional, Union
 
 from zoo.data.dataset import ImageDataset, create_reader
 from zoo.data.iterable import IterableImageDataset, IterableReader, ReaderWds
-from zoo.data.readers import ClassMapLike, ReaderDigits, ReaderTorchVision, list_class_names, natural_key
+from zoo.data.readers import (
+    EVAL_SYNONYMS, TRAIN_SYNONYMS, ClassMapLike, ReaderDigits, ReaderTorchVision, list_class_names, natural_key,
+    split_candidates,
+)
 
-__all__ = ['create_dataset', 'find_split_path', 'shared_class_names', 'TRAIN_SYNONYMS', 'EVAL_SYNONYMS']
+__all__ = ['create_dataset', 'find_split_path', 'shared_class_names', 'split_paths', 'TRAIN_SYNONYMS', 'EVAL_SYNONYMS']
 
 _logger = logging.getLogger(__name__)
 
-TRAIN_SYNONYMS = ('train', 'training')
-EVAL_SYNONYMS = ('val', 'valid', 'validation', 'eval', 'evaluation')
 _TORCH_DATASETS = ('cifar10', 'cifar100', 'mnist', 'fashion_mnist', 'kmnist', 'imagenet', 'image_folder', 'folder')
-
-
-def _split_group(split: str) -> tuple:
-    if split in TRAIN_SYNONYMS:
-        return TRAIN_SYNONYMS
-    if split in EVAL_SYNONYMS:
-        return EVAL_SYNONYMS
-    return (split,)
 
 
 def find_split_path(root: Union[str, os.PathLike], split: str) -> str:
@@ -69,7 +62,7 @@ def find_split_path(root: Union[str, os.PathLike], split: str) -> str:
     """
     root = str(root)
     split_name = split.split('[')[0]
-    candidates = (split_name,) + tuple(s for s in _split_group(split_name) if s != split_name)
+    candidates = split_candidates(split_name)
     for name in candidates:
         for path in (os.path.join(root, name), os.path.join(root, name + '.tar')):
             if os.path.exists(path):
@@ -83,7 +76,8 @@ def find_split_path(root: Union[str, os.PathLike], split: str) -> str:
     return root
 
 
-def _split_paths(root: str) -> List[str]:
+def split_paths(root: str) -> List[str]:
+    """The split folders / tars (``train``, ``validation``, ... and synonyms) directly under ``root``."""
     paths = []
     for name in TRAIN_SYNONYMS + EVAL_SYNONYMS:
         for path in (os.path.join(root, name), os.path.join(root, name + '.tar')):
@@ -98,7 +92,7 @@ def shared_class_names(root: Union[str, os.PathLike]) -> List[str]:
     Empty class folders count: the class list depends on the folder tree, not on which folders hold images.
     """
     names = set()
-    for path in _split_paths(str(root)):
+    for path in split_paths(str(root)):
         names.update(list_class_names(path))
     return sorted(names, key=natural_key)
 

@@ -26,7 +26,7 @@ import os
 from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, Union
 
 from zoo.data.iterable import RawSample, ShardedReader
-from zoo.data.readers import ClassMapLike, Reader, load_class_map
+from zoo.data.readers import ClassMapLike, Reader, load_class_map, split_candidates
 
 __all__ = ['ReaderHfds', 'ReaderHfids', 'load_hf_dataset']
 
@@ -34,7 +34,6 @@ _logger = logging.getLogger(__name__)
 
 IMAGE_COLUMNS = ('image', 'img', 'jpg', 'png')
 LABEL_COLUMNS = ('label', 'labels', 'cls', 'target')
-_SPLIT_SYNONYMS = (('train', 'training'), ('validation', 'val', 'valid', 'eval', 'evaluation'), ('test',))
 
 
 def _import_datasets() -> Any:
@@ -44,13 +43,6 @@ def _import_datasets() -> Any:
         raise ImportError('hfds/ and hfids/ datasets need the Hugging Face "datasets" package: '
                           'pip install "zoo[hf]" (or pip install datasets).') from e
     return datasets
-
-
-def _split_candidates(split: str) -> Tuple[str, ...]:
-    for group in _SPLIT_SYNONYMS:
-        if split in group:
-            return (split,) + tuple(s for s in group if s != split)
-    return (split,)
 
 
 def load_hf_dataset(spec: str, root: Union[str, os.PathLike, None], split: str, streaming: bool,
@@ -66,16 +58,19 @@ def load_hf_dataset(spec: str, root: Union[str, os.PathLike, None], split: str, 
                                    for f in ('dataset_dict.json', 'state.json', 'dataset_info.json')):
         loaded = datasets.load_from_disk(path)
         if isinstance(loaded, datasets.DatasetDict):
-            name = next((s for s in _split_candidates(split) if s in loaded), None)
+            name = next((s for s in split_candidates(split) if s in loaded), None)
             if name is None:
                 raise ValueError(f'No split {split!r} in {path}; it has {", ".join(loaded)}.')
             loaded = loaded[name]
         # several shards give the per-pass shard order something to shuffle
         return loaded.to_iterable_dataset(num_shards=max(1, min(64, len(loaded)))) if streaming else loaded
     if not os.path.exists(path):
+        if root or os.path.isabs(path) or path.startswith('.'):
+            raise FileNotFoundError(f'HF dataset folder {path} does not exist; pass a save_to_disk / parquet / image '
+                                    f'folder, or the name of a dataset already in the local HF cache without root=.')
         _logger.info('%s is not a local path; looking for a dataset of that name in the local HF cache.', path)
     errors = []
-    for name in _split_candidates(split):
+    for name in split_candidates(split):
         try:
             return datasets.load_dataset(path, split=name, streaming=streaming, **kwargs)
         except ValueError as e:  # an unknown split

@@ -30,9 +30,11 @@ import re
 import tarfile
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from zoo.data.readers import EVAL_SYNONYMS, TRAIN_SYNONYMS, natural_key, split_candidates
+
 __all__ = [
     'expand_braces', 'resolve_shards', 'shard_num_samples', 'iter_shard_samples', 'split_sample_key', 'ShardWriter',
-    'read_info', 'INFO_FILE', 'CLASSES_FILE',
+    'read_info', 'shard_list_summary', 'INFO_FILE', 'CLASSES_FILE',
 ]
 
 _logger = logging.getLogger(__name__)
@@ -102,40 +104,26 @@ def expand_braces(pattern: str) -> List[str]:
     return [head + opt + rest for opt in options for rest in expand_braces(tail)]
 
 
-def _natural_key(text: str) -> List[Any]:
-    return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', text)]
-
-
-_SPLIT_NAMES = {
-    'train': ('train', 'training'),
-    'validation': ('validation', 'val', 'valid', 'eval', 'evaluation'),
-}
-
-
-def _split_candidates(split: str) -> Tuple[str, ...]:
-    for names in _SPLIT_NAMES.values():
-        if split in names:
-            return (split,) + tuple(n for n in names if n != split)
-    return (split,)
+def _is_split_shard(path: str, split: str) -> bool:
+    return re.match(re.escape(split) + r'([-_.].*)?\.tar$', os.path.basename(path)) is not None
 
 
 def _shards_in_dir(folder: str, split: Optional[str]) -> List[str]:
     """Shards of ``split`` in ``folder``: ``<split>-*.tar``, ``<split>_*.tar``, ``<split>.tar`` or ``<split>/*.tar``
     (split synonyms tried in turn); every ``*.tar`` when the folder holds no split-named shards at all."""
-    tars = sorted(glob.glob(os.path.join(glob.escape(folder), '*.tar')), key=_natural_key)
+    tars = sorted(glob.glob(os.path.join(glob.escape(folder), '*.tar')), key=natural_key)
     if split:
-        for name in _split_candidates(split):
-            found = [t for t in tars if re.match(re.escape(name) + r'([-_.].*)?\.tar$', os.path.basename(t))]
+        for name in split_candidates(split):
+            found = [t for t in tars if _is_split_shard(t, name)]
             sub = os.path.join(folder, name)
             if not found and os.path.isdir(sub):
-                found = sorted(glob.glob(os.path.join(glob.escape(sub), '*.tar')), key=_natural_key)
+                found = sorted(glob.glob(os.path.join(glob.escape(sub), '*.tar')), key=natural_key)
             if found:
                 return found
-        named = [t for t in tars for names in _SPLIT_NAMES.values() for n in names
-                 if re.match(re.escape(n) + r'([-_.].*)?\.tar$', os.path.basename(t))]
+        named = [t for t in tars if any(_is_split_shard(t, n) for n in TRAIN_SYNONYMS + EVAL_SYNONYMS)]
         if named:
             raise FileNotFoundError(
-                f'No shards of split {split!r} in {folder} (looked for {", ".join(_split_candidates(split))}-*.tar); '
+                f'No shards of split {split!r} in {folder} (looked for {", ".join(split_candidates(split))}-*.tar); '
                 f'it holds {", ".join(sorted({os.path.basename(t) for t in named})[:4])}. Pass a split with shards, '
                 f'or a shard pattern such as "train-{{000000..000009}}.tar" as the split.')
     return tars
@@ -174,7 +162,7 @@ def resolve_shards(spec: str, root: Optional[str] = None, split: Optional[str] =
                     f'{part!r} are missing ({shard_list_summary(missing)}). Check the folder and the brace range.')
             shards += expanded
         elif any(c in part for c in '*?['):
-            found = sorted(glob.glob(part), key=_natural_key)
+            found = sorted(glob.glob(part), key=natural_key)
             if not found:
                 raise FileNotFoundError(f'No shard matches {part!r}.')
             shards += found

@@ -25,7 +25,7 @@ import re
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from zoo.data.dataset_factory import _split_paths, shared_class_names
+from zoo.data.dataset_factory import shared_class_names, split_paths
 from zoo.data.readers import ClassMapLike, ReaderImageFolder, load_class_map
 from zoo.data.wds import CLASSES_FILE, INFO_FILE, ShardWriter, read_info
 
@@ -116,8 +116,7 @@ def write_shards(folder: str, out_dir: str, shard_size: int = 100 * 10 ** 6, max
     folder = str(folder)
     if not os.path.isdir(folder):
         raise FileNotFoundError(f'Image folder {folder} does not exist.')
-    splits = _split_paths(folder)
-    splits = [p for p in splits if os.path.isdir(p)]
+    splits = [p for p in split_paths(folder) if os.path.isdir(p)]
     if splits:
         jobs = [(p, os.path.basename(p)) for p in splits]
         names = shared_class_names(folder)
