@@ -103,8 +103,7 @@ def load_image_source(source: Any, load_bytes: bool, mode: str) -> Any:
 class ClassNamesMixin:
     """``class_to_idx`` and :meth:`use_class_names` for a dataset whose ``reader`` has a ``class_to_idx``.
 
-    The dataset sets ``_index_map`` and ``_class_to_idx`` to None in its constructor and maps each target through
-    ``_index_map`` when it is set.
+    The dataset calls :meth:`_init_targets` in its constructor and :meth:`_finish_target` on each label.
     """
 
     reader: Any
@@ -112,6 +111,12 @@ class ClassNamesMixin:
     _class_to_idx: Optional[Dict[str, int]]
 
     target_transform: Optional[Callable]
+
+    def _init_targets(self, target_transform: Optional[Callable]) -> None:
+        self.target_transform = target_transform
+        # reader index -> index in an external class list (see use_class_names); None keeps the reader's indices
+        self._index_map = None
+        self._class_to_idx = None
 
     def _finish_target(self, target: Optional[int]) -> Any:
         """A reader's label in the class list of :meth:`use_class_names`, then ``target_transform`` (-1: no label)."""
@@ -197,10 +202,7 @@ class ImageDataset(ClassNamesMixin, data.Dataset):
         self.load_bytes = load_bytes
         self.input_img_mode = input_img_mode
         self.transform = transform
-        self.target_transform = target_transform
-        # reader index -> index in an external class list (see use_class_names); None keeps the reader's indices
-        self._index_map: Optional[List[int]] = None
-        self._class_to_idx: Optional[Dict[str, int]] = None
+        self._init_targets(target_transform)
         # dataset index -> reader index when only a subset is used (see select_evenly); None uses every sample
         self._subset: Optional[List[int]] = None
 

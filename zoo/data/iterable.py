@@ -328,9 +328,7 @@ class IterableImageDataset(ClassNamesMixin, data.IterableDataset):
         self.load_bytes = load_bytes
         self.input_img_mode = input_img_mode
         self.transform = transform
-        self.target_transform = target_transform
-        self._index_map: Optional[List[int]] = None
-        self._class_to_idx: Optional[Dict[str, int]] = None
+        self._init_targets(target_transform)
         self._epoch = _SharedInt(0)
         self._skipped = _SharedInt(0)
         self.num_replicas, self.rank = 1, 0

@@ -92,19 +92,35 @@ def _pick_column(columns: Sequence[str], key: Optional[str], defaults: Tuple[str
     return found
 
 
-class _HfColumns:
-    """Column choice, undecoded images and class names shared by both readers."""
+class _HfReader:
+    """Loading, column choice, undecoded images and class names shared by both readers.
 
-    def _setup(self, ds: Any, where: str, class_map: ClassMapLike, input_key: Optional[str],
-               target_key: Optional[str]) -> Any:
+    Args:
+        spec: Folder / file / cached name (the part of the dataset name after ``hfds/`` or ``hfids/``).
+        root: Folder a relative ``spec`` is taken from.
+        split: Split name (synonyms are tried).
+        class_map: Class names by index, when the label column has none.
+        input_key: Image column.
+        target_key: Label column.
+        streaming: Load as a ``datasets.IterableDataset``.
+        **kwargs: Passed to ``datasets.load_dataset`` (e.g. ``cache_dir``).
+    """
+
+    def __init__(self, spec: str, root: Union[str, os.PathLike, None] = None, split: str = 'train',
+                 class_map: ClassMapLike = None, input_key: Optional[str] = None, target_key: Optional[str] = None,
+                 streaming: bool = False, **kwargs: Any) -> None:
         datasets = _import_datasets()
+        ds = load_hf_dataset(spec, root, split, streaming=streaming, **kwargs)
+        self.split = split
+        self.where = f'HF dataset {spec or root} ({split}{", streamed" if streaming else ""})'
         columns = list(ds.features or {})
-        self.where = where
-        self.image_column = _pick_column(columns, input_key, IMAGE_COLUMNS, 'image', '--input-key', where, True)
-        self.label_column = _pick_column(columns, target_key, LABEL_COLUMNS, 'label', '--target-key', where, False)
+        self.image_column = _pick_column(columns, input_key, IMAGE_COLUMNS, 'image', '--input-key', self.where, True)
+        self.label_column = _pick_column(columns, target_key, LABEL_COLUMNS, 'label', '--target-key', self.where,
+                                         False)
         if isinstance(ds.features[self.image_column], datasets.Image):
             # decode in the image dataset (one colour-mode policy for every source), not in datasets
             ds = ds.cast_column(self.image_column, datasets.Image(decode=False))
+        self.ds = ds
         label_feature = ds.features[self.label_column] if self.label_column else None
         if class_map:
             self.class_to_idx = load_class_map(class_map)
@@ -112,7 +128,6 @@ class _HfColumns:
             self.class_to_idx = {name: i for i, name in enumerate(label_feature.names)}
         else:
             self.class_to_idx = {}
-        return ds
 
     def _source(self, value: Any) -> Any:
         if isinstance(value, dict):
@@ -134,25 +149,11 @@ class _HfColumns:
         return int(row[self.label_column])
 
 
-class ReaderHfds(_HfColumns, Reader):
-    """Map-style reader of a local HF dataset split.
+class ReaderHfds(_HfReader, Reader):
+    """Map-style reader of a local HF dataset split (arguments: see :class:`_HfReader`, without ``streaming``)."""
 
-    Args:
-        spec: Folder / file / cached name (the part of the dataset name after ``hfds/``).
-        root: Folder a relative ``spec`` is taken from.
-        split: Split name (synonyms are tried).
-        class_map: Class names by index, when the label column has none.
-        input_key: Image column.
-        target_key: Label column.
-        **kwargs: Passed to ``datasets.load_dataset`` (e.g. ``cache_dir``).
-    """
-
-    def __init__(self, spec: str, root: Union[str, os.PathLike, None] = None, split: str = 'train',
-                 class_map: ClassMapLike = None, input_key: Optional[str] = None, target_key: Optional[str] = None,
-                 **kwargs: Any) -> None:
-        ds = load_hf_dataset(spec, root, split, streaming=False, **kwargs)
-        self.ds = self._setup(ds, f'HF dataset {spec or root} ({split})', class_map, input_key, target_key)
-        self.split = split
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, streaming=False, **kwargs)
         if not self.class_to_idx and self.label_column is not None:
             values = sorted(int(v) for v in self.ds.unique(self.label_column) if v is not None)
             self.class_to_idx = {str(v): v for v in values}
@@ -171,25 +172,11 @@ class ReaderHfds(_HfColumns, Reader):
         return os.path.basename(name) if basename else name
 
 
-class ReaderHfids(_HfColumns, ShardedReader):
-    """Streamed reader of a local HF dataset split (``datasets.IterableDataset``).
+class ReaderHfids(_HfReader, ShardedReader):
+    """Streamed reader of a local HF dataset split (arguments: see :class:`_HfReader`, without ``streaming``)."""
 
-    Args:
-        spec: Folder / file / cached name (the part of the dataset name after ``hfids/``).
-        root: Folder a relative ``spec`` is taken from.
-        split: Split name (synonyms are tried).
-        class_map: Class names by index, when the label column has none.
-        input_key: Image column.
-        target_key: Label column.
-        **kwargs: Passed to ``datasets.load_dataset`` (e.g. ``cache_dir``).
-    """
-
-    def __init__(self, spec: str, root: Union[str, os.PathLike, None] = None, split: str = 'train',
-                 class_map: ClassMapLike = None, input_key: Optional[str] = None, target_key: Optional[str] = None,
-                 **kwargs: Any) -> None:
-        ds = load_hf_dataset(spec, root, split, streaming=True, **kwargs)
-        self.ds = self._setup(ds, f'HF dataset {spec or root} ({split}, streamed)', class_map, input_key, target_key)
-        self.split = split
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, streaming=True, **kwargs)
         # per-shard sizes let every rank and worker seek to its slice (see ShardedReader); counting reads one column
         self.counts = [self._count(k) for k in range(self.ds.n_shards)]
         self.shard_names = [f'{self.where} shard {k}' for k in range(self.ds.n_shards)]
