@@ -198,6 +198,17 @@ def test_num_samples_and_repeats_define_the_epoch(tmp_path: Path):
         create_dataset('', root=tmp_path, repeats=2)
 
 
+def test_epoch_and_skip_counters_are_shared_only_with_workers(tmp_path: Path):
+    import copy
+    import pickle
+    _write_shards(tmp_path, [3])
+    ds = create_dataset(f'wds/{tmp_path}/s-000.tar', is_training=True)
+    ds.set_epoch(4)
+    twin = copy.deepcopy(ds)  # an ordinary copy gets its own counters, with the values of the moment
+    twin.set_epoch(7)
+    assert (ds.epoch, twin.epoch) == (4, 7) and pickle.loads(pickle.dumps(ds)).epoch == 4
+
+
 def test_loader_over_shards_with_workers(tmp_path: Path):
     """create_loader: no sampler, exact length, and the epoch reaches persistent workers."""
     _write_shards(tmp_path, [6, 5, 6])

@@ -208,32 +208,39 @@ class ReaderWds(ShardedReader):
             yield self._sample(shard, key, members) if error is None else RawSample(None, None, key, error)
 
 
-class _SharedInt:
-    """An integer shared with the loader's worker processes (forked or spawned with the dataset)."""
+class _SharedSlots:
+    """int64 slots in shared memory, seen by the loader's worker processes whether they fork or spawn.
 
-    def __init__(self, value: int = 0) -> None:
-        self._value = multiprocessing.Value('q', value)
+    No lock: a lock made in one multiprocessing context cannot go to a process of another (a forked main process,
+    spawned workers), so every process writes only its own slot and readers add them up.
+    """
 
-    @property
-    def value(self) -> int:
-        return int(self._value.value)
+    def __init__(self, size: int) -> None:
+        self._slots = multiprocessing.RawArray('q', size)
 
-    @value.setter
-    def value(self, v: int) -> None:
-        self._value.value = v
+    def __len__(self) -> int:
+        return len(self._slots)
 
-    def add(self, n: int = 1) -> None:
-        with self._value.get_lock():
-            self._value.value += n
+    def __getitem__(self, index: int) -> int:
+        return int(self._slots[index])
+
+    def __setitem__(self, index: int, value: int) -> None:
+        self._slots[index] = value
+
+    def total(self) -> int:
+        return int(sum(self._slots))
 
     def __getstate__(self) -> Dict[str, Any]:
-        # shared memory travels only to a process being started; any other copy gets its own counter
+        # shared memory travels only to a process being started; any other copy gets its own slots
         if multiprocessing.context.get_spawning_popen() is not None:
-            return {'shared': self._value}
-        return {'plain': self.value}
+            return {'shared': self._slots}
+        return {'values': list(self._slots)}
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
-        self._value = state['shared'] if 'shared' in state else multiprocessing.Value('q', state['plain'])
+        if 'shared' in state:
+            self._slots = state['shared']
+        else:
+            self._slots = multiprocessing.RawArray('q', state['values'])
 
 
 def epoch_plan(length: int, batch_size: int, num_replicas: int, rank: int, num_workers: int = 1, worker: int = 0,
@@ -329,8 +336,9 @@ class IterableImageDataset(ClassNamesMixin, data.IterableDataset):
         self.input_img_mode = input_img_mode
         self.transform = transform
         self._init_targets(target_transform)
-        self._epoch = _SharedInt(0)
-        self._skipped = _SharedInt(0)
+        self._epoch = _SharedSlots(1)
+        # slot 0: the main process, slot 1 + k: loader worker k (wrapping past the last slot)
+        self._skipped = _SharedSlots(257)
         self.num_replicas, self.rank = 1, 0
         self.set_loader_cfg(num_replicas=num_replicas, rank=rank)
 
@@ -351,16 +359,16 @@ class IterableImageDataset(ClassNamesMixin, data.IterableDataset):
 
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch's shuffle (shared with the loader's worker processes, persistent ones included)."""
-        self._epoch.value = epoch
+        self._epoch[0] = epoch
 
     @property
     def epoch(self) -> int:
-        return self._epoch.value
+        return self._epoch[0]
 
     @property
     def num_skipped(self) -> int:
         """Samples skipped because they could not be read, over all epochs and worker processes so far."""
-        return self._skipped.value
+        return self._skipped.total()
 
     def stream_length(self) -> int:
         """Samples in one epoch's stream (all ranks together)."""
@@ -382,7 +390,7 @@ class IterableImageDataset(ClassNamesMixin, data.IterableDataset):
             yield from self.reader.iter_range(lo, hi, order_seed)
             pos += hi - lo
 
-    def _prepare(self, raw: RawSample) -> Tuple[Any, Any]:
+    def _prepare(self, raw: RawSample, slot: int) -> Tuple[Any, Any]:
         error = raw.error
         if error is None:
             source = io.BytesIO(raw.image) if isinstance(raw.image, (bytes, bytearray)) else raw.image
@@ -391,7 +399,7 @@ class IterableImageDataset(ClassNamesMixin, data.IterableDataset):
             except _DECODE_ERRORS as e:
                 error = f'{type(e).__name__}: {e}'
         if error is not None:
-            self._skipped.add(1)
+            self._skipped[slot] += 1
             _logger.warning('Skipping unreadable sample %s: %s', raw.name, error)
             return UnreadableImage(-1, raw.name, error), -1 if raw.target is None else raw.target
         if self.transform is not None:
@@ -408,8 +416,9 @@ class IterableImageDataset(ClassNamesMixin, data.IterableDataset):
         if self.is_training and self.shuffle_size > 1:
             global_worker = self.rank * num_workers + worker
             items = _shuffled(items, self.shuffle_size, random.Random(f'{self.seed}-{epoch}-w{global_worker}'))
+        slot = (1 + worker if info is not None else 0) % len(self._skipped)
         for raw in items:
-            yield self._prepare(raw)
+            yield self._prepare(raw, slot)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(root={self.root}, split={self.split}, samples={len(self.reader)}, '
