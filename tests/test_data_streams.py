@@ -13,7 +13,7 @@ import tarfile
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 import pytest
@@ -209,6 +209,24 @@ def test_epoch_and_skip_counters_are_shared_only_with_workers(tmp_path: Path):
     assert (ds.epoch, twin.epoch) == (4, 7) and pickle.loads(pickle.dumps(ds)).epoch == 4
 
 
+@pytest.mark.slow
+def test_spawned_persistent_workers_follow_set_epoch(tmp_path: Path):
+    """Workers started with spawn (macOS / Windows default, and inside mp.spawn ranks) share the epoch and the skip
+    count too. Slow only for re-importing torch in each worker."""
+    _write_shards(tmp_path, [4, 4])
+    _tar(tmp_path / 's-002.tar', [('bad.png', b'broken'), ('bad.cls', b'1')])
+    ds = create_dataset(f'wds/{tmp_path}/s-{{000..002}}.tar', is_training=True, batch_size=3)
+    ds.transform = _IdAndWorker()
+    ds.set_loader_cfg(batch_size=3, drop_last=True, num_replicas=1, rank=0)
+    loader = torch.utils.data.DataLoader(ds, batch_size=3, num_workers=2, multiprocessing_context='spawn',
+                                         persistent_workers=True, collate_fn=_as_list)
+    orders = []
+    for epoch in (0, 1, 0):
+        ds.set_epoch(epoch)
+        orders.append([x.tolist() if isinstance(x, torch.Tensor) else 'bad' for b in loader for x, _ in b])
+    assert orders[0] == orders[2] and orders[0] != orders[1] and ds.num_skipped == orders[0].count('bad') * 3 > 0
+
+
 def test_loader_over_shards_with_workers(tmp_path: Path):
     """create_loader: no sampler, exact length, and the epoch reaches persistent workers."""
     _write_shards(tmp_path, [6, 5, 6])
@@ -228,6 +246,10 @@ def test_loader_over_shards_with_workers(tmp_path: Path):
     ev_loader = create_loader(ev, input_size=(3, 8, 8), batch_size=4, num_workers=2, use_prefetcher=False,
                               device='cpu')
     assert len(ev_loader) == 5 and sum(len(y) for _, y in ev_loader) == 17
+
+
+def _as_list(batch: List[Any]) -> List[Any]:
+    return batch
 
 
 class _IdAndWorker:
