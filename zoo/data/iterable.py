@@ -29,6 +29,7 @@ of its image (the loader's collate leaves it out of the batch and reports it, so
 by the loader's worker processes). Positions never shift, so the split above stays exact.
 """
 import io
+import json
 import logging
 import multiprocessing
 import multiprocessing.context
@@ -40,16 +41,19 @@ import torch.distributed as dist
 import torch.utils.data as data
 
 from zoo.data.dataset import _DECODE_ERRORS, ClassNamesMixin, UnreadableImage, load_image_source
-from zoo.data.readers import ClassMapLike, load_class_map
+from zoo.data.readers import IMG_EXTENSIONS, ClassMapLike, load_class_map
 from zoo.data.wds import (
     CLASSES_FILE, iter_shard_samples, read_info, resolve_shards, shard_list_summary, shard_num_samples,
 )
 
-__all__ = ['IterableImageDataset', 'IterableReader', 'RawSample', 'ReaderWds', 'ShardedReader', 'epoch_plan', 'exactly']
+__all__ = [
+    'IterableImageDataset', 'IterableReader', 'RawSample', 'ReaderWds', 'ShardedReader', 'epoch_plan', 'exactly',
+]
 
 _logger = logging.getLogger(__name__)
 
-IMAGE_KEYS = ('jpg', 'jpeg', 'png', 'webp')
+# the usual webdataset image members first, then whatever else write_shards may have stored
+IMAGE_KEYS = tuple(dict.fromkeys(('jpg', 'jpeg', 'png', 'webp') + tuple(e.lstrip('.') for e in IMG_EXTENSIONS)))
 TARGET_KEYS = ('cls', 'label')
 
 
@@ -147,9 +151,9 @@ class ReaderWds(ShardedReader):
         class_map: Class names by index (.txt / .json / list / dict). Default: ``classes.txt`` beside the shards, else
             the ``classes`` of their ``_info.json``, else none (labels are used as they are).
         input_key: Image member extension(s) to use, ``;``-separated in order of preference (default
-            ``jpg;jpeg;png;webp``).
+            ``jpg;jpeg;png;webp``, then the other image extensions of ``IMG_EXTENSIONS``).
         target_key: Label member extension (``cls``: an integer as text) or field of the sample's ``.json`` member
-            (default: ``cls``, else the ``label`` field of ``.json``).
+            (default: ``cls``, then ``label``, each looked up as a member and then as a ``.json`` field).
     """
 
     def __init__(self, spec: str, root: Optional[str] = None, split: Optional[str] = None,
@@ -183,7 +187,6 @@ class ReaderWds(ShardedReader):
                 return _parse_label(members[key])
             if 'json' in members:
                 if fields is None:
-                    import json
                     parsed = json.loads(members['json'].decode('utf-8'))
                     fields = parsed if isinstance(parsed, dict) else {}
                 if key in fields:
