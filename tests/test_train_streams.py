@@ -15,9 +15,10 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-TINY = ['--model', 'resnet18_cifar', '--model-kwargs', 'channels=(8,16,32,64)', 'stem_width=8', '--img-size', '8',
-        '--num-classes', '3', '--epochs', '1', '--warmup-epochs', '0', '--device', 'cpu', '--no-progress-bar',
-        '--no-plot', '--log-interval', '1']
+MODEL = ['--model', 'resnet18_cifar', '--model-kwargs', 'channels=(8,16,32,64)', 'stem_width=8', '--img-size', '8',
+         '--num-classes', '3']
+TINY = [*MODEL, '--epochs', '1', '--warmup-epochs', '0', '--device', 'cpu', '--no-progress-bar', '--no-plot',
+        '--log-interval', '1']
 
 
 def _folder(root: Path, per_class: int, seed: int) -> None:
@@ -90,3 +91,27 @@ def test_train_and_validate_hf_dataset_with_own_column_names(tmp_path: Path, cap
                           f'hfids/{tmp_path / "hf"}', '--input-key', 'picture', '--target-key', 'y', '--device', 'cpu',
                           '-b', '4', '--workers', '0'])
     assert rows[0]['num_samples'] == 9 and rows[0]['top1'] == pytest.approx(float(row['eval_top1']))
+
+
+@pytest.mark.slow
+def test_distributed_train_from_shards(tmp_path: Path):
+    """Two gloo ranks under torchrun on 25 samples: equal step counts per rank (no hang), both epochs, same weights."""
+    import os
+    import subprocess
+    from zoo.data.write_shards import write_shards
+    _folder(tmp_path / 'img' / 'train', 8, seed=0)
+    (tmp_path / 'img' / 'train' / 'class0' / '0.png').unlink()  # 23 training samples: no even split
+    _folder(tmp_path / 'img' / 'validation', 3, seed=1)
+    write_shards(str(tmp_path / 'img'), str(tmp_path / 'wds'), max_count=4)
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(REPO)}
+    cmd = ['bash', 'distributed_train.sh', '2', '--dataset', 'wds/', str(tmp_path / 'wds'), '-b', '4', '--workers', '2',
+           '--output', str(tmp_path / 'runs'), '--experiment', 'ddp', *MODEL, '--epochs', '2', '--warmup-epochs', '0',
+           '--device', 'cpu', '--no-progress-bar', '--no-plot']
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    # 23 samples: 11 per rank, 2 full batches of 4 each; 3 samples rotate out per epoch
+    assert 'Scheduled epochs: 2 (starting at 0), 2 updates per epoch.' in log
+    assert log.count('Weights identical on all 2 ranks') == 2 and 'DIFFER' not in log
+    rows = _summary(tmp_path / 'runs' / 'ddp')
+    assert [r['epoch'] for r in rows] == ['0', '1'] and all(r['eval_num_samples'] == '9' for r in rows)
