@@ -4,7 +4,6 @@ Hugging Face dataset with its own column names (--train-num-samples, --val-num-s
 In-process runs of a narrow ResNet at 8 px for one epoch: a few seconds each.
 """
 import csv
-import logging
 import sys
 from pathlib import Path
 from typing import Dict, List
@@ -18,18 +17,11 @@ sys.path.insert(0, str(REPO))
 
 MODEL = ['--model', 'resnet18_cifar', '--model-kwargs', 'channels=(8,16,32,64)', 'stem_width=8', '--img-size', '8',
          '--num-classes', '3']
+# train.main / validate.main reset the root logger onto the (captured) stdout
+pytestmark = pytest.mark.usefixtures('script_logging')
+
 TINY = [*MODEL, '--epochs', '1', '--warmup-epochs', '0', '--device', 'cpu', '--no-progress-bar', '--no-plot',
         '--log-interval', '1']
-
-
-@pytest.fixture(autouse=True)
-def _script_logging():
-    """train.main / validate.main reset the root logger onto the (captured) stdout; put pytest's handlers back."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def _folder(root: Path, per_class: int, seed: int) -> None:
