@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import yaml
+from torch.utils.data import IterableDataset
 
 import zoo
 from zoo.data import (
@@ -118,9 +119,19 @@ def _add_data_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('data', nargs='?', metavar='DIR', help='dataset root (omit to train on the built-in digits)')
     g.add_argument('--data-dir', metavar='DIR', help='dataset root (alternative to the positional argument)')
     g.add_argument('--dataset', '-d', metavar='NAME', default='',
-                   help="'' / folder / tar, torch/<name>, or zoo/digits (default: folder, or digits without data)")
-    g.add_argument('--train-split', metavar='NAME', default='train')
+                   help="'' / folder / tar, torch/<name>, zoo/digits, wds/<shards>, hfds/<path> or hfids/<path> "
+                        "(default: folder, or digits without data)")
+    g.add_argument('--train-split', metavar='NAME', default='train',
+                   help='split name, or a shard pattern inside a wds/ folder')
     g.add_argument('--val-split', metavar='NAME', default='validation')
+    g.add_argument('--train-num-samples', default=None, type=int, metavar='N',
+                   help='training samples per epoch of an iterable dataset (wds/, hfids/); a subset of a map-style one')
+    g.add_argument('--val-num-samples', default=None, type=int, metavar='N',
+                   help='evaluation samples of an iterable dataset; a subset of a map-style one')
+    g.add_argument('--input-key', default=None, type=str, metavar='NAME',
+                   help='image field of dict-style samples: HF dataset column / webdataset member extension(s)')
+    g.add_argument('--target-key', default=None, type=str, metavar='NAME',
+                   help='label field of dict-style samples: HF dataset column / webdataset member or .json field')
     g.add_argument('--dataset-download', action='store_true', default=False)
     g.add_argument('--class-map', default='', type=str, metavar='FILENAME')
     g.add_argument('--ignore-unmapped-classes', action='store_true', default=False,
@@ -219,7 +230,8 @@ def _add_sched_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--warmup-lr', type=float, default=1e-5, metavar='LR')
     g.add_argument('--min-lr', type=float, default=0, metavar='LR')
     g.add_argument('--epochs', type=int, default=300, metavar='N')
-    g.add_argument('--epoch-repeats', type=float, default=0., metavar='N', help='(iterable datasets only)')
+    g.add_argument('--epoch-repeats', type=float, default=0., metavar='N',
+                   help='passes over an iterable dataset (wds/, hfids/) per epoch; may be fractional')
     g.add_argument('--start-epoch', default=None, type=int, metavar='N', help='override the resumed epoch')
     g.add_argument('--stop-epoch', default=None, type=int, metavar='N',
                    help='stop before this epoch without shortening the schedule (time-boxed jobs; resume later)')
@@ -447,14 +459,14 @@ def build_loaders(
         common['input_img_mode'] = args.input_img_mode
     if args.ignore_unmapped_classes:
         common['ignore_unmapped_classes'] = True
+    if args.input_key or args.target_key:
+        common.update(input_key=args.input_key, target_key=args.target_key)
     dataset_train = create_dataset(args.dataset, root=args.data_dir, split=args.train_split, is_training=True,
-                                   batch_size=args.batch_size, repeats=args.epoch_repeats, **common)
+                                   batch_size=args.batch_size, repeats=args.epoch_repeats,
+                                   num_samples=args.train_num_samples, **common)
     dataset_eval = create_dataset(args.dataset, root=args.data_dir, split=args.val_split, is_training=False,
-                                  batch_size=args.batch_size, **common)
-    if args.epoch_repeats and not isinstance(dataset_train, torch.utils.data.IterableDataset):
-        source = args.dataset or 'folder'
-        raise SystemExit(f'--epoch-repeats sizes the epochs of iterable datasets (wds/, hfids/); the {source!r} '
-                         'dataset is map-style, where one epoch is one pass: change --epochs instead.')
+                                  batch_size=args.validation_batch_size or args.batch_size,
+                                  num_samples=args.val_num_samples, **common)
     class_names = class_names_by_index(dataset_train.class_to_idx)
     if class_names:
         dataset_eval.use_class_names(class_names, source='the training data')
@@ -462,6 +474,9 @@ def build_loaders(
     check_num_classes(args.num_classes, dataset_eval, 'the evaluation data')
     num_aug_splits = args.aug_splits if args.aug_splits > 1 else 0
     if num_aug_splits:
+        if isinstance(dataset_train, IterableDataset):
+            raise SystemExit('--aug-splits (AugMix) needs a map-style dataset, not a streamed one '
+                             f'({args.dataset}).')
         dataset_train = AugMixDataset(dataset_train, num_splits=num_aug_splits)
     collate_fn, mixup_fn = None, None
     if args.mixup > 0 or args.cutmix > 0 or args.cutmix_minmax is not None:
@@ -791,9 +806,10 @@ def run_epoch(s: Session, epoch: int) -> None:
     args, rt = s.args, s.rt
     # per-epoch reseeding makes a resumed run draw the same shuffles and augmentations as an uninterrupted one
     random_seed(args.seed + 1000 * epoch, rt.dist.rank if rt.dist else 0)
-    sampler = getattr(s.loader_train, 'sampler', None)
-    if hasattr(sampler, 'set_epoch'):
-        sampler.set_epoch(epoch)
+    # a sampler (map-style data) or the dataset itself (streamed data) picks the epoch's shuffle
+    for source in (getattr(s.loader_train, 'sampler', None), getattr(s.loader_train, 'dataset', None)):
+        if hasattr(source, 'set_epoch'):
+            source.set_epoch(epoch)
     if args.mixup_off_epoch and epoch >= args.mixup_off_epoch:
         if s.mixup_fn is not None:
             s.mixup_fn.mixup_enabled = False

@@ -59,10 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description='zoo validation')
     p.add_argument('data', nargs='?', metavar='DIR', help='dataset root (default: the checkpoint run\'s dataset)')
     p.add_argument('--data-dir', metavar='DIR')
-    p.add_argument('--dataset', '-d', default='', metavar='NAME', help="'' / folder / tar, torch/<name>, zoo/digits")
-    p.add_argument('--split', default='validation', metavar='NAME')
+    p.add_argument('--dataset', '-d', default='', metavar='NAME',
+                   help="'' / folder / tar, torch/<name>, zoo/digits, wds/<shards>, hfds/<path>, hfids/<path>")
+    p.add_argument('--split', default='validation', metavar='NAME',
+                   help='split name, or a shard pattern inside a wds/ folder')
     p.add_argument('--num-samples', default=None, type=int, metavar='N',
-                   help='evaluate only N images, evenly spaced over the dataset (a quick check)')
+                   help='evaluate only N images: evenly spaced over a map-style dataset, the first N of a streamed one')
+    p.add_argument('--input-key', default=None, type=str, metavar='NAME',
+                   help='image field of dict-style samples: HF dataset column / webdataset member extension(s)')
+    p.add_argument('--target-key', default=None, type=str, metavar='NAME',
+                   help='label field of dict-style samples: HF dataset column / webdataset member or .json field')
     p.add_argument('--dataset-download', action='store_true', default=False)
     p.add_argument('--class-map', default='', type=str, metavar='FILENAME')
     p.add_argument('--ignore-unmapped-classes', action='store_true', default=False,
@@ -135,14 +141,14 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
     data_config = resolve_data_config(vars(args), model=model, use_test_size=not args.use_train_size, verbose=True)
     weights = checkpoint or model_name
     warn_data_config_overrides(data_config, data_config_of_weights(model, checkpoint), weights)
+    keys = {'input_key': args.input_key, 'target_key': args.target_key} if args.input_key or args.target_key else {}
     dataset = create_dataset(args.dataset, root=args.data_dir, split=args.split, class_map=args.class_map or None,
                              download=args.dataset_download, ignore_unmapped_classes=args.ignore_unmapped_classes,
+                             batch_size=args.batch_size, num_samples=args.num_samples, **keys,
                              **({'input_img_mode': args.input_img_mode} if args.input_img_mode else {}))
     class_names = model.pretrained_cfg.get('label_names')
     if class_names:
         dataset.use_class_names(class_names, source=f'the weights ({weights})')
-    if args.num_samples:
-        dataset.select_evenly(args.num_samples)
     valid_labels = read_valid_labels(args.valid_labels, model.num_classes) if args.valid_labels else None
     check_num_classes(len(valid_labels) if valid_labels else model.num_classes, dataset, 'the evaluation data')
     test_time_pool = False

@@ -1,4 +1,5 @@
 """Shared fixtures: the optional real data beside the repo, and deterministic seeding."""
+import logging
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,13 @@ def imagenet_samples(shared_data: Path) -> Path:
 def _seed_and_threads():
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture()
+def script_logging():
+    """Scripts run in process (train.main, validate.main) reset the root logger; put pytest's handlers back after."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

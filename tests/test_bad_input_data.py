@@ -87,16 +87,6 @@ def data_root(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture()
-def script_logging():
-    """Scripts reset the root logger; put pytest's handlers back afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 @pytest.fixture(scope='module')
 def trained(data_root: Path) -> Path:
     """One epoch of train.py on the folder data (20 training files, one unreadable, 5 batches of 4)."""

@@ -209,6 +209,8 @@ def test_dataset_bad_input_errors(tmp_path: Path):
     with pytest.raises(ValueError, match='zoo/digits'):
         zd.create_dataset('zoo/nope')
     with pytest.raises(ValueError, match='not supported'):
+        zd.create_dataset('tfds/imagenet', tmp_path)
+    with pytest.raises(FileNotFoundError, match='imagenet does not exist'):
         zd.create_dataset('hfds/imagenet', tmp_path)
     with pytest.raises(FileNotFoundError, match='does not exist'):
         zd.create_dataset('', tmp_path / 'missing')

@@ -78,7 +78,7 @@ def test_mixup_off_epoch_switches_mixing_off(monkeypatch) -> None:
 
 
 def test_epoch_repeats_is_refused_for_map_style_data() -> None:
-    with pytest.raises(SystemExit, match='--epoch-repeats .* change --epochs'):
+    with pytest.raises(ValueError, match='--epoch-repeats.*iterable datasets.*more epochs'):
         _session('--epoch-repeats', '2')
 
 

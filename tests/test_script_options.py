@@ -39,8 +39,8 @@ def test_no_help_text_describes_a_stub() -> None:
 def test_removed_flags_are_rejected() -> None:
     parsers = _parsers()
     for script, flag in [('train.py', '--fuser'), ('train.py', '--fast-norm'), ('train.py', '--log-wandb'),
-                         ('train.py', '--use-multi-epochs-loader'), ('train.py', '--train-num-samples'),
-                         ('train.py', '--input-key'), ('train.py', '--torchscript'), ('validate.py', '--retry')]:
+                         ('train.py', '--use-multi-epochs-loader'), ('train.py', '--torchscript'),
+                         ('validate.py', '--retry')]:
         with pytest.raises(SystemExit):
             parsers[script].parse_args(['x', flag])
 

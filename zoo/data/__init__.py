@@ -38,6 +38,7 @@ from zoo.data.dataset import (
 from zoo.data.dataset_factory import create_dataset, shared_class_names
 from zoo.data.distributed_sampler import OrderedDistributedSampler, RepeatAugSampler
 from zoo.data.imagenet_info import ImageNetInfo, infer_imagenet_subset
+from zoo.data.iterable import IterableImageDataset, IterableReader, ReaderWds
 from zoo.data.loader import Batch, PrefetchLoader, SkipUnreadableCollate, create_loader, fast_collate, unreadable_in
 from zoo.data.mixup import FastCollateMixup, Mixup, mixup_target
 from zoo.data.random_erasing import RandomErasing
@@ -76,6 +77,7 @@ __all__ = [
     'shared_class_names',
     'OrderedDistributedSampler', 'RepeatAugSampler',
     'ImageNetInfo', 'infer_imagenet_subset',
+    'IterableImageDataset', 'IterableReader', 'ReaderWds',
     'Batch', 'PrefetchLoader', 'SkipUnreadableCollate', 'create_loader', 'fast_collate', 'unreadable_in',
     'FastCollateMixup', 'Mixup', 'mixup_target', 'RandomErasing',
     'ReaderDigits', 'ReaderImageFolder', 'ReaderImageTar', 'ReaderTorchVision', 'UnmappedClassesError',

@@ -22,8 +22,8 @@ from PIL import Image
 from zoo.data.readers import ClassMapLike, Reader, ReaderImageFolder, ReaderImageTar, UnmappedClassesError, format_names
 
 __all__ = [
-    'ImageDataset', 'AugMixDataset', 'UnreadableImage', 'check_num_classes', 'class_names_by_index',
-    'convert_image_mode', 'create_reader', 'num_classes_needed',
+    'ClassNamesMixin', 'ImageDataset', 'AugMixDataset', 'UnreadableImage', 'check_num_classes', 'class_names_by_index',
+    'convert_image_mode', 'create_reader', 'load_image_source', 'num_classes_needed',
 ]
 
 _logger = logging.getLogger(__name__)
@@ -88,7 +88,81 @@ def convert_image_mode(img: Image.Image, mode: str) -> Image.Image:
     return img.convert(mode)
 
 
-class ImageDataset(data.Dataset):
+def load_image_source(source: Any, load_bytes: bool, mode: str) -> Any:
+    """A reader's source (path, file object, PIL image or array) as raw bytes or as a PIL image in ``mode``."""
+    if load_bytes:
+        if isinstance(source, (str, os.PathLike)):
+            with open(source, 'rb') as fh:
+                return fh.read()
+        if isinstance(source, io.IOBase):
+            return source.read()
+        return source
+    return convert_image_mode(_to_pil(source), mode)
+
+
+class ClassNamesMixin:
+    """``class_to_idx`` and :meth:`use_class_names` for a dataset whose ``reader`` has a ``class_to_idx``.
+
+    The dataset calls :meth:`_init_targets` in its constructor and :meth:`_finish_target` on each label.
+    """
+
+    reader: Any
+    _index_map: Optional[List[int]]
+    _class_to_idx: Optional[Dict[str, int]]
+
+    target_transform: Optional[Callable]
+
+    def _init_targets(self, target_transform: Optional[Callable]) -> None:
+        self.target_transform = target_transform
+        # reader index -> index in an external class list (see use_class_names); None keeps the reader's indices
+        self._index_map = None
+        self._class_to_idx = None
+
+    def _finish_target(self, target: Optional[int]) -> Any:
+        """A reader's label in the class list of :meth:`use_class_names`, then ``target_transform`` (-1: no label)."""
+        if target is None:
+            return -1
+        if self._index_map is not None:
+            target = self._index_map[target]
+        return target if self.target_transform is None else self.target_transform(target)
+
+    def _describe_source(self) -> str:
+        return getattr(self, 'root', None) or type(self.reader).__name__
+
+    @property
+    def class_to_idx(self) -> Dict[str, int]:
+        return self._class_to_idx if self._class_to_idx is not None else self.reader.class_to_idx
+
+    def use_class_names(self, class_names: Sequence[str], source: str = 'the class list') -> None:
+        """Index targets by name in ``class_names`` (e.g. the classes a checkpoint was trained on).
+
+        Each class of the dataset takes the index of the same name in ``class_names``, whatever its position in the
+        dataset; classes of ``class_names`` the dataset lacks are allowed (logged).
+
+        Raises:
+            UnmappedClassesError: The dataset has classes that ``class_names`` does not name.
+        """
+        index = {name: i for i, name in enumerate(class_names)}
+        own = self.reader.class_to_idx
+        unknown = sorted((c for c in own if c not in index), key=lambda c: own[c])
+        if unknown:
+            raise UnmappedClassesError(
+                f'The dataset {self._describe_source()} has {len(unknown)} class(es) not among the '
+                f'classes of {source}: {format_names(unknown)}. Those classes are {format_names(list(class_names))}; '
+                f'use a dataset with those classes (matched by name, not position).', unknown)
+        absent = [c for c in class_names if c not in own]
+        if absent:
+            _logger.info('%d of the %d classes of %s are not in the dataset: %s', len(absent), len(class_names),
+                         source, format_names(absent))
+        size = max(own.values(), default=-1) + 1
+        mapping = list(range(size))
+        for name, i in own.items():
+            mapping[i] = index[name]
+        self._index_map = None if mapping == list(range(size)) else mapping
+        self._class_to_idx = {name: index[name] for name in own}
+
+
+class ImageDataset(ClassNamesMixin, data.Dataset):
     """Images with integer labels from a folder, a tar or any :class:`Reader`.
 
     Args:
@@ -128,44 +202,9 @@ class ImageDataset(data.Dataset):
         self.load_bytes = load_bytes
         self.input_img_mode = input_img_mode
         self.transform = transform
-        self.target_transform = target_transform
-        # reader index -> index in an external class list (see use_class_names); None keeps the reader's indices
-        self._index_map: Optional[List[int]] = None
-        self._class_to_idx: Optional[Dict[str, int]] = None
+        self._init_targets(target_transform)
         # dataset index -> reader index when only a subset is used (see select_evenly); None uses every sample
         self._subset: Optional[List[int]] = None
-
-    @property
-    def class_to_idx(self) -> Dict[str, int]:
-        return self._class_to_idx if self._class_to_idx is not None else self.reader.class_to_idx
-
-    def use_class_names(self, class_names: Sequence[str], source: str = 'the class list') -> None:
-        """Index targets by name in ``class_names`` (e.g. the classes a checkpoint was trained on).
-
-        Each class of the dataset takes the index of the same name in ``class_names``, whatever its position in the
-        dataset; classes of ``class_names`` the dataset lacks are allowed (logged).
-
-        Raises:
-            UnmappedClassesError: The dataset has classes that ``class_names`` does not name.
-        """
-        index = {name: i for i, name in enumerate(class_names)}
-        own = self.reader.class_to_idx
-        unknown = sorted((c for c in own if c not in index), key=lambda c: own[c])
-        if unknown:
-            raise UnmappedClassesError(
-                f'The dataset {self.root or type(self.reader).__name__} has {len(unknown)} class(es) not among the '
-                f'classes of {source}: {format_names(unknown)}. Those classes are {format_names(list(class_names))}; '
-                f'use a dataset with those classes (matched by name, not position).', unknown)
-        absent = [c for c in class_names if c not in own]
-        if absent:
-            _logger.info('%d of the %d classes of %s are not in the dataset: %s', len(absent), len(class_names),
-                         source, format_names(absent))
-        size = max(own.values(), default=-1) + 1
-        mapping = list(range(size))
-        for name, i in own.items():
-            mapping[i] = index[name]
-        self._index_map = None if mapping == list(range(size)) else mapping
-        self._class_to_idx = {name: index[name] for name in own}
 
     def select_evenly(self, num_samples: int) -> None:
         """Use only ``num_samples`` samples, evenly spaced over the reader's order (every class of a folder sorted by
@@ -184,14 +223,7 @@ class ImageDataset(data.Dataset):
         return len(self.reader) if self._subset is None else len(self._subset)
 
     def _load(self, source: Any) -> Any:
-        if self.load_bytes:
-            if isinstance(source, (str, os.PathLike)):
-                with open(source, 'rb') as fh:
-                    return fh.read()
-            if isinstance(source, io.IOBase):
-                return source.read()
-            return source
-        return convert_image_mode(_to_pil(source), self.input_img_mode)
+        return load_image_source(source, self.load_bytes, self.input_img_mode)
 
     def __getitem__(self, index: int) -> Tuple[Any, int]:
         target: Optional[int] = None
@@ -205,14 +237,7 @@ class ImageDataset(data.Dataset):
             return UnreadableImage(index, name, f'{type(e).__name__}: {e}'), -1 if target is None else target
         if self.transform is not None:
             img = self.transform(img)
-        if target is None:
-            target = -1
-        else:
-            if self._index_map is not None:
-                target = self._index_map[target]
-            if self.target_transform is not None:
-                target = self.target_transform(target)
-        return img, target
+        return img, self._finish_target(target)
 
     def filename(self, index: int, basename: bool = False, absolute: bool = False) -> str:
         """Name of sample ``index`` (relative to the dataset root unless ``absolute``)."""

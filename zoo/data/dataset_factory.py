@@ -8,6 +8,17 @@ Dataset names:
 * ``'torch/<name>'``: torchvision's ``cifar10``, ``cifar100``, ``mnist``, ``fashion_mnist``, ``kmnist``,
   ``imagenet`` and ``image_folder`` (``download=True`` fetches the ones torchvision can download).
 * ``'zoo/digits'``: the built-in digits, needing no files on disk.
+* ``'wds/<shards>'``: local webdataset tar shards, streamed (an :class:`~zoo.data.iterable.IterableImageDataset`):
+  a brace pattern such as ``wds/data/train-{000000..000015}.tar``, a glob, one ``.tar``, or a folder (``wds/`` with
+  ``root=`` a folder works too) whose ``<split>-*.tar`` shards are used; with a folder, ``split`` may also be a shard
+  pattern. See :mod:`zoo.data.wds` and :mod:`zoo.data.iterable` (how an epoch is split over ranks and workers).
+* ``'hfds/<path>'``: a Hugging Face ``datasets`` dataset from a local folder (``save_to_disk`` output, parquet files
+  or an image folder), map-style. ``'hfids/<path>'``: the same streamed. Needs ``pip install zoo[hf]``.
+
+Iterable datasets (``wds/``, ``hfids/``) use ``batch_size``, ``seed``, ``repeats`` and ``num_samples`` (samples per
+pass used by an epoch); map-style ones take ``num_samples`` as an evenly spaced subset (see
+:meth:`ImageDataset.select_evenly`). ``input_key`` / ``target_key`` name the image and label fields of dict-style
+samples: columns of an HF dataset, member extensions (or ``.json`` fields) of a webdataset sample.
 
 Split search: for ``split='train'`` the sub-folders ``train`` and ``training`` of ``root`` are tried; for
 ``val`` / ``validation`` / ``eval`` the names ``val``, ``valid``, ``validation``, ``eval``, ``evaluation``. If none
@@ -28,26 +39,20 @@ validation images per class); ``split='all'`` returns all 1797. Images come back
 """
 import logging
 import os
-from typing import Any, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 from zoo.data.dataset import ImageDataset, create_reader
-from zoo.data.readers import ClassMapLike, ReaderDigits, ReaderTorchVision, list_class_names, natural_key
+from zoo.data.iterable import IterableImageDataset, IterableReader, ReaderWds
+from zoo.data.readers import (
+    EVAL_SYNONYMS, TRAIN_SYNONYMS, ClassMapLike, ReaderDigits, ReaderTorchVision, list_class_names, natural_key,
+    split_candidates,
+)
 
-__all__ = ['create_dataset', 'find_split_path', 'shared_class_names', 'TRAIN_SYNONYMS', 'EVAL_SYNONYMS']
+__all__ = ['create_dataset', 'find_split_path', 'shared_class_names', 'split_paths', 'TRAIN_SYNONYMS', 'EVAL_SYNONYMS']
 
 _logger = logging.getLogger(__name__)
 
-TRAIN_SYNONYMS = ('train', 'training')
-EVAL_SYNONYMS = ('val', 'valid', 'validation', 'eval', 'evaluation')
 _TORCH_DATASETS = ('cifar10', 'cifar100', 'mnist', 'fashion_mnist', 'kmnist', 'imagenet', 'image_folder', 'folder')
-
-
-def _split_group(split: str) -> tuple:
-    if split in TRAIN_SYNONYMS:
-        return TRAIN_SYNONYMS
-    if split in EVAL_SYNONYMS:
-        return EVAL_SYNONYMS
-    return (split,)
 
 
 def find_split_path(root: Union[str, os.PathLike], split: str) -> str:
@@ -57,7 +62,7 @@ def find_split_path(root: Union[str, os.PathLike], split: str) -> str:
     """
     root = str(root)
     split_name = split.split('[')[0]
-    candidates = (split_name,) + tuple(s for s in _split_group(split_name) if s != split_name)
+    candidates = split_candidates(split_name)
     for name in candidates:
         for path in (os.path.join(root, name), os.path.join(root, name + '.tar')):
             if os.path.exists(path):
@@ -71,7 +76,8 @@ def find_split_path(root: Union[str, os.PathLike], split: str) -> str:
     return root
 
 
-def _split_paths(root: str) -> List[str]:
+def split_paths(root: str) -> List[str]:
+    """The split folders / tars (``train``, ``validation``, ... and synonyms) directly under ``root``."""
     paths = []
     for name in TRAIN_SYNONYMS + EVAL_SYNONYMS:
         for path in (os.path.join(root, name), os.path.join(root, name + '.tar')):
@@ -86,7 +92,7 @@ def shared_class_names(root: Union[str, os.PathLike]) -> List[str]:
     Empty class folders count: the class list depends on the folder tree, not on which folders hold images.
     """
     names = set()
-    for path in _split_paths(str(root)):
+    for path in split_paths(str(root)):
         names.update(list_class_names(path))
     return sorted(names, key=natural_key)
 
@@ -126,15 +132,19 @@ def create_dataset(
         download: bool = False,
         batch_size: Optional[int] = None,
         seed: int = 42,
-        repeats: int = 0,
+        repeats: float = 0,
         input_img_mode: str = 'RGB',
         ignore_unmapped_classes: bool = False,
+        num_samples: Optional[int] = None,
+        input_key: Optional[str] = None,
+        target_key: Optional[str] = None,
         **kwargs: Any,
-) -> ImageDataset:
-    """Create a map-style image dataset.
+) -> Union[ImageDataset, IterableImageDataset]:
+    """Create an image dataset: map-style, or iterable for ``wds/`` and ``hfids/``.
 
     Args:
-        name: '' / 'folder' / 'tar', 'torch/<name>' or 'zoo/digits' (see the module docstring).
+        name: '' / 'folder' / 'tar', 'torch/<name>', 'zoo/digits', 'wds/<shards>', 'hfds/<path>' or 'hfids/<path>'
+            (see the module docstring).
         root: Dataset root folder, .tar file, or torchvision storage directory; unused by 'zoo/digits'.
         split: Split name ('train', 'validation', ...).
         search_split: Look for the split sub-folder / tar under ``root``.
@@ -143,23 +153,74 @@ def create_dataset(
         load_bytes: Return raw encoded bytes instead of decoded images (folder / tar only).
         is_training: Training dataset (kept for timm compatibility; the transforms decide augmentation).
         download: Let torchvision download the dataset if missing.
-        batch_size: Only meaningful for iterable datasets, which zoo does not provide; accepted for compatibility.
-        seed: Only meaningful for iterable datasets' shuffling; accepted for compatibility.
-        repeats: Only meaningful for iterable datasets; accepted for compatibility.
+        batch_size: Loader batch size an iterable dataset splits by (``create_loader`` sets it again); unused by
+            map-style datasets, whose sampler does the batching.
+        seed: Shuffle seed of an iterable dataset (the same on every rank); map-style datasets shuffle in the loader.
+        repeats: Passes per epoch of an iterable dataset (``train.py --epoch-repeats``); map-style datasets repeat
+            with ``--aug-repeats`` instead.
         input_img_mode: PIL mode images are converted to.
         ignore_unmapped_classes: Leave out the images of class folders that ``class_map`` lacks instead of raising
             :class:`zoo.data.readers.UnmappedClassesError`.
+        num_samples: Iterable: samples per pass used by an epoch. Map-style: an evenly spaced subset of that size.
+        input_key: Image field of dict-style samples (``hfds/``, ``hfids/``, ``wds/``).
+        target_key: Label field of dict-style samples (``hfds/``, ``hfids/``, ``wds/``).
         **kwargs: Passed to :class:`ImageDataset` (``transform``, ``target_transform``) or the torchvision dataset.
     """
     name = (name or '').strip()
     prefix, rest = '', name
     if '/' in name:
-        prefix, rest = (part.lower() for part in name.split('/', 1))
+        prefix, rest = name.split('/', 1)
+        prefix = prefix.lower()
     ds_kwargs = {k: kwargs.pop(k) for k in ('transform', 'target_transform')
                  if k in kwargs}
-    if batch_size or repeats:
-        _logger.debug('create_dataset: batch_size/repeats only apply to iterable datasets and are ignored here.')
+    if prefix in ('wds', 'hfids'):
+        return _create_iterable_dataset(prefix, rest, root, split, search_split, class_map, load_bytes, is_training,
+                                        batch_size, seed, repeats, input_img_mode, num_samples, input_key,
+                                        target_key, ds_kwargs, **kwargs)
+    if prefix == 'hfds':
+        from zoo.data.readers_hf import ReaderHfds
+        reader = ReaderHfds(rest, root, split, class_map=class_map, input_key=input_key, target_key=target_key,
+                            **kwargs)
+        dataset = ImageDataset(root, reader=reader, split=split, load_bytes=load_bytes,
+                               input_img_mode=input_img_mode, **ds_kwargs)
+    elif repeats and repeats != 1:
+        raise ValueError(f'repeats={repeats} (--epoch-repeats) applies to iterable datasets (wds/, hfids/); '
+                         f'{name or "a folder"!r} is map-style: use --aug-repeats or more epochs.')
+    elif input_key or target_key:
+        raise ValueError(f'input_key / target_key name the fields of dict-style samples (wds/, hfds/, hfids/); '
+                         f'{name or "a folder"!r} has none.')
+    else:
+        dataset = _create_map_dataset(name, prefix, rest.lower(), root, split, search_split, class_map, load_bytes,
+                                      download, input_img_mode, ignore_unmapped_classes, ds_kwargs, **kwargs)
+    if num_samples:
+        dataset.select_evenly(num_samples)
+    return dataset
 
+
+def _create_iterable_dataset(prefix: str, rest: str, root: Optional[Union[str, os.PathLike]], split: str,
+                             search_split: bool, class_map: ClassMapLike, load_bytes: bool, is_training: bool,
+                             batch_size: Optional[int], seed: int, repeats: float, input_img_mode: str,
+                             num_samples: Optional[int], input_key: Optional[str], target_key: Optional[str],
+                             ds_kwargs: Dict[str, Any], **kwargs: Any) -> IterableImageDataset:
+    reader: IterableReader
+    if prefix == 'hfids':
+        from zoo.data.readers_hf import ReaderHfids
+        reader = ReaderHfids(rest, root, split, class_map=class_map, input_key=input_key, target_key=target_key,
+                             **kwargs)
+    else:
+        if kwargs:
+            raise TypeError(f'Unexpected arguments for a wds/ dataset: {sorted(kwargs)}.')
+        reader = ReaderWds(rest, None if root is None else str(root), split if search_split else None,
+                           class_map=class_map, input_key=input_key, target_key=target_key)
+    return IterableImageDataset(root, reader=reader, split=split, is_training=is_training, batch_size=batch_size,
+                                num_samples=num_samples, seed=seed, repeats=repeats, load_bytes=load_bytes,
+                                input_img_mode=input_img_mode, **ds_kwargs)
+
+
+def _create_map_dataset(name: str, prefix: str, rest: str, root: Optional[Union[str, os.PathLike]], split: str,
+                        search_split: bool, class_map: ClassMapLike, load_bytes: bool, download: bool,
+                        input_img_mode: str, ignore_unmapped_classes: bool, ds_kwargs: Dict[str, Any],
+                        **kwargs: Any) -> ImageDataset:
     if prefix == 'zoo':
         if rest != 'digits':
             raise ValueError(f"Unknown built-in dataset {name!r}; the only one is 'zoo/digits'.")
@@ -176,7 +237,7 @@ def create_dataset(
         return ImageDataset(root, reader=reader, split=split, input_img_mode=input_img_mode, **ds_kwargs)
     if prefix:
         raise ValueError(f'Dataset source {prefix!r} in {name!r} is not supported; use "" / "folder" / "tar", '
-                         f'"torch/<name>" or "zoo/digits".')
+                         f'"torch/<name>", "zoo/digits", "wds/<shards>", "hfds/<path>" or "hfids/<path>".')
     if kwargs:
         raise TypeError(f'Unexpected arguments for a folder/tar dataset: {sorted(kwargs)}.')
     if name.lower() not in ('', 'folder', 'tar'):

@@ -301,8 +301,13 @@ def create_loader(
 ) -> Union[PrefetchLoader, data.DataLoader]:
     """Build the data loader; sets ``dataset.transform`` from the augmentation arguments.
 
+    An iterable dataset (:class:`zoo.data.IterableImageDataset`) gets no sampler: it is told the batch size,
+    ``drop_last`` and the ranks, and splits each epoch over ranks and workers itself; the loader's length comes from
+    its ``num_samples`` / size.
+
     Args:
-        dataset: Map-style dataset with a settable ``transform`` (an :class:`AugMixDataset` for aug splits).
+        dataset: Map-style dataset with a settable ``transform`` (an :class:`AugMixDataset` for aug splits), or an
+            iterable one.
         input_size: Image size: int, (H, W) or (C, H, W).
         batch_size: Samples per batch (per process).
         is_training: Shuffle, augment and drop the last partial batch.
@@ -317,7 +322,7 @@ def create_loader(
         num_aug_splits: AugMix splits (dataset must be an :class:`AugMixDataset`).
         mean, std: Normalisation (0..1 scale).
         num_workers: DataLoader worker processes.
-        distributed: Shard across torch.distributed ranks.
+        distributed: Shard across torch.distributed ranks (for an iterable dataset: split its stream over them).
         collate_fn: Custom collate (e.g. :class:`FastCollateMixup`); default uint8 ``fast_collate`` with the
             prefetcher, torch's ``default_collate`` without.
         pin_memory: Pin host memory (for CUDA).
@@ -353,8 +358,18 @@ def create_loader(
         # eval / no-aug: every split gets the plain transform
         dataset.transform = (dataset.transform, None, None)
 
+    drop_last = is_training if drop_last is None else drop_last
     sampler: Optional[data.Sampler] = None
-    if distributed:
+    iterable = isinstance(dataset, data.IterableDataset)
+    if iterable:
+        if num_aug_repeats:
+            raise ValueError('Repeated augmentation (num_aug_repeats / --aug-repeats) needs a map-style dataset; an '
+                             'iterable dataset repeats passes with repeats= (--epoch-repeats) instead.')
+        # an iterable dataset splits itself over ranks and workers (zoo.data.iterable); it only needs the batching
+        if hasattr(dataset, 'set_loader_cfg'):
+            dataset.set_loader_cfg(batch_size=batch_size, drop_last=drop_last,
+                                   **({} if distributed else {'num_replicas': 1, 'rank': 0}))
+    elif distributed:
         if is_training:
             sampler = (RepeatAugSampler(dataset, num_repeats=num_aug_repeats) if num_aug_repeats
                        else data.distributed.DistributedSampler(dataset))
@@ -367,11 +382,10 @@ def create_loader(
         collate_fn = fast_collate if use_prefetcher else default_collate
     collate_fn = SkipUnreadableCollate(collate_fn, _image_shape(input_size, len(mean)),
                                        torch.uint8 if use_prefetcher else torch.float32)
-    drop_last = is_training if drop_last is None else drop_last
     loader = data.DataLoader(
         dataset,
         batch_size=batch_size,
-        shuffle=sampler is None and is_training,
+        shuffle=sampler is None and is_training and not iterable,
         sampler=sampler,
         num_workers=num_workers,
         collate_fn=collate_fn,
@@ -382,9 +396,10 @@ def create_loader(
     )
     if drop_last and len(loader) == 0:
         per_process = len(sampler) if sampler is not None else len(dataset)
+        total = dataset.stream_length() if hasattr(dataset, 'stream_length') else len(dataset)
         where = f' ({per_process} per process)' if distributed else ''
         raise ValueError(
-            f'The dataset has {len(dataset)} samples{where}, fewer than batch_size={batch_size} with drop_last: the '
+            f'The dataset has {total} samples{where}, fewer than batch_size={batch_size} with drop_last: the '
             f'loader would yield no batch and nothing would be trained. Lower the batch size (train.py: -b / '
             f'--batch-size) to at most {per_process}, or use more data.')
     if not use_prefetcher:

@@ -30,7 +30,7 @@ import numpy as np
 __all__ = [
     'IMG_EXTENSIONS', 'Reader', 'ReaderImageFolder', 'ReaderImageTar', 'ReaderDigits', 'ReaderTorchVision',
     'UnmappedClassesError', 'list_class_names', 'load_class_map', 'natural_key', 'DIGITS_PATH',
-    'digits_split_indices',
+    'digits_split_indices', 'split_candidates', 'TRAIN_SYNONYMS', 'EVAL_SYNONYMS',
 ]
 
 _logger = logging.getLogger(__name__)
@@ -38,6 +38,18 @@ _logger = logging.getLogger(__name__)
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff', '.ppm', '.pgm', '.pbm')
 DIGITS_PATH = Path(__file__).parent / '_assets' / 'digits.npz'
 ClassMapLike = Union[str, os.PathLike, Mapping[str, int], Sequence[str], None]
+
+
+TRAIN_SYNONYMS = ('train', 'training')
+EVAL_SYNONYMS = ('val', 'valid', 'validation', 'eval', 'evaluation')
+
+
+def split_candidates(split: str) -> Tuple[str, ...]:
+    """``split`` followed by its synonyms (``val`` -> ``val``, ``valid``, ``validation``, ...)."""
+    for group in (TRAIN_SYNONYMS, EVAL_SYNONYMS):
+        if split in group:
+            return (split,) + tuple(s for s in group if s != split)
+    return (split,)
 
 
 def natural_key(text: str) -> List[Union[int, str]]:
