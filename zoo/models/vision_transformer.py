@@ -178,6 +178,15 @@ class Block(nn.Module):
         return x + self.drop_path2(self.ls2(self.mlp(self.norm2(x))))
 
 
+def init_post_norm_gains_(block: nn.Module) -> None:
+    """A residual post-norm block has no LayerScale: its two norms' gains start at `block.init_values` instead."""
+    if block.init_values is None:
+        return
+    with torch.no_grad():
+        for norm in (block.norm1, block.norm2):
+            norm.weight.fill_(block.init_values)
+
+
 class ResPostBlock(nn.Module):
     """Residual post-norm block: x + norm(attn(x)), then x + norm(mlp(x)).
 
@@ -217,9 +226,7 @@ class ResPostBlock(nn.Module):
         self.drop_path2 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
 
     def init_weights(self) -> None:
-        if self.init_values is not None:
-            nn.init.constant_(self.norm1.weight, self.init_values)
-            nn.init.constant_(self.norm2.weight, self.init_values)
+        init_post_norm_gains_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.drop_path1(self.norm1(self.attn(x)))

@@ -33,6 +33,7 @@ from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._token_transformer import TokenTransformer
 from zoo.models.beit import resize_rel_pos_table
+from zoo.models.vision_transformer import init_post_norm_gains_
 
 __all__ = ['VisionTransformerRelPos', 'RelPosAttention', 'RelPosBlock', 'ResPostRelPosBlock', 'checkpoint_filter_fn']
 
@@ -129,9 +130,7 @@ class ResPostRelPosBlock(RelPosBlock):
         self.init_weights()
 
     def init_weights(self) -> None:
-        if self.init_values is not None:
-            nn.init.constant_(self.norm1.weight, self.init_values)
-            nn.init.constant_(self.norm2.weight, self.init_values)
+        init_post_norm_gains_(self)
 
     def forward(self, x: torch.Tensor, shared_rel_pos: Optional[torch.Tensor] = None) -> torch.Tensor:
         x = x + self.drop_path1(self.norm1(self.attn(x, shared_rel_pos=shared_rel_pos)))
