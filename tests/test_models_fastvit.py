@@ -1,10 +1,11 @@
 """FastViT / MobileCLIP image towers: parity with timm 1.0.31 (the reference oracle), re-parameterisation, the API.
 
-Default run: fastvit_t8 (RepMixer only) and fastvit_mci0 (attention stage, conditional position encoding, SE in the
-downsampling conv, activation after the large-kernel conv) at 64 px; folding keeps the outputs and gives timm's
-re-parameterised layout, which `inference_mode=True` builds directly; the Apple checkpoint conversion agrees with
-timm's. `-m slow`: every name at 128 px (the five-stage MCi3 / MCi4 towers included), and folding on the LayerNorm
-(five-stage) variant.
+Default run: fastvit_mci0 (RepMixer stages, an attention stage with its conditional position encoding, SE in the
+downsampling conv, activation after the large-kernel conv) at 64 px: outputs, intermediates and head equal timm's,
+and folding keeps the outputs and gives timm's re-parameterised layout; the Apple checkpoint conversion agrees with
+timm's. `-m slow`: every name at 128 px (the five-stage MCi3 / MCi4 towers included); folded tensors equal timm's
+own folding (mci0, and the LayerNorm five-stage mci3) and zoo's `inference_mode=True` model runs them; gradient
+checkpointing.
 """
 import re
 
@@ -23,17 +24,21 @@ from zoo.models.fastvit import checkpoint_filter_fn  # noqa: E402
 
 MODULE = 'fastvit'
 NAMES = zoo.list_models(module=MODULE)
-DEFAULT = ('fastvit_t8', 'fastvit_mci0')
 
 
 def test_names_match_timm():
     assert set(NAMES) == set(timm.list_models(module=MODULE)) and len(NAMES) == 12
 
 
-@pytest.mark.parametrize('name', [n if n in DEFAULT else pytest.param(n, marks=pytest.mark.slow) for n in NAMES])
+@pytest.mark.slow
+@pytest.mark.parametrize('name', NAMES)
 def test_parity(name):
-    assert_parity(name, img_size=(64, 64) if name in DEFAULT else (128, 128), batch_size=1)
+    assert_parity(name, img_size=(128, 128), batch_size=1)
     assert_feature_info_parity(name)
+
+
+# training-time branches that folding removes
+FOLDED_AWAY = r'conv_kxk|conv_scale|identity|large_conv|small_conv|pos_enc|\.mixer\.'
 
 
 def _random_(model: torch.nn.Module) -> torch.nn.Module:
@@ -54,7 +59,7 @@ def _check_reparameterize(name: str, size: int) -> None:
         expected = model(x)
     folded = reparameterize_model(model)
     keys = list(folded.state_dict())
-    assert not any(re.search(r'conv_kxk|conv_scale|identity|large_conv|small_conv|pos_enc|\.mixer\.|\.norm\.identity', k) for k in keys)
+    assert not any(re.search(FOLDED_AWAY, k) for k in keys)
     ref = timm.create_model(name, inference_mode=True).eval()
     ref.load_state_dict(folded.state_dict(), strict=True)
     built = zoo.create_model(name, inference_mode=True).eval()
@@ -73,18 +78,19 @@ def _check_reparameterize(name: str, size: int) -> None:
         torch.testing.assert_close(v, timm_folded[k], rtol=1e-5, atol=1e-5, msg=k)
 
 
-def test_reparameterize_keeps_outputs_and_matches_timm():
-    _check_reparameterize('fastvit_mci0', 64)
-
-
 @pytest.mark.slow
-def test_reparameterize_five_stage_tower():
-    _check_reparameterize('fastvit_mci3', 128)
+@pytest.mark.parametrize('name', ['fastvit_mci0', 'fastvit_mci3'])
+def test_reparameterize_matches_timm_folding(name):
+    _check_reparameterize(name, 128)
 
 
-def test_intermediates_head_and_checkpointing():
-    ref = _random_(timm.create_model('fastvit_t8')).eval()
-    ours = zoo.create_model('fastvit_t8').eval()
+def test_parity_reparameterize_and_api():
+    """fastvit_mci0 (RepMixer and attention stages) at 64 px: outputs, intermediates and head equal timm's; folding
+    keeps the outputs and loads strictly into timm's inference_mode model."""
+    name = 'fastvit_mci0'
+    ref = _random_(timm.create_model(name)).eval()
+    with zoo.models.no_init():
+        ours = zoo.create_model(name).eval()
     ours.load_state_dict(ref.state_dict())
     x = image(1, 64)
     assert_intermediates_match(ours, ref, x, [0, 2, 3])
@@ -92,9 +98,24 @@ def test_intermediates_head_and_checkpointing():
     assert ours.group_matcher() == ref.group_matcher()
     assert ours.group_matcher(coarse=True) == ref.group_matcher(coarse=True)
     assert ours.no_weight_decay() == ref.no_weight_decay()
+    assert_feature_info_parity(name)
+    with torch.inference_mode():
+        expected = ref(x)
+    folded = reparameterize_model(ours)
+    assert not any(re.search(FOLDED_AWAY, k) for k in folded.state_dict())
+    ref_folded = timm.create_model(name, inference_mode=True).eval()
+    ref_folded.load_state_dict(folded.state_dict(), strict=True)
+    with torch.inference_mode():
+        out = folded(x)
+        assert_outputs_close(out, expected, name='folded vs branches')
+        assert_outputs_close(ref_folded(x), out, name='timm inference_mode')
     assert_reset_and_prune_match('fastvit_t8')
     assert_reset_and_prune_match('fastvit_mci3', prune_to=3)
-    assert_checkpointing_keeps_gradients(ours, x)
+
+
+@pytest.mark.slow
+def test_grad_checkpointing():
+    assert_checkpointing_keeps_gradients(_random_(zoo.create_model('fastvit_t8')), image(1, 64))
 
 
 def _to_apple(state_dict):

@@ -1,10 +1,10 @@
 """MViTv2: parity with timm 1.0.31 (the reference oracle), relative-position resampling on load, and the API.
 
 The relative position tables are laid out for `img_size`, so reduced-size models are built with img_size=64 (16x16
-tokens, pooled to 2x2). Default run: mvitv2_tiny (widening in the attention, average pooling) at 64 px, and a small
+tokens, pooled to 2x2). Default run: mvitv2_tiny (widening in the attention, average pooling) at 64 px (outputs, intermediates, head), and a small
 custom config with a class token and widening in the MLP (mvitv2_large's / the _cls models' switches) built from
-`MultiScaleVitCfg` in both libraries; checkpoints made at 64 px loaded at 96 px (tables resampled as timm does); the
-official checkpoint layout; intermediates / head / pruning. `-m slow`: every name at its native 224 px.
+`MultiScaleVitCfg` in both libraries; checkpoints of the custom model made at 64 px loaded at 96 px (tables resampled as timm does); the
+official checkpoint layout; intermediates / head / pruning. `-m slow`: every name at its native 224 px, gradient checkpointing.
 """
 import re
 
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from _api_checks import assert_checkpointing_keeps_gradients, assert_reset_and_prune_match, image
-from _hier_parity import build_pair, check_parity
+from _hier_parity import build_pair
 from _parity import (
     assert_feature_info_parity, assert_outputs_close, assert_parity, assert_same_layout, fill_random_, timm,
 )
@@ -29,14 +29,18 @@ def test_names_match_timm():
     assert set(NAMES) == set(timm.list_models(module=MODULE)) and len(NAMES) == 8
 
 
-def test_parity_reduced():
-    check_parity('mvitv2_tiny', 64, batch_size=2, **SMALL)
+# a small model with mvitv2_large's / the _cls models' switches: class token, widening in the MLP
+TINY_CLS = dict(depths=(1, 1, 2, 1), embed_dim=32, num_heads=1, use_cls_token=True, expand_attn=False)
+
+
+def _tiny_pair(img_size: int):
+    ref = timm.models.mvitv2.MultiScaleVit(timm.models.mvitv2.MultiScaleVitCfg(**TINY_CLS), img_size=img_size)
+    return ref, MultiScaleVit(MultiScaleVitCfg(**TINY_CLS), img_size=img_size)
 
 
 def test_parity_cls_token_and_mlp_widening():
-    args = dict(depths=(1, 1, 2, 1), embed_dim=32, num_heads=1, use_cls_token=True, expand_attn=False)
-    ref = fill_random_(timm.models.mvitv2.MultiScaleVit(timm.models.mvitv2.MultiScaleVitCfg(**args), img_size=64))
-    ours = MultiScaleVit(MultiScaleVitCfg(**args), img_size=64)
+    ref, ours = _tiny_pair(64)
+    fill_random_(ref)
     assert_same_layout(ours, ref)
     ours.load_state_dict(ref.state_dict())
     ref.eval(), ours.eval()
@@ -58,9 +62,8 @@ def test_parity_native(name):
 
 
 def test_rel_pos_tables_resampled_on_load():
-    made = fill_random_(timm.create_model('mvitv2_tiny', img_size=64)).state_dict()
-    ref = timm.create_model('mvitv2_tiny', img_size=96).eval()
-    ours = zoo.create_model('mvitv2_tiny', img_size=96).eval()
+    made = fill_random_(_tiny_pair(64)[0]).state_dict()
+    ref, ours = (m.eval() for m in _tiny_pair(96))
     want = timm.models.mvitv2.checkpoint_filter_fn(dict(made), ref)
     got = checkpoint_filter_fn(dict(made), ours)
     resized = [k for k in made if 'rel_pos' in k and made[k].shape != got[k].shape]
@@ -93,6 +96,7 @@ def test_intermediates_head_and_api():
     ref, ours = build_pair('mvitv2_tiny', **SMALL)
     x = image(2, 64)
     with torch.inference_mode():
+        assert_outputs_close(ours(x), ref(x), name='logits')
         for kwargs in (dict(indices=[0, 2]), dict(indices=2, norm=True), dict(indices=[1], output_fmt='NLC')):
             a, b = ours.forward_intermediates(x, **kwargs), ref.forward_intermediates(x, **kwargs)
             for u, v in zip(a[1] + [a[0]], b[1] + [b[0]]):
@@ -105,4 +109,9 @@ def test_intermediates_head_and_api():
         ours.reset_classifier(10, 'token')
     assert_reset_and_prune_match('mvitv2_tiny', **SMALL)
     assert_feature_info_parity('mvitv2_tiny', **SMALL)
-    assert_checkpointing_keeps_gradients(ours, x[:1])
+
+
+@pytest.mark.slow
+def test_grad_checkpointing():
+    model = fill_random_(zoo.create_model('mvitv2_tiny', **SMALL))
+    assert_checkpointing_keeps_gradients(model, image(1, 64))
