@@ -44,7 +44,8 @@ from zoo.models._manipulate import checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
-__all__ = ['Hiera', 'MaskUnitAttention', 'HieraBlock', 'unroll_tokens', 'reroll_tokens']
+__all__ = ['Hiera', 'MaskUnitAttention', 'HieraBlock', 'unroll_tokens', 'reroll_tokens', 'init_hiera_weights_',
+           'take_block_indices', 'prune_blocks_']
 
 IndicesT = Optional[Union[int, Sequence[int]]]
 
@@ -194,6 +195,66 @@ class PatchEmbed(nn.Module):
         return self.proj(x).flatten(2).transpose(1, 2)
 
 
+def init_hiera_weights_(model: nn.Module, tables: Sequence[Optional[nn.Parameter]], weight_init: str, fix_init: bool,
+                        head_init_scale: float) -> None:
+    """Initialise a Hiera-style model: position tables and linear layers (truncated normal, or Xavier uniform for
+    'jax'), each block's output projections scaled by 1 / sqrt(2 * block index) (`fix_init`), a small classifier."""
+    if weight_init not in ('', 'jax', 'skip'):
+        raise ValueError(f"weight_init must be '', 'jax' or 'skip', got {weight_init!r}.")
+    for p in tables:
+        if p is not None:
+            trunc_normal_(p, std=.02)
+    if weight_init == 'skip':
+        return
+    for name, m in model.named_modules():
+        if isinstance(m, nn.Linear):
+            if weight_init == 'jax':
+                nn.init.xavier_uniform_(m.weight)
+                if m.bias is not None:
+                    nn.init.normal_(m.bias, std=1e-6) if 'mlp' in name else nn.init.zeros_(m.bias)
+            else:
+                trunc_normal_(m.weight, std=.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+    with torch.no_grad():
+        if fix_init:
+            for depth, block in enumerate(model.blocks, 1):
+                block.attn.proj.weight.div_(math.sqrt(2. * depth))
+                block.mlp.fc2.weight.div_(math.sqrt(2. * depth))
+        if isinstance(model.head.fc, nn.Linear):
+            model.head.fc.weight.mul_(head_init_scale)
+            model.head.fc.bias.mul_(head_init_scale)
+
+
+def take_block_indices(stage_ends: Sequence[int], num_blocks: int, indices: IndicesT,
+                       coarse: bool) -> Tuple[List[int], int]:
+    """(block indices to take, last block needed) for stage-level (`coarse`) or block-level `indices`."""
+    if not coarse:
+        return feature_take_indices(num_blocks, indices)
+    take, max_index = feature_take_indices(len(stage_ends), indices)
+    return [stage_ends[i] for i in take], stage_ends[max_index]
+
+
+def prune_blocks_(model: nn.Module, indices: IndicesT, prune_head: bool, coarse: bool) -> List[int]:
+    """Hiera-style pruning: drop the blocks after the last requested level; a truncated trunk or `prune_head` also
+    empties the head (norm and classifier), which then takes the last kept width. Returns the taken indices."""
+    if coarse:
+        take, max_stage = feature_take_indices(len(model.stage_ends), indices)
+        num_chs, max_index = model.feature_info[max_stage]['num_chs'], model.stage_ends[max_stage]
+    else:
+        take, max_index = feature_take_indices(len(model.blocks), indices)
+        num_chs = model.blocks[max_index].dim_out
+    truncated = max_index < len(model.blocks) - 1
+    model.blocks = model.blocks[:max_index + 1]
+    if truncated:
+        model.num_features = model.head_hidden_size = num_chs
+    if prune_head or truncated:
+        model.num_classes = 0
+        model.head.reset(0, reset_other=True, in_features=model.num_features)
+        model.head_hidden_size = model.head.num_features
+    return take
+
+
 class Hiera(ZooModel):
     """Hiera.
 
@@ -265,8 +326,6 @@ class Hiera(ZooModel):
         super().__init__()
         if q_pool >= len(stages):
             raise ValueError(f'q_pool ({q_pool}) must be smaller than the number of stages ({len(stages)}).')
-        if weight_init not in ('', 'jax', 'skip'):
-            raise ValueError(f"weight_init must be '', 'jax' or 'skip', got {weight_init!r}.")
         norm_layer = get_norm_layer(norm_layer)
         img_size = to_2tuple(img_size)
         self.num_classes = num_classes
@@ -319,33 +378,7 @@ class Hiera(ZooModel):
                                             norm_layer=norm_layer, input_fmt='NLC')
         self.trunk = Trunk(stem=('patch_embed',), level_fmt='NLC', final=(),
                            levels=split_levels([f'blocks.{i}' for i in range(len(self.blocks))], self.stage_ends))
-        self._init_weights(weight_init, fix_init, head_init_scale)
-
-    def _init_weights(self, weight_init: str, fix_init: bool, head_init_scale: float) -> None:
-        for p in (self.pos_embed, self.pos_embed_win):
-            if p is not None:
-                trunc_normal_(p, std=.02)
-        if weight_init == 'skip':
-            return
-        for name, m in self.named_modules():
-            if isinstance(m, nn.Linear):
-                if weight_init == 'jax':
-                    nn.init.xavier_uniform_(m.weight)
-                    if m.bias is not None:
-                        nn.init.normal_(m.bias, std=1e-6) if 'mlp' in name else nn.init.zeros_(m.bias)
-                else:
-                    trunc_normal_(m.weight, std=.02)
-                    if m.bias is not None:
-                        nn.init.zeros_(m.bias)
-        if fix_init:
-            with torch.no_grad():
-                for depth, block in enumerate(self.blocks, 1):
-                    block.attn.proj.weight.div_(math.sqrt(2. * depth))
-                    block.mlp.fc2.weight.div_(math.sqrt(2. * depth))
-        if isinstance(self.head.fc, nn.Linear):
-            with torch.no_grad():
-                self.head.fc.weight.mul_(head_init_scale)
-                self.head.fc.bias.mul_(head_init_scale)
+        init_hiera_weights_(self, (self.pos_embed, self.pos_embed_win), weight_init, fix_init, head_init_scale)
 
     @torch.jit.ignore
     def no_weight_decay(self) -> Set[str]:
@@ -432,11 +465,7 @@ class Hiera(ZooModel):
             raise ValueError('Hiera has no feature norm (its norm follows pooling in the head); use norm=False.')
         if output_fmt not in ('NCHW', 'NHWC'):
             raise ValueError(f"Hiera intermediates are 'NCHW' or 'NHWC', not {output_fmt!r}.")
-        if coarse:
-            take, max_index = feature_take_indices(len(self.stage_ends), indices)
-            take, max_index = [self.stage_ends[i] for i in take], self.stage_ends[max_index]
-        else:
-            take, max_index = feature_take_indices(len(self.blocks), indices)
+        take, max_index = take_block_indices(self.stage_ends, len(self.blocks), indices, coarse)
         x = self._embed(x, mask)
         last = max_index if stop_early else len(self.blocks) - 1
         intermediates = []
@@ -453,22 +482,7 @@ class Hiera(ZooModel):
     def prune_intermediate_layers(self, indices: IndicesT = 1, prune_norm: bool = False, prune_head: bool = True,
                                   coarse: bool = True) -> List[int]:
         """Drop the blocks after the last requested level; the head goes with a truncated trunk or on request."""
-        if coarse:
-            take, max_index = feature_take_indices(len(self.stage_ends), indices)
-            num_chs = self.feature_info[max_index]['num_chs']
-            max_index = self.stage_ends[max_index]
-        else:
-            take, max_index = feature_take_indices(len(self.blocks), indices)
-            num_chs = self.blocks[max_index].dim_out
-        truncated = max_index < len(self.blocks) - 1
-        self.blocks = self.blocks[:max_index + 1]
-        if truncated:
-            self.num_features = self.head_hidden_size = num_chs
-        if prune_head or truncated:
-            self.num_classes = 0
-            self.head.reset(0, reset_other=True, in_features=self.num_features)
-            self.head_hidden_size = self.head.num_features
-        return take
+        return prune_blocks_(self, indices, prune_head, coarse)
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: Hiera) -> Dict[str, torch.Tensor]:
