@@ -368,8 +368,9 @@ class MultiScaleVit(ZooModel):
                 has_cls_token=cfg.use_cls_token, rel_pos_type=cfg.rel_pos_type,
                 residual_pooling=cfg.residual_pooling, norm_layer=norm_layer)
             stride *= max(cfg.stride_q[i])
-            # timm 1.0.31 names these levels 'block.{i}', a module its model does not have
-            self.feature_info.append(dict(module=f'stages.{i}', num_chs=dim_out, reduction=stride))
+            # 'block.{i}' is timm 1.0.31's name for these levels (the modules are `stages.{i}`), kept so features_only
+            # wrappers and their feature_info match timm's; hook / fx extraction therefore cannot find them
+            self.feature_info.append(dict(module=f'block.{i}', num_chs=dim_out, reduction=stride))
             dim, feat_size = dim_out, stage.feat_size
             self.stages.append(stage)
         self.num_features = self.head_hidden_size = dim
