@@ -12,7 +12,6 @@ where the model allows it); `-m slow` runs every form on every family.
 """
 import json
 import os
-from collections import OrderedDict
 from typing import Any, Dict, Optional, Tuple
 
 import pytest
@@ -157,6 +156,8 @@ KNOWN_GAPS = {
     # not a zoo failure: timm's hook net fails on SelecSLS's (activation, skip) pairs, zoo's returns the features,
     # so the 'refuse where timm refuses' rule of this test does not hold
     ('selecsls', 'hook'): "timm's hook net fails on SelecSLS; zoo's works",
+    # timm's fx extraction crashes on Hiera's unroll; zoo's traces, but returns the unrolled token sequence
+    ('hiera', 'fx'): "timm's fx extraction fails on Hiera; zoo's returns unrolled tokens, not maps",
 }
 
 

@@ -408,6 +408,9 @@ class FeatureHookNet(_ChildrenRun):
             if hook_type not in ('forward', 'forward_pre'):
                 raise ValueError(f"hook_type must be 'forward' or 'forward_pre', got {hook_type!r}.")
             hook = functools.partial(self._recorder.record, key, hook_type == 'forward_pre')
+            if fi['module'] not in modules:
+                raise ValueError(f"feature_cls='hook' hooks {fi['module']!r}, which {type(model).__name__} does not "
+                                 "have (its feature_info keeps timm's module names); use feature_cls='getter'.")
             module = modules[fi['module']]
             register = module.register_forward_pre_hook if hook_type == 'forward_pre' else module.register_forward_hook
             self._handles.append(register(hook))
