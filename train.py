@@ -39,8 +39,16 @@ from zoo.data import (
     resolve_data_config,
 )
 from zoo.loss import (
-    DISTILL_TYPES, LOSS_TYPES, BinaryCrossEntropy, DistillationLoss, DistillationTeacher, JsdCrossEntropy,
-    LabelSmoothingCrossEntropy, SoftTargetCrossEntropy, create_classification_loss,
+    DISTILL_TYPES,
+    LOSS_TYPES,
+    TOKEN_TARGETS,
+    BinaryCrossEntropy,
+    DistillationLoss,
+    DistillationTeacher,
+    JsdCrossEntropy,
+    LabelSmoothingCrossEntropy,
+    SoftTargetCrossEntropy,
+    create_classification_loss,
 )
 from zoo.models import WeightsInfo, export_checkpoint_weights, load_checkpoint
 from zoo.optim import create_optimizer_v2, list_optimizers, optimizer_kwargs
@@ -335,7 +343,10 @@ def _add_kd_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--kd-pretrained', action='store_true', default=False,
                    help='teacher with its pretrained weights')
     g.add_argument('--kd-distill-type', default='logit', choices=DISTILL_TYPES,
-                   help='logit: KL between softened class distributions; feature: MSE of pre-logits features')
+                   help='logit: KL between softened class distributions; feature: MSE of pre-logits features; '
+                        'token: the student\'s distillation head (head_dist) learns from the teacher')
+    g.add_argument('--kd-token-distill-type', default='soft', choices=TOKEN_TARGETS,
+                   help='token mode: soft (softened KL at --kd-temperature) or hard (the teacher\'s top class)')
     g.add_argument('--distill-loss-weight', default=None, type=float,
                    help='distillation loss weight (default 1, or 1 - --task-loss-weight when only that is given)')
     g.add_argument('--task-loss-weight', default=None, type=float, help='task loss weight (default 1)')
@@ -550,10 +561,10 @@ def build_distiller(args: argparse.Namespace, student: nn.Module, data_config: D
     if args.kd_checkpoint:
         # also puts the data config the teacher was trained with into its pretrained_cfg
         load_checkpoint(teacher, args.kd_checkpoint, use_ema=True)
-    if args.kd_distill_type == 'logit' and teacher.num_classes != args.num_classes:
-        raise SystemExit(f'logit distillation needs the teacher ({name}: {teacher.num_classes} classes) to predict '
-                         f'the student\'s {args.num_classes} classes; use --kd-distill-type feature or another '
-                         'teacher.')
+    if args.kd_distill_type in ('logit', 'token') and teacher.num_classes != args.num_classes:
+        raise SystemExit(f'{args.kd_distill_type} distillation needs the teacher ({name}: {teacher.num_classes} '
+                         f'classes) to predict the student\'s {args.num_classes} classes; use --kd-distill-type '
+                         'feature or another teacher.')
     teacher_cfg = resolve_data_config({}, model=teacher)
     teacher.to(device=device, dtype=resolve_model_dtype(args.model_dtype))
     wrapped = DistillationTeacher(teacher, data_config['mean'], data_config['std'], teacher_cfg['mean'],
@@ -564,7 +575,8 @@ def build_distiller(args: argparse.Namespace, student: nn.Module, data_config: D
     loss = DistillationLoss(wrapped, student, distill_type=args.kd_distill_type, temperature=args.kd_temperature,
                             task_weight=args.task_loss_weight, distill_weight=args.distill_loss_weight,
                             student_feature_dim=args.kd_student_feature_dim,
-                            teacher_feature_dim=args.kd_teacher_feature_dim)
+                            teacher_feature_dim=args.kd_teacher_feature_dim,
+                            token_target=args.kd_token_distill_type)
     return loss.to(device=device)
 
 

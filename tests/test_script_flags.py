@@ -314,3 +314,15 @@ def test_dist_bn_after_each_epoch(mode: str, monkeypatch) -> None:
     monkeypatch.setattr(train, 'validate', lambda *a, **k: {'loss': 0., 'top1': 0., 'top5': 0.})
     train.run_epoch(s, 0)
     assert calls == ([(2, mode == 'reduce')] if mode else [])
+
+
+def test_token_distillation_trains_from_the_command_line() -> None:
+    import zoo.utils.train_loop as loop
+    s = _session('--model', 'deit_tiny_distilled_patch16_224', '--model-kwargs', 'img_size=32', '--kd-model-name',
+                 'resnet10t', '--kd-distill-type', 'token', '--kd-token-distill-type', 'hard')
+    assert (s.opts.distiller.distill_type, s.opts.distiller.token_target) == ('token', 'hard')
+    s.opts.log_interval = 10 ** 6
+    head_before = s.model.head_dist.weight.detach().clone()
+    batches = [(torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,))) for _ in range(2)]
+    metrics = loop.train_one_epoch(0, s.model, batches, s.optimizer, s.train_loss_fn, s.rt, s.opts)
+    assert math.isfinite(metrics['loss']) and not torch.equal(head_before, s.model.head_dist.weight)

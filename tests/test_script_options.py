@@ -275,3 +275,38 @@ def test_benchmark_plot_from_csv(tmp_path: Path) -> None:
         assert im.width > 500 and im.height > 150
     with pytest.raises(SystemExit):
         benchmark.main(['--plot'])  # needs a CSV results file to chart
+
+
+@pytest.mark.parametrize('target', ['soft', 'hard'])
+def test_token_distillation_trains_each_head_on_its_target(target: str) -> None:
+    import zoo
+    from zoo.loss import DistillationLoss, DistillationTeacher
+    torch.manual_seed(0)
+    student = zoo.create_model('deit_tiny_distilled_patch16_224', img_size=32, num_classes=10)
+    teacher_net = zoo.create_model('resnet10t', num_classes=10)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    kd = DistillationLoss(DistillationTeacher(teacher_net, mean, std, mean, std), student, distill_type='token',
+                          temperature=2.0, task_weight=0.4, token_target=target)
+    x, y = torch.randn(3, 3, 32, 32), torch.tensor([1, 7, 3])
+    out = student.train()(x)
+    loss = kd(x, out, F.cross_entropy(kd.task_output(out), y))
+    # reference: DeiT's scheme on the two heads, computed directly
+    cls_logits, dist_logits = student.forward_head_distilled(student.forward_features(x))
+    torch.testing.assert_close(out, (cls_logits + dist_logits) / 2)
+    with torch.no_grad():
+        t_logits = teacher_net.eval()(x)
+    if target == 'soft':
+        p_t = F.softmax(t_logits / 2, dim=-1)
+        distill = (p_t * (p_t.log() - F.log_softmax(dist_logits / 2, dim=-1))).sum(-1).mean() * 4
+    else:
+        distill = F.cross_entropy(dist_logits, t_logits.argmax(-1))
+    torch.testing.assert_close(loss, 0.4 * F.cross_entropy(cls_logits, y) + 0.6 * distill, rtol=1e-5, atol=1e-6)
+
+
+def test_token_distillation_needs_a_distillation_head() -> None:
+    import zoo
+    from zoo.loss import DistillationLoss, DistillationTeacher
+    teacher = DistillationTeacher(zoo.create_model('resnet10t', num_classes=10), (0.5,) * 3, (0.5,) * 3, (0.5,) * 3,
+                                  (0.5,) * 3)
+    with pytest.raises(ValueError, match='distillation head.*--kd-distill-type logit'):
+        DistillationLoss(teacher, zoo.create_model('resnet10t', num_classes=10), distill_type='token')

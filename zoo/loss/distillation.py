@@ -1,28 +1,43 @@
 """Knowledge distillation (Hinton et al., 2015, "Distilling the Knowledge in a Neural Network"): a frozen teacher's
 outputs as extra targets for the student.
 
-Two modes:
+Three modes:
 
 * ``logit``: KL divergence between the temperature-softened class distributions of teacher and student, scaled by
   ``T**2`` so its gradients keep their size as the temperature changes (as in the paper).
 * ``feature``: mean squared error between the student's pre-logits features, mapped to the teacher's width by a
   trained linear projection, and the teacher's pre-logits features (FitNets, Romero et al., 2015, on pooled features).
+* ``token``: DeiT's distillation through a second head (Touvron et al., 2021, "Training data-efficient image
+  transformers & distillation through attention"). A student with a distillation head (``head_dist``: DeiT distilled,
+  LeViT, EfficientFormer, ...) trains its class head on the labels and its distillation head on the teacher: ``soft``
+  as in ``logit`` mode, ``hard`` as cross-entropy with the teacher's top class. The model's own output (the mean of the
+  two heads) is what evaluation scores.
 
 The teacher sees the student's batch re-normalised with its own mean / std (and resized to its input size when that
 differs), runs in eval mode under ``torch.inference_mode`` and in the dtype it was cast to (the student's).
 """
+import functools
 import logging
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ['DISTILL_TYPES', 'DistillationTeacher', 'DistillationLoss', 'distill_loss_weights']
+__all__ = ['DISTILL_TYPES', 'TOKEN_TARGETS', 'DistillationTeacher', 'DistillationLoss', 'distill_loss_weights']
 
 _logger = logging.getLogger(__name__)
 
-DISTILL_TYPES = ('logit', 'feature')
+DISTILL_TYPES = ('logit', 'feature', 'token')
+TOKEN_TARGETS = ('soft', 'hard')
+
+
+def _softened_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """KL(teacher || student) of the temperature-softened distributions, per sample, times T^2."""
+    log_p_student = F.log_softmax(student_logits.float() / temperature, dim=-1)
+    log_p_teacher = F.log_softmax(teacher_logits.float() / temperature, dim=-1)
+    kl = F.kl_div(log_p_student, log_p_teacher, reduction='batchmean', log_target=True)
+    return kl * temperature ** 2
 
 
 def distill_loss_weights(task_weight: Optional[float], distill_weight: Optional[float]) -> Tuple[float, float]:
@@ -108,6 +123,7 @@ class DistillationLoss(nn.Module):
         distill_weight: Weight of the distillation loss.
         student_feature_dim: Student pre-logits width (default ``student.num_features``).
         teacher_feature_dim: Teacher pre-logits width (default ``teacher.model.num_features``).
+        token_target: Token mode: 'soft' (softened KL at ``temperature``) or 'hard' (the teacher's top class).
     """
 
     def __init__(
@@ -120,6 +136,7 @@ class DistillationLoss(nn.Module):
             distill_weight: Optional[float] = None,
             student_feature_dim: Optional[int] = None,
             teacher_feature_dim: Optional[int] = None,
+            token_target: str = 'soft',
     ) -> None:
         super().__init__()
         if distill_type not in DISTILL_TYPES:
@@ -132,16 +149,41 @@ class DistillationLoss(nn.Module):
         self.task_weight, self.distill_weight = distill_loss_weights(task_weight, distill_weight)
         self.projection: Optional[nn.Module] = None
         self._features: Optional[torch.Tensor] = None
+        self.token_target = token_target
+        self._head_logits: Dict[str, torch.Tensor] = {}
         if distill_type == 'feature':
             s_dim = student_feature_dim or _feature_dim(student)
             t_dim = teacher_feature_dim or _feature_dim(teacher.model)
             self.projection = nn.Identity() if s_dim == t_dim else nn.Linear(s_dim, t_dim)
             student.get_classifier().register_forward_pre_hook(self._keep_features)
+        elif distill_type == 'token':
+            if token_target not in TOKEN_TARGETS:
+                raise ValueError(f"token_target must be 'soft' or 'hard', got {token_target!r}.")
+            if not isinstance(getattr(student, 'head_dist', None), nn.Module):
+                raise ValueError(f'token distillation needs a student with a distillation head (head_dist); '
+                                 f'{type(student).__name__} has none. Use a distilled model (e.g. '
+                                 'deit_tiny_distilled_patch16_224, levit_128s, efficientformer_l1) or '
+                                 '--kd-distill-type logit.')
+            # both heads run inside the model's forward (which returns their mean); keep each head's logits
+            for name in ('head', 'head_dist'):
+                getattr(student, name).register_forward_hook(functools.partial(self._keep_logits, name))
         _logger.info('Distillation: %s, task weight %g, distillation weight %g%s', distill_type, self.task_weight,
-                     self.distill_weight, f', temperature {self.temperature:g}' if distill_type == 'logit' else '')
+                     self.distill_weight, f', temperature {self.temperature:g}' if distill_type != 'feature' else '')
 
     def _keep_features(self, module: nn.Module, args: Tuple[Any, ...]) -> None:
         self._features = args[0]
+
+    def _keep_logits(self, name: str, module: nn.Module, args: Tuple[Any, ...], output: torch.Tensor) -> None:
+        self._head_logits[name] = output
+
+    def _head_output(self, name: str) -> torch.Tensor:
+        if name not in self._head_logits:
+            raise RuntimeError(f'token distillation saw no output of the student\'s {name}: was the student called?')
+        return self._head_logits[name]
+
+    def task_output(self, output: Any) -> Any:
+        """What the task loss is computed on: the class head's logits in token mode, else the model output."""
+        return self._head_output('head') if self.distill_type == 'token' else output
 
     def trainable_parameters(self) -> list:
         """Parameters the optimizer must update besides the student's (the feature projection)."""
@@ -152,12 +194,13 @@ class DistillationLoss(nn.Module):
         if isinstance(output, (tuple, list)):
             output = output[0]
         if self.distill_type == 'logit':
-            target = self.teacher(x)
-            t = self.temperature
-            log_p_student = F.log_softmax(output.float() / t, dim=-1)
-            log_p_teacher = F.log_softmax(target.float() / t, dim=-1)
-            kl = F.kl_div(log_p_student, log_p_teacher, reduction='batchmean', log_target=True)
-            return kl * t * t
+            return _softened_kl(output, self.teacher(x), self.temperature)
+        if self.distill_type == 'token':
+            dist_logits, teacher_logits = self._head_output('head_dist'), self.teacher(x)
+            self._head_logits.clear()
+            if self.token_target == 'hard':
+                return F.cross_entropy(dist_logits.float(), teacher_logits.argmax(dim=-1))
+            return _softened_kl(dist_logits, teacher_logits, self.temperature)
         if self._features is None:
             raise RuntimeError('feature distillation saw no student features: the student classifier was not called.')
         features, self._features = self._features, None

@@ -76,7 +76,8 @@ class TrainOptions:
         first_batch_hook: Called once with the first batch of the epoch as the model sees it (after mixup), e.g.
             to save it as an image.
         distiller: Knowledge distillation: called as ``distiller(inputs, outputs, task_loss)`` and returns the
-            loss to train on (see :class:`zoo.loss.DistillationLoss`).
+            loss to train on; ``distiller.task_output(outputs)`` is what the task loss sees (see
+            :class:`zoo.loss.DistillationLoss`).
         synchronize_step: Wait for the device after every update, so the logged update time is the device's
             (asynchronous accelerators only; CPU work is synchronous already).
     """
@@ -88,7 +89,7 @@ class TrainOptions:
     max_unreadable_fraction: Optional[float] = 0.01
     progress_bar: bool = False
     first_batch_hook: Optional[Callable[[torch.Tensor], None]] = None
-    distiller: Optional[Callable[[torch.Tensor, Any, torch.Tensor], torch.Tensor]] = None
+    distiller: Optional[Any] = None
     synchronize_step: bool = False
 
 
@@ -241,7 +242,9 @@ def train_one_epoch(
             with rt.autocast():
                 output = model(x)
                 # no readable image: still step with the other ranks, contributing nothing
-                loss = _zero_loss(output) if empty else loss_fn(output, target)
+                # token distillation trains the class head alone on the labels
+                task_output = output if opts.distiller is None else opts.distiller.task_output(output)
+                loss = _zero_loss(output) if empty else loss_fn(task_output, target)
                 if opts.distiller is not None and not empty:
                     loss = opts.distiller(x, output, loss)
             loss_value = loss.item()
