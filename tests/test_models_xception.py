@@ -10,19 +10,15 @@ import pytest
 import torch
 
 import zoo
-from _parity import assert_outputs_close, assert_same_layout, fill_random_, timm
+from _parity import assert_outputs_close, build_pair_meta, fill_random_, timm
 
 MODULES = ('xception_aligned', 'xception')
 DEFAULT = ('xception41p', 'legacy_xception')
 
 
 def _pair(name: str, **kwargs: Any):
-    ref = timm.create_model(name, **kwargs).eval()
-    ours = zoo.create_model(name, **kwargs).eval()
-    assert_same_layout(ours, ref)
-    fill_random_(ref)
-    ours.load_state_dict(ref.state_dict(), strict=True)
-    return ref, ours
+    # built on the meta device and materialised (no computed buffers here), so no init cost
+    return build_pair_meta(name, **kwargs)
 
 
 def _check(name: str, size: int, batch_size: int = 2, **kwargs: Any) -> None:
