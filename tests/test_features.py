@@ -42,12 +42,16 @@ DEFAULT_CLS = (None, 'getter', 'list', 'dict')
 _cache: Dict[str, Tuple[str, Optional[str], torch.Tensor]] = {}
 
 
+# valid-padded nets whose last reductions need more than 64 px (timm's cfgs give no min_input_size for them)
+MIN_SIDE = dict.fromkeys(('inception_v3', 'inception_v4', 'inception_resnet_v2'), 75)
+
+
 def _input_size(name: str, reduced: bool) -> Tuple[int, int, int]:
     cfg = timm.get_pretrained_cfg(name)
     size = tuple(cfg.input_size)
     if cfg.fixed_input_size or not reduced:
         return size
-    side = max(64, *(cfg.min_input_size or (3, 0, 0))[-2:])
+    side = max(MIN_SIDE.get(name, 64), *(cfg.min_input_size or (3, 0, 0))[-2:])
     return size[0], side, side
 
 
