@@ -9,7 +9,8 @@ import pytest
 import torch
 
 import zoo
-from _parity import assert_outputs_close, build_pair_meta, timm
+from _levels_parity import assert_levels_parity
+from _parity import build_pair_meta, timm
 
 NAMES = timm.list_models(module='cspnext')
 
@@ -18,15 +19,7 @@ def _check(name: str, size: int, batch_size: int = 2, **kwargs: Any) -> None:
     ref, ours = build_pair_meta(name, **kwargs)
     assert ours.feature_info == ref.feature_info
     x = torch.randn(batch_size, 3, size, size, generator=torch.Generator().manual_seed(0))
-    with torch.inference_mode():
-        assert_outputs_close(ours(x), ref(x), name=name)
-        feats = ours.forward_intermediates(x, intermediates_only=True)
-        feats_ref = ref.forward_intermediates(x, intermediates_only=True)
-    assert len(feats) == len(feats_ref) == 5
-    for i, (a, b) in enumerate(zip(feats, feats_ref)):
-        assert_outputs_close(a, b, name=f'{name} level {i}')
-    if batch_size > 1:
-        assert (feats[2][0] - feats[2][1]).abs().max() > 1e-3
+    assert_levels_parity(ref, ours, x, name, num_levels=5, varied_level=2)
 
 
 def test_names_match_timm():

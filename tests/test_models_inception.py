@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import zoo
+from _levels_parity import assert_levels_parity
 from _parity import assert_outputs_close, build_pair_meta, fill_random_, timm
 
 MODULES = ('inception_v3', 'inception_v4', 'inception_resnet_v2')
@@ -20,16 +21,7 @@ def _check(name: str, size: int, batch_size: int = 2, **kwargs: Any) -> None:
     # built on the meta device and materialised (these nets have no computed buffers), so no init cost
     ref, ours = build_pair_meta(name, **kwargs)
     x = torch.randn(batch_size, 3, size, size, generator=torch.Generator().manual_seed(0))
-    with torch.inference_mode():
-        assert_outputs_close(ours(x), ref(x), name=name)
-        feats = ours.forward_intermediates(x, intermediates_only=True)
-        feats_ref = ref.forward_intermediates(x, intermediates_only=True)
-    assert len(feats) == len(feats_ref) == len(ours.feature_info) == 5
-    for i, (a, b) in enumerate(zip(feats, feats_ref)):
-        assert_outputs_close(a, b, name=f'{name} level {i}')
-        assert a.shape[1] == ours.feature_info[i]['num_chs']
-    if batch_size > 1:  # the input matters, so equal outputs mean something
-        assert (feats[2][0] - feats[2][1]).abs().max() > 1e-3
+    assert_levels_parity(ref, ours, x, name, num_levels=5, varied_level=2)
 
 
 def test_names_match_timm():

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import zoo
+from _levels_parity import assert_levels_parity
 from _parity import assert_outputs_close, build_pair_meta, fill_random_, timm
 
 NAME = 'pnasnet5large'
@@ -16,14 +17,7 @@ NAME = 'pnasnet5large'
 def _check(size: int, batch_size: int) -> None:
     ref, ours = build_pair_meta(NAME)
     x = torch.randn(batch_size, 3, size, size, generator=torch.Generator().manual_seed(0))
-    with torch.inference_mode():
-        assert_outputs_close(ours(x), ref(x), name=NAME)
-        feats = ours.forward_intermediates(x, intermediates_only=True)
-        feats_ref = ref.forward_intermediates(x, intermediates_only=True)
-    assert len(feats) == len(feats_ref) == len(ours.feature_info) == 5
-    for i, (a, b) in enumerate(zip(feats, feats_ref)):
-        assert_outputs_close(a, b, name=f'{NAME} level {i}')
-        assert a.shape[1] == ours.feature_info[i]['num_chs']
+    assert_levels_parity(ref, ours, x, NAME, num_levels=5)
 
 
 def test_names_match_timm():

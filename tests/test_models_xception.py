@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import zoo
+from _levels_parity import assert_levels_parity
 from _parity import assert_outputs_close, build_pair_meta, fill_random_, timm
 
 MODULES = ('xception_aligned', 'xception')
@@ -24,16 +25,7 @@ def _pair(name: str, **kwargs: Any):
 def _check(name: str, size: int, batch_size: int = 2, **kwargs: Any) -> None:
     ref, ours = _pair(name, **kwargs)
     x = torch.randn(batch_size, 3, size, size, generator=torch.Generator().manual_seed(0))
-    with torch.inference_mode():
-        assert_outputs_close(ours(x), ref(x), name=name)
-        feats = ours.forward_intermediates(x, intermediates_only=True)
-        feats_ref = ref.forward_intermediates(x, intermediates_only=True)
-    assert len(feats) == len(feats_ref) == len(ours.feature_info)
-    for i, (a, b) in enumerate(zip(feats, feats_ref)):
-        assert_outputs_close(a, b, name=f'{name} level {i}')
-        assert a.shape[1] == ours.feature_info[i]['num_chs']
-    if batch_size > 1:  # the input matters, so equal outputs mean something
-        assert (feats[1][0] - feats[1][1]).abs().max() > 1e-3
+    assert_levels_parity(ref, ours, x, name)
 
 
 def test_names_match_timm():

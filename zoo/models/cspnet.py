@@ -225,13 +225,14 @@ class DarkBlock(nn.Module):
         in_chs: input channels.
         out_chs: output channels.
         dilation: dilation of the 3x3 conv.
-        bottle_ratio: width of the 1x1 conv / out_chs.
+        bottle_ratio: width of the first conv / out_chs.
         groups: groups of the 3x3 conv.
         act_layer: activation.
         norm_layer: normalisation.
-        attn_layer: attention class after the 1x1 conv, or None.
+        attn_layer: attention class after the first conv, or None.
         drop_path: stochastic depth rate.
     """
+    kernel_sizes = (1, 3)  # of conv1, conv2
 
     def __init__(
             self,
@@ -248,10 +249,16 @@ class DarkBlock(nn.Module):
         super().__init__()
         mid_chs = int(round(out_chs * bottle_ratio))
         layer_kw = dict(act_layer=act_layer, norm_layer=norm_layer)
-        self.conv1 = ConvNormAct(in_chs, mid_chs, 1, **layer_kw)
+        k1, k2 = self.kernel_sizes
+        self.conv1 = ConvNormAct(in_chs, mid_chs, k1, **self._spatial(k1, dilation, groups), **layer_kw)
         self.attn = attn_layer(mid_chs, act_layer=act_layer) if attn_layer is not None else nn.Identity()
-        self.conv2 = ConvNormAct(mid_chs, out_chs, 3, dilation=dilation, groups=groups, **layer_kw)
+        self.conv2 = ConvNormAct(mid_chs, out_chs, k2, **self._spatial(k2, dilation, groups), **layer_kw)
         self.drop_path = DropPath(drop_path) if drop_path else nn.Identity()
+
+    @staticmethod
+    def _spatial(kernel_size: int, dilation: int, groups: int) -> Dict[str, int]:
+        # dilation and groups apply to the 3x3 conv only
+        return dict(dilation=dilation, groups=groups) if kernel_size > 1 else {}
 
     def zero_init_last(self) -> None:
         nn.init.zeros_(self.conv2.bn.weight)
@@ -260,46 +267,12 @@ class DarkBlock(nn.Module):
         return self.drop_path(self.conv2(self.attn(self.conv1(x)))) + x
 
 
-class EdgeBlock(nn.Module):
+class EdgeBlock(DarkBlock):
     """Edge-residual block: 3x3 expand -> (attention) -> 1x1 back to out_chs (with activation), identity shortcut.
 
-    Args:
-        in_chs: input channels.
-        out_chs: output channels.
-        dilation: dilation of the 3x3 conv.
-        bottle_ratio: width of the 3x3 conv / out_chs.
-        groups: groups of the 3x3 conv.
-        act_layer: activation.
-        norm_layer: normalisation.
-        attn_layer: attention class after the 3x3 conv, or None.
-        drop_path: stochastic depth rate.
+    Args as for `DarkBlock`; `bottle_ratio` sets the width of the 3x3 conv.
     """
-
-    def __init__(
-            self,
-            in_chs: int,
-            out_chs: int,
-            dilation: int = 1,
-            bottle_ratio: float = 0.5,
-            groups: int = 1,
-            act_layer: LayerType = nn.ReLU,
-            norm_layer: LayerType = nn.BatchNorm2d,
-            attn_layer: Optional[Type[nn.Module]] = None,
-            drop_path: float = 0.,
-    ):
-        super().__init__()
-        mid_chs = int(round(out_chs * bottle_ratio))
-        layer_kw = dict(act_layer=act_layer, norm_layer=norm_layer)
-        self.conv1 = ConvNormAct(in_chs, mid_chs, 3, dilation=dilation, groups=groups, **layer_kw)
-        self.attn = attn_layer(mid_chs, act_layer=act_layer) if attn_layer is not None else nn.Identity()
-        self.conv2 = ConvNormAct(mid_chs, out_chs, 1, **layer_kw)
-        self.drop_path = DropPath(drop_path) if drop_path else nn.Identity()
-
-    def zero_init_last(self) -> None:
-        nn.init.zeros_(self.conv2.bn.weight)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop_path(self.conv2(self.attn(self.conv1(x)))) + x
+    kernel_sizes = (3, 1)
 
 
 _BLOCKS = dict(bottle=BottleneckBlock, dark=DarkBlock, edge=EdgeBlock)

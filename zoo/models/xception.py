@@ -9,7 +9,7 @@ Separable convs here have no norm between the depthwise and the pointwise conv (
 Feature levels follow timm's: the stem output, the ReLU'd outputs of blocks 1, 2 and 11 (the ReLU the next block
 starts with), and the final activation.
 """
-from typing import Any, Dict, List, Tuple
+from typing import List, Tuple
 
 import torch
 import torch.nn as nn

@@ -16,7 +16,7 @@ Feature levels: as in timm, the levels of strided blocks are taken *inside* the 
 separable conv (full channel width, before the resolution drops), and the last level is the final block's output.
 """
 from functools import partial
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
