@@ -158,7 +158,8 @@ KNOWN_GAPS = {
     ('xcit', 'fx'): 'outputs differ from timm (not investigated yet)',
     ('vision_transformer_relpos', 'hook'): 'parameter registration order differs from timm',
     ('dpn', 'fx'): "DPN's blocks pass (dense, residual) pairs; the traced graph has no node for the pair's level",
-    ('pnasnet', 'fx'): "the TF 'SAME' pools / convs compute their padding from the input shape while tracing",
+    **{(m, 'fx'): "the TF 'SAME' pools / convs compute their padding from the input shape while tracing"
+       for m in ('nasnet', 'pnasnet')},
     ('xception_aligned', 'fx'): "the last level is a whole block (blocks.12), so the tracer keeps every block of that "
                                 "type opaque and the levels inside the strided blocks have no node",
     # not a zoo failure: timm's hook net fails on SelecSLS's (activation, skip) pairs, zoo's returns the features,

@@ -37,7 +37,7 @@ __all__ = ['PNASNet5Large']
 _EPS = 1e-3
 
 
-def _max_pool(stride: int, pad_type: str) -> nn.Module:
+def tf_max_pool(stride: int, pad_type: str) -> nn.Module:
     """3x3 max-pool; TF 'SAME' at stride 2 pads per input (with -inf), otherwise a fixed symmetric pad of 1."""
     if pad_type == 'same' and stride > 1:
         return MaxPool2dSame(3, stride=stride)
@@ -133,16 +133,16 @@ class CellStem0(_PnasCell):
         self.conv_1x1 = ActConvBn(in_chs, out_chs, padding=pad_type)
         self.comb_iter_0_left = BranchSeparables(in_chs, out_chs, 5, stride=2, stem_cell=True, padding=pad_type)
         self.comb_iter_0_right = nn.Sequential(OrderedDict([
-            ('max_pool', _max_pool(2, pad_type)),
+            ('max_pool', tf_max_pool(2, pad_type)),
             ('conv', create_conv2d(in_chs, out_chs, 1, padding=pad_type)),
             ('bn', nn.BatchNorm2d(out_chs, eps=_EPS)),
         ]))
         self.comb_iter_1_left = BranchSeparables(out_chs, out_chs, 7, stride=2, padding=pad_type)
-        self.comb_iter_1_right = _max_pool(2, pad_type)
+        self.comb_iter_1_right = tf_max_pool(2, pad_type)
         self.comb_iter_2_left = BranchSeparables(out_chs, out_chs, 5, stride=2, padding=pad_type)
         self.comb_iter_2_right = BranchSeparables(out_chs, out_chs, 3, stride=2, padding=pad_type)
         self.comb_iter_3_left = BranchSeparables(out_chs, out_chs, 3, padding=pad_type)
-        self.comb_iter_3_right = _max_pool(2, pad_type)
+        self.comb_iter_3_right = tf_max_pool(2, pad_type)
         self.comb_iter_4_left = BranchSeparables(in_chs, out_chs, 3, stride=2, stem_cell=True, padding=pad_type)
         self.comb_iter_4_right = ActConvBn(out_chs, out_chs, 1, stride=2, padding=pad_type)
 
@@ -172,14 +172,14 @@ class Cell(_PnasCell):
         self.conv_1x1 = ActConvBn(in_chs_right, out_chs_right, padding=pad_type)
         left, right = out_chs_left, out_chs_right
         self.comb_iter_0_left = BranchSeparables(left, left, 5, stride=stride, padding=pad_type)
-        self.comb_iter_0_right = _max_pool(stride, pad_type)
+        self.comb_iter_0_right = tf_max_pool(stride, pad_type)
         self.comb_iter_1_left = BranchSeparables(right, right, 7, stride=stride, padding=pad_type)
-        self.comb_iter_1_right = _max_pool(stride, pad_type)
+        self.comb_iter_1_right = tf_max_pool(stride, pad_type)
         self.comb_iter_2_left = BranchSeparables(right, right, 5, stride=stride, padding=pad_type)
         self.comb_iter_2_right = BranchSeparables(right, right, 3, stride=stride, padding=pad_type)
         # the reference leaves this stride-1 conv with the default symmetric padding (equal to 'same' here)
         self.comb_iter_3_left = BranchSeparables(right, right, 3)
-        self.comb_iter_3_right = _max_pool(stride, pad_type)
+        self.comb_iter_3_right = tf_max_pool(stride, pad_type)
         self.comb_iter_4_left = BranchSeparables(left, left, 3, stride=stride, padding=pad_type)
         self.comb_iter_4_right = ActConvBn(right, right, 1, stride=stride, padding=pad_type) if is_reduction else None
 
