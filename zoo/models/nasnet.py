@@ -13,7 +13,6 @@ newest input) and a secondary input S. Feature levels follow timm's: the stem co
 cell_stem_0, cell_5 and cell_11 (read by the next cells' input ReLU) and the final ReLU.
 """
 from functools import partial
-from typing import Tuple
 
 import torch
 import torch.nn as nn
@@ -26,14 +25,11 @@ from zoo.layers.norm_act import BatchNormAct2d
 from zoo.layers.padding import pad_same
 from zoo.models._base import Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._nas_cells import BN_EPS, ActConvBn, BranchSeparables, CellPairLevels, tf_max_pool
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
-from zoo.models._steps import LevelStepsMixin
-from zoo.models.pnasnet import ActConvBn, BranchSeparables, tf_max_pool
 
 __all__ = ['NASNetALarge']
-
-_EPS = 1e-3
 
 
 class _AvgPoolSame(nn.AvgPool2d):
@@ -63,7 +59,7 @@ def _add_factorized_reduction(cell: nn.Module, in_chs: int, out_chs: int) -> Non
     cell.path_2.add_module('pad', nn.ZeroPad2d((-1, 1, -1, 1)))  # drop the first row / column: a 1 px shift
     cell.path_2.add_module('avgpool', nn.AvgPool2d(1, stride=2, count_include_pad=False))
     cell.path_2.add_module('conv', nn.Conv2d(in_chs, out_chs // 2, 1, bias=False))
-    cell.final_path_bn = nn.BatchNorm2d(out_chs, eps=_EPS)
+    cell.final_path_bn = nn.BatchNorm2d(out_chs, eps=BN_EPS)
 
 
 def _factorized(cell: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -188,7 +184,7 @@ _LEVELS = (
 )
 
 
-class NASNetALarge(LevelStepsMixin, ZooModel):
+class NASNetALarge(CellPairLevels, ZooModel):
     """NASNet-A Large (6 @ 4032); each cell takes the outputs of two earlier layers.
 
     Args:
@@ -206,6 +202,7 @@ class NASNetALarge(LevelStepsMixin, ZooModel):
     classifier_name = 'last_linear'
     groups = dict(stem=r'^conv0|cell_stem_[01]',
                   blocks=[(r'^cell_(\d+)', None), (r'^reduction_cell_0', (6,)), (r'^reduction_cell_1', (12,))])
+    single_input = ('conv0', 'cell_stem_0')
 
     def __init__(self, num_classes: int = 1000, in_chans: int = 3, stem_size: int = 96, channel_multiplier: int = 2,
                  num_features: int = 4032, output_stride: int = 32, drop_rate: float = 0., global_pool: str = 'avg',
@@ -218,7 +215,7 @@ class NASNetALarge(LevelStepsMixin, ZooModel):
         self.num_features = self.head_hidden_size = num_features
         c = num_features // 24
         self.conv0 = ConvNormAct(in_chans, stem_size, 3, stride=2, padding=0, apply_act=False,
-                                 norm_layer=partial(BatchNormAct2d, eps=_EPS))
+                                 norm_layer=partial(BatchNormAct2d, eps=BN_EPS))
         self.cell_stem_0 = CellStem0(stem_size, c // channel_multiplier ** 2, pad_type=pad_type)
         self.cell_stem_1 = CellStem1(stem_size, c // channel_multiplier, pad_type=pad_type)
         # cell widths in units of c: `widths` per branch, a normal cell outputs 6 branches, a reduction cell 4 x 2
@@ -250,58 +247,6 @@ class NASNetALarge(LevelStepsMixin, ZooModel):
         self._kept_levels = len(_LEVELS)
         self.global_pool, self.last_linear = create_classifier(self.num_features, num_classes, pool_type=global_pool)
         self.head_drop = nn.Dropout(drop_rate)
-
-    # ---- levels (LevelStepsMixin): the state is (older input, newest output) ----
-
-    def _num_levels(self) -> int:
-        return self._kept_levels
-
-    def _start(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        return x, x
-
-    def _step(self, index: int, state: Tuple[torch.Tensor, torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
-        prev, x = state
-        for name in _LEVELS[index]:
-            layer = getattr(self, name)
-            if name in ('conv0', 'cell_stem_0'):
-                prev, x = x, layer(x)
-            elif name.startswith('reduction'):
-                x = layer(x, prev)  # the older input stays for the next cell
-            else:
-                prev, x = x, layer(x, prev)
-        return prev, x
-
-    def _level_output(self, index: int, state: Tuple[torch.Tensor, torch.Tensor], norm: bool, output_fmt: str,
-                      input_hw: Tuple[int, int]) -> torch.Tensor:
-        x = state[1]
-        if index == len(self.feature_info) - 1:
-            x = self.act(x)
-        elif index > 0:
-            x = F.relu(x)  # the tap is the next cell's input ReLU
-        return self._format_level(x, index, False, output_fmt, input_hw)
-
-    def _finish(self, state: Tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        return self._level_output(self._kept_levels - 1, state, False, 'NCHW', (0, 0))
-
-    def _truncate(self, num_levels: int) -> None:
-        # cells take two inputs, so the dropped ones cannot become Identity: they are removed
-        self._kept_levels = num_levels
-        for level in _LEVELS[num_levels:]:
-            for name in level:
-                delattr(self, name)
-        if num_levels < len(self.feature_info):
-            self.act = nn.Identity()
-
-    def _prune_tail(self, max_index: int, truncated: bool, prune_norm: bool, prune_head: bool) -> None:
-        if prune_head or truncated:
-            self._replace_head(self.num_features)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self._finish(self._run_steps(x))
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.head_drop(self.global_pool(x))
-        return x if pre_logits else self.last_linear(x)
 
 
 def _create_nasnet(variant: str, pretrained: bool = False, **kwargs) -> NASNetALarge:

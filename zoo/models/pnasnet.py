@@ -14,79 +14,23 @@ the next cell's input ReLU) and the final ReLU.
 """
 from collections import OrderedDict
 from functools import partial
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_INCEPTION_MEAN, IMAGENET_INCEPTION_STD
 from zoo.layers.classifier import create_classifier
 from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.layers.create_conv2d import create_conv2d
 from zoo.layers.norm_act import BatchNormAct2d
-from zoo.layers.pool2d_same import MaxPool2dSame
 from zoo.models._base import Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._nas_cells import BN_EPS, ActConvBn, BranchSeparables, CellPairLevels, tf_max_pool
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
-from zoo.models._steps import LevelStepsMixin
 
 __all__ = ['PNASNet5Large']
-
-_EPS = 1e-3
-
-
-def tf_max_pool(stride: int, pad_type: str) -> nn.Module:
-    """3x3 max-pool; TF 'SAME' at stride 2 pads per input (with -inf), otherwise a fixed symmetric pad of 1."""
-    if pad_type == 'same' and stride > 1:
-        return MaxPool2dSame(3, stride=stride)
-    return nn.MaxPool2d(3, stride=stride, padding=1)
-
-
-class SeparableConv2d(nn.Module):
-    """Depthwise kxk conv -> pointwise 1x1 conv."""
-
-    def __init__(self, in_chs: int, out_chs: int, kernel_size: int, stride: int, padding: str = ''):
-        super().__init__()
-        self.depthwise_conv2d = create_conv2d(in_chs, in_chs, kernel_size, stride=stride, padding=padding,
-                                              depthwise=True)
-        self.pointwise_conv2d = create_conv2d(in_chs, out_chs, 1, padding=padding)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pointwise_conv2d(self.depthwise_conv2d(x))
-
-
-class BranchSeparables(nn.Module):
-    """Two ReLU -> separable conv -> BN units, the first strided (stem cells widen in the first unit)."""
-
-    def __init__(self, in_chs: int, out_chs: int, kernel_size: int, stride: int = 1, stem_cell: bool = False,
-                 padding: str = ''):
-        super().__init__()
-        mid_chs = out_chs if stem_cell else in_chs
-        self.act_1 = nn.ReLU()
-        self.separable_1 = SeparableConv2d(in_chs, mid_chs, kernel_size, stride=stride, padding=padding)
-        self.bn_sep_1 = nn.BatchNorm2d(mid_chs, eps=_EPS)
-        self.act_2 = nn.ReLU()
-        self.separable_2 = SeparableConv2d(mid_chs, out_chs, kernel_size, stride=1, padding=padding)
-        self.bn_sep_2 = nn.BatchNorm2d(out_chs, eps=_EPS)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.bn_sep_1(self.separable_1(self.act_1(x)))
-        return self.bn_sep_2(self.separable_2(self.act_2(x)))
-
-
-class ActConvBn(nn.Module):
-    """ReLU -> conv -> BN (the cells' input projection)."""
-
-    def __init__(self, in_chs: int, out_chs: int, kernel_size: int = 1, stride: int = 1, padding: str = ''):
-        super().__init__()
-        self.act = nn.ReLU()
-        self.conv = create_conv2d(in_chs, out_chs, kernel_size, stride=stride, padding=padding)
-        self.bn = nn.BatchNorm2d(out_chs, eps=_EPS)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn(self.conv(self.act(x)))
 
 
 class FactorizedReduction(nn.Module):
@@ -105,7 +49,7 @@ class FactorizedReduction(nn.Module):
             ('avgpool', nn.AvgPool2d(1, stride=2, count_include_pad=False)),
             ('conv', create_conv2d(in_chs, out_chs // 2, 1, padding=padding)),
         ]))
-        self.final_path_bn = nn.BatchNorm2d(out_chs, eps=_EPS)
+        self.final_path_bn = nn.BatchNorm2d(out_chs, eps=BN_EPS)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.act(x)
@@ -135,7 +79,7 @@ class CellStem0(_PnasCell):
         self.comb_iter_0_right = nn.Sequential(OrderedDict([
             ('max_pool', tf_max_pool(2, pad_type)),
             ('conv', create_conv2d(in_chs, out_chs, 1, padding=pad_type)),
-            ('bn', nn.BatchNorm2d(out_chs, eps=_EPS)),
+            ('bn', nn.BatchNorm2d(out_chs, eps=BN_EPS)),
         ]))
         self.comb_iter_1_left = BranchSeparables(out_chs, out_chs, 7, stride=2, padding=pad_type)
         self.comb_iter_1_right = tf_max_pool(2, pad_type)
@@ -183,8 +127,8 @@ class Cell(_PnasCell):
         self.comb_iter_4_left = BranchSeparables(left, left, 3, stride=stride, padding=pad_type)
         self.comb_iter_4_right = ActConvBn(right, right, 1, stride=stride, padding=pad_type) if is_reduction else None
 
-    def forward(self, x_left: torch.Tensor, x_right: torch.Tensor) -> torch.Tensor:
-        return self._combine(self.conv_prev_1x1(x_left), self.conv_1x1(x_right))
+    def forward(self, x: torch.Tensor, x_prev: torch.Tensor) -> torch.Tensor:
+        return self._combine(self.conv_prev_1x1(x_prev), self.conv_1x1(x))
 
 
 # (in_left, out_left, in_right, out_right, is_reduction, match_prev_layer_dims) of cell_stem_1, cell_0..cell_11
@@ -201,7 +145,7 @@ _LAYERS = ('conv_0', 'cell_stem_0', 'cell_stem_1') + tuple(f'cell_{i}' for i in 
 _LEVEL_ENDS = (0, 1, 6, 10, 14)  # positions in _LAYERS of the layers each level ends with
 
 
-class PNASNet5Large(LevelStepsMixin, ZooModel):
+class PNASNet5Large(CellPairLevels, ZooModel):
     """PNASNet-5 Large; each cell takes the outputs of the previous two layers.
 
     Args:
@@ -216,6 +160,7 @@ class PNASNet5Large(LevelStepsMixin, ZooModel):
                                for i, end in enumerate(_LEVEL_ENDS)), final=('act',), final_is_norm=False)
     classifier_name = 'last_linear'
     groups = dict(stem=r'^conv_0|cell_stem_[01]', blocks=r'^cell_(\d+)')
+    single_input = ('conv_0', 'cell_stem_0')
 
     def __init__(self, num_classes: int = 1000, in_chans: int = 3, output_stride: int = 32, drop_rate: float = 0.,
                  global_pool: str = 'avg', pad_type: str = ''):
@@ -226,7 +171,7 @@ class PNASNet5Large(LevelStepsMixin, ZooModel):
         self.drop_rate = drop_rate
         self.num_features = self.head_hidden_size = 4320
         self.conv_0 = ConvNormAct(in_chans, 96, 3, stride=2, padding=0, apply_act=False,
-                                  norm_layer=partial(BatchNormAct2d, eps=_EPS))
+                                  norm_layer=partial(BatchNormAct2d, eps=BN_EPS))
         self.cell_stem_0 = CellStem0(96, 54, pad_type=pad_type)
         for name, (il, ol, ir, orr, red, match) in zip(_LAYERS[2:], _CELLS):
             self.add_module(name, Cell(il, ol, ir, orr, pad_type=pad_type, is_reduction=red,
@@ -239,55 +184,9 @@ class PNASNet5Large(LevelStepsMixin, ZooModel):
             dict(num_chs=2160, reduction=16, module='cell_8.conv_1x1.act'),
             dict(num_chs=4320, reduction=32, module='act'),
         ]
-        self._kept_layers = len(_LAYERS)
+        self._kept_levels = len(self.trunk.levels)
         self.global_pool, self.last_linear = create_classifier(self.num_features, num_classes, pool_type=global_pool)
         self.head_drop = nn.Dropout(drop_rate)
-
-    # ---- levels (LevelStepsMixin): the state is (previous layer output, current output) ----
-
-    def _num_levels(self) -> int:
-        return sum(end < self._kept_layers for end in _LEVEL_ENDS)
-
-    def _start(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        return x, x
-
-    def _step(self, index: int, state: Tuple[torch.Tensor, torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
-        prev, x = state
-        for name in self.trunk.levels[index]:
-            layer = getattr(self, name)
-            prev, x = x, (layer(x) if name in ('conv_0', 'cell_stem_0') else layer(prev, x))
-        return prev, x
-
-    def _level_output(self, index: int, state: Tuple[torch.Tensor, torch.Tensor], norm: bool, output_fmt: str,
-                      input_hw: Tuple[int, int]) -> torch.Tensor:
-        x = state[1]
-        if index == len(self.feature_info) - 1:
-            x = self.act(x)
-        elif index > 0:
-            x = F.relu(x)  # the tap is the next cell's input ReLU
-        return self._format_level(x, index, False, output_fmt, input_hw)
-
-    def _finish(self, state: Tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        return self._level_output(self._num_levels() - 1, state, False, 'NCHW', (0, 0))
-
-    def _truncate(self, num_levels: int) -> None:
-        # cells take two inputs, so the dropped ones cannot become Identity: they are removed
-        self._kept_layers = _LEVEL_ENDS[num_levels - 1] + 1
-        for name in _LAYERS[self._kept_layers:]:
-            delattr(self, name)
-        if num_levels < len(self.feature_info):
-            self.act = nn.Identity()
-
-    def _prune_tail(self, max_index: int, truncated: bool, prune_norm: bool, prune_head: bool) -> None:
-        if prune_head or truncated:
-            self._replace_head(self.num_features)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self._finish(self._run_steps(x))
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.head_drop(self.global_pool(x))
-        return x if pre_logits else self.last_linear(x)
 
 
 def _create_pnasnet(variant: str, pretrained: bool = False, **kwargs) -> PNASNet5Large:
