@@ -334,6 +334,7 @@ class CrossStage(nn.Module):
         act_layer: activation.
         norm_layer: normalisation.
     """
+    block_transition = True  # a 1x1 conv on the block path before the concatenation
 
     def __init__(self, in_chs: int, cfg: CspStageCfg, stride: int, dilation: int, first_dilation: int,
                  block_dpr: Sequence[float], act_layer: LayerType, norm_layer: LayerType):
@@ -341,8 +342,10 @@ class CrossStage(nn.Module):
         layer_kw = dict(act_layer=act_layer, norm_layer=norm_layer)
         self.expand_chs = exp_chs = _make_down_expand(self, in_chs, cfg, stride, dilation, first_dilation, layer_kw)
         self.blocks, block_out = _make_blocks(cfg, exp_chs // 2, dilation, block_dpr, layer_kw)
-        self.conv_transition_b = ConvNormAct(block_out, exp_chs // 2, 1, **layer_kw)
-        self.conv_transition = ConvNormAct(exp_chs, cfg.out_chs, 1, **layer_kw)
+        if self.block_transition:
+            self.conv_transition_b = ConvNormAct(block_out, exp_chs // 2, 1, **layer_kw)
+            block_out = exp_chs // 2
+        self.conv_transition = ConvNormAct(block_out + exp_chs // 2, cfg.out_chs, 1, **layer_kw)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv_exp(self.conv_down(x))
@@ -351,29 +354,13 @@ class CrossStage(nn.Module):
         return self.conv_transition(torch.cat([xs, xb], dim=1))
 
 
-class CrossStage3(nn.Module):
+class CrossStage3(CrossStage):
     """C3 cross stage: downsample -> 1x1 expand -> split; the first half through the blocks; concat -> 1x1.
 
     Unlike `CrossStage` there is no transition conv on the block path, only the one after the concatenation.
-
-    Args:
-        in_chs: input channels.
-        cfg: stage config.
-        stride: downsampling stride (1 in dilated stages).
-        dilation: dilation of the blocks.
-        first_dilation: dilation of the downsampling conv.
-        block_dpr: per-block stochastic depth rates.
-        act_layer: activation.
-        norm_layer: normalisation.
+    Args as for `CrossStage`.
     """
-
-    def __init__(self, in_chs: int, cfg: CspStageCfg, stride: int, dilation: int, first_dilation: int,
-                 block_dpr: Sequence[float], act_layer: LayerType, norm_layer: LayerType):
-        super().__init__()
-        layer_kw = dict(act_layer=act_layer, norm_layer=norm_layer)
-        self.expand_chs = exp_chs = _make_down_expand(self, in_chs, cfg, stride, dilation, first_dilation, layer_kw)
-        self.blocks, block_out = _make_blocks(cfg, exp_chs // 2, dilation, block_dpr, layer_kw)
-        self.conv_transition = ConvNormAct(block_out + exp_chs // 2, cfg.out_chs, 1, **layer_kw)
+    block_transition = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv_exp(self.conv_down(x))
