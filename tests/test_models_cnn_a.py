@@ -26,9 +26,19 @@ HEAVY = {
     'resnest50d', 'resnest50d_1s4x24d', 'resnest50d_4s2x40d', 'resnest101e', 'resnest200e', 'resnest269e',
     'vovnet57a', 'ese_vovnet57b', 'ese_vovnet99b', 'eca_vovnet39b',
     'darknet53', 'darknetaa53', 'cspresnet50w',
+    'cs3darknet_m', 'cs3darknet_l', 'cs3darknet_x', 'cs3darknet_focus_m', 'cs3darknet_focus_l', 'cs3darknet_focus_x',
+    'cs3sedarknet_l', 'cs3sedarknet_x', 'cs3sedarknet_xdw', 'cs3edgenet_x', 'cs3se_edgenet_x',
     'dla102', 'dla102x', 'dla102x2', 'dla169',
 }
 LAYOUT_ONLY = {'regnety_1280', 'regnety_2560'}
+# the cs3 sizes share their structure with a smaller sibling; their layout is also checked on the meta device by
+# tests/test_layout_all.py, so the per-name layout / feature_info checks here run for them only under -m slow
+SLOW_META = {'cs3darknet_m', 'cs3darknet_l', 'cs3darknet_x', 'cs3darknet_focus_m', 'cs3darknet_focus_l',
+             'cs3darknet_focus_x', 'cs3sedarknet_x', 'cs3se_edgenet_x'}
+
+
+def _meta_params() -> List[Any]:
+    return [pytest.param(name, marks=pytest.mark.slow) if name in SLOW_META else name for name in ALL_NAMES]
 
 
 def _full_parity(name: str, img_size=(64, 64), batch_size: int = 2, atol: float = 1e-4, **kwargs: Any) -> Dict:
@@ -84,7 +94,10 @@ def test_registered_names():
         'vovnet': ['vovnet39a', 'vovnet57a', 'ese_vovnet19b_slim_dw', 'ese_vovnet19b_dw', 'ese_vovnet19b_slim',
                    'ese_vovnet39b', 'ese_vovnet57b', 'ese_vovnet99b', 'eca_vovnet39b'],
         'cspnet': ['cspresnet50', 'cspresnet50d', 'cspresnet50w', 'cspresnext50', 'cspdarknet53', 'darknet17',
-                   'darknet21', 'darknet53', 'darknetaa53'],
+                   'darknet21', 'darknet53', 'darknetaa53', 'cs3darknet_s', 'cs3darknet_m', 'cs3darknet_l',
+                   'cs3darknet_x', 'cs3darknet_focus_s', 'cs3darknet_focus_m', 'cs3darknet_focus_l',
+                   'cs3darknet_focus_x', 'cs3sedarknet_l', 'cs3sedarknet_x', 'cs3sedarknet_xdw', 'cs3edgenet_x',
+                   'cs3se_edgenet_x'],
         'dla': ['dla34', 'dla46_c', 'dla46x_c', 'dla60', 'dla60x', 'dla60x_c', 'dla102', 'dla102x', 'dla102x2',
                 'dla169', 'dla60_res2net', 'dla60_res2next'],
     }
@@ -95,12 +108,12 @@ def test_registered_names():
     assert not set(ALL_NAMES) - set(timm.list_models())
 
 
-@pytest.mark.parametrize('name', ALL_NAMES)
+@pytest.mark.parametrize('name', _meta_params())
 def test_layout_matches_timm(name):
     assert_layout_parity_meta(name)
 
 
-@pytest.mark.parametrize('name', ALL_NAMES)
+@pytest.mark.parametrize('name', _meta_params())
 def test_feature_info_matches_timm(name):
     assert_feature_info_parity(name)
 

@@ -5,15 +5,20 @@ Papers:
   (arXiv:1911.11929). A cross stage splits the (expanded) stage input in two halves along channels, sends only one
   half through the residual blocks, and merges both with transition convs, halving the gradient duplication.
 - DarkNet-53: "YOLOv3: An Incremental Improvement", Redmon & Farhadi, 2018 (arXiv:1804.02767).
+- CS3-DarkNet (the "cs3*" names): the CSP-DarkNet backbone of YOLOv5 / YOLOX ("YOLOX: Exceeding YOLO Series in
+  2021", Ge et al., arXiv:2107.08430): SiLU, a two-conv (or single 6x6 "focus") stem, and the "C3" cross stage that
+  merges the two halves with one transition conv. The "edgenet" variants use a 3x3 -> 1x1 (fused-MBConv-like) block.
 
 Deviation from the darknet reference configs (matching timm's weights): the 1x1 "expansion" conv after a stage's
 downsampling conv produces both halves at once and is split, rather than being two separate 1x1 convs; CSPResNe(X)t
 keeps ResNet's max-pooled stem and a first stage without stride. "darknetaa53" downsamples with a 2x2 average pool
-and a 1x1 conv instead of a strided 3x3 conv; "sedarknet21" adds SE after each block's 1x1 conv. Module names
-follow timm so its checkpoints load unchanged.
+and a 1x1 conv instead of a strided 3x3 conv; "sedarknet21" adds SE after each block's 1x1 conv. In the C3 stage
+the first half of the split runs through the blocks and is concatenated first. Module names follow timm so its
+checkpoints load unchanged.
 """
 from dataclasses import dataclass, replace
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
+from functools import partial
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 import torch
 import torch.nn as nn
@@ -21,6 +26,7 @@ import torch.nn as nn
 from zoo.layers import ClassifierHead, DropPath, LayerType, get_act_layer, get_attn
 from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
+from zoo.layers.helpers import make_divisible
 from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import CheckpointSequential
@@ -39,11 +45,13 @@ class CspStemCfg:
         stride: total stem stride, 1, 2 or 4.
         kernel_size: kernel of every stem conv.
         pool: '' or 'max' (a 3x3 stride-2 max-pool ends the stem).
+        padding: padding of the first conv ('' for symmetric padding from the kernel size).
     """
     out_chs: Tuple[int, ...] = (32,)
     stride: int = 2
     kernel_size: int = 3
     pool: str = ''
+    padding: Union[str, int] = ''
 
 
 @dataclass(frozen=True)
@@ -60,8 +68,9 @@ class CspStageCfg:
         expand_ratio: width of the 1x1 expansion (split in two halves) / out_chs.
         avg_down: downsample with a 2x2 average pool + 1x1 conv instead of a strided 3x3 conv.
         attn_layer: block attention ('se') or None.
-        stage_type: 'csp' (cross stage partial) or 'dark' (plain DarkNet stage).
-        block_type: 'bottle' (ResNet bottleneck) or 'dark' (1x1 + 3x3 DarkNet block).
+        attn_rd_ratio: reduction ratio of the attention (None keeps the attention's default).
+        stage_type: 'csp' (cross stage partial), 'cs3' (C3: one transition conv) or 'dark' (plain DarkNet stage).
+        block_type: 'bottle' (ResNet bottleneck), 'dark' (1x1 + 3x3 DarkNet block) or 'edge' (3x3 + 1x1).
         cross_linear: no activation after the expansion conv.
         down_growth: the downsampling conv already produces out_chs (else it keeps the input width).
     """
@@ -74,6 +83,7 @@ class CspStageCfg:
     expand_ratio: float = 1.
     avg_down: bool = False
     attn_layer: Optional[str] = None
+    attn_rd_ratio: Optional[float] = None
     stage_type: str = 'csp'
     block_type: str = 'bottle'
     cross_linear: bool = False
@@ -98,6 +108,19 @@ def _stages(depths: Sequence[int], out_chs: Sequence[int], first: Optional[Dict[
         args = dict(common, **(first or {})) if i == 0 else common
         stages.append(CspStageCfg(depth=d, out_chs=c, **args))
     return tuple(stages)
+
+
+def _cs3(width: float = 1., depth: float = 1., focus: bool = False, **stage_kw) -> CspModelCfg:
+    """A CS3-DarkNet (YOLOv5-style) config: widths and depths of the L model (64 / 128..1024, depths 3-6-9-3)
+    scaled by `width` / `depth`; `focus` replaces the two 3x3 stem convs by one 6x6 stride-2 conv."""
+    if focus:
+        stem = CspStemCfg(out_chs=(make_divisible(64 * width),), kernel_size=6, stride=2, padding=2)
+    else:
+        stem = CspStemCfg(out_chs=tuple(make_divisible(c * width) for c in (32, 64)), kernel_size=3, stride=2)
+    stage_kw = dict(dict(block_ratio=0.5, stage_type='cs3', block_type='dark'), **stage_kw)
+    stages = _stages([int(d * depth) for d in (3, 6, 9, 3)], [make_divisible(c * width) for c in (128, 256, 512, 1024)],
+                     **stage_kw)
+    return CspModelCfg(stem, stages, act_layer='silu')
 
 
 _RESNET_STEM = CspStemCfg(out_chs=(64,), kernel_size=7, stride=4, pool='max')
@@ -130,6 +153,22 @@ MODEL_CFGS: Dict[str, CspModelCfg] = dict(
         (1, 2, 8, 8, 4), _DARK_CHS, bottle_ratio=0.5, stage_type='dark', block_type='dark')),
     darknetaa53=CspModelCfg(_DARK_STEM, _stages(
         (1, 2, 8, 8, 4), _DARK_CHS, bottle_ratio=0.5, avg_down=True, stage_type='dark', block_type='dark')),
+    cs3darknet_s=_cs3(0.5, 0.5),
+    cs3darknet_m=_cs3(0.75, 0.67),
+    cs3darknet_l=_cs3(),
+    cs3darknet_x=_cs3(1.25, 1.33),
+    cs3darknet_focus_s=_cs3(0.5, 0.5, focus=True),
+    cs3darknet_focus_m=_cs3(0.75, 0.67, focus=True),
+    cs3darknet_focus_l=_cs3(focus=True),
+    cs3darknet_focus_x=_cs3(1.25, 1.33, focus=True),
+    cs3sedarknet_l=_cs3(attn_layer='se', attn_rd_ratio=0.25),
+    cs3sedarknet_x=_cs3(1.25, 1.33, attn_layer='se'),
+    # despite the name, a CSP (two-transition) bottleneck net with grouped 3x3 convs in the last two stages
+    cs3sedarknet_xdw=CspModelCfg(CspStemCfg(out_chs=(32, 64), kernel_size=3, stride=2), tuple(
+        CspStageCfg(depth=d, out_chs=c, groups=g, bottle_ratio=0.5, block_ratio=0.5, attn_layer='se')
+        for d, c, g in zip((3, 6, 12, 4), (256, 512, 1024, 2048), (1, 1, 256, 512))), act_layer='silu'),
+    cs3edgenet_x=_cs3(1.25, 1.33, bottle_ratio=1.5, block_type='edge'),
+    cs3se_edgenet_x=_cs3(1.25, 1.33, bottle_ratio=1.5, block_type='edge', attn_layer='se', attn_rd_ratio=0.25),
 )
 
 
@@ -186,13 +225,14 @@ class DarkBlock(nn.Module):
         in_chs: input channels.
         out_chs: output channels.
         dilation: dilation of the 3x3 conv.
-        bottle_ratio: width of the 1x1 conv / out_chs.
+        bottle_ratio: width of the first conv / out_chs.
         groups: groups of the 3x3 conv.
         act_layer: activation.
         norm_layer: normalisation.
-        attn_layer: attention class after the 1x1 conv, or None.
+        attn_layer: attention class after the first conv, or None.
         drop_path: stochastic depth rate.
     """
+    kernel_sizes = (1, 3)  # of conv1, conv2
 
     def __init__(
             self,
@@ -209,10 +249,16 @@ class DarkBlock(nn.Module):
         super().__init__()
         mid_chs = int(round(out_chs * bottle_ratio))
         layer_kw = dict(act_layer=act_layer, norm_layer=norm_layer)
-        self.conv1 = ConvNormAct(in_chs, mid_chs, 1, **layer_kw)
+        k1, k2 = self.kernel_sizes
+        self.conv1 = ConvNormAct(in_chs, mid_chs, k1, **self._spatial(k1, dilation, groups), **layer_kw)
         self.attn = attn_layer(mid_chs, act_layer=act_layer) if attn_layer is not None else nn.Identity()
-        self.conv2 = ConvNormAct(mid_chs, out_chs, 3, dilation=dilation, groups=groups, **layer_kw)
+        self.conv2 = ConvNormAct(mid_chs, out_chs, k2, **self._spatial(k2, dilation, groups), **layer_kw)
         self.drop_path = DropPath(drop_path) if drop_path else nn.Identity()
+
+    @staticmethod
+    def _spatial(kernel_size: int, dilation: int, groups: int) -> Dict[str, int]:
+        # dilation and groups apply to the 3x3 conv only
+        return dict(dilation=dilation, groups=groups) if kernel_size > 1 else {}
 
     def zero_init_last(self) -> None:
         nn.init.zeros_(self.conv2.bn.weight)
@@ -221,7 +267,15 @@ class DarkBlock(nn.Module):
         return self.drop_path(self.conv2(self.attn(self.conv1(x)))) + x
 
 
-_BLOCKS = dict(bottle=BottleneckBlock, dark=DarkBlock)
+class EdgeBlock(DarkBlock):
+    """Edge-residual block: 3x3 expand -> (attention) -> 1x1 back to out_chs (with activation), identity shortcut.
+
+    Args as for `DarkBlock`; `bottle_ratio` sets the width of the 3x3 conv.
+    """
+    kernel_sizes = (3, 1)
+
+
+_BLOCKS = dict(bottle=BottleneckBlock, dark=DarkBlock, edge=EdgeBlock)
 
 
 def _make_down(in_chs: int, out_chs: int, stride: int, first_dilation: int, groups: int, avg_down: bool,
@@ -235,8 +289,12 @@ def _make_down(in_chs: int, out_chs: int, stride: int, first_dilation: int, grou
 
 def _make_blocks(cfg: CspStageCfg, in_chs: int, dilation: int, block_dpr: Sequence[float],
                  layer_kw: Dict[str, Any]) -> Tuple[nn.Sequential, int]:
+    if cfg.block_type not in _BLOCKS:
+        raise ValueError(f"Unknown CSP block type {cfg.block_type!r}; use one of {sorted(_BLOCKS)}.")
     block_fn = _BLOCKS[cfg.block_type]
     attn = get_attn(cfg.attn_layer) if cfg.attn_layer else None
+    if attn is not None and cfg.attn_rd_ratio is not None:
+        attn = partial(attn, rd_ratio=cfg.attn_rd_ratio)
     block_chs = int(round(cfg.out_chs * cfg.block_ratio))
     blocks = nn.Sequential()
     for i in range(cfg.depth):
@@ -245,6 +303,22 @@ def _make_blocks(cfg: CspStageCfg, in_chs: int, dilation: int, block_dpr: Sequen
             attn_layer=attn, drop_path=block_dpr[i], **layer_kw))
         in_chs = block_chs
     return blocks, in_chs
+
+
+def _make_down_expand(module: nn.Module, in_chs: int, cfg: CspStageCfg, stride: int, dilation: int,
+                      first_dilation: int, layer_kw: Dict[str, Any]) -> int:
+    """Set `module.conv_down` (Identity when neither striding nor changing dilation) and the 1x1 `module.conv_exp`
+    of a cross stage; returns the expanded width, split in two halves by the caller."""
+    down_chs = cfg.out_chs if cfg.down_growth else in_chs
+    if stride != 1 or first_dilation != dilation:
+        module.conv_down = _make_down(in_chs, down_chs, stride, first_dilation, cfg.groups, cfg.avg_down, layer_kw)
+        prev_chs = down_chs
+    else:
+        module.conv_down = nn.Identity()
+        prev_chs = in_chs
+    exp_chs = int(round(cfg.out_chs * cfg.expand_ratio))
+    module.conv_exp = ConvNormAct(prev_chs, exp_chs, 1, apply_act=not cfg.cross_linear, **layer_kw)
+    return exp_chs
 
 
 class CrossStage(nn.Module):
@@ -260,29 +334,38 @@ class CrossStage(nn.Module):
         act_layer: activation.
         norm_layer: normalisation.
     """
+    block_transition = True  # a 1x1 conv on the block path before the concatenation
 
     def __init__(self, in_chs: int, cfg: CspStageCfg, stride: int, dilation: int, first_dilation: int,
                  block_dpr: Sequence[float], act_layer: LayerType, norm_layer: LayerType):
         super().__init__()
         layer_kw = dict(act_layer=act_layer, norm_layer=norm_layer)
-        down_chs = cfg.out_chs if cfg.down_growth else in_chs
-        self.expand_chs = exp_chs = int(round(cfg.out_chs * cfg.expand_ratio))
-        if stride != 1 or first_dilation != dilation:
-            self.conv_down = _make_down(in_chs, down_chs, stride, first_dilation, cfg.groups, cfg.avg_down, layer_kw)
-            prev_chs = down_chs
-        else:
-            self.conv_down = nn.Identity()
-            prev_chs = in_chs
-        self.conv_exp = ConvNormAct(prev_chs, exp_chs, 1, apply_act=not cfg.cross_linear, **layer_kw)
+        self.expand_chs = exp_chs = _make_down_expand(self, in_chs, cfg, stride, dilation, first_dilation, layer_kw)
         self.blocks, block_out = _make_blocks(cfg, exp_chs // 2, dilation, block_dpr, layer_kw)
-        self.conv_transition_b = ConvNormAct(block_out, exp_chs // 2, 1, **layer_kw)
-        self.conv_transition = ConvNormAct(exp_chs, cfg.out_chs, 1, **layer_kw)
+        if self.block_transition:
+            self.conv_transition_b = ConvNormAct(block_out, exp_chs // 2, 1, **layer_kw)
+            block_out = exp_chs // 2
+        self.conv_transition = ConvNormAct(block_out + exp_chs // 2, cfg.out_chs, 1, **layer_kw)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv_exp(self.conv_down(x))
         xs, xb = x.split(self.expand_chs // 2, dim=1)
         xb = self.conv_transition_b(self.blocks(xb)).contiguous()
         return self.conv_transition(torch.cat([xs, xb], dim=1))
+
+
+class CrossStage3(CrossStage):
+    """C3 cross stage: downsample -> 1x1 expand -> split; the first half through the blocks; concat -> 1x1.
+
+    Unlike `CrossStage` there is no transition conv on the block path, only the one after the concatenation.
+    Args as for `CrossStage`.
+    """
+    block_transition = False
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv_exp(self.conv_down(x))
+        xb, xs = x.split(self.expand_chs // 2, dim=1)
+        return self.conv_transition(torch.cat([self.blocks(xb), xs], dim=1))
 
 
 class DarkStage(nn.Module):
@@ -310,7 +393,7 @@ class DarkStage(nn.Module):
         return self.blocks(self.conv_down(x))
 
 
-_STAGES = dict(csp=CrossStage, dark=DarkStage)
+_STAGES = dict(csp=CrossStage, cs3=CrossStage3, dark=DarkStage)
 
 
 def make_stem(in_chans: int, cfg: CspStemCfg, act_layer: LayerType,
@@ -331,7 +414,8 @@ def make_stem(in_chans: int, cfg: CspStemCfg, act_layer: LayerType,
         if conv_stride > 1 and prev_feat is not None:
             feature_info.append(prev_feat)
         name = f'conv{i + 1}'
-        stem.add_module(name, ConvNormAct(prev_chs, chs, cfg.kernel_size, stride=conv_stride, act_layer=act_layer,
+        stem.add_module(name, ConvNormAct(prev_chs, chs, cfg.kernel_size, stride=conv_stride,
+                                          padding=cfg.padding if i == 0 else '', act_layer=act_layer,
                                           norm_layer=norm_layer))
         stride *= conv_stride
         prev_chs = chs
@@ -371,7 +455,7 @@ def make_stages(
         # the first (downsampling) conv of a dilated stage still uses the previous, smaller dilation
         first_dilation = 1 if dilation in (1, 2) else 2
         if stage_cfg.stage_type not in _STAGES:
-            raise ValueError(f"Unknown CSP stage type {stage_cfg.stage_type!r}; use 'csp' or 'dark'.")
+            raise ValueError(f"Unknown CSP stage type {stage_cfg.stage_type!r}; use one of {sorted(_STAGES)}.")
         stages.append(_STAGES[stage_cfg.stage_type](
             prev_chs, stage_cfg, stride, dilation, first_dilation, dpr, act_layer=cfg.act_layer,
             norm_layer=cfg.norm_layer))
@@ -487,6 +571,22 @@ default_cfgs = generate_default_cfgs({
     'darknet53.c2ns_in1k': _cfg(test_input_size=(3, 288, 288), test_crop_pct=1.0, interpolation='bicubic',
                                 paper_ids='arXiv:1804.02767'),
     'darknetaa53.c2ns_in1k': _cfg(test_input_size=(3, 288, 288), test_crop_pct=1.0, paper_ids='arXiv:1804.02767'),
+    'cs3darknet_s.untrained': _cfg(hf_hub_id=None, interpolation='bicubic'),
+    'cs3darknet_m.c2ns_in1k': _cfg(test_input_size=(3, 288, 288), test_crop_pct=0.95, interpolation='bicubic'),
+    'cs3darknet_l.c2ns_in1k': _cfg(test_input_size=(3, 288, 288), test_crop_pct=0.95, interpolation='bicubic'),
+    'cs3darknet_x.c2ns_in1k': _cfg(test_input_size=(3, 288, 288), crop_pct=0.95, test_crop_pct=1.0,
+                                   interpolation='bicubic'),
+    'cs3darknet_focus_s.ra4_e3600_r256_in1k': _cfg(test_input_size=(3, 320, 320), test_crop_pct=1.0,
+                                                   interpolation='bicubic', mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    'cs3darknet_focus_m.c2ns_in1k': _cfg(test_input_size=(3, 288, 288), test_crop_pct=0.95, interpolation='bicubic'),
+    'cs3darknet_focus_l.c2ns_in1k': _cfg(test_input_size=(3, 288, 288), test_crop_pct=0.95, interpolation='bicubic'),
+    'cs3darknet_focus_x.untrained': _cfg(hf_hub_id=None, interpolation='bicubic'),
+    'cs3sedarknet_l.c2ns_in1k': _cfg(test_input_size=(3, 288, 288), test_crop_pct=0.95, interpolation='bicubic'),
+    'cs3sedarknet_x.c2ns_in1k': _cfg(test_input_size=(3, 288, 288), test_crop_pct=1.0, interpolation='bicubic'),
+    'cs3sedarknet_xdw.untrained': _cfg(hf_hub_id=None, interpolation='bicubic'),
+    'cs3edgenet_x.c2_in1k': _cfg(test_input_size=(3, 288, 288), test_crop_pct=1.0, interpolation='bicubic'),
+    'cs3se_edgenet_x.c2ns_in1k': _cfg(test_input_size=(3, 320, 320), crop_pct=0.95, test_crop_pct=1.0,
+                                      interpolation='bicubic'),
 })
 
 
@@ -548,3 +648,81 @@ def darknet53(pretrained: bool = False, **kwargs) -> CspNet:
 def darknetaa53(pretrained: bool = False, **kwargs) -> CspNet:
     """DarkNet-53 with average-pool + 1x1 downsampling."""
     return _create_cspnet('darknetaa53', pretrained, **kwargs)
+
+
+@register_model
+def cs3darknet_s(pretrained: bool = False, **kwargs) -> CspNet:
+    """CS3-DarkNet-S (YOLOv5-S widths and depths)."""
+    return _create_cspnet('cs3darknet_s', pretrained, **kwargs)
+
+
+@register_model
+def cs3darknet_m(pretrained: bool = False, **kwargs) -> CspNet:
+    """CS3-DarkNet-M."""
+    return _create_cspnet('cs3darknet_m', pretrained, **kwargs)
+
+
+@register_model
+def cs3darknet_l(pretrained: bool = False, **kwargs) -> CspNet:
+    """CS3-DarkNet-L."""
+    return _create_cspnet('cs3darknet_l', pretrained, **kwargs)
+
+
+@register_model
+def cs3darknet_x(pretrained: bool = False, **kwargs) -> CspNet:
+    """CS3-DarkNet-X."""
+    return _create_cspnet('cs3darknet_x', pretrained, **kwargs)
+
+
+@register_model
+def cs3darknet_focus_s(pretrained: bool = False, **kwargs) -> CspNet:
+    """CS3-DarkNet-S with a single 6x6 "focus" stem conv."""
+    return _create_cspnet('cs3darknet_focus_s', pretrained, **kwargs)
+
+
+@register_model
+def cs3darknet_focus_m(pretrained: bool = False, **kwargs) -> CspNet:
+    """CS3-DarkNet-M with a 6x6 stem conv."""
+    return _create_cspnet('cs3darknet_focus_m', pretrained, **kwargs)
+
+
+@register_model
+def cs3darknet_focus_l(pretrained: bool = False, **kwargs) -> CspNet:
+    """CS3-DarkNet-L with a 6x6 stem conv."""
+    return _create_cspnet('cs3darknet_focus_l', pretrained, **kwargs)
+
+
+@register_model
+def cs3darknet_focus_x(pretrained: bool = False, **kwargs) -> CspNet:
+    """CS3-DarkNet-X with a 6x6 stem conv."""
+    return _create_cspnet('cs3darknet_focus_x', pretrained, **kwargs)
+
+
+@register_model
+def cs3sedarknet_l(pretrained: bool = False, **kwargs) -> CspNet:
+    """CS3-DarkNet-L with SE (reduction 1/4) in every block."""
+    return _create_cspnet('cs3sedarknet_l', pretrained, **kwargs)
+
+
+@register_model
+def cs3sedarknet_x(pretrained: bool = False, **kwargs) -> CspNet:
+    """CS3-DarkNet-X with SE (reduction 1/16) in every block."""
+    return _create_cspnet('cs3sedarknet_x', pretrained, **kwargs)
+
+
+@register_model
+def cs3sedarknet_xdw(pretrained: bool = False, **kwargs) -> CspNet:
+    """CSP bottleneck net with SE and grouped 3x3 convs in the last two stages."""
+    return _create_cspnet('cs3sedarknet_xdw', pretrained, **kwargs)
+
+
+@register_model
+def cs3edgenet_x(pretrained: bool = False, **kwargs) -> CspNet:
+    """CS3-EdgeNet-X: CS3-DarkNet-X with 3x3 -> 1x1 edge-residual blocks."""
+    return _create_cspnet('cs3edgenet_x', pretrained, **kwargs)
+
+
+@register_model
+def cs3se_edgenet_x(pretrained: bool = False, **kwargs) -> CspNet:
+    """CS3-EdgeNet-X with SE (reduction 1/4)."""
+    return _create_cspnet('cs3se_edgenet_x', pretrained, **kwargs)
