@@ -100,6 +100,7 @@ from zoo.layers.window import (
 from zoo.layers.learnable_affine import LearnableAffineBlock
 from zoo.layers.rep_branches import fold_conv_bn_branches
 from zoo.layers.cl_norm_mlp_head import ClNormMlpClassifierHead
+from zoo.layers.branches import ConcatBranches, conv_chain, tf_conv_bn
 
 __all__ = [
     'pad_same_traceable', 'use_traceable_pad', 'is_exportable', 'is_scriptable', 'set_layer_config', 'LayerType',
@@ -129,5 +130,6 @@ __all__ = [
     'window_reverse', 'grid_partition', 'grid_reverse', 'window_partition_nchw', 'window_reverse_nchw',
     'grid_partition_nchw', 'grid_reverse_nchw', 'shifted_window_mask', 'fit_window_to_grid',
     'resolve_stage_window_sizes', 'stage_window_sizes_for_grid', 'ShiftedWindowGeometry', 'windowed_sdpa',
-    'SHIFT_MASK_VALUE', 'LearnableAffineBlock', 'fold_conv_bn_branches', 'ClNormMlpClassifierHead',
+    'SHIFT_MASK_VALUE', 'LearnableAffineBlock', 'fold_conv_bn_branches', 'ClNormMlpClassifierHead', 'ConcatBranches',
+    'conv_chain', 'tf_conv_bn',
 ]
