@@ -16,7 +16,7 @@ from zoo.layers import DropPath, LayerType, create_classifier, get_act_layer, tr
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -63,14 +63,8 @@ class StarBlock(nn.Module):
         return x + self.drop_path(self.dwconv2(self.g(y)))
 
 
-class StarStage(nn.Sequential):
+class StarStage(CheckpointSequential):
     """3x3 stride-2 ConvBN followed by the blocks (children `0`, `1`, ...); checkpointed per block when asked."""
-    grad_checkpointing = False
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(list(self), x)
-        return super().forward(x)
 
 
 def make_stages(

@@ -27,7 +27,7 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.weight_init import he_normal_, init_by_type_, zero_bias_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -179,7 +179,6 @@ class OsaStage(nn.Module):
             drop_path_rates: Optional[Sequence[float]] = None,
     ):
         super().__init__()
-        self.grad_checkpointing = False
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True) if downsample else None
         blocks = []
         for i in range(block_per_stage):
@@ -193,13 +192,11 @@ class OsaStage(nn.Module):
                 act_layer=act_layer,
                 drop_path=DropPath(dpr) if dpr > 0. else None,
             ))
-        self.blocks = nn.Sequential(*blocks)
+        self.blocks = CheckpointSequential(*blocks)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.pool is not None:
             x = self.pool(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
         return self.blocks(x)
 
 
