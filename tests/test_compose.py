@@ -761,6 +761,7 @@ def _digits_tensors(split: str, cfg, shared_data_dir: Path | None) -> tuple[torc
     return x, torch.from_numpy(labels).long()
 
 
+@pytest.mark.slow  # 35 s of training; composed models' forward / API / parity checks stay in the default run
 def test_digits_config_trains_to_95_percent(request):
     # About 11 s on one idle core (20 epochs of 1438 16x16 images); no time assert, shared CI cores vary too much.
     start = time.perf_counter()

@@ -396,6 +396,7 @@ def test_default_train_reaches_95_percent(tmp_path: Path) -> None:
     assert best >= 95.0
 
 
+@pytest.mark.slow  # 50 s; the default run trains the main job (test_default_train_reaches_95_percent)
 def test_compose_config_trains_digits_to_95_percent(tmp_path: Path) -> None:
     """`train.py --config` with the shipped zoo.compose digits config (its model registers as a zoo model)."""
     out = tmp_path / 'runs'
