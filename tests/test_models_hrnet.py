@@ -10,7 +10,9 @@ import copy
 import pytest
 import torch
 
-from _api_checks import assert_checkpointing_keeps_gradients, assert_head_api_matches, assert_reset_and_prune_match, image
+from _api_checks import (
+    assert_checkpointing_keeps_gradients, assert_head_api_matches, assert_reset_and_prune_match, image,
+)
 from _parity import assert_feature_info_parity, assert_outputs_close, assert_parity, build_pair_meta, fill_random_, timm
 
 import zoo  # noqa: E402
@@ -40,7 +42,7 @@ def _close_all(got, want, what):
         assert_outputs_close(a, b, name=f'{what} {i}')
 
 
-@pytest.mark.parametrize('kwargs', [{}, dict(feature_location='', out_indices=(1, 3))])
+@pytest.mark.parametrize('kwargs', [{}, dict(feature_location='', out_indices=(1, 3), num_classes=0)])
 def test_features_model_matches_timm(kwargs):
     assert_feature_info_parity(SMALL, **kwargs)
     ref = fill_random_(timm.create_model(SMALL, features_only=True, **kwargs)).eval()
@@ -66,8 +68,8 @@ def test_intermediates_match_timm(pair):
     ref, ours = pair
     x = image(batch=1)
     with torch.inference_mode():
-        for kwargs in (dict(), dict(indices=[0, 2]), dict(indices=2, stop_early=True), dict(indices=[0], stop_early=True),
-                       dict(indices=[1, 3], intermediates_only=True)):
+        for kwargs in (dict(), dict(indices=[0, 2]), dict(indices=2, stop_early=True),
+                       dict(indices=[0], stop_early=True), dict(indices=[1, 3], intermediates_only=True)):
             got, want = ours.forward_intermediates(x, **kwargs), ref.forward_intermediates(x, **kwargs)
             if not kwargs.get('intermediates_only'):
                 (final, got), (final_ref, want) = got, want
@@ -100,7 +102,8 @@ def test_head_api(pair):
     assert ours.group_matcher() == ref.group_matcher() and ours.group_matcher(True) == ref.group_matcher(True)
     assert_reset_and_prune_match(SMALL)
     with torch.device('meta'):
-        assert zoo.create_model(SMALL, num_classes=0, global_pool='')(image(size=32).to('meta')).shape == (2, 2048, 1, 1)
+        model = zoo.create_model(SMALL, num_classes=0, global_pool='')
+        assert model(image(size=32).to('meta')).shape == (2, 2048, 1, 1)
 
 
 @pytest.mark.parametrize('head', [''])  # head='incre' is the features model's default, tested above

@@ -27,6 +27,7 @@ from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers.classifier import create_classifier
+from zoo.layers.weight_init import he_normal_, init_by_type_, reset_affine_
 from zoo.models._base import ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import FeatureInfo, feature_take_indices
@@ -232,12 +233,7 @@ class HighResolutionNet(ZooModel):
         self.init_weights()
 
     def init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_by_type_(self, [(nn.Conv2d, partial(he_normal_, zero_bias=False)), (nn.BatchNorm2d, reset_affine_)])
 
     @torch.jit.ignore
     def group_matcher(self, coarse: bool = False) -> Dict[str, Any]:
@@ -382,7 +378,6 @@ class HighResolutionNetFeatures(HighResolutionNet):
         output_stride: only 32.
         feature_location: 'incre' (levels 1-4 after the incre modules: 128-1024 channels) or '' (the bare branches).
         out_indices: the levels returned (0: stem, stride 2; 1-4: strides 4-32).
-        head_conv_bias: as in HighResolutionNet (no effect on the features, kept so every variant builds).
     """
 
     def __init__(
@@ -392,12 +387,10 @@ class HighResolutionNetFeatures(HighResolutionNet):
             output_stride: int = 32,
             feature_location: str = 'incre',
             out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3, 4),
-            head_conv_bias: bool = True,
     ):
         if feature_location not in ('incre', ''):
             raise ValueError(f"feature_location must be 'incre' or '', got {feature_location!r}.")
-        super().__init__(cfg, in_chans=in_chans, num_classes=0, output_stride=output_stride, head=feature_location,
-                         head_conv_bias=head_conv_bias)
+        super().__init__(cfg, in_chans=in_chans, num_classes=0, output_stride=output_stride, head=feature_location)
         self.feature_info = FeatureInfo(self.feature_info, out_indices)
         self.out_indices = feature_take_indices(self.num_branches + 1, self.feature_info.out_indices)[0]
 
@@ -425,6 +418,10 @@ def _create_hrnet(variant: str, pretrained: bool = False, cfg_variant: Optional[
     if kwargs.get('features_only') and feature_cls is None:
         # HRNet's own feature model (timm's default for features_only), loaded non-strictly from the full weights
         kwargs.pop('features_only')
+        # the features model has no classifier, pooling or merge head (whose convs head_conv_bias configures); as
+        # timm, arguments for them are dropped so the same create_model call works with and without features_only
+        for key in ('num_classes', 'global_pool', 'drop_rate', 'head_conv_bias'):
+            kwargs.pop(key, None)
         out_indices = kwargs.pop('out_indices', None)
         model_cls = partial(HighResolutionNetFeatures, out_indices=(0, 1, 2, 3, 4) if out_indices is None
                             else out_indices)
