@@ -18,7 +18,7 @@ follow the published checkpoints.
 """
 import math
 from functools import partial
-from typing import Any, Callable, Dict, Optional, Tuple, Type, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type, Union
 
 import torch
 import torch.nn as nn
@@ -229,6 +229,16 @@ class SpatialGatingBlock(nn.Module):
         return x + self.drop_path(self.mlp_channels(self.norm(x)))
 
 
+def _isotropic_stack(depth: int, make_block: Callable[[], nn.Module]) -> CheckpointSequential:
+    """`depth` identical blocks. Unlike ViTs these models use one stochastic-depth rate for every block (the
+    reference configs have no linear ramp), and every block mixes the same fixed number of tokens."""
+    return CheckpointSequential(*(make_block() for _ in range(depth)))
+
+
+def _block_feature_info(depth: int, dim: int, reduction: int) -> List[Dict[str, Any]]:
+    return [dict(module=f'blocks.{i}', num_chs=dim, reduction=reduction) for i in range(depth)]
+
+
 def _check_pool(global_pool: str) -> str:
     if global_pool not in ('', 'avg'):
         raise ValueError(f"MlpMixer supports global_pool 'avg' or '', got {global_pool!r}.")
@@ -319,14 +329,11 @@ class MlpMixer(ZooModel):
 
         self.stem = PatchEmbed(img_size=img_size, patch_size=patch_size, in_chans=in_chans, embed_dim=embed_dim,
                                norm_layer=norm_layer if stem_norm else None)
-        # every block sees the same fixed token count; stochastic depth is uniform over depth (no linear ramp)
-        make_block = partial(block_layer, embed_dim, self.stem.num_patches, mlp_ratio, mlp_layer=mlp_layer,
-                             norm_layer=norm_layer, act_layer=act_layer, drop=proj_drop_rate,
-                             drop_path=drop_path_rate)
-        self.blocks = CheckpointSequential(*(make_block() for _ in range(num_blocks)))
-        stride = self.stem.feat_ratio()
-        self.feature_info = [dict(module=f'blocks.{i}', num_chs=embed_dim, reduction=stride)
-                             for i in range(num_blocks)]
+        self.blocks = _isotropic_stack(
+            num_blocks, partial(block_layer, embed_dim, self.stem.num_patches, mlp_ratio, mlp_layer=mlp_layer,
+                                norm_layer=norm_layer, act_layer=act_layer, drop=proj_drop_rate,
+                                drop_path=drop_path_rate))
+        self.feature_info = _block_feature_info(num_blocks, embed_dim, self.stem.feat_ratio())
         self.norm = norm_layer(embed_dim)
         self.head_drop = nn.Dropout(drop_rate)
         self.head = _linear_head(embed_dim, num_classes)
