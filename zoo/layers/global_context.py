@@ -5,6 +5,7 @@ Compared with squeeze-excitation the global average is replaced by a softmax-wei
 attention map shared by all channels), and the bottleneck has a LayerNorm. The context can scale the input
 (`fuse_scale`, sigmoid-gated like SE) and / or be added to it (`fuse_add`, the paper's default).
 """
+import math
 from typing import Optional
 
 import torch
@@ -73,10 +74,14 @@ class GlobalContext(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.conv_attn is not None:
-            nn.init.kaiming_normal_(self.conv_attn.weight, mode='fan_in', nonlinearity='relu')
-        if self.mlp_add is not None and self.init_last_zero:
-            nn.init.zeros_(self.mlp_add.fc2.weight)
+        attn_conv = self.conv_attn
+        if attn_conv is not None:
+            # He-normal over the fan-in (C inputs of the 1x1 conv producing the attention logits)
+            nn.init.normal_(attn_conv.weight, std=math.sqrt(2. / attn_conv.weight[0].numel()))
+        fuse_out = self.mlp_add.fc2 if self.mlp_add is not None else None
+        if fuse_out is not None and self.init_last_zero:
+            # a zero last layer makes the additive fusion start as the identity (GCNet, zero-init of the transform)
+            nn.init.zeros_(fuse_out.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape

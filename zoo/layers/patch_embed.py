@@ -5,7 +5,6 @@ trained weights uses the pseudo-inverse resize of "FlexiViT: One Model for All P
 (arXiv:2212.08013), section 3.4, which keeps the token of a resized patch equal to the token of the original patch.
 """
 import logging
-import math
 from typing import Callable, Optional, Sequence, Tuple, Union
 
 import torch
@@ -158,9 +157,10 @@ class PatchEmbed(nn.Module):
 
     def dynamic_feat_size(self, img_size: Tuple[int, int]) -> Tuple[int, int]:
         """Token grid produced for an input of `img_size`."""
-        if self.dynamic_img_pad:
-            return math.ceil(img_size[0] / self.patch_size[0]), math.ceil(img_size[1] / self.patch_size[1])
-        return img_size[0] // self.patch_size[0], img_size[1] // self.patch_size[1]
+        # with dynamic padding a partial patch at the border still makes a token (ceil division)
+        extra = [p - 1 if self.dynamic_img_pad else 0 for p in self.patch_size]
+        rows, cols = [(size + e) // p for size, e, p in zip(img_size, extra, self.patch_size)]
+        return rows, cols
 
     def _check_size(self, h: int, w: int) -> None:
         if self.img_size is None or self.dynamic_img_pad:

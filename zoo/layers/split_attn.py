@@ -4,7 +4,7 @@ From "ResNeSt: Split-Attention Networks", Zhang et al., 2020 (arXiv:2004.08955),
 `radix` splits per cardinal group; a small two-layer gate computed from their pooled sum weighs the splits with a
 softmax across the radix (a sigmoid when radix is 1) and the weighted splits are summed.
 """
-from typing import Optional, Type
+from typing import Optional, Tuple, Type
 
 import torch
 import torch.nn as nn
@@ -14,6 +14,26 @@ from zoo.layers.activations import LayerType, get_act_layer
 from zoo.layers.helpers import make_divisible
 
 __all__ = ['SplitAttn', 'RadixSoftmax']
+
+
+def splat_widths(in_chs: int, out_chs: int, radix: int, rd_ratio: float, rd_channels: Optional[int],
+                 rd_divisor: int) -> Tuple[int, int]:
+    """Channel widths of a split-attention conv.
+
+    The split conv emits `out_chs` channels per radix split. The paper's gate bottleneck is
+    `max(in_chs * radix / reduction, 32)` wide (section 3.2, reduction 4 in all released models), here rounded to a
+    multiple of `rd_divisor`; an explicit `rd_channels` is given per split and scaled by the radix instead.
+
+    Returns:
+        (channels per split, gate bottleneck width)
+    """
+    if rd_channels is not None:
+        return out_chs, rd_channels * radix
+    return out_chs, make_divisible(in_chs * radix * rd_ratio, divisor=rd_divisor, min_value=32)
+
+
+def _maybe(norm_layer: Optional[Type[nn.Module]], chs: int) -> nn.Module:
+    return nn.Identity() if norm_layer is None else norm_layer(chs)
 
 
 class RadixSoftmax(nn.Module):
@@ -78,24 +98,22 @@ class SplitAttn(nn.Module):
             drop_layer: Optional[Type[nn.Module]] = None,
     ):
         super().__init__()
-        out_channels = out_channels or in_channels
-        act_layer = get_act_layer(act_layer)
+        act = get_act_layer(act_layer)
+        width, gate_width = splat_widths(in_channels, out_channels or in_channels, radix, rd_ratio, rd_channels,
+                                         rd_divisor)
+        total = width * radix
         self.radix = radix
-        mid_chs = out_channels * radix
-        if rd_channels is None:
-            attn_chs = make_divisible(in_channels * radix * rd_ratio, min_value=32, divisor=rd_divisor)
-        else:
-            attn_chs = rd_channels * radix
-        padding = kernel_size // 2 if padding is None else padding
-        self.conv = nn.Conv2d(in_channels, mid_chs, kernel_size, stride, padding, dilation, groups=groups * radix,
-                              bias=bias)
-        self.bn0 = norm_layer(mid_chs) if norm_layer else nn.Identity()
-        self.drop = drop_layer() if drop_layer is not None else nn.Identity()
-        self.act0 = act_layer(inplace=True)
-        self.fc1 = nn.Conv2d(out_channels, attn_chs, 1, groups=groups)
-        self.bn1 = norm_layer(attn_chs) if norm_layer else nn.Identity()
-        self.act1 = act_layer(inplace=True)
-        self.fc2 = nn.Conv2d(attn_chs, mid_chs, 1, groups=groups)
+        # every radix split is its own set of `groups` filter groups, hence groups * radix in one conv
+        self.conv = nn.Conv2d(in_channels, total, kernel_size, stride=stride, dilation=dilation,
+                              padding=kernel_size // 2 if padding is None else padding, groups=groups * radix, bias=bias)
+        self.bn0 = _maybe(norm_layer, total)
+        self.drop = drop_layer() if drop_layer else nn.Identity()
+        self.act0 = act(inplace=True)
+        # the gate: pooled split-sum -> bottleneck (fc1/bn1/act1) -> per-split logits (fc2) -> radix softmax
+        self.fc1 = nn.Conv2d(width, gate_width, kernel_size=1, groups=groups)
+        self.bn1 = _maybe(norm_layer, gate_width)
+        self.act1 = act(inplace=True)
+        self.fc2 = nn.Conv2d(gate_width, total, kernel_size=1, groups=groups)
         self.rsoftmax = RadixSoftmax(radix, groups)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

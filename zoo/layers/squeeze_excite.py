@@ -9,6 +9,11 @@ from zoo.layers.activations import LayerType, create_act_layer, get_act_layer
 from zoo.layers.helpers import make_divisible
 
 
+def _pointwise(in_chs: int, out_chs: int, bias: bool) -> nn.Conv2d:
+    # a 1x1 conv on the pooled (B, C, 1, 1) map is the paper's fully connected layer, kept 4-D for the weights
+    return nn.Conv2d(in_chs, out_chs, kernel_size=1, bias=bias)
+
+
 class SEModule(nn.Module):
     """SE block with 1x1 convs (`fc1`, `fc2`), reduction channels rounded to a multiple of `rd_divisor`."""
 
@@ -26,12 +31,13 @@ class SEModule(nn.Module):
     ):
         super().__init__()
         self.add_maxpool = add_maxpool
-        if not rd_channels:
-            rd_channels = make_divisible(channels * rd_ratio, rd_divisor, round_limit=0.)
-        self.fc1 = nn.Conv2d(channels, rd_channels, kernel_size=1, bias=bias)
-        self.bn = norm_layer(rd_channels) if norm_layer else nn.Identity()
+        # the excitation bottleneck of the paper (eq. 3, reduction r = 1 / rd_ratio), rounded without the usual
+        # round-down guard so widths agree with the published SE-ResNet / RegNet weights
+        squeezed = rd_channels or make_divisible(channels * rd_ratio, rd_divisor, round_limit=0.)
+        self.fc1 = _pointwise(channels, squeezed, bias)
+        self.bn = nn.Identity() if norm_layer is None else norm_layer(squeezed)
         self.act = create_act_layer(act_layer, inplace=True)
-        self.fc2 = nn.Conv2d(rd_channels, channels, kernel_size=1, bias=bias)
+        self.fc2 = _pointwise(squeezed, channels, bias)
         self.gate = create_act_layer(gate_layer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,7 @@ grouped (ResNeXt) bottlenecks; the root of DLA-102/169 has a residual connection
 Module names follow the reference implementation (`base_layer`, `level0..5`, `tree1/2`, `root`, `project`, `fc`).
 """
 import math
-from typing import Any, Dict, List, Optional, Sequence, Type
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
 
 import torch
 import torch.nn as nn
@@ -26,6 +26,19 @@ from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
 __all__ = ['DLA', 'DlaBasic', 'DlaBottleneck', 'DlaBottle2neck']
+
+
+def _inner_width(outplanes: int, cardinality: int, base_width: int, expansion: int) -> int:
+    """Width of a bottleneck's 3x3 stage: ResNeXt's `cardinality * base_width / 64` rule applied to the block's
+    output width, divided by the DLA bottleneck expansion of 2."""
+    return int(math.floor(outplanes * (base_width / 64)) * cardinality) // expansion
+
+
+def _conv_bn(in_chs: int, out_chs: int, kernel_size: int, stride: int = 1, dilation: int = 1,
+             groups: int = 1) -> Tuple[nn.Conv2d, nn.BatchNorm2d]:
+    pad = dilation * (kernel_size - 1) // 2
+    conv = nn.Conv2d(in_chs, out_chs, kernel_size, stride, padding=pad, dilation=dilation, groups=groups, bias=False)
+    return conv, nn.BatchNorm2d(out_chs)
 
 
 class DlaBasic(nn.Module):
@@ -41,11 +54,9 @@ class DlaBasic(nn.Module):
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1, dilation: int = 1, **_):
         super().__init__()
-        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, padding=dilation, dilation=dilation, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv1, self.bn1 = _conv_bn(inplanes, planes, 3, stride, dilation)
         self.relu = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(planes, planes, 3, 1, padding=dilation, dilation=dilation, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2, self.bn2 = _conv_bn(planes, planes, 3, 1, dilation)
         self.stride = stride
 
     def forward(self, x: torch.Tensor, shortcut: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -72,14 +83,10 @@ class DlaBottleneck(nn.Module):
                  base_width: int = 64):
         super().__init__()
         self.stride = stride
-        mid_planes = int(math.floor(outplanes * (base_width / 64)) * cardinality) // self.expansion
-        self.conv1 = nn.Conv2d(inplanes, mid_planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(mid_planes)
-        self.conv2 = nn.Conv2d(mid_planes, mid_planes, 3, stride, padding=dilation, dilation=dilation,
-                               groups=cardinality, bias=False)
-        self.bn2 = nn.BatchNorm2d(mid_planes)
-        self.conv3 = nn.Conv2d(mid_planes, outplanes, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(outplanes)
+        width = _inner_width(outplanes, cardinality, base_width, self.expansion)
+        self.conv1, self.bn1 = _conv_bn(inplanes, width, 1)
+        self.conv2, self.bn2 = _conv_bn(width, width, 3, stride, dilation, groups=cardinality)
+        self.conv3, self.bn3 = _conv_bn(width, outplanes, 1)
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor, shortcut: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -112,7 +119,7 @@ class DlaBottle2neck(nn.Module):
         super().__init__()
         self.is_first = stride > 1
         self.scale = scale
-        mid_planes = int(math.floor(outplanes * (base_width / 64)) * cardinality) // self.expansion
+        mid_planes = _inner_width(outplanes, cardinality, base_width, self.expansion)
         self.width = mid_planes
         self.conv1 = nn.Conv2d(inplanes, mid_planes * scale, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(mid_planes * scale)
@@ -201,45 +208,53 @@ class DlaTree(nn.Module):
             root_shortcut: bool = False,
     ):
         super().__init__()
-        if root_dim == 0:
-            root_dim = 2 * out_channels
-        if level_root:
-            root_dim += in_channels
+        # a tree's root sees both children, plus its own input under iterative aggregation (`level_root`)
+        root_dim = (root_dim or 2 * out_channels) + (in_channels if level_root else 0)
         self.downsample = nn.MaxPool2d(stride, stride=stride) if stride > 1 else nn.Identity()
-        self.project = nn.Identity()
-        block_kw = dict(dilation=dilation, cardinality=cardinality, base_width=base_width)
-        if levels == 1:
-            self.tree1 = block(in_channels, out_channels, stride, **block_kw)
-            self.tree2 = block(out_channels, out_channels, 1, **block_kw)
-            if in_channels != out_channels:
-                self.project = nn.Sequential(
-                    nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=1, bias=False),
-                    nn.BatchNorm2d(out_channels))
-            self.root = DlaRoot(root_dim, out_channels, root_kernel_size, root_shortcut)
-        else:
-            tree_kw = dict(block_kw, root_kernel_size=root_kernel_size, root_shortcut=root_shortcut)
-            self.tree1 = DlaTree(levels - 1, block, in_channels, out_channels, stride, root_dim=0, **tree_kw)
-            # the second subtree's root also aggregates the first subtree's output (and the carried children)
-            self.tree2 = DlaTree(levels - 1, block, out_channels, out_channels, root_dim=root_dim + out_channels,
-                                 **tree_kw)
-            self.root = None
+        self.project = _leaf_projection(in_channels, out_channels) if levels == 1 else nn.Identity()
+        self.tree1, self.tree2, self.root = _tree_nodes(
+            levels, block, in_channels, out_channels, stride, root_dim,
+            leaf_kw=dict(dilation=dilation, cardinality=cardinality, base_width=base_width),
+            root_kw=dict(kernel_size=root_kernel_size, shortcut=root_shortcut))
         self.level_root = level_root
         self.root_dim = root_dim
         self.levels = levels
 
     def forward(self, x: torch.Tensor, shortcut: Optional[torch.Tensor] = None,
                 children: Optional[List[torch.Tensor]] = None) -> torch.Tensor:
-        children = [] if children is None else children
-        bottom = self.downsample(x)
-        residual = self.project(bottom)
+        pooled = self.downsample(x)
+        carried = [] if children is None else list(children)
         if self.level_root:
-            children.append(bottom)
-        x1 = self.tree1(x, residual)
-        if self.root is not None:
-            x2 = self.tree2(x1)
-            return self.root([x2, x1] + children)
-        children.append(x1)
-        return self.tree2(x1, None, children)
+            carried.append(pooled)
+        left = self.tree1(x, self.project(pooled))
+        if self.root is None:
+            # the aggregation happens in the deepest root of tree2, which receives everything gathered so far
+            return self.tree2(left, None, carried + [left])
+        return self.root([self.tree2(left), left] + carried)
+
+
+def _leaf_projection(in_chs: int, out_chs: int) -> nn.Module:
+    """Shortcut of a depth-1 tree's first leaf: the pooled input, 1x1-projected when the width changes."""
+    return nn.Identity() if in_chs == out_chs else nn.Sequential(*_conv_bn(in_chs, out_chs, 1))
+
+
+def _tree_nodes(levels: int, block: Type[nn.Module], in_chs: int, out_chs: int, stride: int, root_dim: int,
+                leaf_kw: Dict[str, Any], root_kw: Dict[str, Any]) -> Tuple[nn.Module, nn.Module, Optional[DlaRoot]]:
+    """The two children of a tree node and its root.
+
+    At depth 1 the children are two blocks merged by a root. Deeper, both children are subtrees of depth
+    `levels - 1` and this node has no root of its own: the second subtree's deepest root aggregates this node's
+    children too (hence its root width grows by `out_chs`), which is the paper's hierarchical aggregation with
+    shared roots.
+    """
+    if levels == 1:
+        first = block(in_chs, out_chs, stride, **leaf_kw)
+        second = block(out_chs, out_chs, 1, **leaf_kw)
+        return first, second, DlaRoot(root_dim, out_chs, **root_kw)
+    sub_kw = dict(leaf_kw, root_kernel_size=root_kw['kernel_size'], root_shortcut=root_kw['shortcut'])
+    first = DlaTree(levels - 1, block, in_chs, out_chs, stride, root_dim=0, **sub_kw)
+    second = DlaTree(levels - 1, block, out_chs, out_chs, root_dim=root_dim + out_chs, **sub_kw)
+    return first, second, None
 
 
 def _conv_level(inplanes: int, planes: int, convs: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:

@@ -52,8 +52,10 @@ class InceptionDWConv2d(nn.Module):
                                   padding=(band_pad, 0))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x_id, x_hw, x_w, x_h = torch.split(x, self.split_sizes, dim=1)
-        return torch.cat((x_id, self.dwconv_hw(x_hw), self.dwconv_w(x_w), self.dwconv_h(x_h)), dim=1)
+        # the first (largest) group is the paper's identity branch and passes through unchanged
+        kept, square, wide, tall = x.split(self.split_sizes, dim=1)
+        convolved = (self.dwconv_hw(square), self.dwconv_w(wide), self.dwconv_h(tall))
+        return torch.cat((kept,) + convolved, dim=1)
 
 
 class MetaNeXtBlock(nn.Module):

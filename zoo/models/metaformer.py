@@ -27,7 +27,7 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.mlp import Mlp
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -207,9 +207,16 @@ class MetaFormerBlock(nn.Module):
         self.layer_scale2 = _maybe_scale(dim, layer_scale_init_value, channels_first)
         self.res_scale2 = _maybe_scale(dim, res_scale_init_value, channels_first)
 
+    def _mixer_branch(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer_scale1(self.drop_path1(self.token_mixer(self.norm1(x))))
+
+    def _mlp_branch(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer_scale2(self.drop_path2(self.mlp(self.norm2(x))))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.res_scale1(x) + self.layer_scale1(self.drop_path1(self.token_mixer(self.norm1(x))))
-        return self.res_scale2(x) + self.layer_scale2(self.drop_path2(self.mlp(self.norm2(x))))
+        # MetaFormer baselines (arXiv:2210.13452) scale the shortcut too ("res scale"); both scales may be identities
+        x = self._mixer_branch(x) + self.res_scale1(x)
+        return self._mlp_branch(x) + self.res_scale2(x)
 
 
 class Stem(nn.Module):
@@ -269,7 +276,7 @@ class MetaFormerStage(nn.Module):
         else:
             self.downsample = Downsampling(in_chs, out_chs, norm_layer=downsample_norm)
         rates = list(drop_path_rates) or [0.] * depth
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             MetaFormerBlock(out_chs, token_mixer=token_mixer, channels_first=channels_first, drop_path=rates[i],
                             **block_kwargs)
             for i in range(depth)
@@ -277,16 +284,12 @@ class MetaFormerStage(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.downsample(x)
-        b, c, h, w = x.shape
-        if not self.channels_first:
-            x = x.flatten(2).transpose(1, 2)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            x = checkpoint_seq(self.blocks, x)
-        else:
-            x = self.blocks(x)
-        if not self.channels_first:
-            x = x.transpose(1, 2).reshape(b, c, h, w)
-        return x
+        if self.channels_first:
+            return self.blocks(x)
+        # attention stages run on (B, H*W, C) tokens; the stage still hands an NCHW map to the next one
+        grid = x.shape[2:]
+        tokens = self.blocks(x.flatten(2).transpose(1, 2))
+        return tokens.transpose(1, 2).unflatten(2, grid)
 
 
 def make_stages(

@@ -18,7 +18,7 @@ follow the published checkpoints.
 """
 import math
 from functools import partial
-from typing import Any, Callable, Dict, Optional, Tuple, Type, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type, Union
 
 import torch
 import torch.nn as nn
@@ -29,7 +29,7 @@ from zoo.layers.mlp import GatedMlp, GluMlp, Mlp
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq, named_apply
+from zoo.models._manipulate import CheckpointSequential, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -39,7 +39,33 @@ __all__ = ['MlpMixer', 'MixerBlock', 'ResBlock', 'SpatialGatingBlock', 'Affine']
 _LayerNorm6 = partial(nn.LayerNorm, eps=1e-6)
 
 
-class MixerBlock(nn.Module):
+def _stochastic_depth(rate: float) -> nn.Module:
+    return DropPath(rate) if rate > 0. else nn.Identity()
+
+
+class _TokenChannelBlock(nn.Module):
+    """Two pre-norm residual branches: one mixing across tokens (`norm1`), one across channels (`norm2`).
+
+    Subclasses say what each branch computes; the token branch receives and returns (B, N, C) and transposes
+    internally, since its linear layers act on the token axis.
+    """
+    norm1: nn.Module
+    norm2: nn.Module
+    drop_path: nn.Module
+
+    def mix_tokens(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def mix_channels(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for norm, branch in ((self.norm1, self.mix_tokens), (self.norm2, self.mix_channels)):
+            x = x + self.drop_path(branch(norm(x)))
+        return x
+
+
+class MixerBlock(_TokenChannelBlock):
     """Mixer block: x + token_mlp(norm(x)^T)^T, then x + channel_mlp(norm(x)).
 
     Args:
@@ -65,16 +91,20 @@ class MixerBlock(nn.Module):
             drop_path: float = 0.,
     ):
         super().__init__()
-        tokens_dim, channels_dim = (int(r * dim) for r in to_2tuple(mlp_ratio))
+        # one ratio may serve both MLPs; the paper's (D_S, D_C) = (0.5, 4) x width is the default pair
+        hidden = [int(ratio * dim) for ratio in to_2tuple(mlp_ratio)]
+        mlp = partial(mlp_layer, act_layer=act_layer, drop=drop)
         self.norm1 = norm_layer(dim)
-        self.mlp_tokens = mlp_layer(seq_len, tokens_dim, act_layer=act_layer, drop=drop)
-        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        self.mlp_tokens = mlp(seq_len, hidden[0])
+        self.drop_path = _stochastic_depth(drop_path)
         self.norm2 = norm_layer(dim)
-        self.mlp_channels = mlp_layer(dim, channels_dim, act_layer=act_layer, drop=drop)
+        self.mlp_channels = mlp(dim, hidden[1])
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.drop_path(self.mlp_tokens(self.norm1(x).transpose(1, 2)).transpose(1, 2))
-        return x + self.drop_path(self.mlp_channels(self.norm2(x)))
+    def mix_tokens(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mlp_tokens(x.transpose(-1, -2)).transpose(-1, -2)
+
+    def mix_channels(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mlp_channels(x)
 
 
 class Affine(nn.Module):
@@ -89,7 +119,7 @@ class Affine(nn.Module):
         return torch.addcmul(self.beta, self.alpha, x)
 
 
-class ResBlock(nn.Module):
+class ResBlock(_TokenChannelBlock):
     """ResMLP block: a linear over tokens and a channel MLP, each after an Affine and scaled by LayerScale.
 
     Args:
@@ -120,7 +150,7 @@ class ResBlock(nn.Module):
         self.init_values = init_values
         self.norm1 = norm_layer(dim)
         self.linear_tokens = nn.Linear(seq_len, seq_len)
-        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        self.drop_path = _stochastic_depth(drop_path)
         self.norm2 = norm_layer(dim)
         self.mlp_channels = mlp_layer(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=drop)
         # bare parameters (not LayerScale modules): the published ResMLP checkpoints store them as `lsN`
@@ -132,9 +162,11 @@ class ResBlock(nn.Module):
         nn.init.constant_(self.ls1, self.init_values)
         nn.init.constant_(self.ls2, self.init_values)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.drop_path(self.ls1 * self.linear_tokens(self.norm1(x).transpose(1, 2)).transpose(1, 2))
-        return x + self.drop_path(self.ls2 * self.mlp_channels(self.norm2(x)))
+    def mix_tokens(self, x: torch.Tensor) -> torch.Tensor:
+        return self.ls1 * self.linear_tokens(x.transpose(-1, -2)).transpose(-1, -2)
+
+    def mix_channels(self, x: torch.Tensor) -> torch.Tensor:
+        return self.ls2 * self.mlp_channels(x)
 
 
 class SpatialGatingUnit(nn.Module):
@@ -191,10 +223,30 @@ class SpatialGatingBlock(nn.Module):
         self.norm = norm_layer(dim)
         self.mlp_channels = mlp_layer(dim, int(dim * mlp_ratio), act_layer=act_layer,
                                       gate_layer=partial(SpatialGatingUnit, seq_len=seq_len), drop=drop)
-        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        self.drop_path = _stochastic_depth(drop_path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.drop_path(self.mlp_channels(self.norm(x)))
+
+
+def _isotropic_stack(depth: int, make_block: Callable[[], nn.Module]) -> CheckpointSequential:
+    """`depth` identical blocks. Unlike ViTs these models use one stochastic-depth rate for every block (the
+    reference configs have no linear ramp), and every block mixes the same fixed number of tokens."""
+    return CheckpointSequential(*(make_block() for _ in range(depth)))
+
+
+def _block_feature_info(depth: int, dim: int, reduction: int) -> List[Dict[str, Any]]:
+    return [dict(module=f'blocks.{i}', num_chs=dim, reduction=reduction) for i in range(depth)]
+
+
+def _check_pool(global_pool: str) -> str:
+    if global_pool not in ('', 'avg'):
+        raise ValueError(f"MlpMixer supports global_pool 'avg' or '', got {global_pool!r}.")
+    return global_pool
+
+
+def _linear_head(in_features: int, num_classes: int) -> nn.Module:
+    return nn.Linear(in_features, num_classes) if num_classes > 0 else nn.Identity()
 
 
 def _init_mixer_module(module: nn.Module, name: str, head_bias: float = 0.) -> None:
@@ -271,25 +323,20 @@ class MlpMixer(ZooModel):
             global_pool: str = 'avg',
     ):
         super().__init__()
-        if global_pool not in ('', 'avg'):
-            raise ValueError(f"MlpMixer supports global_pool 'avg' or '', got {global_pool!r}.")
         self.num_classes = num_classes
-        self.global_pool = global_pool
+        self.global_pool = _check_pool(global_pool)
         self.num_features = self.head_hidden_size = self.embed_dim = embed_dim
-        self.grad_checkpointing = False
 
         self.stem = PatchEmbed(img_size=img_size, patch_size=patch_size, in_chans=in_chans, embed_dim=embed_dim,
                                norm_layer=norm_layer if stem_norm else None)
-        reduction = self.stem.feat_ratio()
-        self.blocks = nn.Sequential(*[
-            block_layer(embed_dim, self.stem.num_patches, mlp_ratio, mlp_layer=mlp_layer, norm_layer=norm_layer,
-                        act_layer=act_layer, drop=proj_drop_rate, drop_path=drop_path_rate)
-            for _ in range(num_blocks)])
-        self.feature_info = [
-            dict(module=f'blocks.{i}', num_chs=embed_dim, reduction=reduction) for i in range(num_blocks)]
+        self.blocks = _isotropic_stack(
+            num_blocks, partial(block_layer, embed_dim, self.stem.num_patches, mlp_ratio, mlp_layer=mlp_layer,
+                                norm_layer=norm_layer, act_layer=act_layer, drop=proj_drop_rate,
+                                drop_path=drop_path_rate))
+        self.feature_info = _block_feature_info(num_blocks, embed_dim, self.stem.feat_ratio())
         self.norm = norm_layer(embed_dim)
         self.head_drop = nn.Dropout(drop_rate)
-        self.head = nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()
+        self.head = _linear_head(embed_dim, num_classes)
         self.init_weights(nlhb=nlhb)
 
     @torch.jit.ignore
@@ -299,18 +346,12 @@ class MlpMixer(ZooModel):
 
     def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
         if global_pool is not None:
-            if global_pool not in ('', 'avg'):
-                raise ValueError(f"MlpMixer supports global_pool 'avg' or '', got {global_pool!r}.")
-            self.global_pool = global_pool
-        self.head = nn.Linear(self.embed_dim, num_classes) if num_classes > 0 else nn.Identity()
+            self.global_pool = _check_pool(global_pool)
+        self.head = _linear_head(self.embed_dim, num_classes)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            x = checkpoint_seq(self.blocks, x)
-        else:
-            x = self.blocks(x)
-        return self.norm(x)
+        # `blocks` checkpoints itself when set_grad_checkpointing() is on
+        return self.norm(self.blocks(self.stem(x)))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         if self.global_pool == 'avg':

@@ -10,7 +10,7 @@ to 64 channels. Layer names follow timm so its (GluonCV-ported) checkpoints load
 
 Deviation from timm: stochastic depth drops the residual branch (as the paper intends) rather than the block input.
 """
-from typing import Any, Callable, Dict, Optional, Type
+from typing import Any, Callable, Dict, Optional, Tuple, Type
 
 import torch
 import torch.nn as nn
@@ -23,6 +23,38 @@ from zoo.models._registry import register_model
 from zoo.models.resnet import ResNet
 
 __all__ = ['ResNestBottleneck']
+
+
+def _avd_strides(stride: int, avd: bool, is_first: bool) -> Tuple[int, int]:
+    """(stride of the 3x3 conv, stride of the average pool); pool stride 0 means no pool.
+
+    With average downsampling (paper section 4) the 3x3 conv always runs at stride 1 and a 3x3 average pool carries
+    the block's stride, which keeps the conv from skipping three quarters of its input positions.
+    """
+    if not avd or (stride == 1 and not is_first):
+        return stride, 0
+    return 1, stride
+
+
+def _avd_pool(pool_stride: int) -> Optional[nn.Module]:
+    return nn.AvgPool2d(3, pool_stride, padding=1) if pool_stride else None
+
+
+def _grouped_3x3(width: int, stride: int, dilation: int, cardinality: int, radix: int, act_layer: Type[nn.Module],
+                 norm_layer: Type[nn.Module], drop_block: Optional[Callable[[], nn.Module]]) -> Tuple[nn.Module, ...]:
+    """The block's middle conv as (conv2, bn2, drop_block, act2).
+
+    With radix >= 1 it is a split-attention conv that owns its norm, DropBlock and activation, so the three slots
+    after it are identities; radix 0 is the plain ResNeXt grouped conv of the paper's baseline.
+    """
+    if radix >= 1:
+        splat = SplitAttn(width, width, kernel_size=3, stride=stride, padding=dilation, dilation=dilation,
+                          groups=cardinality, radix=radix, act_layer=act_layer, norm_layer=norm_layer,
+                          drop_layer=drop_block)
+        return splat, nn.Identity(), nn.Identity(), nn.Identity()
+    conv = nn.Conv2d(width, width, 3, stride, padding=dilation, dilation=dilation, groups=cardinality, bias=False)
+    drop = drop_block() if drop_block is not None else nn.Identity()
+    return conv, norm_layer(width), drop, act_layer(inplace=True)
 
 
 class ResNestBottleneck(nn.Module):
@@ -76,35 +108,20 @@ class ResNestBottleneck(nn.Module):
             raise ValueError('ResNestBottleneck does not support reduce_first != 1.')
         if attn_layer is not None:
             raise ValueError('ResNestBottleneck has split attention built in; attn_layer must be None.')
-        group_width = int(planes * (base_width / 64.)) * cardinality
-        first_dilation = first_dilation or dilation
-        if avd and (stride > 1 or is_first):
-            avd_stride, stride = stride, 1
-        else:
-            avd_stride = 0
+        width = int(planes * (base_width / 64.)) * cardinality
+        out_chs = planes * self.expansion
+        conv_stride, pool_stride = _avd_strides(stride, avd, is_first)
         self.radix = radix
 
-        self.conv1 = nn.Conv2d(inplanes, group_width, 1, bias=False)
-        self.bn1 = norm_layer(group_width)
+        self.conv1 = nn.Conv2d(inplanes, width, 1, bias=False)
+        self.bn1 = norm_layer(width)
         self.act1 = act_layer(inplace=True)
-        self.avd_first = nn.AvgPool2d(3, avd_stride, padding=1) if avd_stride > 0 and avd_first else None
-        if radix >= 1:
-            self.conv2 = SplitAttn(group_width, group_width, kernel_size=3, stride=stride, padding=first_dilation,
-                                   dilation=first_dilation, groups=cardinality, radix=radix, act_layer=act_layer,
-                                   norm_layer=norm_layer, drop_layer=drop_block)
-            # norm, DropBlock and activation all live inside SplitAttn
-            self.bn2 = nn.Identity()
-            self.drop_block = nn.Identity()
-            self.act2 = nn.Identity()
-        else:
-            self.conv2 = nn.Conv2d(group_width, group_width, 3, stride, first_dilation, dilation=first_dilation,
-                                   groups=cardinality, bias=False)
-            self.bn2 = norm_layer(group_width)
-            self.drop_block = drop_block() if drop_block is not None else nn.Identity()
-            self.act2 = act_layer(inplace=True)
-        self.avd_last = nn.AvgPool2d(3, avd_stride, padding=1) if avd_stride > 0 and not avd_first else None
-        self.conv3 = nn.Conv2d(group_width, planes * self.expansion, 1, bias=False)
-        self.bn3 = norm_layer(planes * self.expansion)
+        self.avd_first = _avd_pool(pool_stride) if avd_first else None
+        self.conv2, self.bn2, self.drop_block, self.act2 = _grouped_3x3(
+            width, conv_stride, first_dilation or dilation, cardinality, radix, act_layer, norm_layer, drop_block)
+        self.avd_last = None if avd_first else _avd_pool(pool_stride)
+        self.conv3 = nn.Conv2d(width, out_chs, 1, bias=False)
+        self.bn3 = norm_layer(out_chs)
         self.act3 = act_layer(inplace=True)
         self.downsample = downsample
         self.drop_path = drop_path

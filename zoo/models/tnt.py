@@ -12,6 +12,7 @@ pixel tokens with a bias and no second norm (the layout of the first published w
 at another resolution resamples the patch position embedding, as timm does.
 """
 import math
+from functools import partial
 from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
@@ -59,6 +60,19 @@ class Attention(nn.Module):
         return self.proj_drop(self.proj(x.transpose(1, 2).reshape(b, n, c)))
 
 
+def _pixel_to_patch_layers(flat_dim: int, dim: int, dim_out: int, norm_layer: LayerType,
+                           legacy: bool) -> Tuple[nn.Module, nn.Linear, Optional[nn.Module]]:
+    """(norm1_proj, proj, norm2_proj) turning a patch's flattened pixel tokens into an update of its patch token.
+
+    The paper's projection (eq. 5) is a plain linear map of the flattened inner tokens. Current weights normalise
+    the flattened vector, project without bias and normalise the result; the legacy weights normalise each pixel
+    token before flattening and project with a bias.
+    """
+    if legacy:
+        return norm_layer(dim), nn.Linear(flat_dim, dim_out), None
+    return norm_layer(flat_dim), nn.Linear(flat_dim, dim_out, bias=False), norm_layer(dim_out)
+
+
 class Block(nn.Module):
     """Inner (pixel) transformer, pixel-to-patch projection, outer (patch) transformer."""
 
@@ -67,25 +81,18 @@ class Block(nn.Module):
                  drop_path: float = 0., act_layer: LayerType = nn.GELU, norm_layer: LayerType = nn.LayerNorm,
                  legacy: bool = False):
         super().__init__()
-        self.norm_in = norm_layer(dim)
-        self.attn_in = Attention(dim, dim, num_heads_in, qkv_bias=qkv_bias, attn_drop=attn_drop, proj_drop=proj_drop)
-        self.norm_mlp_in = norm_layer(dim)
-        self.mlp_in = Mlp(dim, dim * 4, act_layer=act_layer, drop=proj_drop)
+        attention = partial(Attention, qkv_bias=qkv_bias, attn_drop=attn_drop, proj_drop=proj_drop)
+        ffn = partial(Mlp, act_layer=act_layer, drop=proj_drop)
+        # inner transformer over the pixel tokens of a patch; its MLP is 4x wide whatever mlp_ratio says
+        self.norm_in, self.attn_in = norm_layer(dim), attention(dim, dim, num_heads_in)
+        self.norm_mlp_in, self.mlp_in = norm_layer(dim), ffn(dim, 4 * dim)
         self.legacy = legacy
-        if legacy:
-            self.norm1_proj = norm_layer(dim)
-            self.proj = nn.Linear(dim * num_pixel, dim_out)
-            self.norm2_proj = None
-        else:
-            self.norm1_proj = norm_layer(dim * num_pixel)
-            self.proj = nn.Linear(dim * num_pixel, dim_out, bias=False)
-            self.norm2_proj = norm_layer(dim_out)
-        self.norm_out = norm_layer(dim_out)
-        self.attn_out = Attention(dim_out, dim_out, num_heads_out, qkv_bias=qkv_bias, attn_drop=attn_drop,
-                                  proj_drop=proj_drop)
+        self.norm1_proj, self.proj, self.norm2_proj = _pixel_to_patch_layers(dim * num_pixel, dim, dim_out,
+                                                                             norm_layer, legacy)
+        # outer transformer over the patch tokens
+        self.norm_out, self.attn_out = norm_layer(dim_out), attention(dim_out, dim_out, num_heads_out)
+        self.norm_mlp, self.mlp = norm_layer(dim_out), ffn(dim_out, int(dim_out * mlp_ratio))
         self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
-        self.norm_mlp = norm_layer(dim_out)
-        self.mlp = Mlp(dim_out, int(dim_out * mlp_ratio), act_layer=act_layer, drop=proj_drop)
 
     def _pixels_to_patches(self, pixels: torch.Tensor, batch_size: int, num_patches: int) -> torch.Tensor:
         if self.legacy:

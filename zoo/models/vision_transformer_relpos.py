@@ -21,12 +21,12 @@ import torch
 import torch.nn as nn
 
 from zoo.constants import IMAGENET_INCEPTION_MEAN, IMAGENET_INCEPTION_STD
-from zoo.layers import DropPath, LayerNorm, LayerType, get_act_layer, get_norm_layer
+from zoo.layers import LayerNorm, LayerType, get_act_layer, get_norm_layer
 from zoo.layers.attention_rope import AttentionRope
-from zoo.layers.layer_scale import LayerScale
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.rel_pos_bias import RelPosBias, RelPosMlp
+from zoo.layers.residual_branch import prenorm_branch
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import named_apply
 from zoo.models._pretrained import generate_default_cfgs
@@ -105,19 +105,24 @@ class RelPosBlock(nn.Module):
             norm_layer: Callable[[int], nn.Module] = LayerNorm,
     ):
         super().__init__()
-        self.norm1 = norm_layer(dim)
-        self.attn = RelPosAttention(dim, num_heads, qkv_bias=qkv_bias, qk_norm=qk_norm, rel_pos_cls=rel_pos_cls,
-                                    attn_drop=attn_drop, proj_drop=proj_drop, norm_layer=norm_layer)
-        self.ls1 = LayerScale(dim, init_values) if init_values else nn.Identity()
-        self.drop_path1 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
-        self.norm2 = norm_layer(dim)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=proj_drop)
-        self.ls2 = LayerScale(dim, init_values) if init_values else nn.Identity()
-        self.drop_path2 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        attn = RelPosAttention(dim, num_heads, qkv_bias=qkv_bias, qk_norm=qk_norm, rel_pos_cls=rel_pos_cls,
+                               attn_drop=attn_drop, proj_drop=proj_drop, norm_layer=norm_layer)
+        mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=proj_drop)
+        self.norm1, self.attn, self.ls1, self.drop_path1 = prenorm_branch(dim, attn, norm_layer, init_values,
+                                                                          drop_path)
+        self.norm2, self.mlp, self.ls2, self.drop_path2 = prenorm_branch(dim, mlp, norm_layer, init_values,
+                                                                         drop_path)
+
+    def _attn_branch(self, x: torch.Tensor, shared_rel_pos: Optional[torch.Tensor]) -> torch.Tensor:
+        return self.ls1(self.attn(self.norm1(x), shared_rel_pos=shared_rel_pos))
+
+    def _mlp_branch(self, x: torch.Tensor) -> torch.Tensor:
+        return self.ls2(self.mlp(self.norm2(x)))
 
     def forward(self, x: torch.Tensor, shared_rel_pos: Optional[torch.Tensor] = None) -> torch.Tensor:
-        x = x + self.drop_path1(self.ls1(self.attn(self.norm1(x), shared_rel_pos=shared_rel_pos)))
-        return x + self.drop_path2(self.ls2(self.mlp(self.norm2(x))))
+        # the two residual updates; subclasses change where the norms sit by overriding the branches
+        x = x + self.drop_path1(self._attn_branch(x, shared_rel_pos))
+        return x + self.drop_path2(self._mlp_branch(x))
 
 
 class ResPostRelPosBlock(RelPosBlock):
@@ -132,9 +137,11 @@ class ResPostRelPosBlock(RelPosBlock):
     def init_weights(self) -> None:
         init_post_norm_gains_(self)
 
-    def forward(self, x: torch.Tensor, shared_rel_pos: Optional[torch.Tensor] = None) -> torch.Tensor:
-        x = x + self.drop_path1(self.norm1(self.attn(x, shared_rel_pos=shared_rel_pos)))
-        return x + self.drop_path2(self.norm2(self.mlp(x)))
+    def _attn_branch(self, x: torch.Tensor, shared_rel_pos: Optional[torch.Tensor]) -> torch.Tensor:
+        return self.norm1(self.attn(x, shared_rel_pos=shared_rel_pos))
+
+    def _mlp_branch(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm2(self.mlp(x))
 
 
 def _init_module(module: nn.Module, name: str = '') -> None:

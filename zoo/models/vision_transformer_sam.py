@@ -25,12 +25,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from zoo.layers import ClassifierHead, DropPath, LayerNorm2d, NormMlpClassifierHead, to_2tuple
+from zoo.layers import ClassifierHead, LayerNorm2d, NormMlpClassifierHead, to_2tuple
 from zoo.layers.attention_rope import AttentionRope, attend
-from zoo.layers.layer_scale import LayerScale
 from zoo.layers.mlp import Mlp
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.pos_embed import resample_abs_pos_embed_nhwc
+from zoo.layers.residual_branch import prenorm_branch
 from zoo.layers.rope import RotaryEmbedding, apply_rope
 from zoo.layers.window import window_partition, window_reverse
 from zoo.models._base import Trunk, ZooModel
@@ -173,16 +173,16 @@ class SamBlock(nn.Module):
     ):
         super().__init__()
         self.window_size = window_size
-        self.norm1 = norm_layer(dim)
-        self.attn = SamAttention(dim, num_heads=num_heads, qkv_bias=qkv_bias, qk_norm=qk_norm, attn_drop=attn_drop,
-                                 proj_drop=proj_drop, norm_layer=norm_layer, use_rel_pos=use_rel_pos,
-                                 input_size=input_size if window_size == 0 else (window_size, window_size), rope=rope)
-        self.ls1 = LayerScale(dim, init_values) if init_values else nn.Identity()
-        self.drop_path1 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
-        self.norm2 = norm_layer(dim)
-        self.mlp = mlp_layer(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=proj_drop)
-        self.ls2 = LayerScale(dim, init_values) if init_values else nn.Identity()
-        self.drop_path2 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        # windowed blocks size their relative tables to the window, global blocks to the whole grid
+        attn_grid = (window_size, window_size) if window_size else input_size
+        attn = SamAttention(dim, num_heads=num_heads, qkv_bias=qkv_bias, qk_norm=qk_norm, attn_drop=attn_drop,
+                            proj_drop=proj_drop, norm_layer=norm_layer, use_rel_pos=use_rel_pos,
+                            input_size=attn_grid, rope=rope)
+        mlp = mlp_layer(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=proj_drop)
+        self.norm1, self.attn, self.ls1, self.drop_path1 = prenorm_branch(dim, attn, norm_layer, init_values,
+                                                                          drop_path)
+        self.norm2, self.mlp, self.ls2, self.drop_path2 = prenorm_branch(dim, mlp, norm_layer, init_values,
+                                                                         drop_path)
 
     def _windowed_attn(self, x: torch.Tensor) -> torch.Tensor:
         b, h, w, c = x.shape
