@@ -165,6 +165,9 @@ class HighResolutionNet(ZooModel):
             are the feature levels) or '' (the bare branches).
         head_conv_bias: bias in the head's merge and projection convs (False for the PaddlePaddle weights).
     """
+    # after the stem's first conv: what only the branch levels (1-4) use
+    _BRANCH_TRUNK = ('conv2', 'bn2', 'act2', 'layer1', 'transition1', 'stage2', 'transition2', 'stage3', 'transition3',
+                     'stage4')
     classifier_name = 'classifier'
 
     def __init__(
@@ -353,20 +356,21 @@ class HighResolutionNet(ZooModel):
         """Remove what the levels in `indices` do not need. The branch levels all need the whole trunk; only the stem
         level alone lets it go. The merge head needs every branch, so it goes with the classifier, or when a branch
         level is not kept."""
-        take, max_index = feature_take_indices(self.num_branches + 1, indices)
-        if max_index == 0:
-            for name in ('conv2', 'bn2', 'act2', 'layer1', 'transition1', 'stage2', 'transition2', 'stage3',
-                         'transition3', 'stage4'):
-                setattr(self, name, nn.Identity())
+        take, last = feature_take_indices(self.num_branches + 1, indices)
+        if last == 0:
+            self._drop_paths(self._BRANCH_TRUNK)
             self.num_features = self.head_hidden_size = self.feature_info[0]['num_chs']
         if self.incre_modules is not None:
-            self.incre_modules = self.incre_modules[:max_index]
-        if prune_head or max_index < self.num_branches:
-            self.downsamp_modules = None
-            self.final_layer = None
-            self.num_classes = 0
-            self.global_pool, self.head_drop, self.classifier = nn.Identity(), nn.Identity(), nn.Identity()
+            self.incre_modules = self.incre_modules[:last]
+        # the merge head reads every incre level, so it survives only a full trunk that keeps its classifier
+        if prune_head or last < self.num_branches:
+            self._drop_merge_head()
         return take
+
+    def _drop_merge_head(self) -> None:
+        self.downsamp_modules = self.final_layer = None
+        self.num_classes = 0
+        self.global_pool, self.head_drop, self.classifier = nn.Identity(), nn.Identity(), nn.Identity()
 
 
 class HighResolutionNetFeatures(HighResolutionNet):
