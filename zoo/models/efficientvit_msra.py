@@ -13,7 +13,7 @@ loading weights made at another size resamples the tables (`checkpoint_filter_fn
 Stages are joined by an inverted-residual patch merging unit with squeeze-excitation, wrapped in residual
 depthwise conv + FFN pairs.
 """
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -31,7 +31,8 @@ from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
-__all__ = ['EfficientVitMsra', 'CascadedGroupAttention', 'checkpoint_filter_fn']
+__all__ = ['EfficientVitMsra', 'CascadedGroupAttention', 'ConvMlp', 'PatchMerging', 'Residual', 'checkpoint_filter_fn',
+           'dw_ffn']
 
 
 def _conv_bn(in_chs: int, out_chs: int, kernel_size: int = 1, stride: int = 1, groups: int = 1) -> ConvNormAct:
@@ -50,35 +51,40 @@ class Residual(nn.Module):
         return x + self.m(x)
 
 
+# (in_chs, out_chs, kernel_size=1, stride=1, groups=1) -> conv-BN module; SHViT passes one with other key names
+ConvBnFn = Callable[..., nn.Module]
+
+
 class ConvMlp(nn.Module):
     """1x1 conv-BN -> ReLU -> 1x1 conv-BN."""
 
-    def __init__(self, dim: int, hidden: int):
+    def __init__(self, dim: int, hidden: int, conv_bn: ConvBnFn = _conv_bn):
         super().__init__()
-        self.pw1 = _conv_bn(dim, hidden)
+        self.pw1 = conv_bn(dim, hidden)
         self.act = nn.ReLU()
-        self.pw2 = _conv_bn(hidden, dim)
+        self.pw2 = conv_bn(hidden, dim)
+        nn.init.zeros_(self.pw2.bn.weight)  # the residual FFN starts as the identity
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.pw2(self.act(self.pw1(x)))
 
 
-def _dw_ffn(dim: int) -> nn.Sequential:
+def dw_ffn(dim: int, conv_bn: ConvBnFn = _conv_bn) -> List[nn.Module]:
     """The residual depthwise conv + FFN pair around patch merging."""
-    return nn.Sequential(Residual(_conv_bn(dim, dim, 3, groups=dim)), Residual(ConvMlp(dim, dim * 2)))
+    return [Residual(conv_bn(dim, dim, 3, 1, dim)), Residual(ConvMlp(dim, dim * 2, conv_bn))]
 
 
 class PatchMerging(nn.Module):
     """1x1 expand (x4) -> ReLU -> stride-2 depthwise 3x3 -> ReLU -> SE -> 1x1 project (section 3.1)."""
 
-    def __init__(self, dim: int, out_dim: int):
+    def __init__(self, dim: int, out_dim: int, conv_bn: ConvBnFn = _conv_bn):
         super().__init__()
         hidden = dim * 4
-        self.conv1 = _conv_bn(dim, hidden)
+        self.conv1 = conv_bn(dim, hidden)
         self.act = nn.ReLU()
-        self.conv2 = _conv_bn(hidden, hidden, 3, stride=2, groups=hidden)
+        self.conv2 = conv_bn(hidden, hidden, 3, 2, hidden)
         self.se = SEModule(hidden, rd_ratio=0.25)
-        self.conv3 = _conv_bn(hidden, out_dim)
+        self.conv3 = conv_bn(hidden, out_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.act(self.conv2(self.act(self.conv1(x))))
@@ -114,6 +120,7 @@ class CascadedGroupAttention(nn.Module):
         self.qkvs = nn.ModuleList([_conv_bn(chunk, 2 * key_dim + self.val_dim) for _ in range(num_heads)])
         self.dws = nn.ModuleList([_conv_bn(key_dim, key_dim, kernels[i], groups=key_dim) for i in range(num_heads)])
         self.proj = nn.Sequential(nn.ReLU(), _conv_bn(self.val_dim * num_heads, dim))
+        nn.init.zeros_(self.proj[1].bn.weight)  # the residual attention starts as the identity
         self.attention_biases = nn.Parameter(torch.zeros(num_heads, resolution * resolution))
         self.register_buffer('attention_bias_idxs', abs_offset_bias_index((resolution, resolution)),
                              persistent=False)
@@ -174,6 +181,8 @@ class EfficientVitBlock(nn.Module):
                                                    window_resolution, kernels))
         self.dw1 = Residual(_conv_bn(dim, dim, 3, groups=dim))
         self.ffn1 = Residual(ConvMlp(dim, dim * 2))
+        for dw in (self.dw0, self.dw1):  # the residual branches of a block start as the identity
+            nn.init.zeros_(dw.m.bn.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.ffn1(self.dw1(self.mixer(self.ffn0(self.dw0(x)))))
@@ -187,9 +196,9 @@ class EfficientVitStage(nn.Module):
         super().__init__()
         if downsample:
             self.downsample: nn.Module = nn.Sequential()
-            self.downsample.add_module('res1', _dw_ffn(in_dim))
+            self.downsample.add_module('res1', nn.Sequential(*dw_ffn(in_dim)))
             self.downsample.add_module('patchmerge', PatchMerging(in_dim, out_dim))
-            self.downsample.add_module('res2', _dw_ffn(out_dim))
+            self.downsample.add_module('res2', nn.Sequential(*dw_ffn(out_dim)))
         else:
             if in_dim != out_dim:
                 raise ValueError(f'A stage without downsampling keeps its width: {in_dim} != {out_dim}.')
