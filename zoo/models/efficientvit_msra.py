@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
+from zoo.layers.attention_bias import abs_offset_bias_index
 from zoo.layers.classifier import create_classifier
 from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.layers.helpers import to_2tuple
@@ -30,9 +30,11 @@ from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
+# LeViT's filter: drop stored bias indices, resample each bias table to its module's `key_size` (bicubic)
+from zoo.models.levit import checkpoint_filter_fn
 
-__all__ = ['EfficientVitMsra', 'CascadedGroupAttention', 'ConvMlp', 'PatchMerging', 'Residual', 'checkpoint_filter_fn',
-           'dw_ffn']
+__all__ = ['EfficientVitMsra', 'CascadedGroupAttention', 'ConvMlp', 'PatchMerging', 'PooledClassifierMixin', 'Residual',
+           'checkpoint_filter_fn', 'dw_ffn']
 
 
 def _conv_bn(in_chs: int, out_chs: int, kernel_size: int = 1, stride: int = 1, groups: int = 1) -> ConvNormAct:
@@ -113,6 +115,7 @@ class CascadedGroupAttention(nn.Module):
         self.key_dim = key_dim
         self.val_dim = int(attn_ratio * key_dim)
         self.resolution = resolution
+        self.key_size = (resolution, resolution)  # the key grid of the bias table, for checkpoint_filter_fn
         if dim % num_heads or self.val_dim != dim // num_heads:
             raise ValueError(f'The cascade adds each head output to the next head input: dim ({dim}) / num_heads '
                              f'({num_heads}) must equal attn_ratio * key_dim ({self.val_dim}).')
@@ -226,7 +229,37 @@ class NormLinear(nn.Module):
         return self.linear(self.drop(self.bn(x)))
 
 
-class EfficientVitMsra(ZooModel):
+class PooledClassifierMixin:
+    """global pool -> dropout (`drop_pooled`) -> classifier (`head`, an Identity without classes).
+
+    For `ZooModel`s holding `global_pool`, `drop_pooled` and `head` at the top level (EfficientViT-M, SHViT); the
+    family gives its classifier in `_classifier`. (Named `drop_pooled`, not `head_drop`: torchvision's FX feature
+    extraction failed to name its nodes with a `head_drop` module beside `head` in EfficientViT-M.)
+    """
+    num_features: int
+
+    def _classifier(self, in_features: int, num_classes: int) -> nn.Module:
+        raise NotImplementedError
+
+    def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
+        if global_pool is not None:
+            pool, _ = create_classifier(self.num_features, 0, pool_type=global_pool)
+            if pool.feat_mult() != 1:
+                raise ValueError(f'The classifier takes {self.num_features} pooled features; global_pool='
+                                 f'{global_pool!r} would change that. Use e.g. avg / max.')
+            self.global_pool = pool
+        self.head = self._classifier(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
+
+    def _replace_head(self, in_features: int) -> None:
+        self.global_pool, _ = create_classifier(in_features, 0, pool_type='')
+        self.head = nn.Identity()
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.drop_pooled(self.global_pool(x))
+        return x if pre_logits else self.head(x)
+
+
+class EfficientVitMsra(PooledClassifierMixin, ZooModel):
     """EfficientViT-M: stride-16 conv stem, three stages of sandwich blocks, average pooling and a BN-linear head.
 
     Args:
@@ -270,7 +303,8 @@ class EfficientVitMsra(ZooModel):
         self.drop_rate = drop_rate
         img_size = to_2tuple(img_size)
         if img_size[0] != img_size[1]:
-            raise ValueError(f'EfficientViT-M attention-bias tables are square: img_size must be square, got {img_size}.')
+            raise ValueError(f'EfficientViT-M attention-bias tables are square: img_size must be square, '
+                             f'got {img_size}.')
         e0 = embed_dim[0]
         self.patch_embed = nn.Sequential()
         for i, (cin, cout) in enumerate(zip((in_chans, e0 // 8, e0 // 4, e0 // 2), (e0 // 8, e0 // 4, e0 // 2, e0))):
@@ -280,8 +314,8 @@ class EfficientVitMsra(ZooModel):
         resolution, stride = img_size[0] // 16, 16
         stages, self.feature_info = [], []
         in_dim = e0
-        for i, (dim, kd, d, nh, ws, op) in enumerate(zip(embed_dim, key_dim, depth, num_heads, window_size,
-                                                          down_ops)):
+        specs = zip(embed_dim, key_dim, depth, num_heads, window_size, down_ops)
+        for i, (dim, kd, d, nh, ws, op) in enumerate(specs):
             downsample = op[0] == 'subsample'
             if downsample:
                 resolution = (resolution - 1) // op[1] + 1
@@ -292,39 +326,14 @@ class EfficientVitMsra(ZooModel):
         self.stages = nn.Sequential(*stages)
         self.num_features = self.head_hidden_size = in_dim
         self.global_pool, _ = create_classifier(in_dim, 0, pool_type=global_pool)
-        self.head: nn.Module = NormLinear(in_dim, num_classes, drop_rate) if num_classes > 0 else nn.Identity()
+        self.drop_pooled = nn.Identity()  # timm's dropout sits inside NormLinear, after its norm
+        self.head: nn.Module = self._classifier(in_dim, num_classes) if num_classes > 0 else nn.Identity()
 
-    def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
-        if global_pool is not None:
-            self.global_pool, _ = create_classifier(self.num_features, 0, pool_type=global_pool)
-        self.head = NormLinear(self.num_features, num_classes, self.drop_rate) if num_classes > 0 else nn.Identity()
-
-    def _replace_head(self, in_features: int) -> None:
-        self.global_pool, _ = create_classifier(in_features, 0, pool_type='')
-        self.head = nn.Identity()
+    def _classifier(self, in_features: int, num_classes: int) -> nn.Module:
+        return NormLinear(in_features, num_classes, self.drop_rate)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.patch_embed(x))
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.global_pool(x)
-        return x if pre_logits else self.head(x)
-
-
-def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: EfficientVitMsra) -> Dict[str, torch.Tensor]:
-    """Drop stored bias indices and resample attention-bias tables made for another input size (bicubic)."""
-    if isinstance(state_dict.get('model'), dict):
-        state_dict = state_dict['model']
-    own = model.state_dict()
-    out = {}
-    for key, value in state_dict.items():
-        if key.endswith('attention_bias_idxs'):
-            continue
-        if key.endswith('attention_biases') and key in own and value.shape != own[key].shape:
-            side = model.get_submodule(key.rsplit('.', 1)[0]).resolution
-            value = resize_attention_bias(value, (side, side))
-        out[key] = value
-    return out
 
 
 def _create_efficientvit_msra(variant: str, pretrained: bool = False, **kwargs: Any) -> EfficientVitMsra:

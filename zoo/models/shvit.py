@@ -10,7 +10,7 @@ merging with squeeze-excitation wrapped in residual depthwise conv + FFN pairs, 
 `qk_dim`-channel queries / keys, and concatenated back with the untouched channels before an activated projection,
 which removes the redundancy of many heads and the memory traffic of full-width attention.
 """
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Sequence
 
 import torch
 import torch.nn as nn
@@ -24,7 +24,7 @@ from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
-from zoo.models.efficientvit_msra import ConvMlp, PatchMerging, Residual, dw_ffn
+from zoo.models.efficientvit_msra import ConvMlp, PatchMerging, PooledClassifierMixin, Residual, dw_ffn
 from zoo.models.repvit import ConvNorm, NormLinear
 
 __all__ = ['SHViT', 'SHSA', 'checkpoint_filter_fn']
@@ -85,7 +85,7 @@ class StageBlock(nn.Module):
         return self.blocks(self.downsample(x))
 
 
-class SHViT(ZooModel):
+class SHViT(PooledClassifierMixin, ZooModel):
     """SHViT: stride-16 conv stem, three stages, average pooling and a BN-linear head.
 
     Args:
@@ -139,24 +139,14 @@ class SHViT(ZooModel):
         self.stages = nn.Sequential(*stages)
         self.num_features = self.head_hidden_size = prev
         self.global_pool, _ = create_classifier(prev, 0, pool_type=global_pool)
-        self.head_drop = nn.Dropout(drop_rate)
-        self.head: nn.Module = NormLinear(prev, num_classes) if num_classes > 0 else nn.Identity()
+        self.drop_pooled = nn.Dropout(drop_rate)
+        self.head: nn.Module = self._classifier(prev, num_classes) if num_classes > 0 else nn.Identity()
 
-    def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
-        if global_pool is not None:
-            self.global_pool, _ = create_classifier(self.num_features, 0, pool_type=global_pool)
-        self.head = NormLinear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
-
-    def _replace_head(self, in_features: int) -> None:
-        self.global_pool, _ = create_classifier(in_features, 0, pool_type='')
-        self.head = nn.Identity()
+    def _classifier(self, in_features: int, num_classes: int) -> nn.Module:
+        return NormLinear(in_features, num_classes)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.patch_embed(x))
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.head_drop(self.global_pool(x))
-        return x if pre_logits else self.head(x)
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: SHViT) -> Dict[str, torch.Tensor]:
