@@ -83,6 +83,9 @@ def test_intermediates_and_head():
         m.reset_classifier(0, global_pool='max')
     with torch.inference_mode():
         assert_outputs_close(ours(x), ref(x), name='reset to pooled features')
+    for bad in ('', 'catavgmax'):  # timm fails on these in forward; the BN-linear head needs one pooled vector
+        with pytest.raises(ValueError, match='global_pool'):
+            zoo.create_model('efficientvit_m0', global_pool=bad)
     with pytest.raises(ValueError, match='square'):
         zoo.create_model('efficientvit_m0', img_size=(224, 192))
 

@@ -48,6 +48,9 @@ def test_intermediates_and_head():
         m.reset_classifier(0, global_pool='max')
     with torch.inference_mode():
         assert_outputs_close(ours(x), ref(x), name='reset to pooled features')
+    for bad in ('', 'catavgmax'):  # timm fails on these in forward; the BN-linear head needs one pooled vector
+        with pytest.raises(ValueError, match='global_pool'):
+            zoo.create_model('shvit_s1', global_pool=bad)
     with pytest.raises(ValueError, match='types'):
         zoo.create_model('shvit_s1', types=('i', 's', 'x'))
 

@@ -23,9 +23,10 @@ from zoo.layers.attention_bias import abs_offset_bias_index
 from zoo.layers.classifier import create_classifier
 from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.layers.helpers import to_2tuple
+from zoo.layers.pool import adaptive_pool_feat_mult
 from zoo.layers.squeeze_excite import SEModule
 from zoo.layers.window import window_partition_nchw, window_reverse_nchw
-from zoo.models._base import Trunk, ZooModel, check_num_classes
+from zoo.models._base import Trunk, ZooModel, check_num_classes, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
@@ -241,13 +242,16 @@ class PooledClassifierMixin:
     def _classifier(self, in_features: int, num_classes: int) -> nn.Module:
         raise NotImplementedError
 
+    def _check_head_pool(self, global_pool: str, num_classes: int) -> None:
+        check_pooled_head(global_pool, num_classes)  # the BN-linear classifier needs pooled vectors
+        if adaptive_pool_feat_mult(global_pool) != 1:
+            raise ValueError(f'The classifier is sized for one pooled vector of the trunk width; global_pool='
+                             f'{global_pool!r} doubles it. Use e.g. avg / max.')
+
     def _reset_head(self, num_classes: int, global_pool: Optional[str]) -> None:
+        self._check_head_pool(self.global_pool.pool_type if global_pool is None else global_pool, num_classes)
         if global_pool is not None:
-            pool, _ = create_classifier(self.num_features, 0, pool_type=global_pool)
-            if pool.feat_mult() != 1:
-                raise ValueError(f'The classifier takes {self.num_features} pooled features; global_pool='
-                                 f'{global_pool!r} would change that. Use e.g. avg / max.')
-            self.global_pool = pool
+            self.global_pool, _ = create_classifier(self.num_features, 0, pool_type=global_pool)
         self.head = self._classifier(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
 
     def _replace_head(self, in_features: int) -> None:
@@ -300,6 +304,7 @@ class EfficientVitMsra(PooledClassifierMixin, ZooModel):
     ):
         super().__init__()
         self.num_classes = check_num_classes(num_classes)
+        self._check_head_pool(global_pool, num_classes)
         self.drop_rate = drop_rate
         img_size = to_2tuple(img_size)
         if img_size[0] != img_size[1]:

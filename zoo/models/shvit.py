@@ -122,6 +122,7 @@ class SHViT(PooledClassifierMixin, ZooModel):
         if any(t not in ('i', 's') for t in types):
             raise ValueError(f"SHViT stage types are 'i' (no attention) or 's' (single-head attention), got {types}.")
         self.num_classes = check_num_classes(num_classes)
+        self._check_head_pool(global_pool, num_classes)
         self.drop_rate = drop_rate
         e0 = embed_dim[0]
         widths = (in_chans, e0 // 8, e0 // 4, e0 // 2, e0)
