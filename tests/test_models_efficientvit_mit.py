@@ -74,6 +74,16 @@ def test_reset_other_and_pruned_head_match_timm(pair):
     assert_outputs_close(got, want, name='pruned')
 
 
+def test_bf16_autocast_matches_timm(pair):
+    """The linear attention runs in float32 even under autocast (its normaliser overflows bf16), as timm's does."""
+    ref, ours = pair
+    x = image()
+    with torch.inference_mode(), torch.autocast('cpu', dtype=torch.bfloat16):
+        got, want = ours(x), ref(x)
+    assert got.dtype == want.dtype == torch.bfloat16
+    assert_outputs_close(got.float(), want.float(), atol=1e-2, name='bf16 autocast')
+
+
 @pytest.mark.slow
 def test_grad_checkpointing_same_gradients():
     torch.manual_seed(0)

@@ -159,19 +159,26 @@ class LiteMLA(nn.Module):
         self.kernel_func = nn.ReLU()
         self.proj = ConvLayer(total * (1 + len(scales)), dim, 1, norm_eps=norm_eps)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, _, h, w = x.shape
-        qkv = self.qkv(x)
-        qkv = torch.cat([qkv] + [agg(qkv) for agg in self.aggreg], dim=1)
-        qkv = qkv.reshape(b, -1, 3 * self.dim, h * w)  # (B, heads of every scale, [q|k|v] channels, N)
+    def _attend(self, qkv: torch.Tensor) -> torch.Tensor:
         q, k, v = qkv.float().split(self.dim, dim=2)
         q, k = self.kernel_func(q), self.kernel_func(k)
         # a row of ones under v makes the same product give the normaliser sum_j relu(k_j) . relu(q_i)
         v = F.pad(v, (0, 0, 0, 1), value=1.)
         kv = v @ k.transpose(-1, -2)  # (B, G, dim + 1, dim)
         out = kv @ q  # (B, G, dim + 1, N)
-        out = out[:, :, :-1] / (out[:, :, -1:] + self.eps)
-        return self.proj(out.to(x.dtype).reshape(b, -1, h, w))
+        return (out[:, :, :-1] / (out[:, :, -1:] + self.eps)).to(qkv.dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = x.shape
+        qkv = self.qkv(x)
+        qkv = torch.cat([qkv] + [agg(qkv) for agg in self.aggreg], dim=1)
+        qkv = qkv.reshape(b, -1, 3 * self.dim, h * w)  # (B, heads of every scale, [q|k|v] channels, N)
+        if not torch.jit.is_scripting() and qkv.device.type != 'meta':
+            with torch.autocast(device_type=qkv.device.type, enabled=False):  # autocast would undo the float32
+                out = self._attend(qkv)
+        else:
+            out = self._attend(qkv)
+        return self.proj(out.reshape(b, -1, h, w))
 
 
 class EfficientVitBlock(nn.Module):
