@@ -1,10 +1,13 @@
 """Checks against timm shared by the mobile families with distilled heads and a final norm (RepViT, EfficientFormer,
 EfficientFormerV2, SwiftFormer)."""
+import pytest
 import torch
 import torch.nn as nn
 
-from _api_checks import assert_head_api_matches
+from _api_checks import assert_head_api_matches, assert_intermediates_match, assert_reset_and_prune_match
 from _parity import assert_outputs_close
+
+import zoo  # noqa: E402
 
 
 def assert_distilled_heads_match(ours: nn.Module, ref: nn.Module, x: torch.Tensor) -> None:
@@ -40,3 +43,21 @@ def assert_head_and_norm_api_match(ours: nn.Module, ref: nn.Module, x: torch.Ten
     assert_head_api_matches(ours, ref, x)
     assert ours.group_matcher() == ref.group_matcher()
     assert ours.no_weight_decay() == ref.no_weight_decay()
+
+
+def assert_pooled_bn_linear_head_matches(name: str, ours: nn.Module, ref: nn.Module, x: torch.Tensor) -> None:
+    """EfficientViT-M / SHViT (pool -> BN-linear head): intermediates, pre-logits, group_matcher, reset / prune and
+    a reset to pooled features equal timm's; pooling that leaves maps or widens the vector is refused (timm fails on
+    it in forward)."""
+    assert_intermediates_match(ours, ref, x, [0, 2])
+    assert_head_api_matches(ours, ref, x)
+    assert ours.group_matcher() == ref.group_matcher()
+    assert ours.group_matcher(coarse=True) == ref.group_matcher(coarse=True)
+    assert_reset_and_prune_match(name)
+    for m in (ref, ours):
+        m.reset_classifier(0, global_pool='max')
+    with torch.inference_mode():
+        assert_outputs_close(ours(x), ref(x), name='reset to pooled features')
+    for bad in ('', 'catavgmax'):
+        with pytest.raises(ValueError, match='global_pool'):
+            zoo.create_model(name, global_pool=bad)
