@@ -65,7 +65,8 @@ class ClNormMlpClassifierHead(nn.Module):
     @staticmethod
     def _check_pool(pool_type: str) -> str:
         if pool_type not in _POOLS:
-            raise ValueError(f'pool_type must be one of {_POOLS} for a channels-last head, got {pool_type!r}.')
+            raise ValueError(f'global_pool (the head\'s pool_type) must be one of {_POOLS} for a channels-last head, '
+                             f'got {pool_type!r}.')
         return pool_type
 
     def reset(self, num_classes: int, pool_type: Optional[str] = None, reset_other: bool = False,
