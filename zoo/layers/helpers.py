@@ -29,8 +29,7 @@ def make_divisible(v: float, divisor: int = 8, min_value: int | None = None, rou
     The round-down guard follows the MobileNet / EfficientNet reference builders, so channel counts (and hence
     state_dict shapes) agree with weights trained there.
     """
-    min_value = min_value or divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    if new_v < round_limit * v:
-        new_v += divisor
-    return new_v
+    steps = (v + divisor / 2) // divisor  # the nearest multiple, halves rounding up
+    rounded = max(min_value or divisor, int(steps) * divisor)
+    # rounding down may cost more than (1 - round_limit) of the width: take the next multiple instead
+    return rounded + divisor if rounded < round_limit * v else rounded

@@ -40,12 +40,16 @@ class SEModule(nn.Module):
         self.fc2 = _pointwise(squeezed, channels, bias)
         self.gate = create_act_layer(gate_layer)
 
+    def _squeeze(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-channel descriptor: the spatial mean, or the mean of mean and max with `add_maxpool`."""
+        descriptor = x.mean((2, 3), keepdim=True)
+        if not self.add_maxpool:
+            return descriptor
+        return 0.5 * descriptor + 0.5 * x.amax((2, 3), keepdim=True)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x_se = x.mean((2, 3), keepdim=True)
-        if self.add_maxpool:
-            x_se = 0.5 * x_se + 0.5 * x.amax((2, 3), keepdim=True)
-        x_se = self.fc2(self.act(self.bn(self.fc1(x_se))))
-        return x * self.gate(x_se)
+        weights = self.gate(self.fc2(self.act(self.bn(self.fc1(self._squeeze(x))))))
+        return x * weights
 
 
 class EcaModule(nn.Module):

@@ -45,13 +45,16 @@ class CheckpointSequential(nn.Sequential):
 def named_apply(fn: Callable[..., None], module: nn.Module, name: str = '', depth_first: bool = True,
                 include_root: bool = False) -> nn.Module:
     """Like `module.apply(fn)` but `fn(module=..., name=...)` also gets the dotted name of each module."""
-    if not depth_first and include_root:
-        fn(module=module, name=name)
-    for child_name, child in module.named_children():
-        child_name = f'{name}.{child_name}' if name else child_name
-        named_apply(fn, child, child_name, depth_first=depth_first, include_root=True)
-    if depth_first and include_root:
-        fn(module=module, name=name)
+    def visit(node: nn.Module, path: str, is_root: bool) -> None:
+        call = include_root or not is_root
+        if call and not depth_first:
+            fn(module=node, name=path)
+        for child_name, child in node.named_children():
+            visit(child, f'{path}.{child_name}' if path else child_name, False)
+        if call and depth_first:  # children first: a block can adjust what its layers' initialisers did
+            fn(module=node, name=path)
+
+    visit(module, name, True)
     return module
 
 

@@ -7,7 +7,6 @@ bottleneck (parallel 5/9/13 max-pools) ahead of the last stage, whose blocks hav
 the tiny..x models scale one base config (the name "CSPNeXt" is MMDetection's; the paper does not name it).
 Module names follow the converted OpenMMLab checkpoints, and `checkpoint_filter_fn` maps the original names.
 """
-import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -222,12 +221,16 @@ class CspNext(ZooModel):
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: Optional[nn.Module] = None) -> Dict[str, Any]:
     """OpenMMLab checkpoints (`backbone.stemN` / `backbone.stageN.*`) to zoo's names; zoo/timm ones pass through."""
-    state_dict = state_dict.get('state_dict', state_dict)
-    out = {}
-    for k, v in state_dict.items():
-        k = re.sub(r'^backbone\.', '', k)
-        out[re.sub(r'^stage(\d+)\.', lambda m: f'stages.{int(m.group(1)) - 1}.', k)] = v
-    return out
+    return {_zoo_key(key): value for key, value in state_dict.get('state_dict', state_dict).items()}
+
+
+def _zoo_key(key: str) -> str:
+    """`backbone.stage3.1.x` -> `stages.2.1.x` (OpenMMLab counts stages from 1, after its stem)."""
+    key = key.removeprefix('backbone.')
+    top, _, rest = key.partition('.')
+    if top.startswith('stage') and top[len('stage'):].isdigit():
+        return f'stages.{int(top[len("stage"):]) - 1}.{rest}'
+    return key
 
 
 def _create_cspnext(variant: str, pretrained: bool = False, **kwargs) -> CspNext:

@@ -25,7 +25,7 @@ from zoo.layers.pool import SelectAdaptivePool2d
 from zoo.layers.weight_init import he_normal_, init_by_type_, zero_bias_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -153,20 +153,16 @@ class HighPerfGpuStage(nn.Module):
                  downsample: bool = True, light_block: bool = False, kernel_size: int = 3, use_lab: bool = False,
                  agg: str = 'ese', drop_path: Sequence[float] = ()):
         super().__init__()
-        self.grad_checkpointing = False
         self.downsample = ConvBNAct(in_chs, in_chs, 3, stride=2, groups=in_chs, use_act=False, use_lab=use_lab) \
             if downsample else nn.Identity()
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             HighPerfGpuBlock(in_chs if i == 0 else out_chs, mid_chs, out_chs, layer_num, kernel_size=kernel_size,
                              residual=i > 0, light_block=light_block, use_lab=use_lab, agg=agg,
                              drop_path=drop_path[i] if drop_path else 0.)
             for i in range(block_num)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.downsample(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
-        return self.blocks(x)
+        return self.blocks(self.downsample(x))
 
 
 class HGNetHead(nn.Module):
