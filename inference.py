@@ -167,9 +167,9 @@ def predict(args: argparse.Namespace) -> List[Dict[str, Any]]:
     test_time_pool = False
     if args.test_pool:
         model, test_time_pool = apply_test_time_pool(model, data_config)
-    model_dtype = resolve_model_dtype(args.model_dtype, args.amp)
+    model_dtype = resolve_model_dtype(args.model_dtype, args.amp, args.fast)
     model = prepare_eval_model(model, device, model_dtype, args.channels_last, args.reparam, args.torchcompile,
-                               args.torchcompile_mode)
+                               args.torchcompile_mode, fast=args.fast)
     loader = create_loader(
         dataset, input_size=data_config['input_size'], batch_size=args.batch_size,
         use_prefetcher=not args.no_prefetcher, interpolation=data_config['interpolation'], mean=data_config['mean'],

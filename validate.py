@@ -154,13 +154,13 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
     test_time_pool = False
     if args.test_pool:
         model, test_time_pool = apply_test_time_pool(model, data_config)
-    model_dtype = resolve_model_dtype(args.model_dtype, args.amp)
+    model_dtype = resolve_model_dtype(args.model_dtype, args.amp, args.fast)
     if valid_labels:
         model = SelectOutputs(model, valid_labels)
     if args.tta > 1:
         model = TestTimeAugment(model, args.tta)
     model = prepare_eval_model(model, device, model_dtype, args.channels_last, args.reparam, args.torchcompile,
-                               args.torchcompile_mode)
+                               args.torchcompile_mode, fast=args.fast)
     loader = create_loader(
         dataset, input_size=data_config['input_size'], batch_size=args.batch_size,
         use_prefetcher=not args.no_prefetcher,
@@ -184,7 +184,8 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
         interpolation=data_config['interpolation'],
         test_time_pool=test_time_pool,
         tta=max(args.tta, 1),
-        model_dtype=str(model_dtype or torch.float32).replace('torch.', ''),
+        model_dtype=str((model.dtype if args.fast else model_dtype) or torch.float32).replace('torch.', ''),
+        fast=' '.join(model.steps) if args.fast else '',
         checkpoint=checkpoint or ('pretrained' if args.pretrained else 'random-init'),
         num_samples=metrics['num_samples'],
         num_unreadable=metrics['num_unreadable'],

@@ -237,7 +237,7 @@ def test_eval_scripts_pass_their_flags_on(script: Any, monkeypatch, tmp_path: Pa
     loaders = _spy(monkeypatch, script, 'create_loader')
     amp = _spy(monkeypatch, script, 'resolve_amp')
     prepared = []
-    monkeypatch.setattr(script, 'prepare_eval_model', lambda model, *a: (prepared.append(a), model.eval())[1])
+    monkeypatch.setattr(script, 'prepare_eval_model', lambda model, *a, **k: (prepared.append(a), model.eval())[1])
     argv = [*EVAL, '--img-size', '64', '--no-prefetcher', '--pin-mem', '--amp', '--amp-dtype', 'bfloat16',
             '--torchcompile-mode', 'max-autotune']
     script.main(argv + (['--no-console-results', '--results-dir', str(tmp_path)] if script is inference else []))

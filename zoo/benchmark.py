@@ -37,6 +37,8 @@ class BenchmarkConfig:
 
     precision: 'float32', 'bfloat16' / 'float16' (weights and inputs cast), or 'amp_bfloat16' / 'amp_float16'
     (float32 weights under torch.autocast, what `--amp` means in the train / validate scripts).
+    fast: time `zoo.models.optimize_for_inference` (re-parameterisation, BN folding, channels_last, native bfloat16,
+    torch.compile); it picks precision and layout itself, and the compile time is reported apart (`compile_s`).
     """
     mode: str = 'inference'
     batch_size: int = 32
@@ -45,6 +47,7 @@ class BenchmarkConfig:
     channels_last: bool = False
     torchcompile: Optional[str] = None
     fuse: bool = False
+    fast: bool = False
     warmup: int = 3
     iters: int = 10
     device: str = 'cpu'
@@ -57,6 +60,9 @@ class BenchmarkConfig:
             raise ValueError(f'mode must be one of {MODES}, got {self.mode!r}.')
         if self.precision not in PRECISIONS:
             raise ValueError(f'precision must be one of {PRECISIONS}, got {self.precision!r}.')
+        if self.fast and (self.mode != 'inference' or self.precision != 'float32' or self.torchcompile or self.fuse):
+            raise ValueError('--fast is an inference path that picks precision, fusion and compilation itself: use it '
+                             'with --bench inference and without --precision/--amp, --torchcompile or --fuse.')
         if self.batch_size < 1 or self.iters < 1 or self.warmup < 0:
             raise ValueError('batch_size and iters must be >= 1 and warmup >= 0.')
 
@@ -232,12 +238,19 @@ def _bench_inference(model: nn.Module, x: torch.Tensor, cfg: BenchmarkConfig, pe
     if cfg.fuse:
         import zoo.models
         model = zoo.models.fuse_bn(model)
+    extra: Dict[str, Any] = {}
     with torch.inference_mode(), _autocast(cfg):
         flops = count_flops(model, x[:1]) * x.shape[0]
+    if cfg.fast:
+        from zoo.models import optimize_for_inference
+        run = optimize_for_inference(model, example_input=x)
+        extra = dict(fast=' '.join(run.steps), compile_s=round(run.compile_seconds or 0.0, 2))
+    else:
         run = torch.compile(model, backend=cfg.torchcompile) if cfg.torchcompile else model
+    with torch.inference_mode(), _autocast(cfg):
         with PeakMemory(cfg.device) as mem:
             times = time_steps(lambda: run(x), cfg.warmup, cfg.iters, cfg.device)
-    out = _summary(times, x.shape[0])
+    out = dict(_summary(times, x.shape[0]), **extra)
     gflops = flops / statistics.median(times) / 1e9
     out.update(gmacs=round(flops / x.shape[0] / 2e9, 3), gflops_per_sec=round(gflops, 2),
                pct_of_peak=round(100 * gflops / peak_gflops, 1) if peak_gflops else None,

@@ -131,7 +131,8 @@ class BasicBlock(nn.Module):
             x = self.drop_path(x)
         if self.downsample is not None:
             shortcut = self.downsample(shortcut)
-        return self.act2(x + shortcut)
+        x += shortcut  # in place: x is this block's own fresh tensor, and a new buffer would cost page faults on CPU
+        return self.act2(x)
 
 
 class Bottleneck(nn.Module):
@@ -202,7 +203,8 @@ class Bottleneck(nn.Module):
             x = self.drop_path(x)
         if self.downsample is not None:
             shortcut = self.downsample(shortcut)
-        return self.act3(x + shortcut)
+        x += shortcut
+        return self.act3(x)
 
 
 def _downsample_conv(in_chs: int, out_chs: int, kernel_size: int, stride: int, dilation: int, first_dilation: int,

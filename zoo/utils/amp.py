@@ -43,7 +43,7 @@ def resolve_amp(enabled: bool, amp_dtype: str, device: torch.device) -> Tuple[Ca
     return factory, use_scaler
 
 
-def resolve_model_dtype(name: Optional[str], amp: bool = False) -> Optional[torch.dtype]:
+def resolve_model_dtype(name: Optional[str], amp: bool = False, fast: bool = False) -> Optional[torch.dtype]:
     """The dtype of ``--model-dtype``: the whole model (weights, activations, inputs) runs in it.
 
     Unlike AMP, which computes selected ops in low precision over float32 weights, this casts the weights
@@ -52,10 +52,14 @@ def resolve_model_dtype(name: Optional[str], amp: bool = False) -> Optional[torc
     Args:
         name: 'float32', 'bfloat16' or 'float16' (also 'fp32', 'bf16', 'fp16'); None or '' keeps float32.
         amp: ``--amp`` is also given.
+        fast: ``--fast`` is also given; it chooses the precision itself, so neither ``--amp`` nor a dtype combine.
 
     Returns:
         The dtype, or None for the default float32.
     """
+    if fast and (amp or name):
+        raise ValueError('--fast chooses the precision itself (bfloat16 where the CPU runs it natively); drop '
+                         f'{"--amp" if amp else "--model-dtype"} or --fast.')
     if not name:
         return None
     aliases = {'fp32': 'float32', 'bf16': 'bfloat16', 'fp16': 'float16'}

@@ -284,6 +284,10 @@ def add_eval_model_args(parser: argparse.ArgumentParser) -> None:
                         help='fold re-parameterisable blocks (RepVGG, MobileOne, FastViT, ...) before running')
     parser.add_argument('--progress-bar', action=argparse.BooleanOptionalAction, default=None,
                         help='progress bar instead of periodic log lines (default: on when stderr is a terminal)')
+    parser.add_argument('--fast', action='store_true', default=False,
+                        help='the CPU fast path, zoo.models.optimize_for_inference: re-parameterise, fold BatchNorm, '
+                             'channels_last, bfloat16 where the CPU has it natively, torch.compile (the first batch '
+                             'compiles; later runs reuse the cache). Not with --amp, --model-dtype or --torchcompile')
 
 
 def prepare_eval_model(
@@ -294,9 +298,20 @@ def prepare_eval_model(
         reparam: bool = False,
         compile_backend: Optional[str] = None,
         compile_mode: Optional[str] = None,
+        fast: bool = False,
 ) -> nn.Module:
-    """Put ``model`` in eval mode on ``device`` in ``dtype``, optionally folded, channels-last and compiled."""
+    """Put ``model`` in eval mode on ``device`` in ``dtype``, optionally folded, channels-last and compiled.
+
+    ``fast`` hands the model to `zoo.models.optimize_for_inference` instead, which chooses the dtype and compiles
+    itself, so it refuses an explicit ``dtype`` or ``compile_backend``.
+    """
     model = model.eval()
+    if fast:
+        if dtype is not None or compile_backend:
+            raise ValueError('--fast chooses the dtype and compiles by itself; drop --model-dtype / --torchcompile '
+                             '(or drop --fast).')
+        from zoo.models import optimize_for_inference  # the model package is heavy; only needed here
+        return optimize_for_inference(model.to(device), channels_last=channels_last)
     if reparam:
         from zoo.models import reparameterize_model  # the model package is heavy; only needed here
         model = reparameterize_model(model, inplace=True)
