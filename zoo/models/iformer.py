@@ -33,8 +33,8 @@ from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
-from zoo.models._reparam import fuse_conv_bn, identity_kernel, sum_kernels
-from zoo.models.repvit import ConvNorm, RepVitClassifier, RepVitHeadMixin, _check_pool, _folded_conv
+from zoo.models._reparam import identity_kernel
+from zoo.models.repvit import ConvNorm, RepVitClassifier, RepVitHeadMixin, _check_pool
 
 __all__ = ['IFormer', 'SHMA']
 
@@ -98,12 +98,9 @@ class PositionConv(nn.Module):
     @torch.no_grad()
     def fuse(self) -> nn.Conv2d:
         """One biased depthwise conv equal to the branch plus its identity in eval mode."""
-        conv_norm = self.cpe.module
-        conv = conv_norm.c
-        identity = identity_kernel(conv.out_channels, conv.groups, conv.kernel_size, conv.weight)
-        kernel, bias = fuse_conv_bn(conv.weight, conv_norm.bn)
-        kernel, bias = sum_kernels([(kernel, bias), (identity, torch.zeros_like(bias))], conv.kernel_size)
-        return _folded_conv(conv, kernel, bias)
+        conv = self.cpe.module.fuse()
+        conv.weight.add_(identity_kernel(conv.out_channels, conv.groups, conv.kernel_size, conv.weight))
+        return conv
 
 
 class SHMA(nn.Module):
