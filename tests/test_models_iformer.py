@@ -4,7 +4,6 @@ Default run: shallow builds (every block form: conv blocks before / after the at
 FFN; layer scale; the distillation head) at 64 px; folding keeps the outputs and gives timm's `fuse()` layout; an
 original-release checkpoint maps to timm's keys. `-m slow`: every name at 64 px, grad checkpointing.
 """
-import re
 from typing import Dict
 
 import pytest
@@ -19,6 +18,7 @@ from _parity import assert_outputs_close, assert_parity, fill_random_, timm
 
 import zoo  # noqa: E402
 from zoo.models import reparameterize_model  # noqa: E402
+from zoo.models._key_rules import rename_keys  # noqa: E402
 from zoo.models.iformer import checkpoint_filter_fn  # noqa: E402
 
 MODULE = 'iformer'
@@ -107,12 +107,7 @@ def _to_original(state_dict: Dict[str, torch.Tensor]) -> Dict[str, Dict[str, tor
         (r'\.mixer\.', '.token_channel_mixer.'),
         (r'\.module\.', '.m.'),
     )
-    out = {}
-    for key, value in state_dict.items():
-        for pattern, repl in rules:
-            key = re.sub(pattern, repl, key)
-        out[key] = value
-    return {'model': out}
+    return {'model': rename_keys(state_dict, rules)}
 
 
 def test_original_checkpoint_filter_matches_timm():

@@ -32,6 +32,7 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.norm import GroupNorm1, get_norm_layer
 from zoo.models._base import Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._key_rules import rename_keys
 from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -439,11 +440,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
     """
     if 'stem.0.conv.weight' in state_dict:
         return state_dict
-    out = {}
-    for key, value in state_dict.items():
-        for pattern, repl in _ORIGINAL_KEYS:
-            key = re.sub(pattern, repl, key)
-        out[key] = value
+    out = rename_keys(state_dict, _ORIGINAL_KEYS)
     if getattr(model, 'local_mbconv_norm', None) != 'all':
         return out
     folded = re.compile(r'^(.*\.(inverted_conv|depth_conv))\.conv(\.1)?\.bias$')

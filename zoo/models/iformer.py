@@ -18,7 +18,6 @@ state_dict is timm's `fuse()` layout. Deviation from timm: `forward` never retur
 logits in training mode when `distilled_training` is set); `forward_head_distilled` gives both. timm's SHMA also has
 an unused windowed mode that no model configuration reaches; it is not implemented here.
 """
-import re
 from typing import Any, Dict, List, Optional, Sequence
 
 import torch
@@ -30,6 +29,7 @@ from zoo.layers import DropPath, LayerType, get_act_layer, trunc_normal_
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.models._base import Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._key_rules import rename_keys
 from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -300,12 +300,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) 
             state_dict = state_dict[wrapper]
     if 'stem.conv1.c.weight' in state_dict:
         return state_dict
-    out = {}
-    for key, value in state_dict.items():
-        for pattern, repl in _ORIGINAL_KEYS:
-            key = re.sub(pattern, repl, key)
-        out[key] = value
-    return out
+    return rename_keys(state_dict, _ORIGINAL_KEYS)
 
 
 def _create_iformer(variant: str, pretrained: bool = False, **kwargs: Any) -> IFormer:
