@@ -34,7 +34,7 @@ from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._reparam import identity_kernel
-from zoo.models.repvit import ConvNorm, RepVitClassifier, RepVitHeadMixin, _check_pool
+from zoo.models.repvit import ConvNorm, RepVitClassifier, RepVitHeadMixin
 
 __all__ = ['IFormer', 'SHMA']
 
@@ -253,7 +253,7 @@ class IFormer(RepVitHeadMixin, ZooModel):
         if not len(dims) == len(depths) == len(attn_groups) == len(attn_head_dim_reduction):
             raise ValueError(f'dims, depths, attn_groups and attn_head_dim_reduction need one entry per stage, got '
                              f'{len(dims)}, {len(depths)}, {len(attn_groups)} and {len(attn_head_dim_reduction)}.')
-        _check_pool(global_pool, num_classes)
+        self._check_pool(global_pool, num_classes)
         act_layer = get_act_layer(act_layer)
         self.num_classes = check_num_classes(num_classes)
         self.global_pool = global_pool

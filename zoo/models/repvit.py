@@ -247,6 +247,7 @@ class RepVitHeadMixin:
     head_drop: nn.Module
     head: RepVitClassifier
     training: bool
+    _check_pool = staticmethod(_check_pool)
 
     def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None,
                          distillation: bool = False) -> None:
