@@ -29,7 +29,7 @@ from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._reparam import fuse_conv_bn, identity_kernel, sum_kernels
 
-__all__ = ['RepVit', 'RepVggDw', 'RepViTBlock', 'RepVitClassifier']
+__all__ = ['RepVit', 'RepVggDw', 'RepViTBlock', 'RepVitClassifier', 'RepVitHeadMixin']
 
 
 def _folded_conv(like: nn.Conv2d, kernel: torch.Tensor, bias: torch.Tensor) -> nn.Conv2d:
@@ -233,12 +233,50 @@ class RepVitClassifier(nn.Module):
 
 def _check_pool(global_pool: str, num_classes: int) -> None:
     if global_pool not in ('', 'avg'):
-        raise ValueError(f"RepViT pools by averaging: global_pool must be 'avg' or '' (no pooling), "
+        raise ValueError(f"This model pools by averaging: global_pool must be 'avg' or '' (no pooling), "
                          f"got {global_pool!r}.")
     check_pooled_head(global_pool, num_classes)
 
 
-class RepVit(ZooModel):
+class RepVitHeadMixin:
+    """Average pooling -> dropout (`head_drop`) -> `RepVitClassifier` (`head`), for a `ZooModel` that sets
+    `global_pool`, `head_drop`, `head` and `num_features` in `__init__` (RepViT, iFormer)."""
+    global_pool: str
+    num_classes: int
+    num_features: int
+    head_drop: nn.Module
+    head: RepVitClassifier
+    training: bool
+    _check_pool = staticmethod(_check_pool)
+
+    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None,
+                         distillation: bool = False) -> None:
+        """A new head for `num_classes` (0 removes it); like timm, without a distillation head unless asked."""
+        pool = self.global_pool if global_pool is None else global_pool
+        _check_pool(pool, check_num_classes(num_classes))
+        self.num_classes, self.global_pool = num_classes, pool
+        self.head = RepVitClassifier(self.num_features, num_classes, distillation)
+        self.head.train(self.training)
+
+    def _replace_head(self, in_features: int) -> None:
+        self.global_pool = ''
+        self.head = RepVitClassifier(in_features, 0)
+
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        if self.global_pool == 'avg':
+            x = x.mean((2, 3))
+        return self.head_drop(x)
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self._pool(x)
+        return x if pre_logits else self.head(x)
+
+    def forward_head_distilled(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Logits of the class head and of the distillation head (from `forward_features` output)."""
+        return self.head.forward_distilled(self._pool(x))
+
+
+class RepVit(RepVitHeadMixin, ZooModel):
     """RepViT: a conv stem, four stages of RepViT blocks, average pooling and a (distilled) BN-linear head.
 
     Args:
@@ -297,34 +335,8 @@ class RepVit(ZooModel):
         self.head_drop = nn.Dropout(drop_rate)
         self.head = RepVitClassifier(self.num_features, num_classes, distillation)
 
-    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None,
-                         distillation: bool = False) -> None:
-        """A new head for `num_classes` (0 removes it); like timm, without a distillation head unless asked."""
-        pool = self.global_pool if global_pool is None else global_pool
-        _check_pool(pool, check_num_classes(num_classes))
-        self.num_classes, self.global_pool = num_classes, pool
-        self.head = RepVitClassifier(self.num_features, num_classes, distillation)
-        self.head.train(self.training)
-
-    def _replace_head(self, in_features: int) -> None:
-        self.global_pool = ''
-        self.head = RepVitClassifier(in_features, 0)
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.stem(x))
-
-    def _pool(self, x: torch.Tensor) -> torch.Tensor:
-        if self.global_pool == 'avg':
-            x = x.mean((2, 3))
-        return self.head_drop(x)
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self._pool(x)
-        return x if pre_logits else self.head(x)
-
-    def forward_head_distilled(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Logits of the class head and of the distillation head (from `forward_features` output)."""
-        return self.head.forward_distilled(self._pool(x))
 
 
 def _create_repvit(variant: str, pretrained: bool = False, **kwargs: Any) -> RepVit:
