@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from zoo.layers import ClassifierHead, DropPath, LayerType, Mlp, get_act_layer, get_norm_layer, make_divisible
 from zoo.layers import trunc_normal_
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
-from zoo.models._base import Trunk, ZooModel
+from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
@@ -389,6 +389,7 @@ class NextViT(ZooModel):
             act_layer: Optional[LayerType] = None,
     ):
         super().__init__()
+        check_pooled_head(global_pool, num_classes)
         norm_layer = get_norm_layer(norm_layer)
         act_layer = get_act_layer(act_layer) if act_layer is not None else nn.ReLU
         self.num_classes = num_classes
