@@ -12,7 +12,7 @@ applies to every block (no linear schedule). Unlike timm, gradient checkpointing
 """
 import math
 import re
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
+from typing import Any, Callable, Dict, List, Sequence, Tuple, Type
 
 import torch
 import torch.nn as nn
