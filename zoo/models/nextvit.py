@@ -54,13 +54,13 @@ def fold_norms_into_next(layer: nn.Module, norms: Sequence[nn.Module]) -> None:
 
     The norms compose to one per-channel map x * s + t, and `W (x * s + t) + b = (W diag(s)) x + (W t + b)`.
     """
+    if isinstance(layer, nn.Conv2d) and (layer.kernel_size != (1, 1) or layer.groups != 1):
+        raise ValueError(f'A preceding norm folds only into a Linear or an ungrouped 1x1 conv, not {layer}.')
     scale = torch.ones(layer.weight.shape[1], device=layer.weight.device)
     shift = torch.zeros_like(scale)
     for norm in norms:
         s, t = _bn_affine(norm)
         scale, shift = scale * s, shift * s + t
-    if isinstance(layer, nn.Conv2d) and (layer.kernel_size != (1, 1) or layer.groups != 1):
-        raise ValueError(f'A preceding norm folds only into a Linear or an ungrouped 1x1 conv, not {layer}.')
     weight = layer.weight.reshape(layer.weight.shape[0], -1)
     bias = weight @ shift
     if layer.bias is not None:
