@@ -68,6 +68,7 @@ def test_reparameterize_keeps_outputs_and_matches_timm_folded(pair):
 
 def test_intermediates_head_and_groups(pair):
     ref, ours = pair
+    assert list(ours.state_dict()) == list(ref.state_dict())  # same order, not only the same keys
     x = image(size=32)
     for indices in (None, [0, 2]):
         assert_intermediates_match(ours, ref, x, indices)

@@ -62,8 +62,6 @@ class LSTM2d(nn.Module):
             return nn.LSTM(input_size, hidden_size, num_layers, bias=bias, batch_first=True,
                            bidirectional=bidirectional)
 
-        self.rnn_v = make_rnn() if union != 'horizontal' else None
-        self.rnn_h = make_rnn() if union != 'vertical' else None
         if with_fc:
             self.fc = nn.Linear(merged, input_size)
         elif merged != input_size:
@@ -71,6 +69,9 @@ class LSTM2d(nn.Module):
                              f'input width {input_size}; set with_fc=True or change hidden_size.')
         else:
             self.fc = None
+        # registered after `fc`: the published state_dict order (feature wrappers and order-matched loads see it)
+        self.rnn_v = make_rnn() if union != 'horizontal' else None
+        self.rnn_h = make_rnn() if union != 'vertical' else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, h, w, c = x.shape
