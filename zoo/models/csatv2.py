@@ -427,7 +427,7 @@ def _create_csatv2(variant: str, pretrained: bool = False, **kwargs: Any) -> CSA
 def _cfg(**kwargs: Any) -> Dict[str, Any]:
     cfg = dict(url='', hf_hub_id='timm/', num_classes=1000, input_size=(3, 512, 512), pool_size=(8, 8),
                mean=IMAGENET_DEFAULT_MEAN, std=IMAGENET_DEFAULT_STD, interpolation='bilinear', crop_pct=1.,
-               classifier='head.fc', first_conv=[])
+               classifier='head.fc', first_conv=())
     return {**cfg, **kwargs}
 
 
