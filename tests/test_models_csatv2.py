@@ -11,9 +11,9 @@ import re
 import pytest
 import torch
 
-from _api_checks import (assert_checkpointing_keeps_gradients, assert_head_api_matches, assert_intermediates_match,
-                         assert_reset_and_prune_match, image)
-from _parity import assert_features_only_parity, assert_outputs_close, assert_parity, fill_random_, timm
+from _api_checks import assert_checkpointing_keeps_gradients, image
+from _efficient_checks import assert_api_matches, small_pair
+from _parity import assert_outputs_close, assert_parity, timm
 
 import zoo  # noqa: E402
 from zoo.models.csatv2 import checkpoint_filter_fn, dct_matrix, zigzag_order
@@ -21,14 +21,6 @@ from zoo.models.csatv2 import checkpoint_filter_fn, dct_matrix, zigzag_order
 MODULE = 'csatv2'
 NAMES = zoo.list_models(module=MODULE)
 SMALL = dict(dims=(16, 24, 32, 48), depths=(1, 1, 2, 2), transformer_depths=(0, 0, 1, 1))
-
-
-def _pair(name: str = 'csatv2', **kwargs):
-    kwargs = {**SMALL, **kwargs}
-    ref = fill_random_(timm.create_model(name, **kwargs)).eval()
-    ours = zoo.create_model(name, **kwargs).eval()
-    ours.load_state_dict(ref.state_dict())
-    return ours, ref
 
 
 def test_names_match_timm():
@@ -54,13 +46,9 @@ def test_dct_basis_and_zigzag():
 
 
 def test_intermediates_head_and_pruning():
-    ours, ref = _pair()
+    ours, ref = small_pair('csatv2', SMALL)
     x = image()
-    assert_intermediates_match(ours, ref, x)
-    assert_intermediates_match(ours, ref, x, [0, 2])
-    assert_head_api_matches(ours, ref, x)
-    assert_reset_and_prune_match('csatv2')
-    assert_features_only_parity('csatv2', ref, x, **SMALL)
+    assert_api_matches('csatv2', ours, ref, x, [0, 2], **SMALL)
     with torch.inference_mode():  # batch 1: the spatial transformer's attention returns its values
         assert_outputs_close(ours(x[:1]), ref(x[:1]), name='batch 1')
     for kwargs, match in ((dict(in_chans=1), 'in_chans'), (dict(dims=(20, 24, 32, 48)), 'multiple of 8'),
@@ -107,6 +95,10 @@ def test_official_checkpoint_filter():
     got, want = checkpoint_filter_fn(dict(official), ours), timm_filter(dict(official), ref)
     assert sorted(got) == sorted(want) == sorted(ours.state_dict())
     assert all(got[k].shape == want[k].shape for k in want)
+
+
+@pytest.mark.slow
+def test_official_checkpoint_filter_other_depths():
     # the stage lengths come from the model, so a model of another depth maps too (timm's filter is fixed to csatv2)
     with torch.device('meta'):
         big = zoo.create_model('csatv2_21m')

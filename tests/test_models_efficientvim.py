@@ -10,10 +10,10 @@ import re
 import pytest
 import torch
 
-from _api_checks import (assert_checkpointing_keeps_gradients, assert_filter_matches_timm, assert_head_api_matches,
-                         assert_intermediates_match, assert_reset_and_prune_match, image)
+from _api_checks import assert_checkpointing_keeps_gradients, assert_filter_matches_timm, image
+from _efficient_checks import assert_api_matches, small_pair
 from _mobile_checks import assert_distilled_heads_match
-from _parity import assert_features_only_parity, assert_outputs_close, assert_parity, fill_random_, timm
+from _parity import assert_outputs_close, assert_parity, fill_random_, timm
 
 import zoo  # noqa: E402
 from zoo.models._reparam import reparameterize_model
@@ -24,12 +24,8 @@ LAYER_NORM = re.compile(r'^(norm\.\d+|stages\.\d+\.blocks\.\d+\.norm)\.(weight|b
 SMALL = dict(embed_dim=(32, 48, 64), depths=(1, 1, 1), state_dim=(9, 4, 4))
 
 
-def _pair(name: str = 'efficientvim_m1_dist', **kwargs):
-    kwargs = {**SMALL, **kwargs}
-    ref = fill_random_(timm.create_model(name, **kwargs)).eval()
-    ours = zoo.create_model(name, **kwargs).eval()
-    ours.load_state_dict(ref.state_dict())
-    return ours, ref
+def _pair(name: str = 'efficientvim_m1_dist'):
+    return small_pair(name, SMALL)
 
 
 def test_names_match_timm():
@@ -50,19 +46,13 @@ def test_parity(name):
 def test_intermediates_head_and_pruning():
     ours, ref = _pair()
     x = image()
-    assert_intermediates_match(ours, ref, x)
-    assert_intermediates_match(ours, ref, x, [0, 2])
+    assert_api_matches('efficientvim_m1_dist', ours, ref, x, [0, 2], **SMALL)
     with torch.inference_mode():
         for kwargs in (dict(indices=[1], norm=True, intermediates_only=True), dict(indices=[0], stop_early=True)):
             got, want = ours.forward_intermediates(x, **kwargs), ref.forward_intermediates(x, **kwargs)
             torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
         nhwc = ours.forward_intermediates(x, indices=[1], output_fmt='NHWC', intermediates_only=True)[0]
         torch.testing.assert_close(nhwc.permute(0, 3, 1, 2), ref.forward_intermediates(x, indices=[1])[1][0])
-    assert_head_api_matches(ours, ref, x)
-    assert ours.group_matcher() == ref.group_matcher()
-    assert ours.group_matcher(coarse=True) == ref.group_matcher(coarse=True)
-    assert ours.no_weight_decay() == ref.no_weight_decay()
-    assert_reset_and_prune_match('efficientvim_m1_dist', **SMALL)
     # the pruned trunk keeps the maps it was pruned for, and the head then concatenates the kept branches
     for m in (ours, ref):
         assert m.prune_intermediate_layers([0, 1]) == [0, 1]
@@ -74,9 +64,7 @@ def test_intermediates_head_and_pruning():
         zoo.create_model('efficientvim_m1', **SMALL).prune_intermediate_layers([0], prune_head=False)
 
 
-def test_features_only_and_bad_arguments():
-    ours, ref = _pair('efficientvim_m1')
-    assert_features_only_parity('efficientvim_m1', ref, image(), out_indices=(0, 2), **SMALL)
+def test_bad_arguments():
     for bad in ('', 'max'):
         with pytest.raises(ValueError, match='global_pool'):
             zoo.create_model('efficientvim_m1', global_pool=bad)

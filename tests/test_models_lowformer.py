@@ -11,23 +11,15 @@ import re
 import pytest
 import torch
 
-from _api_checks import (assert_checkpointing_keeps_gradients, assert_filter_matches_timm, assert_head_api_matches,
-                         assert_intermediates_match, assert_reset_and_prune_match, image)
-from _parity import assert_features_only_parity, assert_outputs_close, assert_parity, fill_random_, timm
+from _api_checks import assert_checkpointing_keeps_gradients, assert_filter_matches_timm, image
+from _efficient_checks import assert_api_matches, small_pair
+from _parity import assert_outputs_close, assert_parity, timm
 
 import zoo  # noqa: E402
 
 MODULE = 'lowformer'
 NAMES = zoo.list_models(module=MODULE)
 SMALL = dict(width_list=(8, 16, 24, 64, 256), depth_list=(1, 1, 1, 1, 1), head_widths=(64, 80))
-
-
-def _pair(name: str = 'lowformer_b0', **kwargs):
-    kwargs = {**SMALL, **kwargs}
-    ref = fill_random_(timm.create_model(name, **kwargs)).eval()
-    ours = zoo.create_model(name, **kwargs).eval()
-    ours.load_state_dict(ref.state_dict())
-    return ours, ref
 
 
 def test_names_match_timm():
@@ -48,16 +40,9 @@ def test_parity(name):
 
 
 def test_intermediates_head_and_pruning():
-    ours, ref = _pair()
+    ours, ref = small_pair('lowformer_b0', SMALL)
     x = image()
-    assert_intermediates_match(ours, ref, x)
-    assert_intermediates_match(ours, ref, x, [1, 3])
-    assert_head_api_matches(ours, ref, x)
-    assert ours.group_matcher() == ref.group_matcher()
-    assert ours.group_matcher(coarse=True) == ref.group_matcher(coarse=True)
-    assert ours.no_weight_decay() == ref.no_weight_decay()
-    assert_reset_and_prune_match('lowformer_b0')
-    assert_features_only_parity('lowformer_b0', ref, x, out_indices=(1, 3), **SMALL)
+    assert_api_matches('lowformer_b0', ours, ref, x, [1, 3], **SMALL)
     # without pooling the head runs on every pixel and returns maps
     for m in (ours, ref):
         m.reset_classifier(5, global_pool='')

@@ -35,6 +35,7 @@ from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.layers.weight_init import trunc_normal_
 from zoo.models._base import Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._features_fx import register_notrace_module
 from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -146,6 +147,8 @@ class _DctTransform(nn.Module):
         self.transform = _DctWeights(n)
 
 
+# an FX leaf: its input-size check is Python control flow on the traced shape
+@register_notrace_module
 class DctStem(nn.Module):
     """ImageNet-normalised RGB -> YCbCr -> zigzag 8x8 DCT per patch -> standardised -> a 1x1 conv per colour channel.
 
