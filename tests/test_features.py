@@ -166,6 +166,9 @@ KNOWN_GAPS = {
     ('selecsls', 'hook'): "timm's hook net fails on SelecSLS; zoo's works",
     # timm's fx extraction crashes on Hiera's unroll; zoo's traces, but returns the unrolled token sequence
     ('hiera', 'fx'): "timm's fx extraction fails on Hiera; zoo's returns unrolled tokens, not maps",
+    # not a zoo failure: EfficientViM stages return (map, next-stage input, hidden states); timm's fx takes the
+    # next-stage input (192 ch at reduction 32 for level 0 of efficientvim_m1), not the map its feature_info names
+    ('efficientvim', 'fx'): "timm's fx returns each stage's downsampled output; zoo's returns the feature_info map",
 }
 
 
