@@ -273,9 +273,10 @@ class Gemma4PatchEmbed(nn.Module):
                 patch_valid: Optional[torch.Tensor] = None
                 ) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
         """Returns tokens (B, N, D), (column, row) coordinates (B, N, 2) and the padding mask (B, N) or None."""
+        dense = x.ndim == 4 and patch_coord is None
         if x.ndim == 4:
             x, (gh, gw) = self._project_image(x)
-            if patch_coord is None:
+            if dense:
                 rows, cols = torch.meshgrid(torch.arange(gh, device=x.device), torch.arange(gw, device=x.device),
                                             indexing='ij')
                 patch_coord = torch.stack([rows.flatten(), cols.flatten()], -1).expand(x.shape[0], -1, -1)
@@ -286,7 +287,8 @@ class Gemma4PatchEmbed(nn.Module):
         else:
             raise ValueError(f'Expected images (B, C, H, W) or patches (B, N, P*P*C) / (B, N, P, P, C); got a '
                              f'{x.ndim}-D tensor.')
-        padding = resolve_padding(patch_coord, patch_valid)
+        # a dense image grid has no padding (known without looking at data, so it traces and exports)
+        padding = None if dense else resolve_padding(patch_coord, patch_valid)
         position_ids = patch_coord.flip(-1)  # (column, row): the order of the position table and the rotary halves
         pos = position_ids.clamp(min=0)
         pos_embed = self.position_embedding_table[0][pos[..., 0]] + self.position_embedding_table[1][pos[..., 1]]
@@ -295,13 +297,18 @@ class Gemma4PatchEmbed(nn.Module):
         return x + pos_embed.to(x.dtype), position_ids, padding
 
 
+def _inspectable(t: torch.Tensor) -> bool:
+    """Whether data-dependent checks can read `t` (not while tracing / compiling, not on the meta device)."""
+    return not (t.is_meta or torch.jit.is_tracing() or torch.compiler.is_compiling())
+
+
 def resolve_padding(patch_coord: Optional[torch.Tensor], patch_valid: Optional[torch.Tensor]
                     ) -> Optional[torch.Tensor]:
     """The padding mask (True = padding) from an explicit validity mask, or from (-1, -1) coordinates; None when every
     token is valid as far as the inputs say."""
     if patch_valid is not None:
         return ~patch_valid.bool()
-    if patch_coord is None or torch.jit.is_tracing() or torch.compiler.is_compiling():
+    if patch_coord is None or not _inspectable(patch_coord):
         return None
     sentinel = (patch_coord == -1).all(-1)
     return sentinel if bool(sentinel.any()) else None
@@ -330,7 +337,7 @@ def soft_token_pool(x: torch.Tensor, position_ids: torch.Tensor, padding: Option
         x = x.masked_fill(padding.unsqueeze(-1), 0.)
     pos = position_ids.clamp(min=0)
     grid_w = pos[..., 0].amax(dim=1, keepdim=True) + 1
-    if not (torch.jit.is_tracing() or torch.compiler.is_compiling()):
+    if _inspectable(pos):
         grid_h = pos[..., 1].amax(dim=1) + 1
         if bool((grid_w.squeeze(1) % kernel).any() or (grid_h % kernel).any()):
             raise ValueError(f'The soft-token pool needs patch grids whose sides are multiples of {kernel}.')
