@@ -52,8 +52,8 @@ class ClippableLinear(nn.Module):
     """Bias-free linear layer whose input and output may be clamped to stored bounds.
 
     Without `use_clipped` it is a plain linear layer and has no bound buffers (the 570M tower). With it, the four
-    scalar buffers start at -inf / +inf (no clamp) and the checkpoint sets them. `clamp_enabled` switches the clamps
-    off without touching the buffers (fine-tuning through saturated bounds stalls gradients).
+    scalar buffers start at -inf / +inf (no clamp) and the checkpoint sets them. The models' `set_clamp_enabled`
+    switches the clamps off without touching the buffers (fine-tuning through saturated bounds stalls gradients).
 
     Args:
         in_features: input width.
@@ -615,7 +615,10 @@ class Gemma4VitClassifier(ZooModel):
         encoder_pool: the encoder's own pool before the classifier's: '' / 'none', or 'soft' (VLM soft tokens).
         final_norm: RMSNorm (without gain) after pooling.
         drop_rate: dropout before the classifier.
-        **encoder_args: `Gemma4VitEncoder` arguments (patch_size, in_chans, embed_dim, depth, ...).
+        embed_dim: token width.
+        norm_eps: eps of every RMSNorm.
+        weight_init: '' for the default init, 'skip' to leave modules as constructed.
+        **encoder_args: the other `Gemma4VitEncoder` arguments (patch_size, in_chans, depth, num_heads, ...).
     """
     trunk = Trunk(levels='encoder.blocks', stem=('encoder.patch_embed',), level_fmt='NLC')
     classifier_name = 'head'
@@ -628,25 +631,10 @@ class Gemma4VitClassifier(ZooModel):
             encoder_pool: str = '',
             final_norm: bool = True,
             drop_rate: float = 0.,
-            patch_size: Union[int, Tuple[int, int]] = 16,
-            in_chans: int = 3,
             embed_dim: int = 768,
-            depth: int = 16,
-            num_heads: int = 12,
-            head_dim: int = 64,
-            num_kv_heads: Optional[int] = None,
-            intermediate_size: int = 3072,
             norm_eps: float = 1e-6,
-            rope_theta: float = 100.,
-            position_embedding_size: int = 10240,
-            pooling_kernel_size: int = 3,
-            standardize: bool = False,
-            use_clipped_linears: bool = False,
-            proj_drop_rate: float = 0.,
-            attn_drop_rate: float = 0.,
-            drop_path_rate: float = 0.,
-            act_layer: Optional[Callable[[], nn.Module]] = None,
             weight_init: str = '',
+            **encoder_args: Any,
     ):
         super().__init__()
         _check_classifier_pool(global_pool)
@@ -655,14 +643,9 @@ class Gemma4VitClassifier(ZooModel):
         self.num_classes = check_num_classes(num_classes)
         self.global_pool = global_pool
         self.encoder_pool = encoder_pool
-        self.in_chans = in_chans
-        self.encoder = Gemma4VitEncoder(
-            patch_size=patch_size, in_chans=in_chans, global_pool=encoder_pool, embed_dim=embed_dim, depth=depth,
-            num_heads=num_heads, head_dim=head_dim, num_kv_heads=num_kv_heads, intermediate_size=intermediate_size,
-            norm_eps=norm_eps, rope_theta=rope_theta, position_embedding_size=position_embedding_size,
-            pooling_kernel_size=pooling_kernel_size, standardize=standardize, use_clipped_linears=use_clipped_linears,
-            proj_drop_rate=proj_drop_rate, attn_drop_rate=attn_drop_rate, drop_path_rate=drop_path_rate,
-            act_layer=act_layer, weight_init=weight_init)
+        self.encoder = Gemma4VitEncoder(global_pool=encoder_pool, embed_dim=embed_dim, norm_eps=norm_eps,
+                                        weight_init=weight_init, **encoder_args)
+        self.in_chans = self.encoder.in_chans
         self.num_features = self.head_hidden_size = self.embed_dim = embed_dim
         self.patch_size = self.encoder.patch_size
         self.feature_info = self.encoder.feature_info
