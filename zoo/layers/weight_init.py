@@ -29,6 +29,16 @@ def init_linear_trunc_normal_(module: nn.Module) -> None:
             nn.init.zeros_(module.bias)
 
 
+def init_conv_linear_trunc_normal_(module: nn.Module) -> None:
+    """`init_linear_trunc_normal_` extended to 2-D convolutions: the recipe of ConvNeXt-style and MetaFormer-style
+    families (StarNet, MambaOut, InceptionNeXt, Next-ViT, ...); apply with `model.apply(...)`."""
+    if not isinstance(module, nn.Conv2d):
+        init_linear_trunc_normal_(module)
+        return
+    trunc_normal_(module.weight, std=.02)
+    zero_bias_(module)
+
+
 def init_trunc_normal_fan_out_(module: nn.Module) -> None:
     """`init_linear_trunc_normal_`, plus conv weights normal with variance 2 / fan-out and zero conv biases.
 

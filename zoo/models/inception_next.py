@@ -13,11 +13,19 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
-from zoo.layers import DropPath, LayerNorm, LayerType, SelectAdaptivePool2d, create_conv2d, get_act_layer, \
-    get_norm_layer, trunc_normal_
+from zoo.layers import (
+    DropPath,
+    LayerNorm,
+    LayerType,
+    SelectAdaptivePool2d,
+    create_conv2d,
+    get_act_layer,
+    get_norm_layer,
+)
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.mlp import Mlp
 from zoo.layers.output_stride import stage_strides
+from zoo.layers.weight_init import init_conv_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
@@ -280,17 +288,11 @@ class MetaNeXt(ZooModel):
         self.stages = nn.Sequential(*stages)
         self.head = MlpClassifierHead(self.num_features, num_classes, pool_type=global_pool, drop_rate=drop_rate)
         self.head_hidden_size = self.head.num_features
-        self.apply(_init_weights)
+        self.apply(init_conv_linear_trunc_normal_)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.stem(x))
 
-
-def _init_weights(module: nn.Module) -> None:
-    if isinstance(module, (nn.Conv2d, nn.Linear)):
-        trunc_normal_(module.weight, std=.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
 
 
 def _create_inception_next(variant: str, pretrained: bool = False, **kwargs: Any) -> MetaNeXt:

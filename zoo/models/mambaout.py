@@ -17,8 +17,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 
-from zoo.layers import DropPath, LayerNorm, LayerScale, LayerType, get_act_layer, trunc_normal_
+from zoo.layers import DropPath, LayerNorm, LayerScale, LayerType, get_act_layer
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
+from zoo.layers.weight_init import init_conv_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
@@ -302,18 +303,12 @@ class MambaOut(ZooModel):
                                  pool_type=global_pool, hidden_norm=head_fn == 'default', norm_layer=norm_layer,
                                  drop_rate=drop_rate)
         self.head_hidden_size = self.head.num_features
-        self.apply(_init_weights)
+        self.apply(init_conv_linear_trunc_normal_)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """NHWC features of the last stage."""
         return self.stages(self.stem(x))
 
-
-def _init_weights(module: nn.Module) -> None:
-    if isinstance(module, (nn.Conv2d, nn.Linear)):
-        trunc_normal_(module.weight, std=.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) -> Dict[str, torch.Tensor]:

@@ -21,10 +21,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.layers import DropPath, GroupNorm1, LayerNorm, LayerNorm2d, SelectAdaptivePool2d, trunc_normal_
+from zoo.layers import DropPath, GroupNorm1, LayerNorm, LayerNorm2d, SelectAdaptivePool2d
 from zoo.layers.attention import Attention
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.mlp import Mlp
+from zoo.layers.weight_init import init_conv_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import CheckpointSequential
@@ -472,17 +473,11 @@ class MetaFormer(ZooModel):
         self.stages = nn.Sequential(*stages)
         self.head = MetaFormerHead(self.num_features, num_classes, pool_type=global_pool, drop_rate=drop_rate,
                                    norm_layer=_resolve(output_norm, _NORMS, 'norm layer'), use_mlp_head=use_mlp_head)
-        self.apply(_init_weights)
+        self.apply(init_conv_linear_trunc_normal_)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.stem(x))
 
-
-def _init_weights(module: nn.Module) -> None:
-    if isinstance(module, (nn.Conv2d, nn.Linear)):
-        trunc_normal_(module.weight, std=.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) -> Dict[str, torch.Tensor]:

@@ -26,9 +26,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from zoo.layers import ClassifierHead, DropPath, LayerType, Mlp, get_act_layer, get_norm_layer, make_divisible
-from zoo.layers import trunc_normal_
+from zoo.layers import (
+    ClassifierHead,
+    DropPath,
+    LayerType,
+    Mlp,
+    get_act_layer,
+    get_norm_layer,
+    make_divisible,
+)
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
+from zoo.layers.weight_init import init_conv_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import checkpoint_seq
@@ -415,17 +423,11 @@ class NextViT(ZooModel):
         self.num_features = self.head_hidden_size = self.feature_info[-1]['num_chs']
         self.norm = norm_layer(self.num_features)
         self.head = ClassifierHead(self.num_features, num_classes, pool_type=global_pool, drop_rate=drop_rate)
-        self.apply(_init_weights)
+        self.apply(init_conv_linear_trunc_normal_)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm(self.stages(self.stem(x)))
 
-
-def _init_weights(module: nn.Module) -> None:
-    if isinstance(module, (nn.Conv2d, nn.Linear)):
-        trunc_normal_(module.weight, std=.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) -> Dict[str, torch.Tensor]:

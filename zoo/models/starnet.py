@@ -12,8 +12,9 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 import torch
 import torch.nn as nn
 
-from zoo.layers import DropPath, LayerType, create_classifier, get_act_layer, trunc_normal_
+from zoo.layers import DropPath, LayerType, create_classifier, get_act_layer
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
+from zoo.layers.weight_init import init_conv_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import CheckpointSequential
@@ -131,7 +132,7 @@ class StarNet(ZooModel):
         self.num_features = self.head_hidden_size = self.feature_info[-1]['num_chs']
         self.norm = nn.BatchNorm2d(self.num_features)
         self.global_pool, self.head = create_classifier(self.num_features, num_classes, pool_type=global_pool)
-        self.apply(_init_weights)
+        self.apply(init_conv_linear_trunc_normal_)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm(self.stages(self.stem(x)))
@@ -140,12 +141,6 @@ class StarNet(ZooModel):
         pooled = self._pooled(x)
         return pooled if pre_logits else self.head(pooled)
 
-
-def _init_weights(module: nn.Module) -> None:
-    if isinstance(module, (nn.Conv2d, nn.Linear)):
-        trunc_normal_(module.weight, std=.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: nn.Module) -> Dict[str, torch.Tensor]:
