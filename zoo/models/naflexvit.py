@@ -41,6 +41,7 @@ from zoo.constants import IMAGENET_INCEPTION_MEAN, IMAGENET_INCEPTION_STD, OPENA
 from zoo.layers import LayerNorm, get_act_layer, get_norm_layer
 from zoo.layers.attention_pool import AttentionPoolLatent
 from zoo.layers.patch_dropout import PatchDropout
+from zoo.layers.patchify import batch_patchify
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
@@ -148,34 +149,6 @@ class NaFlexVitCfg:
 
 def _pair(size: SizeT) -> Tuple[int, int]:
     return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
-
-
-def batch_patchify(
-        x: torch.Tensor,
-        patch_size: SizeT,
-        pad: bool = True,
-        channels_last: bool = True,
-) -> Tuple[torch.Tensor, Tuple[int, int]]:
-    """Images (B, C, H, W) -> row-major patch sequences (B, gh * gw, ph * pw * C) and the grid (gh, gw).
-
-    Args:
-        x: images.
-        patch_size: patch (h, w) or side.
-        pad: pad the bottom / right to a multiple of the patch size (else the size must be a multiple).
-        channels_last: flatten each patch as (ph, pw, C) (True) or (C, ph, pw).
-    """
-    ph, pw = _pair(patch_size)
-    b, c, h, w = x.shape
-    if h % ph or w % pw:
-        if not pad:
-            raise ValueError(f'Image size {h}x{w} is not a multiple of the patch size {ph}x{pw}; resize it or build '
-                             f'the model with dynamic_img_pad=True.')
-        x = F.pad(x, (0, -w % pw, 0, -h % ph))
-        h, w = x.shape[-2:]
-    gh, gw = h // ph, w // pw
-    x = x.reshape(b, c, gh, ph, gw, pw)
-    x = x.permute(0, 2, 4, 3, 5, 1) if channels_last else x.permute(0, 2, 4, 1, 3, 5)
-    return x.reshape(b, gh * gw, ph * pw * c), (gh, gw)
 
 
 def _grid_sizes(patch_coord: torch.Tensor) -> List[Tuple[int, int]]:
