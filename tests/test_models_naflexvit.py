@@ -245,3 +245,45 @@ def test_patch_batch_layout_matches_model_patchify():
     batch, _ = NaFlexCollator(15)([(Patchify(16)(img), 0)])
     with torch.inference_mode():
         assert_outputs_close(ours(batch), ours(img[None]))
+
+
+def test_validate_and_inference_scripts_with_naflex_loader(imagenet_samples, tmp_path):
+    """validate.py / inference.py --naflex-loader score photos as timm's NaFlex eval pipeline + model do."""
+    import inference
+    import validate
+    from PIL import Image
+    from safetensors.torch import save_file
+    from timm.data.naflex_dataset import NaFlexCollator as TimmCollator
+    from timm.data.transforms_factory import create_transform
+    name, seq_len = 'naflexvit_base_patch16_gap', 64
+    ref = fill_random_(timm.create_model(name, **SMALL)).eval()
+    weights = tmp_path / 'w.safetensors'
+    save_file({k: v.contiguous() for k, v in ref.state_dict().items()}, str(weights))
+    files = sorted(imagenet_samples.glob('*.JPEG'))[:4]
+    root = tmp_path / 'val'
+    for f in files:
+        (root / f.name.split('_')[0]).mkdir(parents=True)
+        (root / f.name.split('_')[0] / f.name).symlink_to(f)
+    class_map = tmp_path / 'classes.txt'
+    class_map.write_text('\n'.join(sorted(p.name.split('_')[0] for p in imagenet_samples.glob('*.JPEG'))))
+    common = ['--model', name, '--model-kwargs', 'depth=2', 'embed_dim=64', 'num_heads=4', '--checkpoint',
+              str(weights), '--naflex-loader', '--naflex-max-seq-len', str(seq_len), '--device', 'cpu', '-b', '3',
+              '-j', '0']
+    (row,) = validate.main([str(root), '--class-map', str(class_map)] + common)
+    # the reference: timm's eval transform and collator, timm's model
+    tf = create_transform(is_training=False, naflex=True, patch_size=16, max_seq_len=seq_len, patchify=True,
+                          interpolation='bicubic', mean=(0.5,) * 3, std=(0.5,) * 3)
+    classes = class_map.read_text().split()
+    samples = [(tf(Image.open(f).convert('RGB')), classes.index(f.name.split('_')[0])) for f in files]
+    batch, target = TimmCollator(seq_len)(samples)
+    with torch.inference_mode():
+        logits = ref(batch)
+    assert row['num_samples'] == 4
+    assert row['loss'] == pytest.approx(torch.nn.functional.cross_entropy(logits, target).item(), abs=1e-5)
+    preds = inference.main([str(root)] + common + ['--topk', '2', '--output-type', 'logit', '--results-dir',
+                                                   str(tmp_path), '--no-console-results', '--include-index'])
+    by_file = {p['filename']: p for p in preds}
+    for f, expected in zip(files, logits):
+        top = expected.topk(2)
+        assert by_file[f.name]['index'] == top.indices.tolist()
+        assert by_file[f.name]['logit'] == pytest.approx(top.values.tolist(), abs=1e-4)

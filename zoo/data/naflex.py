@@ -17,11 +17,12 @@ from PIL import Image
 from torchvision import transforms
 from torchvision.transforms import functional as TF
 
+from zoo.data.loader import SkipUnreadableCollate
 from zoo.data.transforms import MaybeToTensor, str_to_interp_mode
 from zoo.layers.patchify import batch_patchify
 
 __all__ = ['get_image_size_for_seq', 'ResizeToSequence', 'Patchify', 'PatchBatch', 'NaFlexCollator',
-           'transforms_naflex_eval', 'create_naflex_loader', 'patchify_images']
+           'transforms_naflex_eval', 'create_naflex_loader', 'naflex_patch_size', 'patchify_images']
 
 SizeT = Union[int, Tuple[int, int]]
 
@@ -203,6 +204,17 @@ def transforms_naflex_eval(
     ])
 
 
+def naflex_patch_size(model: Any, tta: int = 0, test_pool: bool = False) -> Tuple[int, int]:
+    """The patch size to build patch batches for `model`, refusing models and options that cannot take them."""
+    get_patch_size = getattr(model, 'get_patch_size', None)
+    if get_patch_size is None:
+        raise ValueError(f'{type(model).__name__} does not read patch batches; the NaFlex loader is for NaFlex models '
+                         f'(naflexvit_*).')
+    if tta > 1 or test_pool:
+        raise ValueError('Test-time augmentation / pooling work on image tensors; leave them off with the NaFlex loader.')
+    return tuple(get_patch_size())
+
+
 def create_naflex_loader(
         dataset: data.Dataset,
         batch_size: int,
@@ -228,8 +240,11 @@ def create_naflex_loader(
         channels_last: flat patch layout of the model (`patchify_channels_last`).
     """
     dataset.transform = transforms_naflex_eval(patch_size, max_seq_len, interpolation, mean, std, channels_last)
+    # unreadable images are left out of their batch and reported on it, as with the image loader
+    patch_dim = _hw(patch_size)[0] * _hw(patch_size)[1] * len(mean)
+    collate = SkipUnreadableCollate(NaFlexCollator(max_seq_len), (max_seq_len, patch_dim), torch.float32)
     return data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers,
-                           collate_fn=NaFlexCollator(max_seq_len), pin_memory=pin_memory, drop_last=False)
+                           collate_fn=collate, pin_memory=pin_memory, drop_last=False)
 
 
 def patchify_images(
