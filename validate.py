@@ -168,10 +168,8 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
     model = prepare_eval_model(model, device, model_dtype, args.channels_last, args.reparam, args.torchcompile,
                                args.torchcompile_mode)
     if patch_size:
-        loader = create_naflex_loader(
-            dataset, args.batch_size, patch_size=patch_size, max_seq_len=args.naflex_max_seq_len,
-            interpolation=data_config['interpolation'], mean=data_config['mean'], std=data_config['std'],
-            num_workers=args.workers, pin_memory=args.pin_mem)
+        loader = create_naflex_loader(dataset, args.batch_size, patch_size, args.naflex_max_seq_len, data_config,
+                                      num_workers=args.workers, pin_memory=args.pin_mem)
     else:
         loader = create_loader(
             dataset, input_size=data_config['input_size'], batch_size=args.batch_size,

@@ -9,7 +9,7 @@ Only the evaluation side is built here (resize to the budget, normalise, patchif
 augmentations and variable patch-size schedules of timm's NaFlex loader are not.
 """
 import math
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.utils.data as data
@@ -220,9 +220,7 @@ def create_naflex_loader(
         batch_size: int,
         patch_size: SizeT = 16,
         max_seq_len: int = 576,
-        interpolation: str = 'bicubic',
-        mean: Sequence[float] = (0.5, 0.5, 0.5),
-        std: Sequence[float] = (0.5, 0.5, 0.5),
+        data_config: Optional[Mapping[str, Any]] = None,
         num_workers: int = 2,
         pin_memory: bool = False,
         channels_last: bool = True,
@@ -234,14 +232,17 @@ def create_naflex_loader(
         batch_size: images per batch.
         patch_size: the model's patch size (`model.get_patch_size()`).
         max_seq_len: token budget per image and padded length.
-        interpolation / mean / std: preprocessing of the model's pretrained cfg.
+        data_config: `interpolation`, `mean`, `std` of the model (`resolve_data_config`); bicubic and 0.5 / 0.5
+            when None.
         num_workers: loader processes.
         pin_memory: pin batches in page-locked memory.
         channels_last: flat patch layout of the model (`patchify_channels_last`).
     """
-    dataset.transform = transforms_naflex_eval(patch_size, max_seq_len, interpolation, mean, std, channels_last)
+    cfg = dict(interpolation='bicubic', mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    cfg.update({k: v for k, v in (data_config or {}).items() if k in cfg})
+    dataset.transform = transforms_naflex_eval(patch_size, max_seq_len, channels_last=channels_last, **cfg)
     # unreadable images are left out of their batch and reported on it, as with the image loader
-    patch_dim = _hw(patch_size)[0] * _hw(patch_size)[1] * len(mean)
+    patch_dim = _hw(patch_size)[0] * _hw(patch_size)[1] * len(cfg['mean'])
     collate = SkipUnreadableCollate(NaFlexCollator(max_seq_len), (max_seq_len, patch_dim), torch.float32)
     return data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers,
                            collate_fn=collate, pin_memory=pin_memory, drop_last=False)
