@@ -21,7 +21,8 @@ Two inputs, one model:
   three given as arguments. Each sample's valid patches come first, in row-major order of its own grid; the rest is
   padding, which attention never reads and the average / max / attention pooling skip. `forward_features` then
   returns `dict(patches=tokens, patch_valid=mask)`.
-`zoo.data.naflex` builds such batches from images (resize to a token budget, patchify, pad).
+`zoo.data.naflex` builds such batches from images (resize to a token budget, patchify, pad); validate.py and
+inference.py use it with `--naflex-loader`.
 
 Deviations from timm's NaFlexVit (none change the outputs of the registered models): the rotary / EVA block
 options, the patch-size interpolator, the grid_sample position-embedding path and the 'jax' / 'moco' inits are not
@@ -36,6 +37,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_INCEPTION_MEAN, IMAGENET_INCEPTION_STD, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD
 from zoo.layers import LayerNorm, get_act_layer, get_norm_layer
@@ -311,12 +313,16 @@ class NaFlexEmbeds(nn.Module):
         table = self.pos_embed
         if tuple(table.shape[1:3]) != (h, w):
             size = (side, side) if self.ar_preserving else (h, w)
-            smooth = self.interp_mode in ('linear', 'bilinear', 'bicubic', 'trilinear')
-            resized = F.interpolate(table.permute(0, 3, 1, 2).float(), size=size, mode=self.interp_mode,
-                                    align_corners=self.align_corners if smooth else None,
-                                    antialias=self.antialias and self.interp_mode in ('bilinear', 'bicubic'))
-            table = resized[:, :, :h, :w].permute(0, 2, 3, 1)
+            table = self.resize_grid(table, size)[:, :h, :w]
         return table.reshape(1, h * w, -1)
+
+    def resize_grid(self, table: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
+        """A (1, H, W, C) learned grid resized (in float32) to `size` with this embedding's interpolation."""
+        smooth = self.interp_mode in ('linear', 'bilinear', 'bicubic', 'trilinear')
+        resized = F.interpolate(table.permute(0, 3, 1, 2).float(), size=size, mode=self.interp_mode,
+                                align_corners=self.align_corners if smooth else None,
+                                antialias=self.antialias and self.interp_mode in ('bilinear', 'bicubic'))
+        return resized.permute(0, 2, 3, 1)
 
     def _sequence_pos_embed(self, x: torch.Tensor, patch_coord: torch.Tensor) -> torch.Tensor:
         """Per-sample embeddings of a padded batch: sample i's first rows*cols tokens take its grid's embedding
@@ -554,7 +560,7 @@ class NaFlexVit(ZooModel):
         taken = []
         for i, block in enumerate(blocks):
             if self.grad_checkpointing and not torch.jit.is_scripting():
-                x = torch.utils.checkpoint.checkpoint(block, x, attn_mask, use_reentrant=False)
+                x = checkpoint(block, x, attn_mask, use_reentrant=False)
             else:
                 x = block(x, attn_mask=attn_mask)
             if i in take:
@@ -698,7 +704,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: NaFlexVit) 
                 value = value.permute(0, 2, 3, 1).flatten(1)  # conv kernel -> (ph, pw, C) flattened patches
             key = 'embeds.' + key[len('patch_embed.'):]
         if key == 'embeds.pos_embed' and embeds.pos_embed is not None and value.shape != embeds.pos_embed.shape:
-            value = _resize_grid(value, embeds)
+            value = embeds.resize_grid(value, tuple(embeds.pos_embed.shape[1:3])).to(value.dtype)
         out[key] = value
     return out
 
@@ -714,14 +720,6 @@ def _vit_pos_embed_to_grid(pos_embed: torch.Tensor,
     if side * side != pos_embed.shape[1]:
         raise ValueError(f'A pos_embed of {num} tokens ({num_prefix} prefix) is not a square grid.')
     return pos_embed.reshape(1, side, side, -1), prefix
-
-
-def _resize_grid(table: torch.Tensor, embeds: NaFlexEmbeds) -> torch.Tensor:
-    """A learned grid of another size resized to the model's grid, with the model's interpolation."""
-    size = embeds.pos_embed.shape[1:3]
-    resized = F.interpolate(table.permute(0, 3, 1, 2).float(), size=size, mode=embeds.interp_mode,
-                            align_corners=embeds.align_corners, antialias=embeds.antialias)
-    return resized.permute(0, 2, 3, 1).to(table.dtype)
 
 
 def _create_naflexvit(variant: str, pretrained: bool = False, cfg: Optional[NaFlexVitCfg] = None,
