@@ -70,6 +70,24 @@ def test_parity_sample(name: str):
     _check_both_inputs(*_pair(name, **SMALL), name=name)
 
 
+@pytest.mark.parametrize('kwargs', [
+    dict(rope_type='axial', class_token=True, global_pool='token'),
+    dict(rope_type='mixed'),
+    dict(rope_type='dinov3', rope_rotate_half=True, num_kv_heads=2, qkv_fused=False, swiglu_mlp=True),
+], ids=['axial', 'mixed', 'dinov3_gqa_swiglu'])
+def test_rope_and_eva_block_options_match_timm(kwargs):
+    """Config options no registered name uses: rotary embeddings (per-sample grids in a patch batch) and EVA blocks."""
+    ref, ours = _pair('naflexvit_base_patch16_gap', **SMALL, **kwargs)
+    _check_both_inputs(ref, ours)
+    batch = _patch_batch([(48, 64), (64, 32)])
+    with torch.inference_mode():
+        final, inter = ours.forward_intermediates(batch, output_fmt='NLC')
+        final_ref, inter_ref = ref.forward_intermediates(batch, output_fmt='NLC')
+        assert_outputs_close(final['patches'], final_ref)
+        for o, r in zip(inter, inter_ref):
+            assert_outputs_close(o, r)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize('name', NAMES)
 def test_parity_all_names(name: str):
@@ -145,8 +163,10 @@ def test_head_api_matches_timm():
         assert_outputs_close(ours(x), ref(x))
     with pytest.raises(ValueError, match='class'):
         zoo.create_model('naflexvit_base_patch16_gap', global_pool='token', **SMALL)
-    with pytest.raises(TypeError, match='rope_type'):
-        zoo.create_model('naflexvit_base_patch16_gap', rope_type='axial', **SMALL)
+    with pytest.raises(TypeError, match='attn_gated'):
+        zoo.create_model('naflexvit_base_patch16_gap', attn_gated=True, **SMALL)
+    with pytest.raises(ValueError, match='rope_type'):
+        zoo.create_model('naflexvit_base_patch16_gap', rope_type='mrope', **SMALL)
 
 
 def test_conv_embedding_and_padding_match_timm():

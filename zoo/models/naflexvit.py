@@ -24,11 +24,15 @@ Two inputs, one model:
 `zoo.data.naflex` builds such batches from images (resize to a token budget, patchify, pad); validate.py and
 inference.py use it with `--naflex-loader`.
 
-Deviations from timm's NaFlexVit (none change the outputs of the registered models): the rotary / EVA block
-options, the patch-size interpolator, the grid_sample position-embedding path and the 'jax' / 'moco' inits are not
-built (their config fields are refused, not ignored); `forward_intermediates` of a patch batch returns NLC tokens
-without the `output_dict` / prefix-token options; converting original NVIDIA RADIO checkpoints is not included
-(timm's remapped Hub weights load directly).
+Rotary position embeddings (axial EVA-02 style, DINOv3's centred grid, or RoPE-Mixed's learned frequencies) and
+the EVA block options (SwiGLU, grouped-query attention, unfused qkv) are available through the config, as in timm;
+no registered model uses them.
+
+Deviations from timm's NaFlexVit (none change the outputs of the models it builds): the multimodal ('mrope') rotary
+type, gated attention, the patch-size interpolator, the grid_sample position-embedding path and the 'jax' / 'moco'
+inits are not built (their config fields are refused, not ignored); `forward_intermediates` has no `output_dict` /
+prefix-token options (as the other zoo ViTs); converting original NVIDIA RADIO checkpoints is not included (timm's
+remapped Hub weights load directly).
 """
 import dataclasses
 import math
@@ -44,11 +48,13 @@ from zoo.layers import LayerNorm, get_act_layer, get_norm_layer
 from zoo.layers.attention_pool import AttentionPoolLatent
 from zoo.layers.patch_dropout import PatchDropout
 from zoo.layers.patchify import batch_patchify
+from zoo.layers.rope import MixedRotaryEmbedding, create_rope_embed, gather_rope
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
+from zoo.models.eva import EvaBlock
 from zoo.models.vision_transformer import Block, VisionTransformer, pool_tokens
 
 __all__ = ['NaFlexVitCfg', 'NaFlexVit', 'NaFlexEmbeds', 'batch_patchify', 'create_attention_mask', 'checkpoint_filter_fn']
@@ -105,6 +111,20 @@ class NaFlexVitCfg:
         embed_norm_layer: norm applied to the projected patches (None for none).
         norm_layer: norm name (LayerNorm, eps 1e-6, by default).
         act_layer: MLP activation name (GELU by default).
+        num_kv_heads: key / value heads (grouped-query attention, 'rope' attention), one value or one per block.
+        rope_type: rotary position embedding: '' / 'none', 'axial' (index grid, EVA-02), 'dinov3' (centred grid) or
+            'mixed' (learned per block and head); any of them switches to EVA blocks with rotary attention.
+        rope_temperature: rotary frequency base.
+        rope_ref_feat_shape: 'axial' grids are rescaled to span this grid.
+        rope_grid_offset: added to the grid indices.
+        rope_grid_indexing: 'ij' or 'xy' coordinate order.
+        rope_rotate_half: rotary pairs are head halves (else interleaved neighbours).
+        rope_shift_coords / rope_jitter_coords / rope_rescale_coords: train-time coordinate augmentations.
+        attn_type: 'standard', 'eva' (EVA attention layout) or 'rope'.
+        swiglu_mlp: SwiGLU MLPs (EVA blocks).
+        swiglu_align_to: round the SwiGLU hidden width up to a multiple of this (0: off).
+        qkv_fused: one packed qkv projection (EVA blocks).
+        attn_only_layer_scale: LayerScale on the attention branch only (EVA blocks).
     """
     patch_size: SizeT = 16
     embed_dim: int = 768
@@ -147,6 +167,54 @@ class NaFlexVitCfg:
     embed_norm_layer: Optional[str] = None
     norm_layer: Optional[str] = None
     act_layer: Optional[str] = None
+    num_kv_heads: Optional[Union[int, Tuple[int, ...]]] = None
+    rope_type: str = ''
+    rope_temperature: float = 10000.0
+    rope_ref_feat_shape: Optional[Tuple[int, int]] = None
+    rope_grid_offset: float = 0.
+    rope_grid_indexing: str = 'ij'
+    rope_rotate_half: bool = False
+    rope_shift_coords: Optional[float] = None
+    rope_jitter_coords: Optional[float] = None
+    rope_rescale_coords: Optional[float] = None
+    attn_type: str = 'standard'
+    swiglu_mlp: bool = False
+    swiglu_align_to: int = 0
+    qkv_fused: bool = True
+    attn_only_layer_scale: bool = False
+
+    @property
+    def uses_eva_blocks(self) -> bool:
+        """Rotary embeddings, SwiGLU, grouped queries or branch-specific LayerScale need EVA blocks."""
+        return (self.attn_type in ('eva', 'rope') or self.rope_type not in ('', 'none') or self.swiglu_mlp
+                or self.attn_only_layer_scale or self.num_kv_heads is not None)
+
+
+# timm's rope_type names -> zoo.layers.rope.create_rope_embed's
+_ROPE_TYPES = {'axial': 'cat', 'dinov3': 'dinov3', 'mixed': 'mixed'}
+
+
+def _make_block(cfg: NaFlexVitCfg, index: int, drop_path: float, norm_layer: Any, act_layer: Any) -> nn.Module:
+    common = dict(dim=cfg.embed_dim, num_heads=cfg.num_heads, mlp_ratio=cfg.mlp_ratio, qkv_bias=cfg.qkv_bias,
+                  qk_norm=cfg.qk_norm, init_values=cfg.init_values, proj_drop=cfg.proj_drop_rate,
+                  attn_drop=cfg.attn_drop_rate, drop_path=drop_path, norm_layer=norm_layer, act_layer=act_layer)
+    if not cfg.uses_eva_blocks:
+        return NaFlexBlock(scale_attn_norm=cfg.scale_attn_inner_norm, scale_mlp_norm=cfg.scale_mlp_norm,
+                           proj_bias=cfg.proj_bias, depth=index, **common)
+    if not cfg.proj_bias:
+        raise ValueError('EVA blocks (rope / swiglu / grouped-query options) always have projection biases; '
+                         'keep proj_bias=True.')
+    kv_heads = cfg.num_kv_heads
+    if kv_heads is not None and not isinstance(kv_heads, int):
+        if len(kv_heads) != cfg.depth:
+            raise ValueError(f'num_kv_heads needs one entry per block ({cfg.depth}), got {len(kv_heads)}.')
+        kv_heads = kv_heads[index]
+    rotary = cfg.attn_type == 'rope' or (cfg.attn_type == 'standard' and cfg.rope_type not in ('', 'none'))
+    return EvaBlock(num_kv_heads=kv_heads, qkv_fused=cfg.qkv_fused, swiglu_mlp=cfg.swiglu_mlp,
+                    swiglu_align_to=cfg.swiglu_align_to, scale_mlp=cfg.scale_mlp_norm,
+                    scale_attn_inner=cfg.scale_attn_inner_norm, attn_type='rope' if rotary else 'eva',
+                    num_prefix_tokens=int(cfg.class_token) + cfg.reg_tokens, rotate_half=cfg.rope_rotate_half,
+                    attn_only_layer_scale=cfg.attn_only_layer_scale, **common)
 
 
 def _pair(size: SizeT) -> Tuple[int, int]:
@@ -465,30 +533,23 @@ class NaFlexVit(ZooModel):
             channels_last=cfg.patchify_channels_last,
         )
         self.norm_pre = norm_layer(cfg.embed_dim) if cfg.pre_norm else nn.Identity()
+        self.rope: Optional[nn.Module] = None
+        if cfg.rope_type not in ('', 'none'):
+            if cfg.rope_type not in _ROPE_TYPES:
+                raise ValueError(f"rope_type must be one of {sorted(_ROPE_TYPES)} (or ''), got {cfg.rope_type!r}.")
+            self.rope = create_rope_embed(
+                _ROPE_TYPES[cfg.rope_type], cfg.embed_dim, cfg.num_heads, depth=cfg.depth,
+                temperature=cfg.rope_temperature, ref_feat_shape=cfg.rope_ref_feat_shape,
+                grid_offset=cfg.rope_grid_offset, grid_indexing=cfg.rope_grid_indexing,
+                rotate_half=cfg.rope_rotate_half, shift_coords=cfg.rope_shift_coords,
+                jitter_coords=cfg.rope_jitter_coords, rescale_coords=cfg.rope_rescale_coords)
+        self.rope_is_mixed = isinstance(self.rope, MixedRotaryEmbedding)
         self.patch_drop = (PatchDropout(cfg.patch_drop_rate, num_prefix_tokens=self.num_prefix_tokens, ordered=True)
                            if cfg.patch_drop_rate > 0 else None)
 
         # stochastic depth grows linearly with depth (Huang et al., 2016)
         dpr = [cfg.drop_path_rate * i / max(cfg.depth - 1, 1) for i in range(cfg.depth)]
-        self.blocks = nn.Sequential(*[
-            NaFlexBlock(
-                dim=cfg.embed_dim,
-                num_heads=cfg.num_heads,
-                mlp_ratio=cfg.mlp_ratio,
-                qkv_bias=cfg.qkv_bias,
-                qk_norm=cfg.qk_norm,
-                scale_attn_norm=cfg.scale_attn_inner_norm,
-                scale_mlp_norm=cfg.scale_mlp_norm,
-                proj_bias=cfg.proj_bias,
-                init_values=cfg.init_values,
-                proj_drop=cfg.proj_drop_rate,
-                attn_drop=cfg.attn_drop_rate,
-                drop_path=dpr[i],
-                norm_layer=norm_layer,
-                act_layer=act_layer,
-                depth=i,
-            )
-            for i in range(cfg.depth)])
+        self.blocks = nn.Sequential(*[_make_block(cfg, i, dpr[i], norm_layer, act_layer) for i in range(cfg.depth)])
         reduction = self.embeds.feat_ratio()
         self.feature_info = [dict(module=f'blocks.{i}', num_chs=cfg.embed_dim, reduction=reduction)
                              for i in range(cfg.depth)]
@@ -519,8 +580,9 @@ class NaFlexVit(ZooModel):
             # each residual branch's output shrinks with depth, so the residual stream's variance stays bounded
             with torch.no_grad():
                 for layer, block in enumerate(self.blocks, start=1):
-                    block.attn.proj.weight.div_(math.sqrt(2.0 * layer))
-                    block.mlp.fc2.weight.div_(math.sqrt(2.0 * layer))
+                    for proj in (block.attn.proj, getattr(block.mlp, 'fc2', None)):
+                        if proj is not None:
+                            proj.weight.div_(math.sqrt(2.0 * layer))
 
     @torch.jit.ignore
     def no_weight_decay(self) -> Set[str]:
@@ -543,26 +605,65 @@ class NaFlexVit(ZooModel):
             patch_coord: Optional[torch.Tensor],
             patch_valid: Optional[torch.Tensor],
             attn_mask: Optional[torch.Tensor],
-    ) -> Tuple[torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor]]:
-        """Tokens, the validity of their patches (after patch dropout) and the blocks' attention mask."""
-        x, _ = self.embeds(x, patch_coord=patch_coord)
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor], Optional[torch.Tensor]]:
+        """Tokens, the validity of their patches (after patch dropout), the blocks' attention mask and rotary
+        embedding (image grid: (N, 2d) / mixed (depth, heads, N, 2d); patch batch: (B, 1, N, 2d) / mixed
+        (depth, B, heads, N, 2d))."""
+        x, grid = self.embeds(x, patch_coord=patch_coord)
+        rope = None
+        if self.rope is not None:
+            rope = self.rope.get_embed(grid, device=x.device) if patch_coord is None else \
+                self._sequence_rope(patch_coord, x.shape[1] - self.num_prefix_tokens, x)
         if self.patch_drop is not None:
             x, keep = self.patch_drop(x)
             if keep is not None and patch_valid is not None:
                 patch_valid = patch_valid.gather(1, keep)
+            if keep is not None and rope is not None:
+                rope = self._kept_rope(rope, keep, batched=patch_coord is not None)
         if attn_mask is None and patch_valid is not None:
             attn_mask = create_attention_mask(patch_valid, self.num_prefix_tokens,
                                               symmetric=not self.use_key_only_attn_mask, dtype=x.dtype)
-        return self.norm_pre(x), patch_valid, attn_mask
+        return self.norm_pre(x), patch_valid, attn_mask, rope
 
-    def _run_blocks(self, x: torch.Tensor, attn_mask: Optional[torch.Tensor], blocks: nn.Module,
-                    take: Sequence[int] = (), norm: bool = False) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+    def _sequence_rope(self, patch_coord: torch.Tensor, num_patches: int, x: torch.Tensor) -> torch.Tensor:
+        """Per-sample rotary embeddings of a padded batch: sample i's first rows*cols patches take its grid's
+        embedding, padding takes zeros (it is masked)."""
+        out: Optional[torch.Tensor] = None
+        groups = _group_by_size(_grid_sizes(patch_coord))
+        for grid, index in groups.items():
+            emb = self.rope.get_embed(grid, device=x.device).to(x.dtype)
+            n = min(num_patches, emb.shape[-2])
+            if self.rope_is_mixed:  # (depth, heads, hw, 2d) -> (depth, B, heads, N, 2d)
+                if out is None:
+                    out = x.new_zeros(emb.shape[0], x.shape[0], emb.shape[1], num_patches, emb.shape[-1])
+                out[:, index, :, :n] = emb[:, None, :, :n]
+            else:  # (hw, 2d) -> (B, 1, N, 2d)
+                if out is None:
+                    out = x.new_zeros(x.shape[0], 1, num_patches, emb.shape[-1])
+                out[index, :, :n] = emb[None, None, :n]
+        return out
+
+    def _kept_rope(self, rope: torch.Tensor, keep: torch.Tensor, batched: bool) -> torch.Tensor:
+        """The rotary rows of the patches patch dropout kept, in the batched layout."""
+        if not batched:
+            rope = gather_rope(rope, keep)
+            return rope.transpose(0, 1) if self.rope_is_mixed else rope.unsqueeze(1)
+        index = keep[:, None, :, None]
+        index = index[None] if self.rope_is_mixed else index
+        return rope.gather(-2, index.expand(*rope.shape[:-2], keep.shape[1], rope.shape[-1]))
+
+    def _run_blocks(self, x: torch.Tensor, attn_mask: Optional[torch.Tensor], rope: Optional[torch.Tensor],
+                    blocks: nn.Module, take: Sequence[int] = (),
+                    norm: bool = False) -> Tuple[torch.Tensor, List[torch.Tensor]]:
         taken = []
         for i, block in enumerate(blocks):
+            kwargs = dict(attn_mask=attn_mask)
+            if rope is not None:
+                kwargs['rope'] = rope[i] if self.rope_is_mixed else rope
             if self.grad_checkpointing and not torch.jit.is_scripting():
-                x = checkpoint(block, x, attn_mask, use_reentrant=False)
+                x = checkpoint(block, x, use_reentrant=False, **kwargs)
             else:
-                x = block(x, attn_mask=attn_mask)
+                x = block(x, **kwargs)
             if i in take:
                 taken.append(self.norm(x) if norm else x)
         return x, taken
@@ -576,8 +677,8 @@ class NaFlexVit(ZooModel):
     ) -> Union[torch.Tensor, Dict[str, torch.Tensor]]:
         """Normalised tokens of images (B, L, C), or for patch sequences (`patch_coord` given)
         `dict(patches=tokens, patch_valid=validity of the patch tokens)`."""
-        x, patch_valid, attn_mask = self._embed(patches, patch_coord, patch_valid, attn_mask)
-        x, _ = self._run_blocks(x, attn_mask, self.blocks)
+        x, patch_valid, attn_mask, rope = self._embed(patches, patch_coord, patch_valid, attn_mask)
+        x, _ = self._run_blocks(x, attn_mask, rope, self.blocks)
         x = self.norm(x)
         if patch_coord is not None:
             return {'patches': x, 'patch_valid': patch_valid}
@@ -635,13 +736,7 @@ class NaFlexVit(ZooModel):
         features = self.forward_features(x, patch_coord=patch_coord, patch_valid=patch_valid, attn_mask=attn_mask)
         return self.forward_head(features['patches'], patch_valid=features['patch_valid'])
 
-    # ---- hooks of the shared intermediates API (image inputs) ----
-
-    def _run_stem(self, x: torch.Tensor) -> torch.Tensor:
-        return self._embed(x, None, None, None)[0]
-
-    def _level_tokens(self, x: torch.Tensor) -> torch.Tensor:
-        return x[:, self.num_prefix_tokens:]
+    # ---- intermediates (own loop: the blocks take the attention mask and rotary embedding) ----
 
     def _tokens_to_map(self, x: torch.Tensor, input_hw: Tuple[int, int]) -> torch.Tensor:
         h, w = self.embeds.dynamic_feat_size(input_hw)
@@ -657,23 +752,41 @@ class NaFlexVit(ZooModel):
             output_fmt: str = 'NCHW',
             intermediates_only: bool = False,
     ) -> Union[List[torch.Tensor], Tuple[Any, List[torch.Tensor]]]:
-        """Block outputs of images (as the other ViTs), or of a patch batch dict: patch tokens (B, N, C) in 'NLC'
-        only (each sample has its own grid), the final features then being `forward_features`' dict."""
-        if not isinstance(x, dict):
-            return super().forward_intermediates(x, indices=indices, norm=norm, stop_early=stop_early,
-                                                 output_fmt=output_fmt, intermediates_only=intermediates_only)
-        if output_fmt != 'NLC':
+        """Block outputs (patch tokens) of images as maps or tokens, or of a patch batch dict as (B, N, C) tokens
+        ('NLC' only: each sample has its own grid), whose final features are then `forward_features`' dict.
+
+        Args:
+            x: images (B, C, H, W) or a patch batch dict.
+            indices: None for every block, n for the last n, or block indices.
+            norm: apply the final norm to the intermediates.
+            stop_early: stop after the last requested block (the final features are then its output).
+            output_fmt: 'NCHW', 'NHWC' or 'NLC'.
+            intermediates_only: return only the intermediates.
+        """
+        self._check_output_fmt(output_fmt)
+        is_batch = isinstance(x, dict)
+        if is_batch and output_fmt != 'NLC':
             raise ValueError("Patch batches have one grid per sample; use output_fmt='NLC' (and patch_coord to "
                              "place the tokens).")
         take, max_index = feature_take_indices(len(self.blocks), indices)
-        tokens, patch_valid, attn_mask = self._embed(x['patches'], x['patch_coord'], x.get('patch_valid'),
-                                                     x.get('attn_mask'))
-        blocks = self.blocks[:max_index + 1] if (stop_early or intermediates_only) else self.blocks
-        tokens, taken = self._run_blocks(tokens, attn_mask, blocks, take=take, norm=norm)
+        if is_batch:
+            tokens, patch_valid, attn_mask, rope = self._embed(x['patches'], x['patch_coord'], x.get('patch_valid'),
+                                                               x.get('attn_mask'))
+        else:
+            input_hw = (x.shape[-2], x.shape[-1])
+            tokens, patch_valid, attn_mask, rope = self._embed(x, None, None, None)
+        stop = max_index + 1 if (stop_early or intermediates_only) else len(self.blocks)
+        tokens, taken = self._run_blocks(tokens, attn_mask, rope, self.blocks[:stop], take=take, norm=norm)
         taken = [t[:, self.num_prefix_tokens:] for t in taken]
+        if output_fmt != 'NLC':
+            taken = [self._tokens_to_map(t, input_hw) for t in taken]
+            if output_fmt == 'NHWC':
+                taken = [t.permute(0, 2, 3, 1).contiguous() for t in taken]
         if intermediates_only:
             return taken
-        return {'patches': self.norm(tokens), 'patch_valid': patch_valid}, taken
+        if stop == len(self.blocks):
+            tokens = self.norm(tokens)
+        return ({'patches': tokens, 'patch_valid': patch_valid} if is_batch else tokens), taken
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: NaFlexVit) -> Dict[str, torch.Tensor]:
