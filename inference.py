@@ -29,6 +29,7 @@ import torch
 
 import zoo
 from zoo.data import ImageDataset, create_dataset, create_loader, load_class_map, resolve_data_config
+from zoo.data.naflex import create_naflex_loader, naflex_patch_size
 from zoo.models import load_checkpoint
 from zoo.utils import (
     Runtime,
@@ -89,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--device', default='cuda', type=str)
     p.add_argument('--amp', action='store_true', default=False)
     p.add_argument('--amp-dtype', default='float16', type=str)
+    p.add_argument('--naflex-loader', action='store_true', default=False,
+                   help='NaFlex models: feed padded patch batches, each image at its own aspect ratio resized to fit '
+                        '--naflex-max-seq-len patches (no crop)')
+    p.add_argument('--naflex-max-seq-len', default=576, type=int, metavar='N', help='patch budget per image')
     add_eval_model_args(p)
     p.add_argument('--topk', default=5, type=int, metavar='N')
     p.add_argument('--output-type', default='prob', choices=('prob', 'logit'))
@@ -165,18 +170,25 @@ def predict(args: argparse.Namespace) -> List[Dict[str, Any]]:
         dataset.select_evenly(args.num_samples)
     names = _names(args, model, dataset)
     test_time_pool = False
+    patch_size = naflex_patch_size(model, test_pool=args.test_pool) if args.naflex_loader else None
     if args.test_pool:
         model, test_time_pool = apply_test_time_pool(model, data_config)
     model_dtype = resolve_model_dtype(args.model_dtype, args.amp, args.fast)
     model = prepare_eval_model(model, device, model_dtype, args.channels_last, args.reparam, args.torchcompile,
                                args.torchcompile_mode, fast=args.fast)
-    loader = create_loader(
-        dataset, input_size=data_config['input_size'], batch_size=args.batch_size,
-        use_prefetcher=not args.no_prefetcher, interpolation=data_config['interpolation'], mean=data_config['mean'],
-        std=data_config['std'], num_workers=args.workers, crop_pct=1.0 if test_time_pool else data_config['crop_pct'],
-        crop_mode=data_config.get('crop_mode'), pin_memory=args.pin_mem, device=device)
+    if patch_size:
+        loader = create_naflex_loader(dataset, args.batch_size, patch_size, args.naflex_max_seq_len, data_config,
+                                      num_workers=args.workers, pin_memory=args.pin_mem)
+    else:
+        loader = create_loader(
+            dataset, input_size=data_config['input_size'], batch_size=args.batch_size,
+            use_prefetcher=not args.no_prefetcher, interpolation=data_config['interpolation'],
+            mean=data_config['mean'], std=data_config['std'], num_workers=args.workers,
+            crop_pct=1.0 if test_time_pool else data_config['crop_pct'], crop_mode=data_config.get('crop_mode'),
+            pin_memory=args.pin_mem, device=device)
     autocast, _ = resolve_amp(args.amp, args.amp_dtype, device)
-    rt = Runtime(device=device, autocast=autocast, channels_last=args.channels_last, dtype=model_dtype)
+    rt = Runtime(device=device, autocast=autocast, channels_last=args.channels_last and not patch_size,
+                 dtype=model_dtype)
     filenames = dataset.filenames(basename=not args.fullname, absolute=args.fullname)
     return predict_rows(model, loader, filenames, names, topk=args.topk, output_type=args.output_type, rt=rt,
                         log_interval=args.log_freq, progress_bar=use_progress_bar(args.progress_bar))

@@ -28,6 +28,7 @@ import torch.nn as nn
 
 import zoo
 from zoo.data import check_num_classes, create_dataset, create_loader, resolve_data_config
+from zoo.data.naflex import create_naflex_loader, naflex_patch_size
 from zoo.models import load_checkpoint
 from zoo.utils import (
     Runtime,
@@ -105,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--device', default='cuda', type=str, help='cuda falls back to cpu when no GPU is present')
     p.add_argument('--amp', action='store_true', default=False, help='bfloat16 autocast on CPU, float16 on CUDA')
     p.add_argument('--amp-dtype', default='float16', type=str)
+    p.add_argument('--naflex-loader', action='store_true', default=False,
+                   help='NaFlex models: feed padded patch batches, each image at its own aspect ratio resized to fit '
+                        '--naflex-max-seq-len patches (no crop)')
+    p.add_argument('--naflex-max-seq-len', default=576, type=int, metavar='N', help='patch budget per image')
     add_eval_model_args(p)
     p.add_argument('--log-freq', default=10, type=int, metavar='N')
     p.add_argument('--results-file', default='', type=str, metavar='FILENAME', help='.csv or .json')
@@ -152,6 +157,7 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
     valid_labels = read_valid_labels(args.valid_labels, model.num_classes) if args.valid_labels else None
     check_num_classes(len(valid_labels) if valid_labels else model.num_classes, dataset, 'the evaluation data')
     test_time_pool = False
+    patch_size = naflex_patch_size(model, args.tta, args.test_pool) if args.naflex_loader else None
     if args.test_pool:
         model, test_time_pool = apply_test_time_pool(model, data_config)
     model_dtype = resolve_model_dtype(args.model_dtype, args.amp, args.fast)
@@ -161,15 +167,19 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
         model = TestTimeAugment(model, args.tta)
     model = prepare_eval_model(model, device, model_dtype, args.channels_last, args.reparam, args.torchcompile,
                                args.torchcompile_mode, fast=args.fast)
-    loader = create_loader(
-        dataset, input_size=data_config['input_size'], batch_size=args.batch_size,
-        use_prefetcher=not args.no_prefetcher,
-        interpolation=data_config['interpolation'], mean=data_config['mean'], std=data_config['std'],
-        num_workers=args.workers, crop_pct=1.0 if test_time_pool else data_config['crop_pct'],
-        crop_mode=data_config.get('crop_mode'), pin_memory=args.pin_mem, device=device)
+    if patch_size:
+        loader = create_naflex_loader(dataset, args.batch_size, patch_size, args.naflex_max_seq_len, data_config,
+                                      num_workers=args.workers, pin_memory=args.pin_mem)
+    else:
+        loader = create_loader(
+            dataset, input_size=data_config['input_size'], batch_size=args.batch_size,
+            use_prefetcher=not args.no_prefetcher,
+            interpolation=data_config['interpolation'], mean=data_config['mean'], std=data_config['std'],
+            num_workers=args.workers, crop_pct=1.0 if test_time_pool else data_config['crop_pct'],
+            crop_mode=data_config.get('crop_mode'), pin_memory=args.pin_mem, device=device)
     autocast, _ = resolve_amp(args.amp, args.amp_dtype, device)
-    rt = Runtime(device=device, autocast=autocast, channels_last=args.channels_last, prefetched=not args.no_prefetcher,
-                 dtype=model_dtype)
+    rt = Runtime(device=device, autocast=autocast, channels_last=args.channels_last and not patch_size,
+                 prefetched=not (args.no_prefetcher or patch_size), dtype=model_dtype)
     start = time.time()
     metrics = validate(model, loader, nn.CrossEntropyLoss().to(device), rt, log_interval=args.log_freq,
                        progress_bar=use_progress_bar(args.progress_bar))

@@ -102,6 +102,7 @@ from zoo.layers.rep_branches import fold_conv_bn_branches
 from zoo.layers.cl_norm_mlp_head import ClNormMlpClassifierHead
 from zoo.layers.branches import ConcatBranches, conv_chain, tf_conv_bn
 from zoo.layers.residual_branch import prenorm_branch
+from zoo.layers.patchify import batch_patchify
 
 __all__ = [
     'pad_same_traceable', 'use_traceable_pad', 'is_exportable', 'is_scriptable', 'set_layer_config', 'LayerType',
@@ -132,5 +133,5 @@ __all__ = [
     'grid_partition_nchw', 'grid_reverse_nchw', 'shifted_window_mask', 'fit_window_to_grid',
     'resolve_stage_window_sizes', 'stage_window_sizes_for_grid', 'ShiftedWindowGeometry', 'windowed_sdpa',
     'SHIFT_MASK_VALUE', 'LearnableAffineBlock', 'fold_conv_bn_branches', 'ClNormMlpClassifierHead', 'ConcatBranches',
-    'conv_chain', 'tf_conv_bn', 'prenorm_branch',
+    'conv_chain', 'tf_conv_bn', 'prenorm_branch', 'batch_patchify',
 ]

@@ -66,12 +66,14 @@ class AttentionPoolLatent(nn.Module):
     def init_weights(self) -> None:
         nn.init.trunc_normal_(self.latent, std=self.latent.shape[-1] ** -0.5)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Pool tokens (B, N, C); `attn_mask` (bool keep-mask or additive, broadcastable to (B, heads, latent_len, N))
+        hides padding tokens of variable-length batches."""
         b, n, c = x.shape
         q = self.q(self.latent.expand(b, -1, -1))
         q = q.reshape(b, self.latent_len, self.num_heads, self.head_dim).transpose(1, 2)
         k, v = self.kv(x).reshape(b, n, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
-        x = attend(self.q_norm(q), self.k_norm(k), v, fused=self.fused_attn)
+        x = attend(self.q_norm(q), self.k_norm(k), v, attn_mask=attn_mask, fused=self.fused_attn)
         x = self.proj_drop(self.proj(x.transpose(1, 2).reshape(b, self.latent_len, c)))
         x = x + self.mlp(self.norm(x))
         if self.pool == 'token':
