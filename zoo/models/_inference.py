@@ -114,6 +114,8 @@ class InferenceModel(nn.Module):
         return getattr(self.model, 'pretrained_cfg', {})
 
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor):
+            return x  # e.g. a NaFlex patch batch, which the data pipeline already placed
         dtype = self.dtype if (self.dtype is not None and not self.autocast) else x.dtype
         memory_format = torch.channels_last if self.channels_last and x.ndim == 4 else torch.contiguous_format
         return x.to(device=self._device, dtype=dtype, memory_format=memory_format)
