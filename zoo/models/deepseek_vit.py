@@ -22,7 +22,7 @@ from zoo.layers.rms_norm import RmsNorm
 from zoo.layers.token_merge import fold_token_grid
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
-from zoo.models._vlm_tower import VisionTowerClassifier, VisionTowerEncoder, create_tower, tower_cfgs
+from zoo.models._vlm_tower import VisionTowerClassifier, VisionTowerEncoder, create_tower, deferred_linear_init, tower_cfgs
 from zoo.models.eva import EvaBlock
 
 __all__ = ['DeepseekVitEncoder', 'DeepseekVitClassifier', 'DeepseekVitAligner', 'checkpoint_filter_fn']
@@ -106,14 +106,15 @@ class DeepseekVitEncoder(VisionTowerEncoder):
         self.out_features = out_features
         norm_layer = partial(RmsNorm, eps=norm_eps)
         dpr = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
-        self.blocks = nn.ModuleList([
-            EvaBlock(embed_dim, num_heads, mlp_ratio=mlp_ratio, swiglu_mlp=True, mlp_bias=False, attn_type='rope',
-                     num_prefix_tokens=0, rotate_half=True, proj_drop=proj_drop_rate, attn_drop=attn_drop_rate,
-                     drop_path=dpr[i], norm_layer=norm_layer)
-            for i in range(depth)])
-        self.norm = norm_layer(embed_dim)
-        self.aligner = DeepseekVitAligner(embed_dim, downsample_ratio, out_features) \
-            if global_pool == 'align' else None
+        with deferred_linear_init():  # _finish initialises the Linear layers
+            self.blocks = nn.ModuleList([
+                EvaBlock(embed_dim, num_heads, mlp_ratio=mlp_ratio, swiglu_mlp=True, mlp_bias=False, attn_type='rope',
+                         num_prefix_tokens=0, rotate_half=True, proj_drop=proj_drop_rate, attn_drop=attn_drop_rate,
+                         drop_path=dpr[i], norm_layer=norm_layer)
+                for i in range(depth)])
+            self.norm = norm_layer(embed_dim)
+            self.aligner = DeepseekVitAligner(embed_dim, downsample_ratio, out_features) \
+                if global_pool == 'align' else None
         self._finish()
 
 

@@ -28,7 +28,7 @@ from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.layers.token_merge import fold_token_grid
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
-from zoo.models._vlm_tower import VisionTowerClassifier, VisionTowerEncoder, create_tower, tower_cfgs
+from zoo.models._vlm_tower import VisionTowerClassifier, VisionTowerEncoder, create_tower, deferred_linear_init, tower_cfgs
 from zoo.models.eva import EvaBlock
 
 __all__ = ['Qwen3VitEncoder', 'Qwen3VitClassifier', 'Qwen3VitMerger', 'checkpoint_filter_fn']
@@ -116,14 +116,15 @@ class Qwen3VitEncoder(VisionTowerEncoder):
         self.pos_embed = nn.Parameter(torch.zeros(1, pos_embed_grid_size ** 2, embed_dim))
         norm_layer = partial(LayerNorm, eps=norm_eps)
         dpr = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
-        self.blocks = nn.ModuleList([
-            EvaBlock(embed_dim, num_heads, mlp_ratio=mlp_ratio, attn_type='rope', num_prefix_tokens=0,
-                     rotate_half=True, proj_drop=proj_drop_rate, attn_drop=attn_drop_rate, drop_path=dpr[i],
-                     act_layer=act_layer or partial(nn.GELU, approximate='tanh'), norm_layer=norm_layer)
-            for i in range(depth)])
-        self.norm = nn.Identity()
-        self.merger = Qwen3VitMerger(embed_dim, merge_size, out_features, norm_layer) \
-            if global_pool == 'merge' else None
+        with deferred_linear_init():  # _finish initialises the Linear layers
+            self.blocks = nn.ModuleList([
+                EvaBlock(embed_dim, num_heads, mlp_ratio=mlp_ratio, attn_type='rope', num_prefix_tokens=0,
+                         rotate_half=True, proj_drop=proj_drop_rate, attn_drop=attn_drop_rate, drop_path=dpr[i],
+                         act_layer=act_layer or partial(nn.GELU, approximate='tanh'), norm_layer=norm_layer)
+                for i in range(depth)])
+            self.norm = nn.Identity()
+            self.merger = Qwen3VitMerger(embed_dim, merge_size, out_features, norm_layer) \
+                if global_pool == 'merge' else None
         self._finish()
         nn.init.trunc_normal_(self.pos_embed, std=.02)
 
