@@ -122,7 +122,8 @@ def _qwen_release(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor
 def _deepseek_release(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     """timm's encoder state dict in the layout of a released DeepSeek checkpoint shard (with language-model keys, whose
     top-level `norm` / `head` collide with the tower's names)."""
-    out = {'norm.weight': torch.randn(8), 'head.weight': torch.randn(8, 4), 'layers.0.attn.wq.weight': torch.randn(4, 4)}
+    out = {'norm.weight': torch.randn(8), 'head.weight': torch.randn(8, 4),
+           'layers.0.attn.wq.weight': torch.randn(4, 4)}
     renames = (('.attn.qkv.', '.attn.wqkv.'), ('.attn.proj.', '.attn.wo.'), ('.mlp.fc1.', '.mlp.w1.'),
                ('.mlp.fc2.', '.mlp.w2.'), ('aligner.fc1.', 'aligner.w1.'), ('aligner.fc2.', 'aligner.w2.'))
     for key, value in state_dict.items():

@@ -56,7 +56,8 @@ class VisionTowerEncoder(TokenTransformer):
     """Patch-token trunk with axial rotary embedding, optional final norm and a VLM projector.
 
     Subclasses call `_build_embed` in `__init__`, then set `blocks`, `norm` and the projector attribute (inside
-    `deferred_linear_init()`: `_finish` initialises every Linear), then call `_finish`. Level outputs are token sequences; `forward_features` returns (B, H, W, C).
+    `deferred_linear_init()`: `_finish` initialises every Linear), then call `_finish`. Level outputs are token
+    sequences; `forward_features` returns (B, H, W, C).
     """
     output_fmt = 'NHWC'
     projector_name: ClassVar[str]  # the projector's attribute
@@ -65,12 +66,15 @@ class VisionTowerEncoder(TokenTransformer):
     num_features: int
     head_hidden_size: int
 
+    @property
+    def global_pools(self) -> Tuple[str, ...]:
+        return '', 'avg', self.projector_pool
+
     def _build_embed(self, img_size: SizeT, patch_size: int, in_chans: int, num_classes: int, global_pool: str,
                      embed_dim: int, num_heads: int, rope_temperature: float, dynamic_img_pad: bool = False) -> None:
         if num_classes:
             raise TypeError(f'{type(self).__name__} has no classifier (num_classes={num_classes}); build the '
                             f'classifier variant (the name without _enc) to classify.')
-        self.global_pools = ('', 'avg', self.projector_pool)
         self._check_pool(global_pool, False)
         if embed_dim % num_heads:
             raise ValueError(f'embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads}).')
@@ -327,7 +331,8 @@ def create_tower(
         kwargs.setdefault('encoder_pool', pool)
     model_cls = encoder_cls if kind == 'enc' else classifier_cls
     projected = kwargs.get('global_pool', pool) if kind == 'enc' else kwargs.get('encoder_pool', '')
-    cfg = resolve_pretrained_cfg(variant, kwargs.pop('pretrained_cfg', None), kwargs.pop('pretrained_cfg_overlay', None))
+    cfg = resolve_pretrained_cfg(variant, kwargs.pop('pretrained_cfg', None),
+                                 kwargs.pop('pretrained_cfg_overlay', None))
     if projected == pool and 'out_features' not in kwargs:
         source = sources.get((arch, cfg.tag))
         if source is None:

@@ -22,7 +22,8 @@ from zoo.layers.rms_norm import RmsNorm
 from zoo.layers.token_merge import fold_token_grid
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
-from zoo.models._vlm_tower import VisionTowerClassifier, VisionTowerEncoder, create_tower, deferred_linear_init, tower_cfgs
+from zoo.models._vlm_tower import (VisionTowerClassifier, VisionTowerEncoder, create_tower, deferred_linear_init,
+                                   tower_cfgs)
 from zoo.models.eva import EvaBlock
 
 __all__ = ['DeepseekVitEncoder', 'DeepseekVitClassifier', 'DeepseekVitAligner', 'checkpoint_filter_fn']

@@ -28,7 +28,8 @@ from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.layers.token_merge import fold_token_grid
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
-from zoo.models._vlm_tower import VisionTowerClassifier, VisionTowerEncoder, create_tower, deferred_linear_init, tower_cfgs
+from zoo.models._vlm_tower import (VisionTowerClassifier, VisionTowerEncoder, create_tower, deferred_linear_init,
+                                   tower_cfgs)
 from zoo.models.eva import EvaBlock
 
 __all__ = ['Qwen3VitEncoder', 'Qwen3VitClassifier', 'Qwen3VitMerger', 'checkpoint_filter_fn']
@@ -163,9 +164,9 @@ def _encoder_state_dict(state_dict: Dict[str, torch.Tensor], model: Qwen3VitEnco
         for old, new in _SOURCE_RENAMES:
             key = key.replace(old, new)
         if key == 'patch_embed.proj.weight' and value.ndim == 5:
-            # an image is the same frame twice, so the temporal kernel acts as the sum of its slices (in float64,
-            # rounding once to the checkpoint's dtype)
-            value = value.double().sum(dim=2).to(value.dtype)
+            # an image is the same frame twice, so the temporal kernel acts as the sum of its slices; summed in float64
+            # and left there, so the (bfloat16) slices are rounded once, to the model's dtype, when loaded
+            value = value.double().sum(dim=2)
         elif key == 'pos_embed.weight':
             key, value = 'pos_embed', value.unsqueeze(0)
         if key.startswith('merger.') and (model.merger is None or (
