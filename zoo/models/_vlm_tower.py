@@ -10,9 +10,10 @@ maps them to the language model's width. Two model kinds share that trunk:
 - `VisionTowerClassifier`: the encoder under `encoder.`, then mean pooling, an affine-free norm and a linear `head`.
   `encoder_pool` keeps the projector in front of the pooling.
 
-A family subclasses both: the encoder builds its blocks, final norm and projector (attribute `projector_name`,
-applied by `global_pool=projector_pool`) and adds position embeddings in `_add_pos_embed`; the classifier names its
-encoder class and pooled-feature norm. Its names are `<arch>` (classifier), `<arch>_<projector_pool>` (classifier on
+A family subclasses both: the encoder builds its blocks, final norm, projector (attribute `projector_name`, applied
+by `global_pool=projector_pool`) and optionally a learned square position grid (`pos_embed`, side
+`pos_embed_grid_size`, resampled to every input's grid); the classifier names its encoder class and pooled-feature
+norm. Its names are `<arch>` (classifier), `<arch>_<projector_pool>` (classifier on
 the projector) and `<arch>_enc` (encoder); `create_tower` builds them and `tower_cfgs` writes their cfg table.
 """
 from typing import Any, Callable, ClassVar, ContextManager, Dict, List, Optional, Set, Tuple, Type, Union
@@ -21,17 +22,29 @@ import torch
 import torch.nn as nn
 
 from zoo.layers.patch_embed import PatchEmbed
+from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.layers.rope import RotaryEmbedding
 from zoo.models._base import IndicesT, Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg, no_init, resolve_pretrained_cfg
+from zoo.models._features_fx import register_notrace_function
 from zoo.models._token_transformer import TokenTransformer
 
-__all__ = ['VisionTowerEncoder', 'VisionTowerClassifier', 'create_tower', 'deferred_linear_init', 'init_linear_',
-           'tower_cfgs']
+__all__ = ['VisionTowerEncoder', 'VisionTowerClassifier', 'add_grid_pos_embed', 'create_tower', 'deferred_linear_init',
+           'init_linear_', 'tower_cfgs']
 
 SourcesT = Dict[Tuple[str, str], Dict[str, Any]]
 
 SizeT = Union[int, Tuple[int, int]]
+
+
+@register_notrace_function  # the resampling depends on the input's grid; FX tracing records the call
+def add_grid_pos_embed(x: torch.Tensor, pos_embed: torch.Tensor, grid_side: int) -> torch.Tensor:
+    """Tokens (B, H, W, C) plus a square (1, side * side, C) learned embedding resampled to (H, W), bilinear with
+    aligned corners (how the Qwen VLMs apply theirs at any resolution)."""
+    h, w = x.shape[1], x.shape[2]
+    pos_embed = resample_abs_pos_embed(pos_embed, (h, w), old_size=(grid_side, grid_side), num_prefix_tokens=0,
+                                       interpolation='bilinear', antialias=False, align_corners=True)
+    return x + pos_embed.reshape(1, h, w, -1).to(x.dtype)
 
 
 def init_linear_(module: nn.Module) -> None:
@@ -83,6 +96,7 @@ class VisionTowerEncoder(TokenTransformer):
         self.num_features = self.head_hidden_size = self.embed_dim = embed_dim
         self.num_prefix_tokens = 0
         self.grad_checkpointing = False
+        self.pos_embed: Optional[nn.Parameter] = None  # a family with a learned grid embedding sets it
         # any input works: the grid (and so the rotary angles) follows the input
         self.patch_embed = PatchEmbed(img_size=img_size, patch_size=patch_size, in_chans=in_chans, embed_dim=embed_dim,
                                       output_fmt='NHWC', strict_img_size=False, dynamic_img_pad=dynamic_img_pad)
@@ -103,12 +117,10 @@ class VisionTowerEncoder(TokenTransformer):
 
     # ---- trunk ----
 
-    def _add_pos_embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Tokens (B, H, W, C) plus any learned absolute position embedding (none by default)."""
-        return x
-
     def _embed(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        x = self._add_pos_embed(self.patch_embed(x))
+        x = self.patch_embed(x)
+        if self.pos_embed is not None:
+            x = add_grid_pos_embed(x, self.pos_embed, self.pos_embed_grid_size)
         b, h, w, c = x.shape
         return x.reshape(b, h * w, c), self.rope.get_embed((h, w), device=x.device)
 

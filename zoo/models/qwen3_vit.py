@@ -24,7 +24,6 @@ import torch
 import torch.nn as nn
 
 from zoo.layers import LayerNorm
-from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.layers.token_merge import fold_token_grid
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -113,7 +112,7 @@ class Qwen3VitEncoder(VisionTowerEncoder):
         self._build_embed(img_size, patch_size, in_chans, num_classes, global_pool, embed_dim, num_heads,
                           rope_temperature)
         self.out_features = out_features
-        self.pos_embed_grid_size = pos_embed_grid_size
+        self.pos_embed_grid_size = pos_embed_grid_size  # resampled to the input grid in `_embed`
         self.pos_embed = nn.Parameter(torch.zeros(1, pos_embed_grid_size ** 2, embed_dim))
         norm_layer = partial(LayerNorm, eps=norm_eps)
         dpr = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
@@ -128,12 +127,6 @@ class Qwen3VitEncoder(VisionTowerEncoder):
                 if global_pool == 'merge' else None
         self._finish()
         nn.init.trunc_normal_(self.pos_embed, std=.02)
-
-    def _add_pos_embed(self, x: torch.Tensor) -> torch.Tensor:
-        side = self.pos_embed_grid_size
-        pos_embed = resample_abs_pos_embed(self.pos_embed, x.shape[1:3], old_size=(side, side), num_prefix_tokens=0,
-                                           interpolation='bilinear', antialias=False, align_corners=True)
-        return x + pos_embed.reshape(1, x.shape[1], x.shape[2], -1).to(x.dtype)
 
 
 class Qwen3VitClassifier(VisionTowerClassifier):
