@@ -19,6 +19,7 @@ import torch
 import torch.nn as nn
 
 from zoo.layers.rms_norm import RmsNorm
+from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.token_merge import fold_token_grid
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -106,7 +107,7 @@ class DeepseekVitEncoder(VisionTowerEncoder):
                           rope_temperature, dynamic_img_pad)
         self.out_features = out_features
         norm_layer = partial(RmsNorm, eps=norm_eps)
-        dpr = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
+        dpr = stagewise_drop_path_rates(drop_path_rate, [depth])[0]
         with deferred_linear_init():  # _finish initialises the Linear layers
             self.blocks = nn.ModuleList([
                 EvaBlock(embed_dim, num_heads, mlp_ratio=mlp_ratio, swiglu_mlp=True, mlp_bias=False, attn_type='rope',

@@ -24,6 +24,7 @@ import torch
 import torch.nn as nn
 
 from zoo.layers import LayerNorm
+from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.token_merge import fold_token_grid
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -115,7 +116,7 @@ class Qwen3VitEncoder(VisionTowerEncoder):
         self.pos_embed_grid_size = pos_embed_grid_size  # resampled to the input grid in `_embed`
         self.pos_embed = nn.Parameter(torch.zeros(1, pos_embed_grid_size ** 2, embed_dim))
         norm_layer = partial(LayerNorm, eps=norm_eps)
-        dpr = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
+        dpr = stagewise_drop_path_rates(drop_path_rate, [depth])[0]
         with deferred_linear_init():  # _finish initialises the Linear layers
             self.blocks = nn.ModuleList([
                 EvaBlock(embed_dim, num_heads, mlp_ratio=mlp_ratio, attn_type='rope', num_prefix_tokens=0,
