@@ -103,6 +103,7 @@ from zoo.layers.cl_norm_mlp_head import ClNormMlpClassifierHead
 from zoo.layers.branches import ConcatBranches, conv_chain, tf_conv_bn
 from zoo.layers.residual_branch import prenorm_branch
 from zoo.layers.patchify import batch_patchify
+from zoo.layers.token_merge import fold_token_grid
 
 __all__ = [
     'pad_same_traceable', 'use_traceable_pad', 'is_exportable', 'is_scriptable', 'set_layer_config', 'LayerType',
@@ -133,5 +134,5 @@ __all__ = [
     'grid_partition_nchw', 'grid_reverse_nchw', 'shifted_window_mask', 'fit_window_to_grid',
     'resolve_stage_window_sizes', 'stage_window_sizes_for_grid', 'ShiftedWindowGeometry', 'windowed_sdpa',
     'SHIFT_MASK_VALUE', 'LearnableAffineBlock', 'fold_conv_bn_branches', 'ClNormMlpClassifierHead', 'ConcatBranches',
-    'conv_chain', 'tf_conv_bn', 'prenorm_branch', 'batch_patchify',
+    'conv_chain', 'tf_conv_bn', 'prenorm_branch', 'batch_patchify', 'fold_token_grid',
 ]

@@ -68,16 +68,17 @@ def _eva_mlp(
         norm_layer: Callable[[int], nn.Module],
         drop: float,
         swiglu_packed: bool = True,
+        bias: bool = True,
 ) -> nn.Module:
     hidden = int(dim * mlp_ratio)
     norm = norm_layer if scale_mlp else None
     if not swiglu_mlp:
-        return Mlp(dim, hidden, act_layer=act_layer, norm_layer=norm, drop=drop)
+        return Mlp(dim, hidden, act_layer=act_layer, norm_layer=norm, bias=bias, drop=drop)
     if scale_mlp or swiglu_align_to or not swiglu_packed:
         # separate gate / value projections: the layout of checkpoints with a hidden norm or a padded hidden width
-        return SwiGLU(dim, hidden, norm_layer=norm, drop=drop, align_to=swiglu_align_to)
+        return SwiGLU(dim, hidden, norm_layer=norm, bias=bias, drop=drop, align_to=swiglu_align_to)
     # one packed projection, gate first
-    return GluMlp(dim, hidden * 2, act_layer=nn.SiLU, gate_last=False, drop=drop)
+    return GluMlp(dim, hidden * 2, act_layer=nn.SiLU, gate_last=False, bias=bias, drop=drop)
 
 
 class EvaBlock(nn.Module):
@@ -106,6 +107,7 @@ class EvaBlock(nn.Module):
         attn_layer: attention class taking `AttentionRope`'s arguments (a subclass adding e.g. a position bias).
         swiglu_packed: a SwiGLU without hidden norm or padding uses one packed projection (EVA); False keeps the
             separate gate / value projections (BEiT).
+        mlp_bias: biases on the MLP projections (the DeepSeek vision tower has none).
     """
 
     def __init__(
@@ -133,6 +135,7 @@ class EvaBlock(nn.Module):
             norm_layer: Callable[[int], nn.Module] = LayerNorm,
             attn_layer: Callable[..., nn.Module] = AttentionRope,
             swiglu_packed: bool = True,
+            mlp_bias: bool = True,
     ):
         super().__init__()
         if attn_type not in ('eva', 'rope'):
@@ -148,7 +151,7 @@ class EvaBlock(nn.Module):
         self.drop_path1 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
         self.norm2 = norm_layer(dim)
         self.mlp = _eva_mlp(dim, mlp_ratio, swiglu_mlp, swiglu_align_to, scale_mlp, act_layer, norm_layer, proj_drop,
-                            swiglu_packed)
+                            swiglu_packed, mlp_bias)
         use_mlp_scale = init_values is not None and not attn_only_layer_scale
         self.gamma_2 = nn.Parameter(torch.full((dim,), float(init_values))) if use_mlp_scale else None
         self.drop_path2 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
