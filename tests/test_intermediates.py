@@ -30,10 +30,15 @@ def _input_for(model: torch.nn.Module) -> torch.Tensor:
     return torch.randn(1, *size, generator=torch.Generator().manual_seed(0))
 
 
+# families whose smallest model is a VLM tower of 160M+ parameters: their representative runs 4 blocks deep (the API
+# paths are the same at any depth; each family's own slow tests run the full depth)
+REDUCED = {'deepseek_vit': dict(depth=4), 'gemma4_vit': dict(depth=4)}
+
+
 @functools.lru_cache(maxsize=None)
 def _build_cached(module: str) -> Tuple[str, torch.nn.Module, torch.Tensor]:
     name = representative(module)
-    model = zoo.create_model(name).eval()
+    model = zoo.create_model(name, **REDUCED.get(module, {})).eval()
     return name, model, _input_for(model)
 
 
@@ -115,7 +120,7 @@ def test_features_only(module: str):
     name, model, x = _build(module)
     # the getter wrapper, which every family supports; tests/test_features.py checks every feature_cls against timm
     with zoo.models.no_init():  # every weight is loaded from `model` below
-        features = zoo.create_model(name, features_only=True, feature_cls='getter').eval()
+        features = zoo.create_model(name, features_only=True, feature_cls='getter', **REDUCED.get(module, {})).eval()
     # the wrapper keeps the model's parameter names under `model.` (minus what it pruned)
     own = features.state_dict()
     shared = {f'model.{k}': v for k, v in model.state_dict().items() if f'model.{k}' in own}
@@ -133,7 +138,7 @@ def test_features_only(module: str):
     timm = pytest.importorskip('timm')
     if name in timm.list_models():
         with torch.device('meta'):
-            ref = timm.create_model(name, features_only=True)
+            ref = timm.create_model(name, features_only=True, **REDUCED.get(module, {}))
         assert features.feature_info.channels() == ref.feature_info.channels(), f'{name}: channels differ from timm'
         assert features.feature_info.reduction() == ref.feature_info.reduction(), f'{name}: reductions differ from timm'
 
