@@ -6,12 +6,13 @@ registration order.
 """
 from typing import Callable, Optional, Tuple
 
+import torch
 import torch.nn as nn
 
 from zoo.layers.drop import DropPath
 from zoo.layers.layer_scale import LayerScale
 
-__all__ = ['prenorm_branch']
+__all__ = ['Residual', 'prenorm_branch']
 
 
 def prenorm_branch(dim: int, layer: nn.Module, norm_layer: Callable[[int], nn.Module],
@@ -29,3 +30,21 @@ def prenorm_branch(dim: int, layer: nn.Module, norm_layer: Callable[[int], nn.Mo
     scale = LayerScale(dim, init_values) if init_values else nn.Identity()
     drop = DropPath(drop_path) if drop_path > 0. else nn.Identity()
     return norm_layer(dim), layer, scale, drop
+
+
+class Residual(nn.Module):
+    """`x + drop_path(main(x))`; with `shortcut=False` (a block that changes the shape) just `main(x)`.
+
+    The wrapped branch sits under the key `main` (the layout of the MIT EfficientViT descendants: CPUBone,
+    LowFormer).
+    """
+
+    def __init__(self, main: nn.Module, shortcut: bool = True, drop_path: float = 0.):
+        super().__init__()
+        self.main = main
+        self.shortcut = shortcut
+        self.drop_path = DropPath(drop_path) if shortcut and drop_path > 0. else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.main(x)
+        return x + self.drop_path(out) if self.shortcut else out

@@ -27,9 +27,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from zoo.layers import DropPath, LayerType, get_act_layer
+from zoo.layers import LayerType, get_act_layer
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.norm import GroupNorm1, get_norm_layer
+from zoo.layers.residual_branch import Residual
 from zoo.models._base import Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._key_rules import rename_keys
@@ -107,19 +108,6 @@ class FusedMBConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.point_conv(self.spatial_conv(x))
-
-
-class Residual(nn.Module):
-    """`x + drop_path(main(x))`, or `main(x)` alone for a block that changes the shape (key `main`)."""
-
-    def __init__(self, main: nn.Module, shortcut: bool = True, drop_path: float = 0.):
-        super().__init__()
-        self.main = main
-        self.shortcut = shortcut
-        self.drop_path = DropPath(drop_path) if shortcut and drop_path > 0. else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.drop_path(self.main(x)) if self.shortcut else self.main(x)
 
 
 class ConvAttention(nn.Module):

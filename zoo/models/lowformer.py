@@ -21,10 +21,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from zoo.layers.drop import DropPath
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.norm import GroupNorm1
 from zoo.layers.pool import SelectAdaptivePool2d
+from zoo.layers.residual_branch import Residual
 from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
@@ -34,19 +34,6 @@ from zoo.models._registry import register_model
 from zoo.models.efficientvit_mit import ConvLayer
 
 __all__ = ['LowFormer', 'ConvAttention', 'checkpoint_filter_fn']
-
-
-class Residual(nn.Module):
-    """`main(x)` plus the identity shortcut (with stochastic depth on the branch) when `shortcut`, else `main(x)`."""
-
-    def __init__(self, main: nn.Module, shortcut: bool = True, drop_path: float = 0.):
-        super().__init__()
-        self.main = main
-        self.shortcut = shortcut
-        self.drop_path = DropPath(drop_path) if shortcut and drop_path > 0. else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.drop_path(self.main(x)) if self.shortcut else self.main(x)
 
 
 class MBConv(nn.Module):
