@@ -96,6 +96,7 @@ def test_lr_scaling_follows_global_batch() -> None:
     assert args.lr == pytest.approx(1e-3 * (64 / 256) ** 0.5)
 
 
+@pytest.mark.slow  # about a minute of subprocesses; the README main-job test and test_script_flags cover the default run
 def test_digits_train_validate_inference_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / 'runs'
     proc = _run([sys.executable, 'train.py', '--epochs', '2', '--output', str(out), '--experiment', 'e2e', *TINY,
