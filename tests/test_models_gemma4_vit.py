@@ -7,10 +7,10 @@ Face key conversion, and the errors for bad input. `-m slow`: every name at full
 """
 import pytest
 import torch
-
 from _parity import assert_outputs_close, assert_same_layout, fill_random_, timm
 
 import zoo
+import zoo.models.gemma4_vit  # noqa: F401  (the lazy registry imports family modules only when a model is built)
 
 MODULE = 'gemma4_vit'
 NAMES = zoo.list_models(module=MODULE)

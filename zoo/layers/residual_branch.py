@@ -42,9 +42,13 @@ class Residual(nn.Module):
     def __init__(self, main: nn.Module, shortcut: bool = True, drop_path: float = 0.):
         super().__init__()
         self.main = main
+        # stochastic depth drops a residual branch; a block without a shortcut has nothing to fall back on
+        rate = drop_path if shortcut else 0.
+        self.drop_path = nn.Identity() if rate <= 0. else DropPath(rate)
         self.shortcut = shortcut
-        self.drop_path = DropPath(drop_path) if shortcut and drop_path > 0. else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.main(x)
-        return x + self.drop_path(out) if self.shortcut else out
+        branch = self.main(x)
+        if not self.shortcut:
+            return branch
+        return x + self.drop_path(branch)

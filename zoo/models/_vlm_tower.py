@@ -266,11 +266,12 @@ class VisionTowerClassifier(ZooModel):
         return self.encoder(x)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = x.flatten(1, -2)
-        if self.global_pool == 'avg':
-            x = x.mean(dim=1)
-        x = self.head_drop(self.norm(x))
-        return x if pre_logits else self.head(x)
+        tokens = x.flatten(1, -2)  # (B, H, W, C) patch maps and (B, L, D) projector tokens alike
+        feats = tokens.mean(dim=1) if self.global_pool == 'avg' else tokens
+        feats = self.head_drop(self.norm(feats))
+        if pre_logits:
+            return feats
+        return self.head(feats)
 
     @torch.jit.ignore
     def forward_intermediates(

@@ -223,10 +223,13 @@ class Downsample(nn.Module):
         self.dwconv2 = _depthwise(out_dim)
         self.folded = False
 
+    def _local(self, dwconv: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        # folding moves the identity into the depthwise kernel, so the folded conv stands alone
+        mixed = dwconv(x)
+        return mixed if self.folded else mixed + x
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.dwconv1(x) if self.folded else x + self.dwconv1(x)
-        x = self.conv(x)
-        return self.dwconv2(x) if self.folded else x + self.dwconv2(x)
+        return self._local(self.dwconv2, self.conv(self._local(self.dwconv1, x)))
 
     @torch.no_grad()
     def reparameterize(self) -> None:

@@ -601,8 +601,8 @@ class Gemma4VitEncoder(ZooModel):
     def prune_intermediate_layers(self, indices: Optional[Union[int, List[int]]] = 1, prune_norm: bool = False,
                                   prune_head: bool = True) -> List[int]:
         """Drop the blocks after the last of `indices` (there is no norm or head to prune)."""
-        take, max_index = feature_take_indices(len(self.blocks), indices)
-        self.blocks = self.blocks[:max_index + 1]
+        take, last = feature_take_indices(len(self.blocks), indices)
+        del self.blocks[last + 1:]  # ModuleList slice deletion keeps the remaining blocks' keys
         return take
 
 
@@ -717,10 +717,11 @@ class Gemma4VitClassifier(ZooModel):
     @torch.jit.ignore
     def prune_intermediate_layers(self, indices: Optional[Union[int, List[int]]] = 1, prune_norm: bool = False,
                                   prune_head: bool = True) -> List[int]:
-        take = self.encoder.prune_intermediate_layers(indices, prune_norm=prune_norm, prune_head=False)
+        """The encoder drops its later blocks; `prune_head` then leaves this classifier without outputs."""
+        kept = self.encoder.prune_intermediate_layers(indices, prune_norm=prune_norm, prune_head=False)
         if prune_head:
-            self.reset_classifier(0)
-        return take
+            self.reset_classifier(0)  # the encoder has no head of its own; this classifier's is the one to drop
+        return kept
 
 
 def _check_classifier_pool(global_pool: str) -> None:

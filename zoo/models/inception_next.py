@@ -28,7 +28,7 @@ from zoo.layers.output_stride import stage_strides
 from zoo.layers.weight_init import init_conv_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -131,7 +131,6 @@ class MetaNeXtStage(nn.Module):
             **block_kwargs: Any,
     ):
         super().__init__()
-        self.grad_checkpointing = False
         if stride > 1 or dilation[0] != dilation[1]:
             self.downsample = nn.Sequential(
                 norm_layer(in_chs),
@@ -141,16 +140,13 @@ class MetaNeXtStage(nn.Module):
         else:
             self.downsample = nn.Identity()
         rates = list(drop_path_rates) or [0.] * depth
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             MetaNeXtBlock(out_chs, dilation=dilation[1], norm_layer=norm_layer, drop_path=rates[i], **block_kwargs)
             for i in range(depth)
         ])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.downsample(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
-        return self.blocks(x)
+        return self.blocks(self.downsample(x))
 
 
 def make_stages(

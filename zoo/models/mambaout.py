@@ -22,7 +22,7 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.weight_init import init_conv_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -144,7 +144,6 @@ class MambaOutStage(nn.Module):
     ):
         super().__init__()
         dim_out = dim_out or dim
-        self.grad_checkpointing = False
         if downsample not in ('', 'conv', 'conv_nf'):
             raise ValueError(f"Unknown downsample {downsample!r}; use '', 'conv' or 'conv_nf'.")
         if downsample:
@@ -154,14 +153,11 @@ class MambaOutStage(nn.Module):
                 raise ValueError(f'A stage that changes the width ({dim} -> {dim_out}) needs a downsample.')
             self.downsample = nn.Identity()
         rates = list(drop_path_rates) or [0.] * depth
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             GatedConvBlock(dim_out, norm_layer=norm_layer, drop_path=rates[i], **block_kwargs) for i in range(depth)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.downsample(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
-        return self.blocks(x)
+        return self.blocks(self.downsample(x))
 
 
 def make_stages(
