@@ -7,7 +7,6 @@ blocks, every pooling depth), also with gcvit_small's LayerScale / MLP ratio; in
 `-m slow`: every name at its native 224 px, gradient checkpointing.
 """
 import pytest
-import torch
 
 from _api_checks import (
     assert_checkpointing_keeps_gradients, assert_head_api_matches, assert_intermediates_match,
