@@ -4,7 +4,8 @@ The attention-bias tables depend on `img_size` (timm's `fixed_input_size`), so e
 with the same `img_size`. Default run: efficientvit_m0 at 64 px (every stage attends on its whole map) and at 160 px
 (stage 0 attends in 7x7 windows over a zero-padded 10x10 map); loading a 224 px checkpoint into a 160 px model
 resamples the bias tables as timm's filter does; intermediates, head reset / pruning. `-m slow`: every name at
-224 px (windowed stage 0), grad checkpointing.
+224 px (windowed stage 0), grad checkpointing. `set_input_size` re-sizes windows and tables in place as timm does, and a
+non-square `img_size` sizes them by its short side.
 """
 import pytest
 import torch
@@ -69,12 +70,36 @@ def test_checkpoint_filter_resamples_bias_tables_like_timm():
         assert_outputs_close(ours(x), ref(x), name='resampled')
 
 
+@pytest.mark.parametrize('new_size', [96, (160, 200), 320])
+def test_set_input_size_resamples_in_place_like_timm(new_size):
+    """Built at 224 px, re-sized in place: windows and bias tables follow the new short side as in timm (at 96 px
+    stages 1-2 shrink below the 7x7 window and their tables are resampled; at 320 px the windows stay 7x7)."""
+    ref, ours = _pair('efficientvit_m0', 224)
+    ref.set_input_size(new_size)
+    ours.set_input_size(new_size)
+    want = ref.state_dict()
+    got = ours.state_dict()
+    assert sorted(got) == sorted(want)
+    for k in want:
+        torch.testing.assert_close(got[k], want[k], rtol=1e-5, atol=1e-5, msg=k)
+    size = new_size if isinstance(new_size, tuple) else (new_size, new_size)
+    x = torch.randn(2, 3, *size, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        assert_outputs_close(ours(x), ref(x), name=f'set_input_size({new_size})')
+    assert ours.pretrained_cfg['input_size'] == (3, *size)
+
+
+def test_non_square_img_size_uses_the_short_side_like_timm():
+    ref, ours = _pair('efficientvit_m0', (160, 224))
+    x = torch.randn(1, 3, 160, 224, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        assert_outputs_close(ours(x), ref(x), name='160x224')
+
+
 def test_intermediates_and_head():
     ref, ours = _pair('efficientvit_m0', 64)
     x = image()
     assert_pooled_bn_linear_head_matches('efficientvit_m0', ours, ref, x)
-    with pytest.raises(ValueError, match='square'):
-        zoo.create_model('efficientvit_m0', img_size=(224, 192))
 
 
 @pytest.mark.slow

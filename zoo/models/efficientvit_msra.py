@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from zoo.layers.attention_bias import abs_offset_bias_index
+from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
 from zoo.layers.classifier import create_classifier
 from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.layers.helpers import to_2tuple
@@ -133,6 +133,18 @@ class CascadedGroupAttention(nn.Module):
         self.attention_bias_idxs = abs_offset_bias_index((self.resolution, self.resolution),
                                                          device=self.attention_biases.device)
 
+    def set_resolution(self, resolution: int) -> None:
+        """Attend on a `resolution` x `resolution` map: the bias tables are resampled (bicubic) to the new grid."""
+        if resolution == self.resolution:
+            return
+        with torch.no_grad():
+            table = resize_attention_bias(self.attention_biases, (resolution, resolution),
+                                          (self.resolution, self.resolution))
+        self.attention_biases = nn.Parameter(table.contiguous(), requires_grad=self.attention_biases.requires_grad)
+        self.resolution = resolution
+        self.key_size = (resolution, resolution)
+        self.init_non_persistent_buffers()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, _, h, w = x.shape
         bias = self.attention_biases[:, self.attention_bias_idxs]  # (heads, N, N)
@@ -158,8 +170,14 @@ class LocalWindowAttention(nn.Module):
     def __init__(self, dim: int, key_dim: int, num_heads: int = 8, attn_ratio: float = 4, resolution: int = 14,
                  window_resolution: int = 7, kernels: Sequence[int] = (5, 5, 5, 5)):
         super().__init__()
+        self.window_resolution = window_resolution
         self.window = min(window_resolution, resolution)
         self.attn = CascadedGroupAttention(dim, key_dim, num_heads, attn_ratio, self.window, kernels)
+
+    def set_resolution(self, resolution: int) -> None:
+        """Follow a new map size: the window is `min(window_resolution, resolution)` again."""
+        self.window = min(self.window_resolution, resolution)
+        self.attn.set_resolution(self.window)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
@@ -306,22 +324,20 @@ class EfficientVitMsra(PooledClassifierMixin, ZooModel):
         self.num_classes = check_num_classes(num_classes)
         self._check_head_pool(global_pool, num_classes)
         self.drop_rate = drop_rate
-        img_size = to_2tuple(img_size)
-        if img_size[0] != img_size[1]:
-            raise ValueError(f'EfficientViT-M attention-bias tables are square: img_size must be square, '
-                             f'got {img_size}.')
+        self.img_size = to_2tuple(img_size)
         e0 = embed_dim[0]
         self.patch_embed = nn.Sequential()
         for i, (cin, cout) in enumerate(zip((in_chans, e0 // 8, e0 // 4, e0 // 2), (e0 // 8, e0 // 4, e0 // 2, e0))):
             self.patch_embed.add_module(f'conv{i + 1}', _conv_bn(cin, cout, 3, stride=2))
             if i < 3:
                 self.patch_embed.add_module(f'relu{i + 1}', nn.ReLU())
-        resolution, stride = img_size[0] // 16, 16
-        stages, self.feature_info = [], []
+        resolution, stride = min(self.img_size) // 16, 16  # the bias grids are square: the short side sets them
+        stages, self.feature_info, self._stage_strides = [], [], []
         in_dim = e0
         specs = zip(embed_dim, key_dim, depth, num_heads, window_size, down_ops)
         for i, (dim, kd, d, nh, ws, op) in enumerate(specs):
             downsample = op[0] == 'subsample'
+            self._stage_strides.append(op[1] if downsample else 1)
             if downsample:
                 resolution = (resolution - 1) // op[1] + 1
                 stride *= op[1]
@@ -336,6 +352,23 @@ class EfficientVitMsra(PooledClassifierMixin, ZooModel):
 
     def _classifier(self, in_features: int, num_classes: int) -> nn.Module:
         return NormLinear(in_features, num_classes, self.drop_rate)
+
+    def set_input_size(self, img_size: Optional[Union[int, Tuple[int, int]]] = None) -> None:
+        """Re-size every attention window (and its bias tables) for `img_size` (None: the current size).
+
+        The short side decides each stage's map size, so the windows of late stages grow or shrink with it; weights
+        already loaded are resampled, as `checkpoint_filter_fn` does at load time.
+        """
+        if img_size is not None:
+            self.img_size = to_2tuple(img_size)
+        resolution = min(self.img_size) // 16
+        for stage, step in zip(self.stages, self._stage_strides):
+            resolution = (resolution - 1) // step + 1
+            for block in stage.blocks:
+                block.mixer.m.set_resolution(resolution)
+        cfg = getattr(self, 'pretrained_cfg', None)
+        if isinstance(cfg, dict):
+            cfg['input_size'] = (cfg.get('input_size', (3,))[0], *self.img_size)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.patch_embed(x))
