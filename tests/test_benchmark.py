@@ -54,6 +54,18 @@ def test_model_resolution_names_wildcards_files(tmp_path):
         resolve_model_names(['nothing_like_this*'])
 
 
+def test_torchcompile_reports_compile_time_apart():
+    """The first call of the compiled model (the compile) is timed on its own, not as a step."""
+    from torch._dynamo.utils import counters
+    torch._dynamo.reset()
+    counters.clear()
+    cfg = BenchmarkConfig(batch_size=1, img_size=32, warmup=0, iters=2, torchcompile='eager')
+    row = run_benchmarks(['resnet10t'], cfg)[0]
+    assert counters['frames']['ok'] >= 1  # dynamo traced the model
+    assert row['compile_s'] >= 0 and row['step_time_ms'] > 0
+    torch._dynamo.reset()
+
+
 def test_run_and_write_results(tmp_path):
     cfg = BenchmarkConfig(mode='both', batch_size=2, img_size=32, warmup=0, iters=2, channels_last=True)
     rows = run_benchmarks(['resnet10t'], cfg)

@@ -51,4 +51,6 @@ class Residual(nn.Module):
         branch = self.main(x)
         if not self.shortcut:
             return branch
-        return x + self.drop_path(branch)
+        # branch first: the sum takes the branch's memory layout, so a channels-last branch (e.g. attention output
+        # folded back to a map) keeps the following convs in channels-last, which oneDNN runs faster on CPU
+        return self.drop_path(branch) + x

@@ -11,7 +11,7 @@ Scaled weight standardisation, the normalisation-free networks' replacement for 
 `gamma / sqrt(fan_in)` and a learnable per-filter gain, so that a unit-variance input keeps unit variance through
 conv + activation (`gamma` is the activation's correction constant).
 """
-from typing import Final, Tuple, Union
+from typing import Final, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -24,16 +24,19 @@ __all__ = ['StdConv2d', 'StdConv2dSame', 'ScaledStdConv2d', 'ScaledStdConv2dSame
 SizeT = Union[int, Tuple[int, int]]
 
 
-def standardize_weight(weight: torch.Tensor, eps: float) -> torch.Tensor:
-    """(w - mean) / sqrt(var + eps) per output filter of a conv kernel (O, I, kh, kw)."""
-    # viewed as a (1, O, I*kh*kw) batch, each filter is one "channel" of a training-mode batch norm without affine
-    # parameters, whose fused kernel computes exactly this standardisation in one pass (several times faster than
-    # an explicit var_mean / subtract / rsqrt chain on CPU)
+def standardize_weight(weight: torch.Tensor, eps: float, scale: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """(w - mean) / sqrt(var + eps) per output filter of a conv kernel (O, I, kh, kw), times `scale` (O values) if
+    given."""
+    # viewed as a (1, O, I*kh*kw) batch, each filter is one "channel" of a training-mode batch norm, whose fused
+    # kernel computes exactly this standardisation in one pass (several times faster than an explicit var_mean /
+    # subtract / rsqrt chain on CPU); its affine weight applies the per-filter scale in the same pass
     if eps <= 0:  # batch_norm refuses a zero eps in training mode; the explicit chain is exact there
         var, mean = torch.var_mean(weight, dim=tuple(range(1, weight.ndim)), keepdim=True, unbiased=False)
-        return (weight - mean) * var.rsqrt()
+        out = (weight - mean) * var.rsqrt()
+        return out if scale is None else out * scale.reshape(-1, *([1] * (weight.ndim - 1)))
     flat = weight.reshape(1, weight.shape[0], -1)
-    return F.batch_norm(flat, None, None, training=True, momentum=0., eps=eps).reshape_as(weight)
+    gain = None if scale is None else scale.reshape(-1)
+    return F.batch_norm(flat, None, None, weight=gain, training=True, momentum=0., eps=eps).reshape_as(weight)
 
 
 class _StandardizedConv2d(nn.Conv2d):
@@ -133,7 +136,7 @@ class ScaledStdConv2d(_StandardizedConv2d):
 
     def conv_weight(self) -> torch.Tensor:
         """The kernel the convolution uses: per-filter standardised, times gain * gamma / sqrt(fan_in)."""
-        return standardize_weight(self.weight, self.eps) * (self.gain * self.scale)
+        return standardize_weight(self.weight, self.eps, self.gain * self.scale)
 
 
 class ScaledStdConv2dSame(ScaledStdConv2d):

@@ -11,18 +11,25 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Type, Uni
 import torch
 import torch.nn as nn
 
+from zoo.layers.attention import attend
 from zoo.layers.patch_embed import PatchEmbed, check_input_size
 from zoo.layers.pos_embed import resample_abs_pos_embed, resample_abs_pos_embed_nhwc
 from zoo.models._features import (
-    OutMapT, _convert_fmt, _feature_info_of, _output_keys, _resolve_output_fmt, level_modules)
+    OutMapT,
+    _convert_fmt,
+    _feature_info_of,
+    _output_keys,
+    _resolve_output_fmt,
+    level_modules,
+)
 
 __all__ = ['FeatureGraphNet', 'register_notrace_module', 'register_notrace_function', 'get_notrace_modules',
            'get_notrace_functions', 'create_feature_extractor']
 
-# patch embeddings check the input size in Python; position-embedding resampling branches on the grid size: traced,
-# they are recorded as calls instead
+# patch embeddings check the input size in Python; position-embedding resampling branches on the grid size; `attend`
+# picks its CPU kernel from the head widths and strides: traced, they are recorded as calls instead
 _leaf_modules: Set[Type[nn.Module]] = {PatchEmbed}
-_autowrap_functions: Set[Callable] = {check_input_size, resample_abs_pos_embed, resample_abs_pos_embed_nhwc}
+_autowrap_functions: Set[Callable] = {check_input_size, resample_abs_pos_embed, resample_abs_pos_embed_nhwc, attend}
 
 
 def register_notrace_module(module: Type[nn.Module]) -> Type[nn.Module]:

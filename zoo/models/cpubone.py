@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import LayerType, get_act_layer
+from zoo.layers.attention import attend
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.norm import GroupNorm1, get_norm_layer
 from zoo.layers.residual_branch import Residual
@@ -160,7 +161,7 @@ class ConvAttention(nn.Module):
         b, _, h, w = qkv.shape
         # channels are grouped per head as [q | k | v]
         q, k, v = qkv.reshape(b, self.num_heads, 3 * self.head_dim, h * w).transpose(-1, -2).chunk(3, dim=-1)
-        out = F.scaled_dot_product_attention(q, k, v)
+        out = attend(q, k, v)
         out = out.transpose(-1, -2).reshape(b, self.num_heads * self.head_dim, h, w)
         return self.upsampling(self.o_proj(out))[..., :h_in, :w_in]
 

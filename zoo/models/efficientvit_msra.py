@@ -151,7 +151,9 @@ class CascadedGroupAttention(nn.Module):
         outs = []
         feat = None
         for i, chunk in enumerate(x.chunk(self.num_heads, dim=1)):
-            feat = chunk if feat is None else chunk + feat  # the cascade: the previous head's output refines this one
+            # the cascade: the previous head's output refines this one (added to it, not it to the slice, so the sum keeps
+            # the contiguous layout of the head output rather than taking the strided slice's)
+            feat = chunk if feat is None else feat + chunk
             q, k, v = self.qkvs[i](feat).split([self.key_dim, self.key_dim, self.val_dim], dim=1)
             q = self.dws[i](q)
             attn = (q.flatten(2).transpose(-2, -1) @ k.flatten(2)) * self.scale + bias[i]

@@ -15,16 +15,16 @@ convs (`levit_conv_*`). The released models are trained with distillation and ca
 `forward_head_distilled` both of them for training with a teacher. Deviation from timm: the return type never depends
 on a flag (timm returns the pair when `distilled_training` is set in training mode).
 """
-from collections import OrderedDict
 import math
+from collections import OrderedDict
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerType, get_act_layer, to_2tuple, to_ntuple, trunc_normal_
+from zoo.layers.attention import attend
 from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
 from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
@@ -178,7 +178,7 @@ class Attention(_OffsetBias):
         else:
             b, n, _ = x.shape
             q, k, v = self.qkv(x).view(b, n, self.num_heads, -1).transpose(1, 2).split(split, dim=-1)
-        x = F.scaled_dot_product_attention(q, k, v, attn_mask=self._bias())
+        x = attend(q, k, v, attn_mask=self._bias())
         if self.use_conv:
             x = x.transpose(-2, -1).reshape(b, self.val_attn_dim, h, w)
         else:
@@ -235,7 +235,7 @@ class AttentionDownsample(_OffsetBias):
             b, n, _ = x.shape
             k, v = self.kv(x).view(b, n, self.num_heads, -1).transpose(1, 2).split([self.key_dim, self.val_dim], -1)
             q = self.q(x).view(b, -1, self.num_heads, self.key_dim).transpose(1, 2)
-        x = F.scaled_dot_product_attention(q, k, v, attn_mask=self._bias())
+        x = attend(q, k, v, attn_mask=self._bias())
         if self.use_conv:
             x = x.transpose(-2, -1).reshape(b, self.val_attn_dim, *out_hw)
         else:

@@ -14,11 +14,18 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from zoo.layers import DropPath, LayerNorm2d, LayerType, get_norm_layer, stagewise_drop_path_rates, to_2tuple
-from zoo.layers import trunc_normal_
+from zoo.layers import (
+    DropPath,
+    LayerNorm2d,
+    LayerType,
+    get_norm_layer,
+    stagewise_drop_path_rates,
+    to_2tuple,
+    trunc_normal_,
+)
+from zoo.layers.attention import attend
 from zoo.layers.classifier import create_classifier
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.pos_embed import resample_abs_pos_embed_nhwc
@@ -76,7 +83,7 @@ class Attention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, _, h, w = x.shape
         q, k, v = self.qkv(x).view(b, 3, self.num_heads, self.head_dim, h * w).transpose(-2, -1).unbind(1)
-        x = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop.p if self.training else 0.)
+        x = attend(q, k, v, dropout_p=self.attn_drop.p if self.training else 0.)
         return self.proj_drop(self.proj(x.transpose(-2, -1).reshape(b, -1, h, w)))
 
 
