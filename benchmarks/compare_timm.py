@@ -168,6 +168,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                              'per family module (--families), fast = zoo --fast path against timm eager fp32')
     parser.add_argument('--families', default=str(REPO / 'benchmarks' / 'family_models.txt'),
                         help='model list for the families section')
+    parser.add_argument('--models', nargs='+', default=None,
+                        help='model names for the families section instead of the --families file')
     parser.add_argument('--rounds', type=int, default=None, help='alternating rounds per figure (default 3)')
     args = parser.parse_args(argv)
     rounds = args.rounds or (2 if args.quick else 3)
@@ -215,7 +217,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 lambda: _step_seconds(z_cl, x_cl, iters), lambda: _step_seconds(t_nc, x_nc, iters), rounds))
 
     if 'families' in sections:
-        names = _read_names(args.families)
+        names = args.models or _read_names(args.families)
         for name in names[:3] if args.quick else names:
             if not (zoo.is_model(name) and timm.is_model(name)):
                 add('inference_fp32', name, 'skipped: not in both libraries', {})

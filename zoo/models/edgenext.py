@@ -15,7 +15,6 @@ pooling -> linear (ConvNeXt's). `edgenext_small_rw` is timm's variant: strided f
 downsampling layers, an overlapping 9x9 stem and no conv biases.
 """
 import math
-import re
 from functools import partial
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -23,14 +22,22 @@ import torch
 import torch.nn as nn
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from zoo.layers import ClassifierHead, DropPath, LayerType, NormMlpClassifierHead, create_conv2d, get_act_layer
-from zoo.layers import trunc_normal_
+from zoo.layers import (
+    ClassifierHead,
+    DropPath,
+    LayerType,
+    NormMlpClassifierHead,
+    create_conv2d,
+    get_act_layer,
+    trunc_normal_,
+)
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.mlp import Mlp
 from zoo.layers.norm import LayerNorm2d
 from zoo.layers.pos_embed_fourier import FourierPosEmbed
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._key_rules import rename_keys
 from zoo.models._manipulate import CheckpointSequential, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -306,14 +313,11 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: EdgeNeXt) -
         (r'^head\.', 'head.fc.'),
         (r'^norm\.', 'head.norm.'),
     ]
-    out = {}
-    for key, value in state_dict.items():
-        for pattern, repl in renames:
-            key = re.sub(pattern, repl, key)
+    out = rename_keys(state_dict, renames)
+    for key, value in out.items():
         # the release stores the layer scales and position projections in other shapes (same numbers)
         if key in own and not key.startswith('head.') and value.shape != own[key].shape:
-            value = value.reshape(own[key].shape)
-        out[key] = value
+            out[key] = value.reshape(own[key].shape)
     return out
 
 

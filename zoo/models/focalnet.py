@@ -26,6 +26,7 @@ from zoo.layers.norm import LayerNorm2d
 from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._key_rules import rename_keys
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -256,9 +257,7 @@ def checkpoint_filter_fn(state_dict: Dict[str, torch.Tensor], model: FocalNet) -
         (r'^head\.', 'head.fc.'),
     ]
     out = {}
-    for key, value in state_dict.items():
-        for pattern, repl in renames:
-            key = re.sub(pattern, repl, key)
+    for key, value in rename_keys(state_dict, renames).items():
         if key not in own:
             # with post-norm the official `norm<i>` is zoo's `norm<i>_post`
             key = re.sub(r'\.norm(\d)\.', r'.norm\1_post.', key)
