@@ -71,10 +71,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = config_from_args(args)
-    rows = run_benchmarks(resolve_model_names(args.model), cfg)
+    # the results file is rewritten after every model, so a long run that is stopped keeps what it measured
+    save = (lambda rows: write_results(rows, args.results_file)) if args.results_file else None
+    rows = run_benchmarks(resolve_model_names(args.model), cfg, on_model_done=save)
     print(format_table(rows))
-    if args.results_file:
-        write_results(rows, args.results_file)
     failed = any('error' in r for r in rows)
     if args.plot:
         failed = _plot(args.results_file) or failed

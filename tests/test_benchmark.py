@@ -66,6 +66,16 @@ def test_torchcompile_reports_compile_time_apart():
     torch._dynamo.reset()
 
 
+def test_partial_results_are_reported_after_every_model():
+    """A long run hands its rows over after each model (benchmark.py rewrites the results file then), failures
+    included, so stopping it keeps what was measured."""
+    seen = []
+    cfg = BenchmarkConfig(batch_size=1, img_size=32, warmup=0, iters=1)
+    rows = run_benchmarks(['resnet10t', 'resnet14t'], cfg, on_model_done=lambda r: seen.append([x['model'] for x in r]))
+    assert seen == [['resnet10t'], ['resnet10t', 'resnet14t']]
+    assert [r['model'] for r in rows] == ['resnet10t', 'resnet14t']
+
+
 def test_run_and_write_results(tmp_path):
     cfg = BenchmarkConfig(mode='both', batch_size=2, img_size=32, warmup=0, iters=2, channels_last=True)
     rows = run_benchmarks(['resnet10t'], cfg)

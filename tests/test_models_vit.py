@@ -334,6 +334,35 @@ def test_fused_and_explicit_attention_agree(name: str):
     _assert_close(explicit, ref_explicit)
 
 
+def _sdpa_kernels(fn) -> list:
+    from torch.profiler import profile
+    with torch.inference_mode(), profile() as prof:
+        fn()
+    return [e.name for e in prof.events() if e.name.startswith('aten::_scaled_dot_product')]
+
+
+def test_attend_avoids_the_slow_cpu_fallback_of_sdpa():
+    """On CPU, SDPA runs its unfused math path for unequal q/v head widths or strided heads (about 2x slower than an
+    explicit product, measured in benchmarks/profile_vs_timm.py); `attend` computes those itself, or gives SDPA
+    unit-stride heads, with the same result."""
+    from zoo.layers.attention import attend
+    gen = torch.Generator().manual_seed(0)
+    q, k = torch.randn(2, 4, 49, 16, generator=gen), torch.randn(2, 4, 49, 16, generator=gen)
+    v = torch.randn(2, 4, 49, 64, generator=gen)  # LeViT-style: value heads wider than key heads
+    bias = torch.randn(4, 49, 49, generator=gen)
+    assert _sdpa_kernels(lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)) == [
+        'aten::_scaled_dot_product_attention_math']  # what calling SDPA directly runs
+    assert _sdpa_kernels(lambda: attend(q, k, v, attn_mask=bias)) == []
+    torch.testing.assert_close(attend(q, k, v, attn_mask=bias),
+                               torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias))
+    # heads strided along their width (q/k/v sliced from a (B, heads, D, N) projection, as conv attention does)
+    qkv = torch.randn(2, 3, 4, 32, 49, generator=gen).transpose(-2, -1)
+    qs, ks, vs = qkv.unbind(1)
+    assert qs.stride(-1) != 1
+    assert _sdpa_kernels(lambda: attend(qs, ks, vs)) == ['aten::_scaled_dot_product_flash_attention_for_cpu']
+    torch.testing.assert_close(attend(qs, ks, vs), attend(qs, ks, vs, fused=False))
+
+
 def test_attend_paths_agree_with_masks_and_default_switch():
     from zoo.layers.attention import attend
     gen = torch.Generator().manual_seed(0)

@@ -309,8 +309,12 @@ def benchmark_model(model_name: str, cfg: BenchmarkConfig, peak_gflops: Optional
     return rows
 
 
-def run_benchmarks(model_names: Sequence[str], cfg: BenchmarkConfig) -> List[Dict[str, Any]]:
-    """Benchmark each model; a model that fails to build or run is reported in an `error` column, not fatal."""
+def run_benchmarks(model_names: Sequence[str], cfg: BenchmarkConfig,
+                   on_model_done: Optional[Callable[[List[Dict[str, Any]]], None]] = None) -> List[Dict[str, Any]]:
+    """Benchmark each model; a model that fails to build or run is reported in an `error` column, not fatal.
+
+    `on_model_done(rows so far)` runs after each model, e.g. to write partial results of a long run.
+    """
     peak = measure_matmul_peak(_dtype(cfg.precision), device=cfg.device)
     _logger.info('matmul peak (%s): %.1f GFLOP/s', cfg.precision, peak)
     rows = []
@@ -320,6 +324,9 @@ def run_benchmarks(model_names: Sequence[str], cfg: BenchmarkConfig) -> List[Dic
         except Exception as e:  # keep going: one bad model must not lose the others' figures
             _logger.exception('benchmark of %s failed', name)
             rows.append(dict(model=name, mode=cfg.mode, error=f'{type(e).__name__}: {e}'))
+        _logger.info('%s: %s', name, rows[-1].get('step_time_ms', rows[-1].get('error')))
+        if on_model_done is not None:
+            on_model_done(rows)
     return rows
 
 

@@ -12,8 +12,8 @@ from typing import Callable, Optional, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
+from zoo.layers.attention import attend
 from zoo.layers.create_conv2d import create_conv2d
 
 __all__ = ['MultiQueryAttention2d', 'Attention2d']
@@ -95,7 +95,7 @@ class MultiQueryAttention2d(nn.Module):
         q = self.query(x).reshape(b, heads, self.key_dim, h * w).transpose(2, 3).reshape(b, 1, heads * h * w, -1)
         k = self.key(x).flatten(2).transpose(1, 2).unsqueeze(1)
         v = self.value(x).flatten(2).transpose(1, 2).unsqueeze(1)
-        o = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop if self.training else 0.)
+        o = attend(q, k, v, dropout_p=self.attn_drop if self.training else 0.)
         # (B, 1, heads * H * W, value_dim) -> (B, heads * value_dim, H, W), head-major channels
         o = o.reshape(b, heads, h * w, self.value_dim).transpose(2, 3).reshape(b, heads * self.value_dim, h, w)
         return self.output(o)
@@ -132,5 +132,5 @@ class Attention2d(nn.Module):
         b, _, h, w = x.shape
         # qkv channels are (q | k | v), each head-major: (B, 3, heads, head_dim, H*W) -> 3 x (B, heads, H*W, head_dim)
         q, k, v = self.qkv(x).reshape(b, 3, self.num_heads, self.head_dim, h * w).transpose(3, 4).unbind(1)
-        o = F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop if self.training else 0.)
+        o = attend(q, k, v, dropout_p=self.attn_drop if self.training else 0.)
         return self.proj_drop(self.proj(o.transpose(2, 3).reshape(b, -1, h, w)))

@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from zoo.layers.attention import attend
 from zoo.layers.attn_head_dims import attn_head_dims
 from zoo.layers.helpers import to_2tuple
 from zoo.layers.pos_embed_rel_axial import AxialRelPosEmbed
@@ -105,7 +106,7 @@ class HaloAttn(nn.Module):
         bias = self.pos_embed(q.reshape(-1, qbs * qbs, self.dim_head_qk)).reshape(b * heads, nh * nw, qbs * qbs, -1)
         if self.scale_pos_embed:
             bias = bias * self.scale
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype), scale=self.scale)
+        out = attend(q, k, v, attn_mask=bias.to(q.dtype), scale=self.scale)
         # back to a map: (B, heads * dim_head_v, H / block_stride, W / block_stride)
         out = out.reshape(b, heads, nh, nw, qbs, qbs, self.dim_head_v).permute(0, 1, 6, 2, 4, 3, 5)
         out = out.reshape(b, self.dim_out_v, nh * qbs, nw * qbs)

@@ -22,10 +22,10 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerType, get_act_layer, trunc_normal_
+from zoo.layers.attention import attend
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.models._base import Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
@@ -133,7 +133,7 @@ class SHMA(nn.Module):
         def tokens(t: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> one head of (B, 1, HW, C)
             return t.flatten(2).transpose(1, 2).unsqueeze(1)
 
-        out = F.scaled_dot_product_attention(tokens(self.q(x)), tokens(self.k(x)), tokens(value))
+        out = attend(tokens(self.q(x)), tokens(self.k(x)), tokens(value))
         out = out.squeeze(1).transpose(1, 2).reshape(b, -1, h, w)
         return self.proj(out * gate)
 

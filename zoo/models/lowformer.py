@@ -21,6 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+from zoo.layers.attention import attend
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.norm import GroupNorm1
 from zoo.layers.pool import SelectAdaptivePool2d
@@ -100,7 +101,7 @@ class ConvAttention(nn.Module):
         # channels are grouped per head as [q | k | v] of head_dim each
         qkv = qkv.view(batch, self.num_heads, 3 * self.head_dim, h * w).transpose(2, 3)
         q, k, v = qkv.chunk(3, dim=-1)
-        out = F.scaled_dot_product_attention(q, k, v)
+        out = attend(q, k, v)
         out = self.o_proj(out.transpose(2, 3).reshape(batch, -1, h, w))
         # a transposed conv of an odd-sized map overshoots by a pixel: crop to the input size
         return self.upsampling(out)[..., :height, :width]

@@ -14,9 +14,9 @@ from typing import Any, Dict, Sequence
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+from zoo.layers.attention import attend
 from zoo.layers.classifier import create_classifier
 from zoo.layers.norm import GroupNorm1
 from zoo.models._base import Trunk, ZooModel, check_num_classes
@@ -51,7 +51,7 @@ class SHSA(nn.Module):
         x1, x2 = x.split([self.pdim, self.dim - self.pdim], dim=1)
         qkv = self.qkv(self.pre_norm(x1)).flatten(2).transpose(1, 2)  # (B, N, channels)
         q, k, v = qkv.split([self.qk_dim, self.qk_dim, self.pdim], dim=-1)
-        x1 = F.scaled_dot_product_attention(q, k, v)  # the default 1 / sqrt(qk_dim) scale
+        x1 = attend(q, k, v)  # the default 1 / sqrt(qk_dim) scale
         x1 = x1.transpose(1, 2).reshape(b, self.pdim, h, w)
         return self.proj(torch.cat([x1, x2], dim=1))
 

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerNorm, LayerType, get_act_layer, get_norm_layer, to_2tuple, trunc_normal_
+from zoo.layers.attention import attend
 from zoo.layers.class_attn import ClassAttn, prepend_class_token
 from zoo.layers.mlp import Mlp
 from zoo.layers.pos_embed_fourier import FourierPosEmbed
@@ -106,7 +107,7 @@ class XCA(nn.Module):
         q, k, v = self.qkv(x).view(b, n, 3, self.num_heads, c // self.num_heads).permute(2, 0, 3, 4, 1).unbind(0)
         q = F.normalize(q, dim=-1) * self.temperature
         k = F.normalize(k, dim=-1)
-        out = F.scaled_dot_product_attention(q, k, v, scale=1.0, dropout_p=self.attn_drop.p if self.training else 0.)
+        out = attend(q, k, v, scale=1.0, dropout_p=self.attn_drop.p if self.training else 0.)
         return self.proj_drop(self.proj(out.permute(0, 3, 1, 2).reshape(b, n, c)))
 
 
