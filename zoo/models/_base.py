@@ -129,6 +129,13 @@ class ZooModel(nn.Module):
             matcher['blocks'] = self.groups['coarse']
         return matcher
 
+    def _record_input_size(self, img_size: Optional[Sequence[int]]) -> None:
+        """After `set_input_size`: the model's pretrained cfg names the new (h, w), so data configs resolved from
+        the model (`resolve_model_data_config`) size inputs for it."""
+        cfg = getattr(self, 'pretrained_cfg', None)
+        if isinstance(cfg, dict) and img_size is not None:
+            cfg['input_size'] = (cfg.get('input_size', (getattr(self, 'in_chans', 3),))[0], *img_size)
+
     @torch.jit.ignore
     def set_grad_checkpointing(self, enable: bool = True) -> None:
         """Recompute activations in backward; stages with their own `grad_checkpointing` flag follow it."""

@@ -144,9 +144,7 @@ class TokenTransformer(ZooModel):
         """Point the patch embedding at a new input size; returns the (previous, new) patch grids."""
         prev_grid = self.patch_embed.grid_size
         self.patch_embed.set_input_size(img_size)
-        cfg = getattr(self, 'pretrained_cfg', None)
-        if isinstance(cfg, dict) and self.patch_embed.img_size is not None:
-            cfg['input_size'] = (cfg.get('input_size', (3,))[0], *self.patch_embed.img_size)
+        self._record_input_size(self.patch_embed.img_size)
         return prev_grid, self.patch_embed.grid_size
 
     # ---- initialisation shared by the BEiT lineage ----

@@ -333,17 +333,14 @@ class EfficientVitMsra(PooledClassifierMixin, ZooModel):
             self.patch_embed.add_module(f'conv{i + 1}', _conv_bn(cin, cout, 3, stride=2))
             if i < 3:
                 self.patch_embed.add_module(f'relu{i + 1}', nn.ReLU())
-        resolution, stride = min(self.img_size) // 16, 16  # the bias grids are square: the short side sets them
-        stages, self.feature_info, self._stage_strides = [], [], []
+        self._stage_strides = [op[1] if op[0] == 'subsample' else 1 for op in down_ops]
+        stride = 16
+        stages, self.feature_info = [], []
         in_dim = e0
-        specs = zip(embed_dim, key_dim, depth, num_heads, window_size, down_ops)
-        for i, (dim, kd, d, nh, ws, op) in enumerate(specs):
-            downsample = op[0] == 'subsample'
-            self._stage_strides.append(op[1] if downsample else 1)
-            if downsample:
-                resolution = (resolution - 1) // op[1] + 1
-                stride *= op[1]
-            stages.append(EfficientVitStage(in_dim, dim, kd, nh, d, resolution, ws, kernels, downsample))
+        specs = zip(embed_dim, key_dim, depth, num_heads, window_size, self._stage_strides, self._stage_resolutions())
+        for i, (dim, kd, d, nh, ws, step, resolution) in enumerate(specs):
+            stride *= step
+            stages.append(EfficientVitStage(in_dim, dim, kd, nh, d, resolution, ws, kernels, downsample=step > 1))
             self.feature_info.append(dict(num_chs=dim, reduction=stride, module=f'stages.{i}'))
             in_dim = dim
         self.stages = nn.Sequential(*stages)
@@ -355,6 +352,14 @@ class EfficientVitMsra(PooledClassifierMixin, ZooModel):
     def _classifier(self, in_features: int, num_classes: int) -> nn.Module:
         return NormLinear(in_features, num_classes, self.drop_rate)
 
+    def _stage_resolutions(self) -> List[int]:
+        """Map side of each stage for `img_size`: the bias grids are square, so the short side sets them."""
+        resolution, out = min(self.img_size) // 16, []
+        for step in self._stage_strides:
+            resolution = (resolution - 1) // step + 1
+            out.append(resolution)
+        return out
+
     def set_input_size(self, img_size: Optional[Union[int, Tuple[int, int]]] = None) -> None:
         """Re-size every attention window (and its bias tables) for `img_size` (None: the current size).
 
@@ -363,14 +368,10 @@ class EfficientVitMsra(PooledClassifierMixin, ZooModel):
         """
         if img_size is not None:
             self.img_size = to_2tuple(img_size)
-        resolution = min(self.img_size) // 16
-        for stage, step in zip(self.stages, self._stage_strides):
-            resolution = (resolution - 1) // step + 1
+        for stage, resolution in zip(self.stages, self._stage_resolutions()):
             for block in stage.blocks:
                 block.mixer.m.set_resolution(resolution)
-        cfg = getattr(self, 'pretrained_cfg', None)
-        if isinstance(cfg, dict):
-            cfg['input_size'] = (cfg.get('input_size', (3,))[0], *self.img_size)
+        self._record_input_size(self.img_size)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.patch_embed(x))

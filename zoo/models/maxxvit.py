@@ -875,9 +875,7 @@ class MaxxVit(ZooModel):
         for stage in self.stages:
             feat_size = tuple((r - 1) // 2 + 1 for r in feat_size)
             stage.set_input_size(feat_size, window_size, grid_size)
-        cfg = getattr(self, 'pretrained_cfg', None)
-        if isinstance(cfg, dict):
-            cfg['input_size'] = (cfg.get('input_size', (self.in_chans,))[0], *self.img_size)
+        self._record_input_size(self.img_size)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm(self.stages(self.stem(x)))

@@ -320,9 +320,7 @@ class SwinBase(ZooModel):
             self._ref_window_sizes, self._ref_grid_size = windows, grid
         for stage, feat_size, window in zip(stages, stage_input_resolutions(grid, len(stages)), windows):
             stage.set_input_size(feat_size, window, always_partition)
-        cfg = getattr(self, 'pretrained_cfg', None)
-        if isinstance(cfg, dict):
-            cfg['input_size'] = (cfg.get('input_size', (self.in_chans,))[0], *self.patch_embed.img_size)
+        self._record_input_size(self.patch_embed.img_size)
 
     def _replace_head(self, in_features: int) -> None:
         # keep the head's input layout (the base's empty head assumes NCHW maps)

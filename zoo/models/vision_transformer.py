@@ -655,9 +655,7 @@ class VisionTransformer(ZooModel):
                                                    num_prefix_tokens=self._pos_embed_prefix, verbose=True)
             self.pos_embed = nn.Parameter(pos_embed, requires_grad=self.pos_embed.requires_grad)
         self.feature_info = [dict(fi, reduction=self.patch_embed.feat_ratio()) for fi in self.feature_info]
-        cfg = getattr(self, 'pretrained_cfg', None)
-        if isinstance(cfg, dict) and self.patch_embed.img_size is not None:
-            cfg['input_size'] = (cfg.get('input_size', (3,))[0], *self.patch_embed.img_size)
+        self._record_input_size(self.patch_embed.img_size)
 
     def _pos_embed(self, x: torch.Tensor) -> torch.Tensor:
         prefix = self._prefix_tokens(x.shape[0])
