@@ -66,7 +66,7 @@ from zoo.layers.grn import GlobalResponseNorm, GlobalResponseNormMlp
 from zoo.layers.output_stride import StageStride, stage_strides
 from zoo.layers.space_to_depth import SpaceToDepth
 from zoo.layers.std_conv import ScaledStdConv2d, ScaledStdConv2dSame, StdConv2d, StdConv2dSame, standardize_weight
-from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
+from zoo.layers.attention_bias import abs_offset_bias_index, gather_offset_bias, resize_attention_bias
 from zoo.layers.class_attn import ClassAttn, prepend_class_token
 from zoo.layers.conv_pos_enc import ConvPosEnc
 from zoo.layers.overlap_patch_embed import OverlapPatchEmbed
@@ -126,7 +126,8 @@ __all__ = [
     'GlobalContext', 'LayerNormAct2d', 'RmsNormAct2d', 'AttentionPool2d', 'attn_head_dims', 'BottleneckAttn',
     'HaloAttn', 'LambdaLayer', 'BilinearAttnTransform', 'BatNonLocalAttn', 'AxialRelPosEmbed', 'GlobalResponseNorm',
     'GlobalResponseNormMlp', 'StageStride', 'stage_strides', 'SpaceToDepth', 'ScaledStdConv2d', 'ScaledStdConv2dSame',
-    'abs_offset_bias_index', 'resize_attention_bias', 'ClassAttn', 'prepend_class_token', 'ConvPosEnc',
+    'abs_offset_bias_index', 'gather_offset_bias', 'resize_attention_bias', 'ClassAttn', 'prepend_class_token',
+    'ConvPosEnc',
     'OverlapPatchEmbed', 'FourierPosEmbed', 'SpatialReductionAttention', 'use_fused_attn', 'set_default_fused_attn',
     'DiffAttention', 'DiffLambdaMixin', 'differential_attend', 'FilterResponseNormTlu2d', 'HybridEmbed',
     'MaxPool2dSame', 'StdConv2d', 'StdConv2dSame', 'standardize_weight', 'PatchMerging', 'window_partition',

@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
+from zoo.layers.attention_bias import abs_offset_bias_index, gather_offset_bias, resize_attention_bias
 from zoo.layers.classifier import create_classifier
 from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.layers.helpers import to_2tuple
@@ -147,12 +147,12 @@ class CascadedGroupAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, _, h, w = x.shape
-        bias = self.attention_biases[:, self.attention_bias_idxs]  # (heads, N, N)
+        bias = gather_offset_bias(self, self.attention_biases, self.attention_bias_idxs)  # (heads, N, N)
         outs = []
         feat = None
         for i, chunk in enumerate(x.chunk(self.num_heads, dim=1)):
-            # the cascade: the previous head's output refines this one (added to it, not it to the slice, so the sum keeps
-            # the contiguous layout of the head output rather than taking the strided slice's)
+            # the cascade: the previous head's output refines this one (added to it, not it to the slice, so the sum
+            # keeps the contiguous layout of the head output rather than taking the strided slice's)
             feat = chunk if feat is None else feat + chunk
             q, k, v = self.qkvs[i](feat).split([self.key_dim, self.key_dim, self.val_dim], dim=1)
             q = self.dws[i](q)

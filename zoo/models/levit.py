@@ -25,7 +25,7 @@ import torch.nn as nn
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerType, get_act_layer, to_2tuple, to_ntuple, trunc_normal_
 from zoo.layers.attention import attend
-from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
+from zoo.layers.attention_bias import abs_offset_bias_index, gather_offset_bias, resize_attention_bias
 from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._fuse import fold_bn_into_conv
@@ -145,7 +145,7 @@ class _OffsetBias(nn.Module):
         self.register_buffer('attention_bias_idxs', abs_offset_bias_index(key_size, stride), persistent=False)
 
     def _bias(self) -> torch.Tensor:
-        return self.attention_biases[:, self.attention_bias_idxs]
+        return gather_offset_bias(self, self.attention_biases, self.attention_bias_idxs)
 
 
 class Attention(_OffsetBias):

@@ -21,7 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zoo.layers import DropPath, LayerType, get_act_layer, trunc_normal_
-from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
+from zoo.layers.attention_bias import abs_offset_bias_index, gather_offset_bias, resize_attention_bias
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.norm import LayerNorm2d
 from zoo.layers.norm_mlp_head import NormMlpClassifierHead
@@ -112,7 +112,7 @@ class WindowAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, n, c = x.shape
         q, k, v = self.qkv(self.norm(x)).view(b, n, self.num_heads, 3, self.head_dim).permute(3, 0, 2, 1, 4)
-        bias = self.attention_biases[:, self.attention_bias_idxs]
+        bias = gather_offset_bias(self, self.attention_biases, self.attention_bias_idxs)
         x = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
         return self.proj(x.transpose(1, 2).reshape(b, n, c))
 
