@@ -69,12 +69,15 @@ class FocalModulation(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dim = x.shape[1]
         q, ctx, gates = self.f(x).split([dim, dim, self.focal_level + 1], dim=1)
-        aggregate = torch.zeros_like(q)
+        # a running sum started from the first level, not from zeros (one fill and one add fewer per block)
+        aggregate: Optional[torch.Tensor] = None
         for level, layer in enumerate(self.focal_layers):
             ctx = layer(ctx)
-            aggregate = aggregate + ctx * gates[:, level:level + 1]
+            term = ctx * gates[:, level:level + 1]
+            aggregate = term if aggregate is None else aggregate + term
         # the global level: the last local context pooled over the whole map
-        aggregate = aggregate + self.act(ctx.mean((2, 3), keepdim=True)) * gates[:, self.focal_level:]
+        term = self.act(ctx.mean((2, 3), keepdim=True)) * gates[:, self.focal_level:]
+        aggregate = term if aggregate is None else aggregate + term
         if self.normalize_modulator:
             aggregate = aggregate / (self.focal_level + 1)
         return self.proj_drop(self.proj(self.norm(q * self.h(aggregate))))
