@@ -48,7 +48,36 @@ __all__ = ['EdgeNeXt', 'ConvBlock', 'SplitTransposeBlock', 'checkpoint_filter_fn
 _norm_cl = partial(nn.LayerNorm, eps=1e-6)
 
 
-class ConvBlock(nn.Module):
+def _layer_scale(dim: int, init_value: float) -> Optional[nn.Parameter]:
+    """The per-channel scale of a branch (stored as a bare `gamma` vector); None when disabled (init 0)."""
+    return nn.Parameter(torch.full((dim,), init_value)) if init_value > 0 else None
+
+
+class _ChannelsLastMlpBlock(nn.Module):
+    """Base of both EdgeNeXt blocks: they end in the same channels-last branch, LayerNorm -> MLP -> `gamma`, added to
+    the block's shortcut through stochastic depth (keys `norm`, `mlp`, `gamma`)."""
+
+    norm: nn.Module
+    mlp: nn.Module
+    gamma: Optional[nn.Parameter]
+    drop_path: nn.Module
+
+    def _init_mlp_branch(self, dim: int, expand_ratio: float, ls_init_value: float, act_layer: LayerType,
+                         drop_path: float) -> None:
+        self.norm = _norm_cl(dim)
+        self.mlp = Mlp(dim, int(expand_ratio * dim), act_layer=act_layer)
+        self.gamma = _layer_scale(dim, ls_init_value)
+        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+
+    def _add_mlp_branch(self, x_nhwc: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
+        """shortcut (NCHW) + drop_path(gamma * mlp(norm(x))) for an NHWC `x`."""
+        x = self.mlp(self.norm(x_nhwc))
+        if self.gamma is not None:
+            x = x * self.gamma
+        return shortcut + self.drop_path(x.permute(0, 3, 1, 2))
+
+
+class ConvBlock(_ChannelsLastMlpBlock):
     """ConvNeXt block: depthwise kxk conv -> LayerNorm -> MLP -> layer scale, residual.
 
     A strided / widening block (edgenext_small_rw's downsampling) takes its shortcut after the depthwise conv.
@@ -69,26 +98,21 @@ class ConvBlock(nn.Module):
                  conv_bias: bool = True, expand_ratio: float = 4, ls_init_value: float = 1e-6,
                  act_layer: LayerType = nn.GELU, drop_path: float = 0.):
         super().__init__()
-        dim_out = dim_out or dim
-        self.shortcut_after_dw = stride > 1 or dim != dim_out
-        self.conv_dw = create_conv2d(dim, dim_out, kernel_size, stride=stride, depthwise=True, bias=conv_bias)
-        self.norm = _norm_cl(dim_out)
-        self.mlp = Mlp(dim_out, int(expand_ratio * dim_out), act_layer=act_layer)
-        self.gamma = nn.Parameter(torch.full((dim_out,), ls_init_value)) if ls_init_value > 0 else None
-        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        width = dim_out or dim
+        # a block that strides or widens cannot add its input: the shortcut is taken after the depthwise conv instead
+        self.shortcut_after_dw = stride > 1 or width != dim
+        self.conv_dw = create_conv2d(dim, width, kernel_size, stride=stride, depthwise=True, bias=conv_bias)
+        self._init_mlp_branch(width, expand_ratio, ls_init_value, act_layer, drop_path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shortcut = x
         x = self.conv_dw(x)
         if self.shortcut_after_dw:
             shortcut = x
-        x = self.mlp(self.norm(x.permute(0, 2, 3, 1)))
-        if self.gamma is not None:
-            x = x * self.gamma
-        return shortcut + self.drop_path(x.permute(0, 3, 1, 2))
+        return self._add_mlp_branch(x.permute(0, 2, 3, 1), shortcut)
 
 
-class SplitTransposeBlock(nn.Module):
+class SplitTransposeBlock(_ChannelsLastMlpBlock):
     """SDTA block: hierarchical depthwise 3x3 convs over channel groups, channel attention (XCA), MLP.
 
     Args:
@@ -118,12 +142,9 @@ class SplitTransposeBlock(nn.Module):
                                     for _ in range(self.num_scales)])
         self.pos_embd = FourierPosEmbed(dim=dim) if use_pos_emb else None
         self.norm_xca = _norm_cl(dim)
-        self.gamma_xca = nn.Parameter(torch.full((dim,), ls_init_value)) if ls_init_value > 0 else None
+        self.gamma_xca = _layer_scale(dim, ls_init_value)
         self.xca = XCA(dim, num_heads=num_heads, qkv_bias=qkv_bias, attn_drop=attn_drop, proj_drop=proj_drop)
-        self.norm = _norm_cl(dim)
-        self.mlp = Mlp(dim, int(expand_ratio * dim), act_layer=act_layer)
-        self.gamma = nn.Parameter(torch.full((dim,), ls_init_value)) if ls_init_value > 0 else None
-        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        self._init_mlp_branch(dim, expand_ratio, ls_init_value, act_layer, drop_path)
 
     def _multi_scale(self, x: torch.Tensor) -> torch.Tensor:
         groups = x.chunk(len(self.convs) + 1, dim=1)
@@ -145,10 +166,7 @@ class SplitTransposeBlock(nn.Module):
         if self.gamma_xca is not None:
             attn = attn * self.gamma_xca
         x = x + self.drop_path(attn)
-        x = self.mlp(self.norm(x.reshape(b, h, w, c)))
-        if self.gamma is not None:
-            x = x * self.gamma
-        return shortcut + self.drop_path(x.permute(0, 3, 1, 2))
+        return self._add_mlp_branch(x.reshape(b, h, w, c), shortcut)
 
 
 class EdgeNeXtStage(nn.Module):

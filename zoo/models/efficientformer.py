@@ -13,7 +13,7 @@ Deviation from timm: `forward` never returns a tuple (timm returns both heads' l
 `distilled_training` is set); `forward_head_distilled` returns both for training against a teacher.
 """
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
 
 import torch
 import torch.nn as nn
@@ -111,13 +111,12 @@ class ConvMlpWithNorm(nn.Module):
     def __init__(self, in_features: int, hidden_features: Optional[int] = None, out_features: Optional[int] = None,
                  act_layer: LayerType = nn.GELU, norm_layer: Optional[LayerType] = nn.BatchNorm2d, drop: float = 0.):
         super().__init__()
-        out_features = out_features or in_features
-        hidden_features = hidden_features or in_features
-        self.fc1 = nn.Conv2d(in_features, hidden_features, 1)
-        self.norm1 = norm_layer(hidden_features) if norm_layer is not None else nn.Identity()
+        widths = (in_features, hidden_features or in_features, out_features or in_features)
+        # layer i (fc{i}, norm{i}) maps widths[i - 1] -> widths[i]; the checkpoints number the two layers from 1
+        for i in (1, 2):
+            setattr(self, f'fc{i}', nn.Conv2d(widths[i - 1], widths[i], 1))
+            setattr(self, f'norm{i}', nn.Identity() if norm_layer is None else norm_layer(widths[i]))
         self.act = act_layer()
-        self.fc2 = nn.Conv2d(hidden_features, out_features, 1)
-        self.norm2 = norm_layer(out_features) if norm_layer is not None else nn.Identity()
         self.drop = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -125,45 +124,53 @@ class ConvMlpWithNorm(nn.Module):
         return self.drop(self.norm2(self.fc2(x)))
 
 
-class MetaBlock1d(nn.Module):
-    """3D MetaBlock on tokens: x + ls1(attn(norm1(x))), then x + ls2(mlp(norm2(x)))."""
+class _MetaBlock(nn.Module):
+    """The two residual branches every MetaBlock has: `x + drop_path(ls(layer(norm(x))))` for the token mixer, then
+    for the MLP. The 4D blocks have no norms of their own (their MLP normalises inside), the 3D ones pre-norm.
 
-    def __init__(self, dim: int, mlp_ratio: float = 4., act_layer: LayerType = nn.GELU,
-                 norm_layer: LayerType = nn.LayerNorm, proj_drop: float = 0., drop_path: float = 0.,
-                 layer_scale_init_value: float = 1e-5):
+    Args:
+        dim: channels / token width.
+        token_mixer: the first branch's layer.
+        mlp: the second branch's layer.
+        norm_layer: pre-norm of both branches; None for none.
+        layer_scale: LayerScale (tokens) or LayerScale2d (maps).
+        layer_scale_init_value: its init.
+        drop_path: stochastic depth rate of both branches.
+    """
+
+    def __init__(self, dim: int, token_mixer: nn.Module, mlp: nn.Module, norm_layer: Optional[LayerType],
+                 layer_scale: Type[nn.Module], layer_scale_init_value: float, drop_path: float):
         super().__init__()
-        self.norm1 = norm_layer(dim)
-        self.token_mixer = Attention(dim)
-        self.ls1 = LayerScale(dim, layer_scale_init_value)
-        self.drop_path1 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
-        self.norm2 = norm_layer(dim)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=proj_drop)
-        self.ls2 = LayerScale(dim, layer_scale_init_value)
-        self.drop_path2 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        for i, (name, layer) in enumerate((('token_mixer', token_mixer), ('mlp', mlp)), start=1):
+            setattr(self, f'norm{i}', nn.Identity() if norm_layer is None else norm_layer(dim))
+            setattr(self, name, layer)
+            setattr(self, f'ls{i}', layer_scale(dim, layer_scale_init_value))
+            setattr(self, f'drop_path{i}', DropPath(drop_path) if drop_path > 0. else nn.Identity())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.drop_path1(self.ls1(self.token_mixer(self.norm1(x))))
         return x + self.drop_path2(self.ls2(self.mlp(self.norm2(x))))
 
 
-class MetaBlock2d(nn.Module):
+class MetaBlock1d(_MetaBlock):
+    """3D MetaBlock on tokens: x + ls1(attn(norm1(x))), then x + ls2(mlp(norm2(x)))."""
+
+    def __init__(self, dim: int, mlp_ratio: float = 4., act_layer: LayerType = nn.GELU,
+                 norm_layer: LayerType = nn.LayerNorm, proj_drop: float = 0., drop_path: float = 0.,
+                 layer_scale_init_value: float = 1e-5):
+        super().__init__(dim, Attention(dim), Mlp(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=proj_drop),
+                         norm_layer, LayerScale, layer_scale_init_value, drop_path)
+
+
+class MetaBlock2d(_MetaBlock):
     """4D MetaBlock on maps: x + ls1(pool(x) - x), then x + ls2(conv-BN MLP(x))."""
 
     def __init__(self, dim: int, pool_size: int = 3, mlp_ratio: float = 4., act_layer: LayerType = nn.GELU,
                  norm_layer: LayerType = nn.BatchNorm2d, proj_drop: float = 0., drop_path: float = 0.,
                  layer_scale_init_value: float = 1e-5):
-        super().__init__()
-        self.token_mixer = Pooling(dim, pool_size=pool_size)
-        self.ls1 = LayerScale2d(dim, layer_scale_init_value)
-        self.drop_path1 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
-        self.mlp = ConvMlpWithNorm(dim, int(dim * mlp_ratio), act_layer=act_layer, norm_layer=norm_layer,
-                                   drop=proj_drop)
-        self.ls2 = LayerScale2d(dim, layer_scale_init_value)
-        self.drop_path2 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.drop_path1(self.ls1(self.token_mixer(x)))
-        return x + self.drop_path2(self.ls2(self.mlp(x)))
+        mlp = ConvMlpWithNorm(dim, int(dim * mlp_ratio), act_layer=act_layer, norm_layer=norm_layer, drop=proj_drop)
+        super().__init__(dim, Pooling(dim, pool_size=pool_size), mlp, None, LayerScale2d, layer_scale_init_value,
+                         drop_path)
 
 
 class EfficientFormerStage(nn.Module):

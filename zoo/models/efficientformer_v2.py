@@ -15,6 +15,7 @@ Deviation from timm: `forward` never returns a tuple (timm returns both heads' l
 `distilled_training` is set); `forward_head_distilled` returns both.
 """
 import math
+from collections import OrderedDict
 from functools import partial
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
@@ -40,10 +41,10 @@ SizeT = Union[int, Tuple[int, int]]
 
 
 def _conv_norm(in_chs: int, out_chs: int, kernel_size: int = 1, stride: int = 1, groups: int = 1,
-               norm_layer: LayerType = nn.BatchNorm2d) -> ConvNormAct:
-    """Conv (with bias) -> norm, no activation (keys `conv`, `bn`)."""
-    return ConvNormAct(in_chs, out_chs, kernel_size, stride=stride, groups=groups, bias=True, apply_act=False,
-                       norm_layer=norm_layer, act_layer=None)
+               norm_layer: LayerType = nn.BatchNorm2d, act_layer: Optional[LayerType] = None) -> ConvNormAct:
+    """Conv (with bias, symmetric padding) -> norm [-> act_layer when given] (keys `conv`, `bn`)."""
+    return ConvNormAct(in_chs, out_chs, kernel_size, stride=stride, groups=groups, bias=True,
+                       apply_act=act_layer is not None, norm_layer=norm_layer, act_layer=act_layer)
 
 
 class _BiasedAttention(nn.Module):
@@ -188,13 +189,14 @@ class ConvMlpWithNorm(nn.Module):
                  act_layer: LayerType = nn.GELU, norm_layer: LayerType = nn.BatchNorm2d, drop: float = 0.,
                  mid_conv: bool = False):
         super().__init__()
-        out_features = out_features or in_features
-        hidden_features = hidden_features or in_features
-        self.fc1 = ConvNormAct(in_features, hidden_features, 1, bias=True, norm_layer=norm_layer, act_layer=act_layer)
-        self.mid = ConvNormAct(hidden_features, hidden_features, 3, groups=hidden_features, bias=True,
-                               norm_layer=norm_layer, act_layer=act_layer) if mid_conv else nn.Identity()
+        hidden = hidden_features or in_features
+        activated = partial(_conv_norm, norm_layer=norm_layer, act_layer=act_layer)
+        self.fc1 = activated(in_features, hidden)
+        # the depthwise conv mixes space inside the FFN (the paper's unified FFN); plain FFNs skip it
+        self.mid = activated(hidden, hidden, 3, groups=hidden) if mid_conv else nn.Identity()
         self.drop1 = nn.Dropout(drop)
-        self.fc2 = _conv_norm(hidden_features, out_features, norm_layer=norm_layer)
+        # the projection back is linear: no activation before the residual sum
+        self.fc2 = _conv_norm(hidden, out_features or in_features, norm_layer=norm_layer)
         self.drop2 = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -232,15 +234,14 @@ class EfficientFormerV2Block(nn.Module):
 
 
 class Stem4(nn.Sequential):
-    """Two stride-2 3x3 conv-norm-act layers."""
+    """Two stride-2 3x3 conv-norm-act layers (`conv1` to half the width, `conv2` to the full width)."""
 
     def __init__(self, in_chs: int, out_chs: int, act_layer: LayerType = nn.GELU,
                  norm_layer: LayerType = nn.BatchNorm2d):
-        super().__init__()
-        self.conv1 = ConvNormAct(in_chs, out_chs // 2, 3, stride=2, padding=1, bias=True, norm_layer=norm_layer,
-                                 act_layer=act_layer)
-        self.conv2 = ConvNormAct(out_chs // 2, out_chs, 3, stride=2, padding=1, bias=True, norm_layer=norm_layer,
-                                 act_layer=act_layer)
+        widths = (in_chs, out_chs // 2, out_chs)
+        super().__init__(OrderedDict(
+            (f'conv{i}', _conv_norm(widths[i - 1], widths[i], 3, stride=2, norm_layer=norm_layer, act_layer=act_layer))
+            for i in (1, 2)))
 
 
 class EfficientFormerV2Stage(nn.Module):

@@ -36,16 +36,24 @@ def _conv_nhwc(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
 
 
+def _halving_conv(in_chs: int, out_chs: int) -> nn.Conv2d:
+    """The 3x3 stride-2 (padding 1) conv every resolution step of MambaOut uses: both stem convs and the
+    downsampling between stages."""
+    return nn.Conv2d(in_chs, out_chs, 3, stride=2, padding=1)
+
+
 class Stem(nn.Module):
     """3x3 stride-2 conv (half width) -> [norm] -> act -> 3x3 stride-2 conv -> norm; NCHW in, NHWC out."""
 
     def __init__(self, in_chs: int, out_chs: int, mid_norm: bool = True,
                  act_layer: Callable[..., nn.Module] = nn.GELU, norm_layer: NormFactory = LayerNorm):
         super().__init__()
-        self.conv1 = nn.Conv2d(in_chs, out_chs // 2, 3, stride=2, padding=1)
-        self.norm1 = norm_layer(out_chs // 2) if mid_norm else None
+        mid = out_chs // 2
+        self.conv1 = _halving_conv(in_chs, mid)
+        # the paper's stem normalises between the convs; the `_rw` stems go from conv1 straight to the activation
+        self.norm1 = norm_layer(mid) if mid_norm else None
         self.act = act_layer()
-        self.conv2 = nn.Conv2d(out_chs // 2, out_chs, 3, stride=2, padding=1)
+        self.conv2 = _halving_conv(mid, out_chs)
         self.norm2 = norm_layer(out_chs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -65,7 +73,7 @@ class Downsample(nn.Module):
         # registration order follows the computation so the module prints as it runs
         if norm_first:
             self.norm = norm_layer(in_chs)
-        self.conv = nn.Conv2d(in_chs, out_chs, 3, stride=2, padding=1)
+        self.conv = _halving_conv(in_chs, out_chs)
         if not norm_first:
             self.norm = norm_layer(out_chs)
 

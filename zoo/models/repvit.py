@@ -199,12 +199,19 @@ class RepVitClassifier(nn.Module):
 
     def __init__(self, dim: int, num_classes: int, distillation: bool = False, drop: float = 0.):
         super().__init__()
-        self.head_drop = nn.Dropout(drop)
-        self.head = NormLinear(dim, num_classes) if num_classes > 0 else nn.Identity()
-        self.distillation = distillation
         self.num_classes = num_classes
-        if distillation:
-            self.head_dist = NormLinear(dim, num_classes) if num_classes > 0 else nn.Identity()
+        self.head_drop = nn.Dropout(drop)
+        self.head = self._classifier(dim, num_classes)
+        self.head_dist = self._classifier(dim, num_classes) if distillation else None
+
+    @staticmethod
+    def _classifier(dim: int, num_classes: int) -> nn.Module:
+        return NormLinear(dim, num_classes) if num_classes > 0 else nn.Identity()
+
+    @property
+    def distillation(self) -> bool:
+        """Whether there is a distillation head (`head_dist`)."""
+        return self.head_dist is not None
 
     def forward_distilled(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         if not self.distillation:

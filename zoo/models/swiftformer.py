@@ -15,7 +15,7 @@ Deviation from timm: `forward` never returns a tuple (timm returns both heads' l
 `distilled_training` is set); `forward_head_distilled` returns both.
 """
 import re
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -57,6 +57,11 @@ class Embedding(nn.Module):
         return self.norm(self.proj(x))
 
 
+def _pointwise_pair(dim: int, hidden_dim: int) -> Tuple[nn.Conv2d, nn.Conv2d]:
+    """The 1x1 expand (dim -> hidden_dim) and project (hidden_dim -> dim) convs around an MLP's activation."""
+    return nn.Conv2d(dim, hidden_dim, 1), nn.Conv2d(hidden_dim, dim, 1)
+
+
 class ConvEncoder(nn.Module):
     """Depthwise kxk -> BN -> 1x1 (to hidden_dim) -> activation -> 1x1 -> layer scale, residual.
 
@@ -74,13 +79,14 @@ class ConvEncoder(nn.Module):
     def __init__(self, dim: int, hidden_dim: int = 64, kernel_size: int = 3, drop_path: float = 0.,
                  act_layer: LayerType = nn.GELU, use_layer_scale: bool = True):
         super().__init__()
+        # spatial mixing per channel (same padding), then an inverted-bottleneck MLP over channels
         self.dwconv = nn.Conv2d(dim, dim, kernel_size, padding=kernel_size // 2, groups=dim)
         self.norm = nn.BatchNorm2d(dim)
-        self.pwconv1 = nn.Conv2d(dim, hidden_dim, 1)
+        self.pwconv1, self.pwconv2 = _pointwise_pair(dim, hidden_dim)
         self.act = act_layer()
-        self.pwconv2 = nn.Conv2d(hidden_dim, dim, 1)
-        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
-        self.layer_scale = LayerScale2d(dim, 1) if use_layer_scale else nn.Identity()
+        # starts at 1 rather than at the small `layer_scale_init_value` of the SwiftFormer block's two branches
+        self.layer_scale = LayerScale2d(dim, 1.) if use_layer_scale else nn.Identity()
+        self.drop_path = nn.Identity() if drop_path <= 0. else DropPath(drop_path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branch = self.pwconv2(self.act(self.pwconv1(self.norm(self.dwconv(x)))))
@@ -95,9 +101,8 @@ class Mlp(nn.Module):
         super().__init__()
         hidden_features = hidden_features or in_features
         self.norm1 = nn.BatchNorm2d(in_features)
-        self.fc1 = nn.Conv2d(in_features, hidden_features, 1)
+        self.fc1, self.fc2 = _pointwise_pair(in_features, hidden_features)
         self.act = act_layer()
-        self.fc2 = nn.Conv2d(hidden_features, in_features, 1)
         self.drop = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -95,16 +95,17 @@ class Block(nn.Module):
                  norm_layer: LayerType = LayerNorm2d, group: int = 8, attn_disabled: bool = False,
                  spatial_conv: bool = False):
         super().__init__()
+        # attention-free blocks (the paper's first stage) keep only the MLP branch, and no norm1
+        branches = dict(
+            attn=None if attn_disabled else Attention(dim, num_heads, head_dim_ratio=head_dim_ratio,
+                                                      attn_drop=attn_drop, proj_drop=proj_drop),
+            mlp=SpatialMlp(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=proj_drop, group=group,
+                           spatial_conv=spatial_conv))
+        for i, (name, layer) in enumerate(branches.items(), start=1):
+            setattr(self, f'norm{i}', None if layer is None else norm_layer(dim))
+            setattr(self, name, layer)
+        # one stochastic-depth module serves both branches
         self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
-        if attn_disabled:
-            self.norm1 = self.attn = None
-        else:
-            self.norm1 = norm_layer(dim)
-            self.attn = Attention(dim, num_heads, head_dim_ratio=head_dim_ratio, attn_drop=attn_drop,
-                                  proj_drop=proj_drop)
-        self.norm2 = norm_layer(dim)
-        self.mlp = SpatialMlp(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=proj_drop, group=group,
-                              spatial_conv=spatial_conv)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.attn is not None:
