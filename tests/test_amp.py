@@ -18,10 +18,10 @@ def _agreement(imagenet_samples, every: int):
 
 
 def test_bf16_autocast_top1_agrees_with_fp32(imagenet_samples):
-    """50 classes: at most one answer may change (emulated bf16 on a CPU without it takes ~1 s per image)."""
-    result = _agreement(imagenet_samples, every=20)
-    assert result['top1_agreement'] >= 98.0, result
-    assert abs(result['amp_top1'] - result['fp32_top1']) <= 2.0, result
+    """25 classes: at most one answer may change (emulated bf16 on a CPU without it takes ~1 s per image)."""
+    result = _agreement(imagenet_samples, every=40)
+    assert result['top1_agreement'] >= 96.0, result
+    assert abs(result['amp_top1'] - result['fp32_top1']) <= 4.0, result
     assert result['fp32_top1'] > 76, result  # real weights: ~88% on the 1000 photos
 
 

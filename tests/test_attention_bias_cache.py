@@ -1,4 +1,6 @@
-"""The eval-mode cache of gathered offset biases (`zoo.layers.gather_offset_bias`; TinyViT, LeViT, EfficientViT-M).
+"""The eval-mode cache of gathered offset biases (`zoo.layers.gather_offset_bias`).
+
+Used by TinyViT, LeViT, EfficientViT-M and EfficientFormer (v1, v2).
 
 The cache must be invisible: whatever happens to the model between calls (weights loaded, a parameter edited in
 place, a dtype move, a new input size, training), an inference call gives what the uncached gather gives. The
@@ -68,7 +70,8 @@ def _uncached(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return model(x).detach()
 
 
-@pytest.mark.parametrize('name,size', [('tiny_vit_5m_224', 112), ('levit_128s', 224), ('efficientvit_m0', 224)])
+@pytest.mark.parametrize('name,size', [('tiny_vit_5m_224', 112), ('levit_128s', 224), ('efficientvit_m0', 224),
+                                       ('efficientformer_l1', 224), ('efficientformerv2_s0', 224)])
 def test_cached_inference_follows_every_change_to_the_model(name: str, size: int):
     model = zoo.create_model(name).eval()
     other = zoo.create_model(name).eval()

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import zoo
-from _sample import num_params_meta, representative
+from _sample import choose_representative, num_params_meta, representative
 
 MODULES = zoo.list_modules()
 
@@ -146,5 +146,7 @@ def test_features_only(module: str):
 @pytest.mark.slow
 @pytest.mark.parametrize('module', MODULES)
 def test_representative_is_the_smallest(module: str):
-    """The shortlist heuristic picks the family's smallest model (or one no bigger)."""
-    assert num_params_meta(representative(module)) <= num_params_meta(representative(module, exhaustive=True))
+    """The committed table holds the shortlist's choice, which is the family's smallest model (or one no bigger)."""
+    assert representative(module) == choose_representative(module), 'stale tests/representatives.json: run ' \
+                                                                     'python tests/_sample.py'
+    assert num_params_meta(representative(module)) <= num_params_meta(choose_representative(module, exhaustive=True))

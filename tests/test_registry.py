@@ -103,6 +103,15 @@ def test_index_is_fresh():
         'zoo/models/_index.json is stale: run `python -m zoo.models._registry` and commit it')
 
 
+def test_representative_table_covers_every_module():
+    """The registry-wide tests take each family's representative from tests/representatives.json (see _sample.py):
+    a module missing from it, or an entry naming a model of another module, means the table is stale."""
+    from _sample import representative_table
+    table = representative_table()
+    stale = {m: table.get(m) for m in zoo.list_modules() if table.get(m) not in zoo.list_models(module=m)}
+    assert not stale, f'{stale}: run python tests/_sample.py to refresh tests/representatives.json'
+
+
 def test_import_is_lazy():
     """`import zoo` imports no model family, no torchvision and no huggingface_hub; listing imports none either."""
     code = (

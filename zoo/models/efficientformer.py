@@ -21,7 +21,7 @@ import torch.nn as nn
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerType, get_act_layer, to_2tuple, trunc_normal_
 from zoo.layers.attention import attend
-from zoo.layers.attention_bias import abs_offset_bias_index
+from zoo.layers.attention_bias import abs_offset_bias_index, gather_offset_bias
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.layer_scale import LayerScale, LayerScale2d
 from zoo.layers.mlp import Mlp
@@ -66,7 +66,7 @@ class Attention(nn.Module):
         b, n, _ = x.shape
         qkv = self.qkv(x).view(b, n, self.num_heads, -1).transpose(1, 2)
         q, k, v = qkv.split([self.key_dim, self.key_dim, self.val_dim], dim=-1)
-        bias = self.attention_biases[:, self.attention_bias_idxs].to(q.dtype)
+        bias = gather_offset_bias(self, self.attention_biases, self.attention_bias_idxs).to(q.dtype)
         x = attend(q, k, v, attn_mask=bias)
         return self.proj(x.transpose(1, 2).reshape(b, n, self.val_attn_dim))
 

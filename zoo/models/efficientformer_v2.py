@@ -24,7 +24,7 @@ import torch.nn as nn
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerType, get_act_layer, get_norm_layer, to_2tuple, to_ntuple, trunc_normal_
-from zoo.layers.attention_bias import abs_offset_bias_index, resize_attention_bias
+from zoo.layers.attention_bias import abs_offset_bias_index, gather_offset_bias, resize_attention_bias
 from zoo.layers.conv_bn_act import ConvNormAct, get_norm_act_layer
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.layer_scale import LayerScale2d
@@ -62,7 +62,7 @@ class _BiasedAttention(nn.Module):
                                                          device=self.attention_biases.device)
 
     def _logits(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-        return (q @ k) * self.scale + self.attention_biases[:, self.attention_bias_idxs]
+        return (q @ k) * self.scale + gather_offset_bias(self, self.attention_biases, self.attention_bias_idxs)
 
 
 class Attention2d(_BiasedAttention):
