@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ['reparameterize_model', 'fuse_conv_bn', 'identity_kernel', 'pad_kernel', 'sum_kernels']
+__all__ = ['reparameterize_model', 'fuse_conv_bn', 'identity_kernel', 'pad_kernel', 'sum_kernels', 'BatchNormLinear']
 
 _logger = logging.getLogger(__name__)
 
@@ -66,6 +66,53 @@ def sum_kernels(branches: Sequence[KernelBias], kernel_size: Sequence[int]) -> K
     kernel = sum(pad_kernel(k, kernel_size) for k, _ in branches)
     bias = sum(b for _, b in branches)
     return kernel, bias
+
+
+class BatchNormLinear(nn.Module):
+    """Classifier of the BN-trained mobile families (LeViT, EfficientViT-M, RepViT): BatchNorm1d -> dropout -> linear.
+
+    At inference the norm is a per-feature affine map x * s + t in front of the linear layer, so `fuse()` returns the
+    single linear layer W diag(s), W t + b. The released checkpoints name the linear layer differently per family
+    (`linear`, or `l` in RepViT), hence `linear_key`; the norm is always `bn`.
+
+    Args:
+        in_features: pooled features.
+        out_features: classes.
+        bias: linear bias.
+        drop: dropout between norm and linear.
+        linear_key: attribute (state-dict key) of the linear layer.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, drop: float = 0.,
+                 linear_key: str = 'linear'):
+        super().__init__()
+        self.linear_key = linear_key
+        self.bn = nn.BatchNorm1d(in_features)
+        self.drop = nn.Dropout(drop)
+        setattr(self, linear_key, nn.Linear(in_features, out_features, bias=bias))
+        nn.init.trunc_normal_(self.projection.weight, std=.02)
+        if bias:
+            nn.init.zeros_(self.projection.bias)
+
+    @property
+    def projection(self) -> nn.Linear:
+        return getattr(self, self.linear_key)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.projection(self.drop(self.bn(x)))
+
+    @torch.no_grad()
+    def fuse(self) -> nn.Linear:
+        weight = self.projection.weight
+        # the norm as (scale, shift): fuse_conv_bn on an all-ones column gives exactly them
+        scale, shift = fuse_conv_bn(torch.ones_like(self.bn.running_var)[:, None], self.bn)
+        fused = nn.Linear(weight.shape[1], weight.shape[0], device=weight.device, dtype=weight.dtype)
+        fused.weight.copy_(weight * scale[:, 0].to(weight.dtype))
+        bias = weight.float() @ shift
+        if self.projection.bias is not None:
+            bias = bias + self.projection.bias.float()
+        fused.bias.copy_(bias.to(weight.dtype))
+        return fused
 
 
 def _fold(module: nn.Module) -> int:

@@ -31,6 +31,8 @@ from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
+from zoo.models._reparam import BatchNormLinear
+
 # LeViT's filter: drop stored bias indices, resample each bias table to its module's `key_size` (bicubic)
 from zoo.models.levit import checkpoint_filter_fn
 
@@ -235,21 +237,6 @@ class EfficientVitStage(nn.Module):
         return self.blocks(self.downsample(x))
 
 
-class NormLinear(nn.Module):
-    """BatchNorm1d -> dropout -> linear (the classifier, keys `bn`, `linear`)."""
-
-    def __init__(self, in_features: int, num_classes: int, drop: float = 0.):
-        super().__init__()
-        self.bn = nn.BatchNorm1d(in_features)
-        self.drop = nn.Dropout(drop)
-        self.linear = nn.Linear(in_features, num_classes)
-        nn.init.trunc_normal_(self.linear.weight, std=.02)
-        nn.init.zeros_(self.linear.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(self.drop(self.bn(x)))
-
-
 class PooledClassifierMixin:
     """global pool -> dropout (`drop_pooled`) -> classifier (`head`, an Identity without classes).
 
@@ -346,11 +333,11 @@ class EfficientVitMsra(PooledClassifierMixin, ZooModel):
         self.stages = nn.Sequential(*stages)
         self.num_features = self.head_hidden_size = in_dim
         self.global_pool, _ = create_classifier(in_dim, 0, pool_type=global_pool)
-        self.drop_pooled = nn.Identity()  # timm's dropout sits inside NormLinear, after its norm
+        self.drop_pooled = nn.Identity()  # timm's dropout sits inside the classifier, after its norm
         self.head: nn.Module = self._classifier(in_dim, num_classes) if num_classes > 0 else nn.Identity()
 
     def _classifier(self, in_features: int, num_classes: int) -> nn.Module:
-        return NormLinear(in_features, num_classes, self.drop_rate)
+        return BatchNormLinear(in_features, num_classes, drop=self.drop_rate)
 
     def _stage_resolutions(self) -> List[int]:
         """Map side of each stage for `img_size`: the bias grids are square, so the short side sets them."""

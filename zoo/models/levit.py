@@ -15,98 +15,64 @@ convs (`levit_conv_*`). The released models are trained with distillation and ca
 `forward_head_distilled` both of them for training with a teacher. Deviation from timm: the return type never depends
 on a flag (timm returns the pair when `distilled_training` is set in training mode).
 """
+import copy
 import math
 from collections import OrderedDict
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from zoo.layers import DropPath, LayerType, get_act_layer, to_2tuple, to_ntuple, trunc_normal_
+from zoo.layers import DropPath, LayerType, get_act_layer, to_2tuple, to_ntuple
 from zoo.layers.attention import attend
 from zoo.layers.attention_bias import abs_offset_bias_index, gather_offset_bias, resize_attention_bias
 from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._fuse import fold_bn_into_conv
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
+from zoo.models._reparam import BatchNormLinear
 
 __all__ = ['Levit', 'LevitDistilled', 'checkpoint_filter_fn']
 
 SizeT = Union[int, Tuple[int, int]]
 
 
-class ConvNorm(nn.Module):
-    """Conv (no bias) -> BatchNorm2d; `bn_weight_init` 0 makes a residual branch start as identity."""
+class ProjNorm(nn.Module):
+    """Bias-free projection -> BatchNorm, on (B, C, H, W) maps (a conv) or on (B, N, C) tokens (a linear layer).
 
-    def __init__(self, in_chs: int, out_chs: int, kernel_size: int = 1, stride: int = 1, padding: int = 0,
-                 groups: int = 1, bn_weight_init: float = 1.):
+    LeViT's two modes differ only in this layer: the conv mode projects with 1x1 convs, the token mode with linear
+    layers normalised over all tokens of the batch. Keys are `linear` and `bn` in both. A zero `bn_weight_init`
+    starts a residual branch as the identity.
+    """
+
+    def __init__(self, in_chs: int, out_chs: int, use_conv: bool = True, kernel_size: int = 1, stride: int = 1,
+                 padding: int = 0, bn_weight_init: float = 1.):
         super().__init__()
-        self.linear = nn.Conv2d(in_chs, out_chs, kernel_size, stride, padding, groups=groups, bias=False)
-        self.bn = nn.BatchNorm2d(out_chs)
+        self.use_conv = use_conv
+        if use_conv:
+            self.linear = nn.Conv2d(in_chs, out_chs, kernel_size, stride, padding, bias=False)
+        else:
+            if (kernel_size, stride, padding) != (1, 1, 0):
+                raise ValueError('A token projection (use_conv=False) has no kernel, stride or padding.')
+            self.linear = nn.Linear(in_chs, out_chs, bias=False)
+        self.bn = (nn.BatchNorm2d if use_conv else nn.BatchNorm1d)(out_chs)
         nn.init.constant_(self.bn.weight, bn_weight_init)
 
     @torch.no_grad()
-    def fuse(self) -> nn.Conv2d:
-        c = self.linear
-        conv = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding, groups=c.groups,
-                         bias=False).to(c.weight)
-        conv.weight.copy_(c.weight)
-        fold_bn_into_conv(conv, self.bn)
-        return conv
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn(self.linear(x))
-
-
-class LinearNorm(nn.Module):
-    """Linear (no bias) -> BatchNorm1d over all tokens of a (B, N, C) sequence."""
-
-    def __init__(self, in_features: int, out_features: int, bn_weight_init: float = 1.):
-        super().__init__()
-        self.linear = nn.Linear(in_features, out_features, bias=False)
-        self.bn = nn.BatchNorm1d(out_features)
-        nn.init.constant_(self.bn.weight, bn_weight_init)
-
-    @torch.no_grad()
-    def fuse(self) -> nn.Linear:
-        linear = nn.Linear(self.linear.in_features, self.linear.out_features, bias=False).to(self.linear.weight)
-        linear.weight.copy_(self.linear.weight)
-        fold_bn_into_conv(linear, self.bn)
-        return linear
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.linear(x)
-        return self.bn(x.flatten(0, 1)).view_as(x)
-
-
-class NormLinear(nn.Module):
-    """BatchNorm1d -> dropout -> linear: the classifier head."""
-
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, std: float = 0.02, drop: float = 0.):
-        super().__init__()
-        self.bn = nn.BatchNorm1d(in_features)
-        self.drop = nn.Dropout(drop)
-        self.linear = nn.Linear(in_features, out_features, bias=bias)
-        trunc_normal_(self.linear.weight, std=std)
-        if self.linear.bias is not None:
-            nn.init.zeros_(self.linear.bias)
-
-    @torch.no_grad()
-    def fuse(self) -> nn.Linear:
-        # W (x * s + t) + b = (W * s) x + (W t + b), with s, t the eval-mode affine map of the norm
-        bn, lin = self.bn, self.linear
-        scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
-        shift = bn.bias - bn.running_mean * scale
-        fused = nn.Linear(lin.in_features, lin.out_features).to(lin.weight)
-        fused.weight.copy_(lin.weight * scale[None, :])
-        fused.bias.copy_(lin.weight @ shift + (lin.bias if lin.bias is not None else 0.))
+    def fuse(self) -> nn.Module:
+        """The projection with the eval-mode norm folded into its weight and (new) bias."""
+        fused = copy.deepcopy(self.linear)
+        fold_bn_into_conv(fused, self.bn)
         return fused
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(self.drop(self.bn(x)))
+        x = self.linear(x)
+        if self.use_conv:
+            return self.bn(x)
+        return self.bn(x.flatten(0, 1)).view_as(x)
 
 
 def _check_pool(global_pool: str, num_classes: int) -> None:
@@ -115,9 +81,8 @@ def _check_pool(global_pool: str, num_classes: int) -> None:
     check_pooled_head(global_pool, num_classes)
 
 
-def _norm_proj(use_conv: bool, in_chs: int, out_chs: int, bn_weight_init: float = 1.) -> nn.Module:
-    return ConvNorm(in_chs, out_chs, bn_weight_init=bn_weight_init) if use_conv else \
-        LinearNorm(in_chs, out_chs, bn_weight_init=bn_weight_init)
+def _norm_proj(use_conv: bool, in_chs: int, out_chs: int, bn_weight_init: float = 1.) -> ProjNorm:
+    return ProjNorm(in_chs, out_chs, use_conv=use_conv, bn_weight_init=bn_weight_init)
 
 
 def _stem(in_chs: int, out_chs: int, act_layer: LayerType, stride: int) -> nn.Sequential:
@@ -129,7 +94,7 @@ def _stem(in_chs: int, out_chs: int, act_layer: LayerType, stride: int) -> nn.Se
         width = out_chs // 2 ** (num_convs - 1 - i)
         if i:
             layers[f'act{i}'] = act_layer()
-        layers[f'conv{i + 1}'] = ConvNorm(prev, width, 3, stride=2, padding=1)
+        layers[f'conv{i + 1}'] = ProjNorm(prev, width, kernel_size=3, stride=2, padding=1)
         prev = width
     return nn.Sequential(layers)
 
@@ -258,6 +223,10 @@ class LevitMlp(nn.Module):
         return self.ln2(self.drop(self.act(self.ln1(x))))
 
 
+def _stochastic_depth(rate: float, count: int) -> List[nn.Module]:
+    return [DropPath(rate) if rate > 0. else nn.Identity() for _ in range(count)]
+
+
 class LevitDownsample(nn.Module):
     """Shrink attention, then a residual MLP at the new width."""
 
@@ -268,7 +237,7 @@ class LevitDownsample(nn.Module):
             in_dim, out_dim, key_dim, num_heads=num_heads, attn_ratio=4., resolution=resolution, use_conv=use_conv,
             act_layer=attn_act_layer)
         self.mlp = LevitMlp(out_dim, 2 * out_dim, use_conv=use_conv, act_layer=act_layer)
-        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        (self.drop_path,) = _stochastic_depth(drop_path, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.attn_downsample(x)
@@ -282,11 +251,11 @@ class LevitBlock(nn.Module):
                  resolution: Tuple[int, int], use_conv: bool, act_layer: LayerType, attn_act_layer: LayerType,
                  drop_path: float = 0.):
         super().__init__()
-        self.attn = Attention(dim, key_dim, num_heads=num_heads, attn_ratio=attn_ratio, resolution=resolution,
-                              use_conv=use_conv, act_layer=attn_act_layer)
-        self.drop_path1 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        attn_kwargs = dict(num_heads=num_heads, attn_ratio=attn_ratio, resolution=resolution, use_conv=use_conv)
+        self.attn = Attention(dim, key_dim, act_layer=attn_act_layer, **attn_kwargs)
         self.mlp = LevitMlp(dim, int(dim * mlp_ratio), use_conv=use_conv, act_layer=act_layer)
-        self.drop_path2 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        # one stochastic-depth module per residual branch (attention, MLP)
+        self.drop_path1, self.drop_path2 = _stochastic_depth(drop_path, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.drop_path1(self.attn(x))
@@ -300,7 +269,6 @@ class LevitStage(nn.Module):
                  mlp_ratio: float, resolution: Tuple[int, int], downsample: bool, use_conv: bool,
                  act_layer: LayerType, attn_act_layer: LayerType, drop_path: float = 0.):
         super().__init__()
-        self.grad_checkpointing = False
         if downsample:
             self.downsample = LevitDownsample(
                 in_dim, out_dim, key_dim, num_heads=in_dim // key_dim, resolution=resolution, use_conv=use_conv,
@@ -310,16 +278,13 @@ class LevitStage(nn.Module):
             if in_dim != out_dim:
                 raise ValueError(f'A stage without downsampling keeps its width ({in_dim} != {out_dim}).')
             self.downsample = nn.Identity()
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             LevitBlock(out_dim, key_dim, num_heads, attn_ratio, mlp_ratio, resolution, use_conv, act_layer,
                        attn_act_layer, drop_path=drop_path)
             for _ in range(depth)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.downsample(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
-        return self.blocks(x)
+        return self.blocks(self.downsample(x))
 
 
 class Levit(ZooModel):
@@ -405,11 +370,13 @@ class Levit(ZooModel):
                 resolution = tuple(math.ceil(r / 2) for r in resolution)
             self.feature_info.append(dict(num_chs=embed_dim[i], reduction=stride, module=f'stages.{i}'))
             in_dim = embed_dim[i]
-        self.stages = nn.Sequential(*stages)
+        self.stages = CheckpointSequential(*stages)
         self.head = self._make_head(num_classes)
 
     def _make_head(self, num_classes: int) -> nn.Module:
-        return NormLinear(self.num_features, num_classes, drop=self.drop_rate) if num_classes > 0 else nn.Identity()
+        if num_classes <= 0:
+            return nn.Identity()
+        return BatchNormLinear(self.num_features, num_classes, drop=self.drop_rate)
 
     @torch.jit.ignore
     def no_weight_decay(self) -> set:
@@ -436,10 +403,7 @@ class Levit(ZooModel):
         return x.reshape(x.shape[0], h, w, -1).permute(0, 3, 1, 2).contiguous()
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = self._run_stem(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.stages, x)
-        return self.stages(x)
+        return self.stages(self._run_stem(x))
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
         if self.global_pool == 'avg':
@@ -459,7 +423,7 @@ class Levit(ZooModel):
         if self.training:
             raise RuntimeError('fuse() folds eval-mode BatchNorm statistics: call model.eval() first.')
         for name, module in list(self.named_modules()):
-            if isinstance(module, (ConvNorm, LinearNorm, NormLinear)):
+            if isinstance(module, (ProjNorm, BatchNormLinear)):
                 self._set_module(name, module.fuse())
         return self
 

@@ -20,14 +20,14 @@ import torch
 import torch.nn as nn
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from zoo.layers import LayerType, get_act_layer, trunc_normal_
+from zoo.layers import LayerType, get_act_layer
 from zoo.layers.squeeze_excite import SEModule
 from zoo.models._base import Trunk, ZooModel, check_num_classes, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
-from zoo.models._reparam import fuse_conv_bn, identity_kernel, sum_kernels
+from zoo.models._reparam import BatchNormLinear, fuse_conv_bn, identity_kernel, sum_kernels
 
 __all__ = ['RepVit', 'RepVggDw', 'RepViTBlock', 'RepVitClassifier', 'RepVitHeadMixin']
 
@@ -55,28 +55,6 @@ class ConvNorm(nn.Sequential):
     @torch.no_grad()
     def fuse(self) -> nn.Conv2d:
         return _folded_conv(self.c, *fuse_conv_bn(self.c.weight, self.bn))
-
-
-class NormLinear(nn.Sequential):
-    """BatchNorm1d -> linear: one classifier of the distilled head."""
-
-    def __init__(self, in_features: int, out_features: int):
-        super().__init__()
-        self.bn = nn.BatchNorm1d(in_features)
-        self.l = nn.Linear(in_features, out_features)  # noqa: E741 (the released weights' key)
-        trunc_normal_(self.l.weight, std=.02)
-        nn.init.zeros_(self.l.bias)
-
-    @torch.no_grad()
-    def fuse(self) -> nn.Linear:
-        # l(x * s + t) = (W * s) x + (W t + b), with (s, t) the norm's eval-mode affine map
-        bn, lin = self.bn, self.l
-        scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
-        shift = bn.bias - bn.running_mean * scale
-        fused = nn.Linear(lin.in_features, lin.out_features, device=lin.weight.device, dtype=lin.weight.dtype)
-        fused.weight.copy_(lin.weight * scale[None, :])
-        fused.bias.copy_(lin.weight @ shift + lin.bias)
-        return fused
 
 
 class RepVggDw(nn.Module):
@@ -206,7 +184,7 @@ class RepVitClassifier(nn.Module):
 
     @staticmethod
     def _classifier(dim: int, num_classes: int) -> nn.Module:
-        return NormLinear(dim, num_classes) if num_classes > 0 else nn.Identity()
+        return BatchNormLinear(dim, num_classes, linear_key='l') if num_classes > 0 else nn.Identity()
 
     @property
     def distillation(self) -> bool:

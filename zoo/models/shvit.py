@@ -24,8 +24,9 @@ from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
+from zoo.models._reparam import BatchNormLinear
 from zoo.models.efficientvit_msra import ConvMlp, PatchMerging, PooledClassifierMixin, Residual, dw_ffn
-from zoo.models.repvit import ConvNorm, NormLinear
+from zoo.models.repvit import ConvNorm
 
 __all__ = ['SHViT', 'SHSA', 'checkpoint_filter_fn']
 
@@ -144,7 +145,7 @@ class SHViT(PooledClassifierMixin, ZooModel):
         self.head: nn.Module = self._classifier(prev, num_classes) if num_classes > 0 else nn.Identity()
 
     def _classifier(self, in_features: int, num_classes: int) -> nn.Module:
-        return NormLinear(in_features, num_classes)
+        return BatchNormLinear(in_features, num_classes, linear_key='l')
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.patch_embed(x))
