@@ -16,6 +16,7 @@ import torch.nn as nn
 from zoo.layers.activations import LayerType
 from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.layers.helpers import make_divisible
+from zoo.layers.squeeze_excite import _pointwise
 
 __all__ = ['SelectiveKernel', 'SelectiveKernelAttn']
 
@@ -41,10 +42,12 @@ class SelectiveKernelAttn(nn.Module):
     ):
         super().__init__()
         self.num_paths = num_paths
-        self.fc_reduce = nn.Conv2d(channels, attn_channels, kernel_size=1, bias=False)
+        # the paper's fully connected layers, as 1x1 convs on the pooled map; the norm between them supplies the
+        # shift, so neither has a bias
+        self.fc_reduce = _pointwise(channels, attn_channels, bias=False)
         self.bn = norm_layer(attn_channels)
         self.act = act_layer(inplace=True)
-        self.fc_select = nn.Conv2d(attn_channels, channels * num_paths, kernel_size=1, bias=False)
+        self.fc_select = _pointwise(attn_channels, num_paths * channels, bias=False)  # one set of logits per path
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, num_paths, C, H, W) -> weights (B, num_paths, C, 1, 1)."""

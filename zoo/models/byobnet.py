@@ -55,6 +55,7 @@ from zoo.layers.halo_attn import HaloAttn
 from zoo.layers.lambda_layer import LambdaLayer
 from zoo.layers.non_local_attn import BatNonLocalAttn
 from zoo.layers.pos_embed import resample_abs_pos_embed
+from zoo.layers.weight_init import init_by_type_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._manipulate import CheckpointSequential
@@ -578,6 +579,13 @@ class SelfAttnBlock(_ResidualBlock):
         return self.conv3_1x1(x)
 
 
+def _small_affine_(norm: nn.Module) -> None:
+    # the parallel branches add up, so each norm's scale starts around 0.1 (and its shift near 0) to keep the sum's
+    # scale moderate
+    nn.init.normal_(norm.weight, .1, .1)
+    nn.init.normal_(norm.bias, 0., .1)
+
+
 class _RepBlock(nn.Module):
     """Parallel conv + BN branches over the same input, summed with a BN-only identity branch when shapes allow, then
     attention and activation. `reparameterize()` folds the branches into one biased conv, `reparam_conv`.
@@ -614,14 +622,11 @@ class _RepBlock(nn.Module):
         return branches
 
     def init_weights(self, zero_init_last: bool = False) -> None:
-        # the branches add up, so each norm starts small (around 0.1) to keep the sum's scale moderate
-        for m in self.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                nn.init.normal_(m.weight, .1, .1)
-                nn.init.normal_(m.bias, 0, .1)
-        reset = getattr(self.attn, 'reset_parameters', None)
-        if reset is not None:
-            reset()
+        """Branch norms drawn near 0.1; the attention layer's own scheme. (Nothing to zero: `zero_init_last` is
+        accepted for the residual blocks' signature.)"""
+        init_by_type_(self, [(nn.BatchNorm2d, _small_affine_)])
+        if hasattr(self.attn, 'reset_parameters'):
+            self.attn.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.reparam_conv is not None:

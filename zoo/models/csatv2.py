@@ -239,19 +239,31 @@ class SpatialAttention(nn.Module):
         return self.attn(self.conv(F.adaptive_avg_pool2d(stats, 7)))
 
 
+def _branch_end(dim: int, ls_init_value: Optional[float], drop_path: float,
+                scale_layer: type = LayerScale) -> Tuple[nn.Module, nn.Module]:
+    """What closes a residual branch: layer scale (when `ls_init_value` is set) and stochastic depth (when
+    `drop_path` > 0), each an Identity otherwise."""
+    scale = scale_layer(dim, ls_init_value) if ls_init_value else nn.Identity()
+    return scale, DropPath(drop_path) if drop_path > 0. else nn.Identity()
+
+
+def _inverted_bottleneck(dim: int, expand: int = 4) -> List[Tuple[str, nn.Module]]:
+    """The ConvNeXt V2 layers, named as the checkpoints name them: 7x7 depthwise conv, LayerNorm (channels-last),
+    `expand`-times wider linear, GELU, GRN, linear back."""
+    hidden = expand * dim
+    return [('dwconv', nn.Conv2d(dim, dim, 7, padding=3, groups=dim)), ('norm', nn.LayerNorm(dim, eps=1e-6)),
+            ('pwconv1', nn.Linear(dim, hidden)), ('act', nn.GELU()),
+            ('grn', GlobalResponseNorm(hidden, channels_last=True)), ('pwconv2', nn.Linear(hidden, dim))]
+
+
 class ConvBlock(nn.Module):
     """ConvNeXt V2 block whose residual branch is gated by a spatial attention map (bilinearly upsampled)."""
 
     def __init__(self, dim: int, drop_path: float = 0., ls_init_value: Optional[float] = None):
         super().__init__()
-        self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
-        self.norm = nn.LayerNorm(dim, eps=1e-6)
-        self.pwconv1 = nn.Linear(dim, 4 * dim)
-        self.act = nn.GELU()
-        self.grn = GlobalResponseNorm(4 * dim, channels_last=True)
-        self.pwconv2 = nn.Linear(4 * dim, dim)
-        self.ls = LayerScale2d(dim, ls_init_value) if ls_init_value else nn.Identity()
-        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        for name, layer in _inverted_bottleneck(dim):
+            self.add_module(name, layer)
+        self.ls, self.drop_path = _branch_end(dim, ls_init_value, drop_path, LayerScale2d)
         self.attn = SpatialAttention()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -270,12 +282,10 @@ class TransformerBlock(nn.Module):
         self.pos_embed = ConvPosEnc(dim)
         self.norm1 = nn.LayerNorm(dim)
         self.attn = Attention(dim, num_heads=num_heads, attn_head_dim=head_dim)
-        self.ls1 = LayerScale(dim, ls_init_value) if ls_init_value else nn.Identity()
-        self.drop_path1 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        self.ls1, self.drop_path1 = _branch_end(dim, ls_init_value, drop_path)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = Mlp(dim, 4 * dim)
-        self.ls2 = LayerScale(dim, ls_init_value) if ls_init_value else nn.Identity()
-        self.drop_path2 = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+        self.ls2, self.drop_path2 = _branch_end(dim, ls_init_value, drop_path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, dim, height, width = x.shape

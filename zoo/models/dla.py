@@ -35,8 +35,9 @@ def _inner_width(outplanes: int, cardinality: int, base_width: int, expansion: i
 
 
 def _conv_bn(in_chs: int, out_chs: int, kernel_size: int, stride: int = 1, dilation: int = 1,
-             groups: int = 1) -> Tuple[nn.Conv2d, nn.BatchNorm2d]:
-    pad = dilation * (kernel_size - 1) // 2
+             groups: int = 1, padding: Optional[int] = None) -> Tuple[nn.Conv2d, nn.BatchNorm2d]:
+    """A bias-free conv (padded to keep the size unless `padding` is given) and the BatchNorm after it."""
+    pad = dilation * (kernel_size - 1) // 2 if padding is None else padding
     conv = nn.Conv2d(in_chs, out_chs, kernel_size, stride, padding=pad, dilation=dilation, groups=groups, bias=False)
     return conv, nn.BatchNorm2d(out_chs)
 
@@ -162,10 +163,10 @@ class DlaRoot(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, shortcut: bool):
         super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, 1, stride=1, bias=False, padding=(kernel_size - 1) // 2)
-        self.bn = nn.BatchNorm2d(out_channels)
-        self.relu = nn.ReLU(inplace=True)
         self.shortcut = shortcut
+        # the reference pads for `kernel_size` around a 1x1 conv; reproduced, so a root kernel > 1 grows the map alike
+        self.conv, self.bn = _conv_bn(in_channels, out_channels, 1, padding=(kernel_size - 1) // 2)
+        self.relu = nn.ReLU(inplace=True)
 
     def forward(self, children: List[torch.Tensor]) -> torch.Tensor:
         x = self.bn(self.conv(torch.cat(children, 1)))

@@ -458,28 +458,33 @@ class EfficientViM(ZooModel):
         The fused classifier needs every stage's hidden states, so removing stages requires `prune_head`.
         """
         take, max_index = feature_take_indices(len(self.stages), indices)
-        keep = max_index + 1
-        if keep < len(self.stages):
+        if max_index < len(self.stages) - 1:
             if not prune_head:
                 raise ValueError('EfficientViM fuses the hidden states of every stage in its classifier: removing '
                                  'stages needs prune_head=True.')
-            self.stages = self.stages[:keep]
-            self.stages[-1].downsample = None
-            self.feature_info = self.feature_info[:keep]
-            self.norm = nn.ModuleList([*self.norm[:keep], nn.Identity()])
-            self.weights = nn.Parameter(torch.cat([self.weights[:keep], self.weights[-1:]]).detach())
-            if self.weights_dist is not None:
-                self.weights_dist = nn.Parameter(torch.cat([self.weights_dist[:keep], self.weights_dist[-1:]]).detach())
-            self.embed_dim = self.embed_dim[:keep]
-            self.num_features = self.head_hidden_size = sum(self.embed_dim) + self.embed_dim[-1]
-        if prune_norm:
-            self.norm = nn.ModuleList([nn.Identity() for _ in self.norm])
-        elif prune_head:
-            # what remains in use: the norms of the requested maps (`forward_intermediates(norm=True)`)
-            self.norm = nn.ModuleList([n if i in take else nn.Identity() for i, n in enumerate(self.norm)])
+            self._keep_stages(max_index + 1)
+        if prune_norm or prune_head:
+            # the norms still in use: those of the requested maps (`forward_intermediates(norm=True)`), unless pruned
+            in_use = () if prune_norm else take
+            self.norm = nn.ModuleList([n if i in in_use else nn.Identity() for i, n in enumerate(self.norm)])
         if prune_head:
             self.reset_classifier(0)
         return take
+
+    def _keep_stages(self, keep: int) -> None:
+        """Truncate to the first `keep` stages. The fused branches shrink alike: a hidden-state branch per kept stage,
+        then the final-map branch, whose norm (sized for the old last stage) becomes an Identity."""
+        self.stages = self.stages[:keep]
+        self.stages[-1].downsample = None
+        self.feature_info = self.feature_info[:keep]
+        self.embed_dim = self.embed_dim[:keep]
+        self.num_features = self.head_hidden_size = sum(self.embed_dim) + self.embed_dim[-1]
+        self.norm = nn.ModuleList([*self.norm[:keep], nn.Identity()])
+        for name in ('weights', 'weights_dist'):
+            branch_weights = getattr(self, name)
+            if branch_weights is not None:
+                kept = torch.cat([branch_weights[:keep], branch_weights[-1:]])
+                setattr(self, name, nn.Parameter(kept.detach()))
 
 
 def checkpoint_filter_fn(state_dict: Dict[str, Any], model: EfficientViM) -> Dict[str, torch.Tensor]:

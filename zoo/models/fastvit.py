@@ -199,21 +199,20 @@ class ReparamLargeKernelConv(nn.Module):
         self.se = SEModule(out_chs, rd_ratio=0.25) if use_se else nn.Identity()
         self.act = get_act_layer(act_layer)() if act_layer is not None else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _branches(self) -> List[nn.Module]:
+        """The parallel conv-BN branches (large kernel first), or the one conv `reparameterize` folded them into."""
         if self.reparam_conv is not None:
-            out = self.reparam_conv(x)
-        else:
-            out = self.large_conv(x)
-            if self.small_conv is not None:
-                out = out + self.small_conv(x)
-        return self.act(self.se(out))
+            return [self.reparam_conv]
+        return [branch for branch in (self.large_conv, self.small_conv) if branch is not None]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.se(sum(branch(x) for branch in self._branches())))
 
     @torch.no_grad()
     def reparameterize(self) -> None:
         if self.reparam_conv is not None:
             return
-        branches = [(b.conv, b.bn) for b in (self.large_conv, self.small_conv) if b is not None]
-        self.reparam_conv = fold_conv_bn_branches(branches)
+        self.reparam_conv = fold_conv_bn_branches([(branch.conv, branch.bn) for branch in self._branches()])
         del self.large_conv, self.small_conv
 
 

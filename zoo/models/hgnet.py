@@ -75,8 +75,10 @@ class StemV1(nn.Module):
 
     def __init__(self, stem_chs: Sequence[int]):
         super().__init__()
-        self.stem = nn.Sequential(*[ConvBNAct(stem_chs[i], stem_chs[i + 1], 3, stride=2 if i == 0 else 1)
-                                    for i in range(len(stem_chs) - 1)])
+        convs = []
+        for in_chs, out_chs in zip(stem_chs[:-1], stem_chs[1:]):
+            convs.append(ConvBNAct(in_chs, out_chs, 3, stride=1 if convs else 2))
+        self.stem = nn.Sequential(*convs)
         self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -626,14 +626,17 @@ class MaxxVitBlock(nn.Module):
             self.attn_block.set_partition_size(window_size)
         self.attn_grid.set_partition_size(grid_size)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv(x)
-        if self.channels_last:
-            x = x.permute(0, 2, 3, 1)
+    def _attend(self, x: torch.Tensor) -> torch.Tensor:
         if self.attn_block is not None:
             x = self.attn_block(x)
-        x = self.attn_grid(x)
-        return x.permute(0, 3, 1, 2) if self.channels_last else x
+        return self.attn_grid(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        if not self.channels_last:
+            return self._attend(x)
+        # the conv block works on NCHW, the channels-last attention layers on NHWC
+        return self._attend(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
 
 class ParallelMaxxVitBlock(nn.Module):

@@ -244,16 +244,20 @@ class MultiScaleBlock(nn.Module):
         grid = self.shortcut_pool_attn(grid.transpose(1, 2).reshape(b, c, feat_size[0], feat_size[1]))
         return _join_cls(cls_tok, grid.flatten(2).transpose(1, 2))
 
+    @staticmethod
+    def _pre_norm(x: torch.Tensor, norm: nn.Module,
+                  proj: Optional[nn.Module]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(normalised input, shortcut) of a residual. As in the reference, the shortcut is the un-normalised input
+        unless the width changes here; the projection then reads the normalised input."""
+        x_norm = norm(x)
+        return x_norm, (x if proj is None else proj(x_norm))
+
     def forward(self, x: torch.Tensor, feat_size: SizeT) -> Tuple[torch.Tensor, SizeT]:
-        x_norm = self.norm1(x)
-        # as in the reference, the residual is the un-normalised input unless it is projected
-        shortcut = x if self.shortcut_proj_attn is None else self.shortcut_proj_attn(x_norm)
-        shortcut = self._pool_shortcut(shortcut, feat_size)
-        x, feat_size = self.attn(x_norm, feat_size)
-        x = shortcut + self.drop_path1(x)
-        x_norm = self.norm2(x)
-        shortcut = x if self.shortcut_proj_mlp is None else self.shortcut_proj_mlp(x_norm)
-        return shortcut + self.drop_path2(self.mlp(x_norm)), feat_size
+        x_norm, shortcut = self._pre_norm(x, self.norm1, self.shortcut_proj_attn)
+        attn_out, out_size = self.attn(x_norm, feat_size)
+        x = self._pool_shortcut(shortcut, feat_size) + self.drop_path1(attn_out)
+        x_norm, shortcut = self._pre_norm(x, self.norm2, self.shortcut_proj_mlp)
+        return shortcut + self.drop_path2(self.mlp(x_norm)), out_size
 
 
 class MultiScaleVitStage(nn.Module):
@@ -449,19 +453,11 @@ class MultiScaleVit(ZooModel):
     @torch.jit.ignore
     def prune_intermediate_layers(self, indices: IndicesT = 1, prune_norm: bool = False,
                                   prune_head: bool = True) -> List[int]:
-        """Drop the stages after the last requested one; the final norm (sized for and applied to the last stage
-        only) goes with them or on request, the head with a truncated trunk or on request."""
-        take, max_index = feature_take_indices(len(self.stages), indices)
-        truncated = max_index < len(self.stages) - 1
-        if prune_norm or truncated:
-            self.norm = nn.Identity()
-        self.stages = self.stages[:max_index + 1]
-        if truncated:
-            self.num_features = self.head_hidden_size = self.feature_info[max_index]['num_chs']
-        if prune_head or truncated:
-            self.num_classes = 0
-            self._replace_head(self.num_features)
-        return take
+        """As the shared pruning, except that any truncation also removes the final norm (sized for and applied to the
+        last stage only) and the head, even when the last kept stage has the final width (mvitv2_large)."""
+        truncated = feature_take_indices(len(self.stages), indices)[1] < len(self.stages) - 1
+        return super().prune_intermediate_layers(indices, prune_norm=prune_norm or truncated,
+                                                 prune_head=prune_head or truncated)
 
 
 def _resize_rel_pos(table: torch.Tensor, length: int) -> torch.Tensor:

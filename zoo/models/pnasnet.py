@@ -33,22 +33,24 @@ from zoo.models._registry import register_model
 __all__ = ['PNASNet5Large']
 
 
+def _subsample_1x1(in_chs: int, out_chs: int, padding: str, shift: bool) -> nn.Sequential:
+    """Keep every second row and column (a 1x1 average pool at stride 2), then a 1x1 conv; with `shift`, the map is
+    first moved up-left by one pixel (first row / column dropped, a zero row / column appended), so the kept
+    positions are the odd ones."""
+    layers = [('pad', nn.ZeroPad2d((-1, 1, -1, 1)))] if shift else []
+    layers.append(('avgpool', nn.AvgPool2d(1, stride=2, count_include_pad=False)))
+    layers.append(('conv', create_conv2d(in_chs, out_chs, 1, padding=padding)))
+    return nn.Sequential(OrderedDict(layers))
+
+
 class FactorizedReduction(nn.Module):
-    """ReLU, then two stride-2 1x1 convs (half the width each) on the input and on the input shifted by one pixel
-    (so together they see every position), concatenated and normalised."""
+    """ReLU, then two stride-2 1x1 convs (half the width each) on the even and on the odd positions (so together they
+    see every position), concatenated and normalised."""
 
     def __init__(self, in_chs: int, out_chs: int, padding: str = ''):
         super().__init__()
         self.act = nn.ReLU()
-        self.path_1 = nn.Sequential(OrderedDict([
-            ('avgpool', nn.AvgPool2d(1, stride=2, count_include_pad=False)),
-            ('conv', create_conv2d(in_chs, out_chs // 2, 1, padding=padding)),
-        ]))
-        self.path_2 = nn.Sequential(OrderedDict([
-            ('pad', nn.ZeroPad2d((-1, 1, -1, 1))),  # drop the first row / column, zero-fill the end: a 1 px shift
-            ('avgpool', nn.AvgPool2d(1, stride=2, count_include_pad=False)),
-            ('conv', create_conv2d(in_chs, out_chs // 2, 1, padding=padding)),
-        ]))
+        self.path_1, self.path_2 = (_subsample_1x1(in_chs, out_chs // 2, padding, shift) for shift in (False, True))
         self.final_path_bn = nn.BatchNorm2d(out_chs, eps=BN_EPS)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

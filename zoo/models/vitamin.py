@@ -15,7 +15,6 @@ w1,w2}`).
 Deviation from timm: timm builds `vitamin_xlarge_336` under the name `vitamin_xlarge_256`, so its pretrained cfg
 (and the weights it would load) are the 256 px ones; here `vitamin_xlarge_336` uses its own 336 px cfg.
 """
-import math
 from functools import partial
 from typing import Any, Dict, Sequence
 
@@ -27,6 +26,7 @@ from zoo.layers import DropPath, LayerNorm
 from zoo.layers.helpers import make_divisible
 from zoo.layers.norm import LayerNorm2d
 from zoo.layers.norm_act_channel import LayerNormAct2d
+from zoo.layers.weight_init import he_group_fan_out_, init_by_type_
 from zoo.models._manipulate import checkpoint_seq
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
@@ -101,15 +101,6 @@ class StridedConv(nn.Module):
         return self.proj(self.norm(x))
 
 
-def _init_conv(module: nn.Module) -> None:
-    # He-normal over fan-out (per group), zero bias: the MBConv recipe of the convolutional stages
-    if isinstance(module, nn.Conv2d):
-        fan_out = module.kernel_size[0] * module.kernel_size[1] * module.out_channels // module.groups
-        nn.init.normal_(module.weight, 0., math.sqrt(2. / fan_out))
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-
-
 class MbConvStages(nn.Module):
     """The convolutional front end: stem, MBConv stages (each starts with a stride-2 block), strided conv to tokens.
 
@@ -138,8 +129,8 @@ class MbConvStages(nn.Module):
         self.init_weights()
 
     def init_weights(self) -> None:
-        for module in self.modules():
-            _init_conv(module)
+        # the MBConv recipe of the convolutional stages: He-normal over one group's fan-out, zero bias
+        init_by_type_(self, [(nn.Conv2d, he_group_fan_out_)])
 
     def set_grad_checkpointing(self, enable: bool = True) -> None:
         self.grad_checkpointing = enable

@@ -96,9 +96,13 @@ class _PreNormBlock(nn.Module):
         self.norm2 = norm_layer(dim)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=act_layer, drop=drop)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.drop_path(self.attn(self.norm1(x)))
+    def _residuals(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        """Both residual branches on `x`; the attention reads `context` (normalised), the MLP the updated `x`."""
+        x = x + self.drop_path(self.attn(self.norm1(context)))
         return x + self.drop_path(self.mlp(self.norm2(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._residuals(x, x)
 
 
 class Outlooker(_PreNormBlock):
@@ -159,9 +163,9 @@ class ClassBlock(_PreNormBlock):
         self._init_block(dim, attn, mlp_ratio, drop_path, act_layer, norm_layer, drop=drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        cls = x[:, :1] + self.drop_path(self.attn(self.norm1(x)))
-        cls = cls + self.drop_path(self.mlp(self.norm2(cls)))
-        return torch.cat([cls, x[:, 1:]], dim=1)
+        # only the class token is updated, from attention over every token
+        cls_token, patches = x[:, :1], x[:, 1:]
+        return torch.cat([self._residuals(cls_token, x), patches], dim=1)
 
 
 class PatchEmbed(nn.Module):
