@@ -269,6 +269,7 @@ def _dist_cmd(out: Path, name: str, *extra: str) -> List[str]:
             '--experiment', name, '--model-ema', '--model-ema-decay', '0.9', *TINY, *extra]
 
 
+@pytest.mark.slow  # 45 s; the default run still starts two gloo ranks (tests/test_utils.py: helpers, frozen rank)
 def test_distributed_two_process_stop_and_resume(tmp_path: Path) -> None:
     out = tmp_path / 'runs'
     first = _run(_dist_cmd(out, 'dist', '--stop-epoch', '1'), timeout=400)
