@@ -156,8 +156,10 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.local_representation(x)
-        x = x + self.drop_path(self.layer_scale_1(self.attn(x)))
-        return x + self.drop_path(self.layer_scale_2(self.linear(x)))
+        # two residual branches (additive attention, then the MLP), each scaled, sharing one stochastic depth
+        for branch, scale in ((self.attn, self.layer_scale_1), (self.linear, self.layer_scale_2)):
+            x = x + self.drop_path(scale(branch(x)))
+        return x
 
 
 class Stage(nn.Module):
