@@ -40,6 +40,7 @@ from zoo.utils import (
     init_distributed_device,
     label_names,
     parse_kv_pairs,
+    int8_calibration_batches,
     prepare_eval_model,
     read_run_args,
     resolve_amp,
@@ -173,9 +174,11 @@ def predict(args: argparse.Namespace) -> List[Dict[str, Any]]:
     patch_size = naflex_patch_size(model, test_pool=args.test_pool) if args.naflex_loader else None
     if args.test_pool:
         model, test_time_pool = apply_test_time_pool(model, data_config)
-    model_dtype = resolve_model_dtype(args.model_dtype, args.amp, args.fast)
+    model_dtype = resolve_model_dtype(args.model_dtype, args.amp, args.fast or bool(args.int8))
+    calibration = int8_calibration_batches(args.int8, args.int8_images, data_config, args.batch_size,
+                                           args.workers) if args.int8 else None
     model = prepare_eval_model(model, device, model_dtype, args.channels_last, args.reparam, args.torchcompile,
-                               args.torchcompile_mode, fast=args.fast)
+                               args.torchcompile_mode, fast=args.fast, int8_calibration=calibration)
     if patch_size:
         loader = create_naflex_loader(dataset, args.batch_size, patch_size, args.naflex_max_seq_len, data_config,
                                       num_workers=args.workers, pin_memory=args.pin_mem)

@@ -41,6 +41,7 @@ from zoo.utils import (
     fill_from_run_args,
     init_distributed_device,
     parse_kv_pairs,
+    int8_calibration_batches,
     prepare_eval_model,
     read_run_args,
     read_valid_labels,
@@ -160,13 +161,15 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
     patch_size = naflex_patch_size(model, args.tta, args.test_pool) if args.naflex_loader else None
     if args.test_pool:
         model, test_time_pool = apply_test_time_pool(model, data_config)
-    model_dtype = resolve_model_dtype(args.model_dtype, args.amp, args.fast)
+    model_dtype = resolve_model_dtype(args.model_dtype, args.amp, args.fast or bool(args.int8))
     if valid_labels:
         model = SelectOutputs(model, valid_labels)
     if args.tta > 1:
         model = TestTimeAugment(model, args.tta)
+    calibration = int8_calibration_batches(args.int8, args.int8_images, data_config, args.batch_size,
+                                           args.workers) if args.int8 else None
     model = prepare_eval_model(model, device, model_dtype, args.channels_last, args.reparam, args.torchcompile,
-                               args.torchcompile_mode, fast=args.fast)
+                               args.torchcompile_mode, fast=args.fast, int8_calibration=calibration)
     if patch_size:
         loader = create_naflex_loader(dataset, args.batch_size, patch_size, args.naflex_max_seq_len, data_config,
                                       num_workers=args.workers, pin_memory=args.pin_mem)
@@ -194,8 +197,9 @@ def validate_one(args: argparse.Namespace, model_name: str, checkpoint: str, dev
         interpolation=data_config['interpolation'],
         test_time_pool=test_time_pool,
         tta=max(args.tta, 1),
-        model_dtype=str((model.dtype if args.fast else model_dtype) or torch.float32).replace('torch.', ''),
-        fast=' '.join(model.steps) if args.fast else '',
+        model_dtype='int8' if args.int8 else str((model.dtype if args.fast else model_dtype)
+                                                 or torch.float32).replace('torch.', ''),
+        fast=' '.join(model.steps) if args.fast or args.int8 else '',
         checkpoint=checkpoint or ('pretrained' if args.pretrained else 'random-init'),
         num_samples=metrics['num_samples'],
         num_unreadable=metrics['num_unreadable'],

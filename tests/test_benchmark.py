@@ -108,3 +108,29 @@ def test_main_exit_code_and_results_file(tmp_path):
     code = benchmark.main(['-m', 'resnet10t', '-b', '1', '--img-size', '32', '--iters', '1', '--warmup', '0',
                            '--results-file', str(out)])
     assert code == 0 and json.loads(out.read_text())[0]['model'] == 'resnet10t'
+
+
+def _train_vs_timm():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'benchmarks'))
+    import train_vs_timm
+    return train_vs_timm
+
+
+@pytest.mark.parametrize('fmt', [
+    'Train: {e} [{u:>2d}/{n} ({p:3.0f}%)]  Loss: 6.9 (6.9)  Time: 1.0s, 32.0/s  LR: 1e-3  Data: 0.1 (0.1)',  # zoo
+    'Train: {e} [{u:>4d}/{n} ({p:>3.0f}%)]  Loss: 6.91 (6.91)  Time: 1.0s,   32.0/s  (1.0s,   32.0/s)',  # timm
+])
+def test_train_vs_timm_epoch_timings_from_either_progress_format(fmt):
+    """Startup, steady-state images/s and the epoch cycle come out of each script's own progress lines."""
+    epoch_timings = _train_vs_timm().epoch_timings
+    lines, t = [(0.5, 'Model resnet18 created\n')], 2.0
+    for epoch in range(3):
+        for update in (0, 5, 9):  # logged every 5 updates and at the last of 10
+            lines.append((t, fmt.format(e=epoch, u=update, n=10, p=100 * (update + 1) / 10) + '\n'))
+            t += 0.5 if update == 0 else 2.0  # update 0 -> 5 takes 0.5 s here, 5 -> 9 and the epoch gap 2 s each
+    got = epoch_timings(lines, batch=32, measure_epoch=1, start=0.)
+    assert got['startup_s'] == pytest.approx(2.0)
+    assert got['train_img_s'] == pytest.approx(9 * 32 / 2.5)  # updates 1..9 between the 0 and 9 lines
+    assert got['epoch_s'] == pytest.approx(4.5) and got['updates'] == 10
+    with pytest.raises(ValueError, match='epochs 0, 2 and 3'):
+        epoch_timings(lines, batch=32, measure_epoch=2)

@@ -125,3 +125,67 @@ def test_benchmark_fast_rows_report_steps_and_compile_time() -> None:
     row = run_benchmarks(['resnet10t'], cfg)[0]
     assert 'error' not in row or not row['error']
     assert row['fast'].split()[-1] == 'compile' and row['compile_s'] > 0 and row['samples_per_sec'] > 0
+
+
+def _calibration(n_batches: int, seed: int = 1):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(4, 3, 64, 64, generator=g) for _ in range(n_batches)]
+
+
+def test_int8_refusals_name_the_fix(monkeypatch) -> None:
+    model, _ = _pair('resnet10t')
+    with pytest.raises(ValueError, match='no batch'):
+        inference_mod.quantize_int8(model, [])
+    monkeypatch.setitem(sys.modules, 'torchao.quantization.pt2e.quantize_pt2e', None)  # as if torchao were missing
+    with pytest.raises(ImportError, match=r'pip install zoo\[int8\]'):
+        inference_mod.quantize_int8(model, _calibration(1))
+
+
+@pytest.mark.slow
+def test_int8_graph_runs_onednn_int8_kernels_and_stays_close() -> None:
+    """Every conv and the classifier become oneDNN int8 kernels, the outputs follow the float model's (as far as
+    8-bit steps allow), and other batch sizes than the calibration's go through in padded chunks."""
+    pytest.importorskip('torchao')
+    model, ref = _pair('resnet10t')
+    calib = _calibration(3)
+    graph, seen, batch = inference_mod.quantize_int8(model, calib + [torch.randn(3, 3, 64, 64)])
+    assert (seen, batch) == (12, 4)  # the odd-sized last batch is left out
+    targets = [str(n.target) for n in graph.graph.nodes if n.op == 'call_function']
+    num_convs = sum(isinstance(m, nn.Conv2d) for m in ref.modules())
+    assert sum(t.startswith('onednn.qconv') for t in targets) == num_convs  # residual adds fuse into some of them
+    assert sum(t.startswith('onednn.qlinear') for t in targets) == 1
+    assert not any(t.startswith('aten.convolution') for t in targets)
+    x = torch.randn(4, 3, 64, 64, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        expected, got = ref(x), graph(x)
+    assert _rel(got, expected) < 0.1
+    fast = optimize_for_inference(copy.deepcopy(ref), int8_calibration=calib)
+    assert fast.steps[-1] == 'int8' and fast.fixed_batch == 4 and 'compile' in dict(fast.steps_skipped)
+    out = fast(x)
+    assert _rel(out, expected) < 0.1
+    # other batch sizes run in chunks of 4, the last padded: row by row the same as the full batches
+    x9 = torch.cat([x, x, x[:1]])
+    assert torch.allclose(fast(x9), torch.cat([out, out, out[:1]]), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_validate_int8_flag_calibrates_on_its_folder(tmp_path: Path) -> None:
+    """--int8 DIR calibrates on images of DIR through the eval transform and the row reports the int8 path; the
+    int8 top-1 follows the float one on the digits (random weights: agreement, not accuracy, is what is checked)."""
+    pytest.importorskip('torchao')
+    from PIL import Image
+    from zoo.data import create_dataset
+    digits = create_dataset('zoo/digits', split='train')
+    for i in range(0, 40, 4):  # ten training digits as a calibration folder, apart from the evaluated split
+        img, label = digits[i]
+        img.save(tmp_path / f'{label}_{i}.png')
+    argv = ['--dataset', 'zoo/digits', '--model', 'resnet10t', '--num-classes', '10', '--img-size', '32',
+            '--batch-size', '16', '--workers', '0', '--num-samples', '64', '--model-kwargs', 'drop_rate=0.']
+    torch.manual_seed(0)
+    plain = validate.main(argv)[0]
+    torch.manual_seed(0)
+    row = validate.main([*argv, '--int8', str(tmp_path), '--int8-images', '8'])[0]
+    assert row['model_dtype'] == 'int8' and row['fast'].split()[-1] == 'int8' and row['num_samples'] == 64
+    assert abs(row['top1'] - plain['top1']) <= 100 * 6 / 64  # a few of 64 answers may flip at 8 bits
+    with pytest.raises(ValueError, match='--int8'):
+        validate.main([*argv, '--int8', str(tmp_path), '--amp'])

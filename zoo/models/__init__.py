@@ -2,7 +2,7 @@
 from zoo.models._builder import build_model_with_cfg, load_pretrained, no_init, resolve_pretrained_cfg
 from zoo.models._factory import create_model, parse_model_name
 from zoo.models._fuse import fold_bn_into_conv, fuse_bn
-from zoo.models._inference import InferenceModel, cpu_has_native_bf16, optimize_for_inference
+from zoo.models._inference import InferenceModel, cpu_has_native_bf16, optimize_for_inference, quantize_int8
 from zoo.models._features import (
     FeatureDictNet,
     FeatureGetterNet,

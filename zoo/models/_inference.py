@@ -13,6 +13,15 @@
    what is left). The first call compiles; inductor's on-disk cache makes later processes reuse the result, and the
    returned module reports how long the first call took (`compile_seconds`).
 
+Optionally, in place of steps 4 and 5, post-training int8 quantization (``int8_calibration=`` a few batches): the
+model is exported with `torch.export`, annotated by torchao's x86 inductor quantizer (int8 weights per output
+channel, int8 activations per tensor), calibrated on the batches given, converted, and lowered by torchao's x86
+lowering, which folds each quantize/conv/dequantize group into a oneDNN int8 kernel (`onednn.qconv_pointwise`,
+`qlinear_pointwise`). The lowered graph runs eagerly: with torch 2.14 / torchao 0.18, `torch.compile` of the
+quantized graph fails in both forms (with freezing: `onednn.qconv_prepack` has no fake-tensor kernel; of the
+lowered graph: "packed_weight must be a graph constant"), so compile is skipped there. This needs the optional
+``torchao`` package (``pip install zoo[int8]``).
+
 Each step that cannot apply to a model (no fx trace for BN folding, no re-parameterisable block) is skipped and
 listed in `steps_skipped`, so the caller can see what the fast path actually did.
 """
@@ -20,7 +29,7 @@ import logging
 import os
 import time
 from contextlib import nullcontext
-from typing import Callable, List, Optional, Tuple, Union
+from typing import Callable, Iterable, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -28,7 +37,7 @@ import torch.nn as nn
 from zoo.models._fuse import fuse_bn
 from zoo.models._reparam import reparameterize_model
 
-__all__ = ['InferenceModel', 'optimize_for_inference', 'cpu_has_native_bf16']
+__all__ = ['InferenceModel', 'optimize_for_inference', 'quantize_int8', 'cpu_has_native_bf16']
 
 _logger = logging.getLogger(__name__)
 
@@ -93,10 +102,13 @@ class InferenceModel(nn.Module):
         steps: the optimizations applied, in order.
         steps_skipped: (step, reason) for those that did not apply.
         compile_seconds: wall time of the first (compiling) call, or None before it / without compile.
+        fixed_batch: the only batch size the graph runs (int8), or None. Other batches go through in chunks of it,
+            the last padded by repeating its final image (the padded rows are dropped).
     """
 
     def __init__(self, model: nn.Module, runner: Callable, dtype: Optional[torch.dtype], autocast: bool,
-                 channels_last: bool, steps: List[str], steps_skipped: List[Tuple[str, str]]):
+                 channels_last: bool, steps: List[str], steps_skipped: List[Tuple[str, str]],
+                 fixed_batch: Optional[int] = None):
         super().__init__()
         self.model = model
         self.__dict__['_runner'] = runner  # not a submodule: a compiled wrapper would duplicate the state_dict
@@ -106,6 +118,8 @@ class InferenceModel(nn.Module):
         self.steps = steps
         self.steps_skipped = steps_skipped
         self.compile_seconds: Optional[float] = None
+        self.fixed_batch = fixed_batch
+        self.training = False
         self._compiled = 'compile' in steps
         self._device = next(model.parameters(), torch.empty(0)).device
 
@@ -126,13 +140,85 @@ class InferenceModel(nn.Module):
                 else nullcontext())
         start = time.perf_counter() if self._compiled and self.compile_seconds is None else None
         with torch.inference_mode(), cast:
-            out = self._runner(x)
+            out = self._run_fixed(x) if self.fixed_batch and x.shape[0] != self.fixed_batch else self._runner(x)
         if start is not None:
             self.compile_seconds = time.perf_counter() - start
         return out.float()
 
+    def train(self, mode: bool = True) -> 'InferenceModel':
+        """Stays in eval mode (`.eval()` is a no-op): the rewritten model is for inference only, and an exported int8
+        graph refuses mode switches altogether."""
+        if mode:
+            raise RuntimeError('An optimized inference model cannot train; train the original model instead.')
+        return self
+
+    def _run_fixed(self, x: torch.Tensor) -> torch.Tensor:
+        outs = []
+        for chunk in x.split(self.fixed_batch):
+            pad = self.fixed_batch - chunk.shape[0]
+            if pad:
+                chunk = torch.cat([chunk, chunk[-1:].expand(pad, *chunk.shape[1:])])
+            outs.append(self._runner(chunk)[:self.fixed_batch - pad])
+        return torch.cat(outs)
+
     def extra_repr(self) -> str:
         return f'steps={self.steps}, skipped={[s for s, _ in self.steps_skipped]}'
+
+
+def _torchao_pt2e():
+    try:
+        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+        from torchao.quantization.pt2e.lowering import lower_pt2e_quantized_to_x86
+        from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as x86
+    except ImportError as e:
+        raise ImportError(f'int8 quantization needs torchao ({e}); install it with `pip install zoo[int8]` '
+                          f'(or `pip install torchao`), or drop int8_calibration.') from e
+    return prepare_pt2e, convert_pt2e, x86, lower_pt2e_quantized_to_x86
+
+
+def quantize_int8(model: nn.Module, calibration: Iterable[torch.Tensor]) -> Tuple[nn.Module, int, int]:
+    """Post-training static int8 quantization of an eval-mode model (torch.export + torchao's x86 quantizer).
+
+    The graph is exported at the batch size of the first calibration batch and is fixed to it: the int8 lowering
+    pre-packs the convolution weights for static shapes and refuses a symbolic batch (`onednn.qconv_prepack`).
+    `optimize_for_inference` runs other batch sizes through it in chunks, padding the last.
+
+    Args:
+        model: a float32 model in eval mode.
+        calibration: float32 image batches in the model's input layout; their activation ranges set the int8
+            scales, so they should look like the data the model will see (a few dozen to a hundred images).
+            Batches of another size than the first (a loader's last batch) are left out.
+
+    Returns:
+        The lowered graph module (oneDNN int8 convolutions and linears between quantize/dequantize steps), the
+        number of calibration images used, and the fixed batch size.
+
+    Raises:
+        ImportError: torchao is not installed.
+        ValueError: no calibration batch was given.
+    """
+    prepare_pt2e, convert_pt2e, x86, lower = _torchao_pt2e()
+    batches = iter(calibration)
+    first = next(batches, None)
+    if first is None:
+        raise ValueError('int8_calibration gave no batch; pass a few batches of real images (about 100 images).')
+    batch_size = first.shape[0]
+    graph = torch.export.export(model, (first,)).module()
+    quantizer = x86.X86InductorQuantizer().set_global(x86.get_default_x86_inductor_quantization_config())
+    prepared = prepare_pt2e(graph, quantizer)
+    seen = left_out = 0
+    with torch.no_grad():
+        for x in (first, *batches):
+            if x.shape[0] != batch_size:
+                left_out += x.shape[0]
+                continue
+            prepared(x)
+            seen += batch_size
+    if left_out:
+        _logger.info('int8 calibration: %d images in batches of another size than %d left out', left_out, batch_size)
+    with torch.no_grad():
+        lowered = lower(convert_pt2e(prepared), (first,))
+    return lowered, seen, batch_size
 
 
 def optimize_for_inference(
@@ -144,6 +230,7 @@ def optimize_for_inference(
         channels_last: bool = True,
         compile: bool = True,
         example_input: Optional[torch.Tensor] = None,
+        int8_calibration: Optional[Iterable[torch.Tensor]] = None,
 ) -> InferenceModel:
     """Return the fastest inference form of `model` that this machine supports, as an `InferenceModel`.
 
@@ -162,9 +249,12 @@ def optimize_for_inference(
         compile: wrap with torch.compile (inductor, freezing on). The first call compiles; pass `example_input` to
             compile here and read the cost from `compile_seconds`.
         example_input: an input batch to run once now (triggers compilation).
+        int8_calibration: float32 image batches (an iterable, e.g. a few loader batches): quantize to int8 with them
+            (see `quantize_int8`) in place of the bfloat16 and compile steps. Needs torchao.
 
     Raises:
         ValueError: on an unknown `dtype` or `bf16_mode`.
+        ImportError: int8 without torchao installed.
     """
     if bf16_mode not in ('weights', 'autocast'):
         raise ValueError(f"bf16_mode={bf16_mode!r}: use 'weights' or 'autocast'.")
@@ -193,24 +283,35 @@ def optimize_for_inference(
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         steps.append('channels_last')
-    resolved = _resolve_dtype(dtype, device)
-    autocast = resolved is not None and bf16_mode == 'autocast'
-    if resolved is None:
-        if dtype == 'auto':
-            skipped.append(('bfloat16', 'this CPU has no native bfloat16 (AVX512-BF16/AMX); float32 is faster'))
-    elif autocast:
-        steps.append(f'autocast_{str(resolved).split(".")[-1]}')
+    resolved, fixed_batch = None, None
+    if int8_calibration is not None:
+        memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        model, seen, fixed_batch = quantize_int8(
+            model, (x.to(device, memory_format=memory_format) for x in int8_calibration))
+        steps.append('int8')
+        _logger.info('int8: calibrated on %d images; the graph runs batches of %d', seen, fixed_batch)
     else:
-        model = model.to(dtype=resolved)
-        steps.append(f'weights_{str(resolved).split(".")[-1]}')
+        resolved = _resolve_dtype(dtype, device)
+        if resolved is None:
+            if dtype == 'auto':
+                skipped.append(('bfloat16', 'this CPU has no native bfloat16 (AVX512-BF16/AMX); float32 is faster'))
+        elif bf16_mode == 'autocast':
+            steps.append(f'autocast_{str(resolved).split(".")[-1]}')
+        else:
+            model = model.to(dtype=resolved)
+            steps.append(f'weights_{str(resolved).split(".")[-1]}')
+    autocast = resolved is not None and bf16_mode == 'autocast'
 
     runner: Callable = model
-    if compile:
+    if compile and int8_calibration is not None:
+        skipped.append(('compile', 'the int8 graph is already lowered to oneDNN kernels; inductor cannot compile it '
+                                   'with this torch/torchao'))
+    elif compile:
         _enable_compile_cache()
         runner = torch.compile(model, options={'freezing': True})
         steps.append('compile')
 
-    fast = InferenceModel(model, runner, resolved, autocast, channels_last, steps, skipped)
+    fast = InferenceModel(model, runner, resolved, autocast, channels_last, steps, skipped, fixed_batch)
     if example_input is not None:
         fast(example_input)
     _logger.info('optimize_for_inference: applied %s; skipped %s', steps, [s for s, _ in skipped])

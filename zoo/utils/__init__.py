@@ -34,6 +34,7 @@ from zoo.utils.evaluation import (
     data_config_of_weights,
     fill_from_run_args,
     label_names,
+    int8_calibration_batches,
     parse_kv_pairs,
     prepare_eval_model,
     read_run_args,
@@ -61,5 +62,6 @@ __all__ = [
     'TestTimePoolHead', 'apply_test_time_pool', 'checkpoint_files', 'data_config_of_weights', 'fill_from_run_args',
     'label_names', 'parse_kv_pairs', 'read_run_args', 'warn_data_config_overrides', 'write_results',
     'UnreadableCount', 'MODEL_DTYPES', 'resolve_model_dtype', 'TestTimeAugment', 'add_eval_model_args',
-    'prepare_eval_model', 'read_valid_labels', 'ProgressBar', 'use_progress_bar', 'SelectOutputs',
+    'int8_calibration_batches', 'prepare_eval_model', 'read_valid_labels', 'ProgressBar', 'use_progress_bar',
+    'SelectOutputs',
 ]

@@ -52,14 +52,15 @@ def resolve_model_dtype(name: Optional[str], amp: bool = False, fast: bool = Fal
     Args:
         name: 'float32', 'bfloat16' or 'float16' (also 'fp32', 'bf16', 'fp16'); None or '' keeps float32.
         amp: ``--amp`` is also given.
-        fast: ``--fast`` is also given; it chooses the precision itself, so neither ``--amp`` nor a dtype combine.
+        fast: ``--fast`` or ``--int8`` is also given; they choose the precision themselves, so neither ``--amp`` nor a
+            dtype combine.
 
     Returns:
         The dtype, or None for the default float32.
     """
     if fast and (amp or name):
-        raise ValueError('--fast chooses the precision itself (bfloat16 where the CPU runs it natively); drop '
-                         f'{"--amp" if amp else "--model-dtype"} or --fast.')
+        raise ValueError('--fast / --int8 choose the precision themselves (--fast: bfloat16 where the CPU runs it '
+                         f'natively); drop {"--amp" if amp else "--model-dtype"}, or --fast / --int8.')
     if not name:
         return None
     aliases = {'fp32': 'float32', 'bf16': 'bfloat16', 'fp16': 'float16'}

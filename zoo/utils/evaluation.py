@@ -5,7 +5,7 @@ import csv
 import json
 import logging
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -288,6 +288,35 @@ def add_eval_model_args(parser: argparse.ArgumentParser) -> None:
                         help='the CPU fast path, zoo.models.optimize_for_inference: re-parameterise, fold BatchNorm, '
                              'channels_last, bfloat16 where the CPU has it natively, torch.compile (the first batch '
                              'compiles; later runs reuse the cache). Not with --amp, --model-dtype or --torchcompile')
+    parser.add_argument('--int8', default='', type=str, metavar='DIR',
+                        help='post-training int8 (needs torchao: pip install zoo[int8]): calibrate on the images of '
+                             'this folder (any layout; keep it apart from the evaluation data), with the evaluation '
+                             'transform. Not with --amp, --model-dtype or --torchcompile')
+    parser.add_argument('--int8-images', default=100, type=int, metavar='N',
+                        help='calibration images taken evenly from the --int8 folder (default 100)')
+
+
+def int8_calibration_batches(folder: str, num_images: int, data_config: Mapping[str, Any], batch_size: int,
+                             workers: int = 0) -> List[torch.Tensor]:
+    """Normalised float32 batches of ``num_images`` images taken evenly from ``folder`` (any layout), through the
+    evaluation transform of ``data_config``: the calibration data of ``--int8``.
+
+    Raises:
+        ValueError: ``num_images`` is not positive, or the folder holds no image.
+    """
+    from zoo.data import create_dataset, create_loader  # the data package is only needed here
+    if num_images < 1:
+        raise ValueError(f'--int8-images must be >= 1, got {num_images}.')
+    dataset = create_dataset('', root=folder, search_split=False)
+    if len(dataset) == 0:
+        raise ValueError(f'--int8 {folder}: no images found to calibrate on.')
+    dataset.select_evenly(min(num_images, len(dataset)))
+    loader = create_loader(
+        dataset, input_size=data_config['input_size'], batch_size=min(batch_size, len(dataset)), is_training=False,
+        interpolation=data_config['interpolation'], mean=data_config['mean'], std=data_config['std'],
+        crop_pct=data_config['crop_pct'], crop_mode=data_config.get('crop_mode'), num_workers=workers,
+        device=torch.device('cpu'))
+    return [x for x, _ in loader]
 
 
 def prepare_eval_model(
@@ -299,19 +328,22 @@ def prepare_eval_model(
         compile_backend: Optional[str] = None,
         compile_mode: Optional[str] = None,
         fast: bool = False,
+        int8_calibration: Optional[Iterable[torch.Tensor]] = None,
 ) -> nn.Module:
     """Put ``model`` in eval mode on ``device`` in ``dtype``, optionally folded, channels-last and compiled.
 
     ``fast`` hands the model to `zoo.models.optimize_for_inference` instead, which chooses the dtype and compiles
-    itself, so it refuses an explicit ``dtype`` or ``compile_backend``.
+    itself, so it refuses an explicit ``dtype`` or ``compile_backend``; ``int8_calibration`` (image batches) makes
+    that path quantize to int8.
     """
     model = model.eval()
-    if fast:
+    if fast or int8_calibration is not None:
         if dtype is not None or compile_backend:
-            raise ValueError('--fast chooses the dtype and compiles by itself; drop --model-dtype / --torchcompile '
-                             '(or drop --fast).')
+            raise ValueError('--fast / --int8 choose the dtype and compile by themselves; drop --model-dtype / '
+                             '--torchcompile (or drop --fast / --int8).')
         from zoo.models import optimize_for_inference  # the model package is heavy; only needed here
-        return optimize_for_inference(model.to(device), channels_last=channels_last)
+        return optimize_for_inference(model.to(device), channels_last=channels_last,
+                                      int8_calibration=int8_calibration)
     if reparam:
         from zoo.models import reparameterize_model  # the model package is heavy; only needed here
         model = reparameterize_model(model, inplace=True)
