@@ -226,6 +226,8 @@ def main(argv: Optional[List[str]] = None) -> List[Dict[str, Any]]:
         if run_args.get('dataset') or run_args.get('data_dir'):
             args.dataset, args.data_dir = run_args.get('dataset') or '', run_args.get('data_dir')
             filled.append('dataset')
+            # the run's data: its image / label field names come with it (given keys still win)
+            filled += fill_from_run_args(args, run_args, ('input_key', 'target_key'))
         else:
             raise SystemExit('give a dataset folder (or --dataset), or a --checkpoint from a zoo training run.')
     if filled:

@@ -94,6 +94,10 @@ def test_train_and_validate_hf_dataset_with_own_column_names(tmp_path: Path, cap
                           f'hfids/{tmp_path / "hf"}', '--input-key', 'picture', '--target-key', 'y', '--device', 'cpu',
                           '-b', '4', '--workers', '0'])
     assert rows[0]['num_samples'] == 9 and rows[0]['top1'] == pytest.approx(float(row['eval_top1']))
+    # the checkpoint alone: the run's dataset comes back with its column names
+    rows = validate.main(['--checkpoint', str(tmp_path / 'runs' / 'hf' / 'model_best.pth.tar'), '--device', 'cpu',
+                          '-b', '4', '--workers', '0'])
+    assert rows[0]['num_samples'] == 9 and rows[0]['top1'] == pytest.approx(float(row['eval_top1']))
 
 
 @pytest.mark.slow

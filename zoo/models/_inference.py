@@ -15,7 +15,7 @@
 
 Optionally, in place of steps 4 and 5, post-training int8 quantization (``int8_calibration=`` a few batches): the
 model is exported with `torch.export`, annotated by torchao's x86 inductor quantizer (int8 weights per output
-channel, int8 activations per tensor), calibrated on the batches given, converted, and lowered by torchao's x86
+channel, uint8 activations per tensor), calibrated on the batches given, converted, and lowered by torchao's x86
 lowering, which folds each quantize/conv/dequantize group into a oneDNN int8 kernel (`onednn.qconv_pointwise`,
 `qlinear_pointwise`). The lowered graph runs eagerly: with torch 2.14 / torchao 0.18, `torch.compile` of the
 quantized graph fails in both forms (with freezing: `onednn.qconv_prepack` has no fake-tensor kernel; of the
