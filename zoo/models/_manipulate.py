@@ -1,12 +1,12 @@
 """Model surgery helpers: gradient checkpointing over sequences, recursive init, first-conv adaptation."""
 import math
-from typing import Callable, Iterable
+from typing import Callable, Iterable, List
 
 import torch
 import torch.nn as nn
 from torch.utils.checkpoint import checkpoint
 
-__all__ = ['checkpoint_seq', 'CheckpointSequential', 'named_apply', 'adapt_input_conv']
+__all__ = ['checkpoint_seq', 'CheckpointSequential', 'checkpoint_flag', 'named_apply', 'adapt_input_conv']
 
 
 def checkpoint_seq(functions: Iterable[nn.Module], x: torch.Tensor, every: int = 1) -> torch.Tensor:
@@ -40,6 +40,37 @@ class CheckpointSequential(nn.Sequential):
         for module in self:
             x = module(x)
         return x
+
+
+def checkpoint_flag(path: str) -> property:
+    """A `grad_checkpointing` property that stands for the flag of the `CheckpointSequential`(s) at `path`.
+
+    A stage or model whose checkpointing lives in a `CheckpointSequential` child declares
+    `grad_checkpointing = checkpoint_flag('blocks')` in its class body, so `module.grad_checkpointing = True` (what
+    timm users write for a stage or a model) switches that child on and reading it reports the child's state.
+    `path` is a dotted submodule path; when it names a plain container (e.g. a sequence of stages), the flag stands
+    for the `CheckpointSequential` modules directly inside it. TorchScript never sees the property: scripted
+    forwards read the child's own flag.
+    """
+    def switches(module: nn.Module) -> List[CheckpointSequential]:
+        target = module.get_submodule(path)
+        found = [target] if isinstance(target, CheckpointSequential) else [
+            m for m in target.children() if isinstance(m, CheckpointSequential)]
+        if not found:
+            raise TypeError(f'{type(module).__name__}.{path} holds no CheckpointSequential for grad_checkpointing '
+                            f'to switch; build it as a CheckpointSequential (or a container of them).')
+        return found
+
+    @torch.jit.unused
+    def get(self: nn.Module) -> bool:
+        return all(m.grad_checkpointing for m in switches(self))
+
+    @torch.jit.unused
+    def set(self: nn.Module, enable: bool) -> None:
+        for m in switches(self):
+            m.grad_checkpointing = enable
+
+    return property(get, set, doc=f'Activation checkpointing of `{path}` (reads and writes its own flag).')
 
 
 def named_apply(fn: Callable[..., None], module: nn.Module, name: str = '', depth_first: bool = True,
