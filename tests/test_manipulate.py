@@ -106,6 +106,14 @@ def test_checkpointing_recomputes_and_keeps_gradients():
     assert _calls(model) == [1] * 7
 
 
+def test_slice_keeps_the_switch():
+    seq = CheckpointSequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2))
+    seq.grad_checkpointing = True
+    head = seq[:2]
+    assert isinstance(head, CheckpointSequential) and head.grad_checkpointing and len(head) == 2
+    assert isinstance(seq[0], nn.Linear)
+
+
 def test_scripted_model_runs_the_plain_chain():
     model = _Net().eval()
     model.set_grad_checkpointing(True)

@@ -1,6 +1,6 @@
 """Model surgery helpers: gradient checkpointing over sequences, recursive init, first-conv adaptation."""
 import math
-from typing import Callable, Iterable, List
+from typing import Callable, Iterable, List, Union
 
 import torch
 import torch.nn as nn
@@ -33,6 +33,13 @@ class CheckpointSequential(nn.Sequential):
     def __init__(self, *modules: nn.Module):
         super().__init__(*modules)
         self.grad_checkpointing = False
+
+    def __getitem__(self, idx: Union[int, slice]) -> nn.Module:
+        # a slice (e.g. a trunk pruned by `prune_intermediate_layers`) keeps the switch the full sequence had
+        item = super().__getitem__(idx)
+        if isinstance(item, CheckpointSequential):
+            item.grad_checkpointing = self.grad_checkpointing
+        return item
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.grad_checkpointing and not torch.jit.is_scripting():
