@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from zoo.models._base import Trunk, ZooModel
-from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag, maybe_checkpoint
 
 
 class _Counted(nn.Module):
@@ -120,6 +120,49 @@ def test_scripted_model_runs_the_plain_chain():
     x = torch.randn(3, 8)
     scripted = torch.jit.script(model)
     torch.testing.assert_close(scripted(x), model(x))
+
+
+class _Scaled(_Counted):
+    """A block that takes more than the activations: y = tanh(W x) * scale + shift."""
+
+    def forward(self, x: torch.Tensor, scale: torch.Tensor, shift: float = 0.) -> torch.Tensor:
+        return super().forward(x) * scale + shift
+
+
+def test_maybe_checkpoint_passes_extra_arguments_and_recomputes():
+    torch.manual_seed(0)
+    block, x, scale = _Scaled(4), torch.randn(3, 4), torch.rand(4, requires_grad=True)
+    grads = []
+    for enabled, calls in ((False, 1), (True, 2)):
+        block.zero_grad()
+        scale.grad = None
+        out = maybe_checkpoint(block, x, scale, enabled=enabled, shift=0.5)
+        out.square().sum().backward()
+        assert block.calls == calls  # enabled: backward re-ran the forward
+        block.calls = 0
+        grads.append([block.fc.weight.grad.clone(), scale.grad.clone()])
+        torch.testing.assert_close(out, block(x, scale, shift=0.5), rtol=0, atol=0)
+        block.calls = 0
+    for a, b in zip(*grads):
+        torch.testing.assert_close(b, a, rtol=0, atol=0)
+    with torch.no_grad():  # nothing recorded, so nothing to recompute and no checkpoint
+        maybe_checkpoint(block, x, scale, enabled=True)
+    assert block.calls == 1
+
+
+def test_flag_over_several_paths():
+    class TwoStages(nn.Module):
+        grad_checkpointing = checkpoint_flag('stage1', 'stage2')
+
+        def __init__(self):
+            super().__init__()
+            self.stage1, self.stage2 = CheckpointSequential(nn.Identity()), CheckpointSequential(nn.Identity())
+
+    model = TwoStages()
+    model.grad_checkpointing = True
+    assert model.stage1.grad_checkpointing and model.stage2.grad_checkpointing
+    model.stage2.grad_checkpointing = False
+    assert not model.grad_checkpointing
 
 
 def test_flag_over_something_else_names_the_fix():

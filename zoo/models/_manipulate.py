@@ -1,12 +1,13 @@
 """Model surgery helpers: gradient checkpointing over sequences, recursive init, first-conv adaptation."""
 import math
-from typing import Callable, Iterable, List, Union
+from typing import Any, Callable, Iterable, List, Union
 
 import torch
 import torch.nn as nn
 from torch.utils.checkpoint import checkpoint
 
-__all__ = ['checkpoint_seq', 'CheckpointSequential', 'checkpoint_flag', 'named_apply', 'adapt_input_conv']
+__all__ = ['checkpoint_seq', 'maybe_checkpoint', 'CheckpointSequential', 'checkpoint_flag', 'named_apply',
+           'adapt_input_conv']
 
 
 def checkpoint_seq(functions: Iterable[nn.Module], x: torch.Tensor, every: int = 1) -> torch.Tensor:
@@ -21,6 +22,18 @@ def checkpoint_seq(functions: Iterable[nn.Module], x: torch.Tensor, every: int =
             return inp
         x = checkpoint(run, x, use_reentrant=False)
     return x
+
+
+def maybe_checkpoint(module: Callable[..., Any], *args: Any, enabled: bool, **kwargs: Any) -> Any:
+    """`module(*args, **kwargs)`, recomputed in backward when `enabled` and autograd is recording.
+
+    For blocks a `CheckpointSequential` cannot chain: they take more than the activations (a grid size, a global
+    query, a mask) or return several tensors. The owner keeps a plain `grad_checkpointing` flag and passes it here.
+    TorchScript runs the module plainly.
+    """
+    if enabled and torch.is_grad_enabled() and not torch.jit.is_scripting():
+        return checkpoint(module, *args, use_reentrant=False, **kwargs)
+    return module(*args, **kwargs)
 
 
 class CheckpointSequential(nn.Sequential):
@@ -49,23 +62,27 @@ class CheckpointSequential(nn.Sequential):
         return x
 
 
-def checkpoint_flag(path: str) -> property:
-    """A `grad_checkpointing` property that stands for the flag of the `CheckpointSequential`(s) at `path`.
+def checkpoint_flag(*paths: str) -> property:
+    """A `grad_checkpointing` property that stands for the flags of the `CheckpointSequential`s at `paths`.
 
     A stage or model whose checkpointing lives in a `CheckpointSequential` child declares
     `grad_checkpointing = checkpoint_flag('blocks')` in its class body, so `module.grad_checkpointing = True` (what
     timm users write for a stage or a model) switches that child on and reading it reports the child's state.
-    `path` is a dotted submodule path; when it names a plain container (e.g. a sequence of stages), the flag stands
-    for the `CheckpointSequential` modules directly inside it. TorchScript never sees the property: scripted
-    forwards read the child's own flag.
+    Each path is a dotted submodule path; one naming a plain container (e.g. a sequence of stages) stands for the
+    `CheckpointSequential` modules directly inside it; a family whose stages are separate attributes lists them all.
+    TorchScript never sees the property: scripted forwards read the children's own flags.
     """
     def switches(module: nn.Module) -> List[CheckpointSequential]:
-        target = module.get_submodule(path)
-        found = [target] if isinstance(target, CheckpointSequential) else [
-            m for m in target.children() if isinstance(m, CheckpointSequential)]
-        if not found:
-            raise TypeError(f'{type(module).__name__}.{path} holds no CheckpointSequential for grad_checkpointing '
-                            f'to switch; build it as a CheckpointSequential (or a container of them).')
+        found = []
+        for path in paths:
+            target = module.get_submodule(path)
+            inside = [target] if isinstance(target, CheckpointSequential) else [
+                m for m in target.children() if isinstance(m, CheckpointSequential)]
+            if not inside:
+                raise TypeError(f'{type(module).__name__}.{path} holds no CheckpointSequential for '
+                                f'grad_checkpointing to switch; build it as a CheckpointSequential (or a container '
+                                f'of them).')
+            found += inside
         return found
 
     @torch.jit.unused
@@ -77,7 +94,7 @@ def checkpoint_flag(path: str) -> property:
         for m in switches(self):
             m.grad_checkpointing = enable
 
-    return property(get, set, doc=f'Activation checkpointing of `{path}` (reads and writes its own flag).')
+    return property(get, set, doc=f'Activation checkpointing of {", ".join(paths)} (reads and writes their flags).')
 
 
 def named_apply(fn: Callable[..., None], module: nn.Module, name: str = '', depth_first: bool = True,
