@@ -69,13 +69,17 @@ def checkpoint_flag(*paths: str) -> property:
     `grad_checkpointing = checkpoint_flag('blocks')` in its class body, so `module.grad_checkpointing = True` (what
     timm users write for a stage or a model) switches that child on and reading it reports the child's state.
     Each path is a dotted submodule path; one naming a plain container (e.g. a sequence of stages) stands for the
-    `CheckpointSequential` modules directly inside it; a family whose stages are separate attributes lists them all.
+    `CheckpointSequential` modules directly inside it; a family whose stages are separate attributes lists them all
+    (a path set to None, a pruned stage, is skipped).
     TorchScript never sees the property: scripted forwards read the children's own flags.
     """
     def switches(module: nn.Module) -> List[CheckpointSequential]:
         found = []
         for path in paths:
-            target = module.get_submodule(path)
+            parent, _, name = path.rpartition('.')
+            target = getattr(module.get_submodule(parent), name)
+            if target is None:  # a stage removed by prune_intermediate_layers
+                continue
             inside = [target] if isinstance(target, CheckpointSequential) else [
                 m for m in target.children() if isinstance(m, CheckpointSequential)]
             if not inside:
