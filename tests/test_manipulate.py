@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from zoo.models._base import Trunk, ZooModel
-from zoo.models._manipulate import CheckpointSequential, checkpoint_flag, maybe_checkpoint
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag, maybe_checkpoint, run_sequence
 
 
 class _Counted(nn.Module):
@@ -148,6 +148,21 @@ def test_maybe_checkpoint_passes_extra_arguments_and_recomputes():
     with torch.no_grad():  # nothing recorded, so nothing to recompute and no checkpoint
         maybe_checkpoint(block, x, scale, enabled=True)
     assert block.calls == 1
+
+
+def test_run_sequence_checkpoints_each_module():
+    torch.manual_seed(0)
+    layers = [_Counted(4) for _ in range(3)]
+    x = torch.randn(2, 4, requires_grad=True)
+    grads = []
+    for checkpointed, calls in ((False, 1), (True, 2)):
+        x.grad = None
+        run_sequence(layers, x, checkpointed).sum().backward()
+        assert [m.calls for m in layers] == [calls] * 3
+        for m in layers:
+            m.calls = 0
+        grads.append(x.grad.clone())
+    torch.testing.assert_close(grads[1], grads[0], rtol=0, atol=0)
 
 
 def test_flag_over_several_paths():

@@ -6,8 +6,8 @@ import torch
 import torch.nn as nn
 from torch.utils.checkpoint import checkpoint
 
-__all__ = ['checkpoint_seq', 'maybe_checkpoint', 'CheckpointSequential', 'checkpoint_flag', 'named_apply',
-           'adapt_input_conv']
+__all__ = ['checkpoint_seq', 'maybe_checkpoint', 'run_sequence', 'CheckpointSequential', 'checkpoint_flag',
+           'named_apply', 'adapt_input_conv']
 
 
 def checkpoint_seq(functions: Iterable[nn.Module], x: torch.Tensor, every: int = 1) -> torch.Tensor:
@@ -34,6 +34,18 @@ def maybe_checkpoint(module: Callable[..., Any], *args: Any, enabled: bool, **kw
     if enabled and torch.is_grad_enabled() and not torch.jit.is_scripting():
         return checkpoint(module, *args, use_reentrant=False, **kwargs)
     return module(*args, **kwargs)
+
+
+def run_sequence(modules: Iterable[Callable[[torch.Tensor], torch.Tensor]], x: torch.Tensor,
+                 checkpointed: bool) -> torch.Tensor:
+    """Run `modules` one after another, each its own checkpoint segment when `checkpointed`.
+
+    For trunks whose stages are separate attributes (keys `layer1.*`, `level3.*`) that no `CheckpointSequential`
+    holds without renaming their weights.
+    """
+    for module in modules:
+        x = maybe_checkpoint(module, x, enabled=checkpointed)
+    return x
 
 
 class CheckpointSequential(nn.Sequential):
