@@ -20,7 +20,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, U
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import torch.utils.checkpoint
 
 from zoo.layers import BatchNormAct2d, LayerType, create_classifier, get_act_layer
 from zoo.layers.blur_pool import BlurPool2d

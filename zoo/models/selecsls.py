@@ -12,7 +12,6 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.utils.checkpoint
 
 from zoo.layers.classifier import create_classifier
 from zoo.layers.weight_init import he_normal_, init_by_type_
