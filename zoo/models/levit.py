@@ -264,6 +264,7 @@ class LevitBlock(nn.Module):
 
 class LevitStage(nn.Module):
     """Optional shrink-attention downsampling (to half the resolution), then `depth` LeViT blocks."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, in_dim: int, out_dim: int, key_dim: int, depth: int, num_heads: int, attn_ratio: float,
                  mlp_ratio: float, resolution: Tuple[int, int], downsample: bool, use_conv: bool,
