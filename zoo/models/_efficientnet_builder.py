@@ -41,6 +41,7 @@ from zoo.models._base import split_levels
 from zoo.models._efficientnet_blocks import (
     CondConvResidual, ConvBnAct, DepthwiseSeparableConv, EdgeResidual, InvertedResidual, KernelSize,
     MobileAttention, UniversalInvertedResidual)
+from zoo.models._manipulate import CheckpointSequential
 
 __all__ = [
     'BlockArgs', 'BN_EPS_TF', 'BN_MOMENTUM_TF', 'decode_block_str', 'decode_arch_def', 'round_channels',
@@ -200,7 +201,7 @@ def build_stages(
         aa_layer: Optional[AaLayerType] = None,
         layer_scale_init_value: Optional[float] = None,
         stem_feature_module: str = 'bn1',
-) -> Tuple[List[nn.Sequential], List[Dict[str, Any]], int]:
+) -> Tuple[List[CheckpointSequential], List[Dict[str, Any]], int]:
     """Build the stages of decoded `block_args` behind a stride-2 stem of `in_chs` channels.
 
     Returns (stages, feature_info, out_chs). A feature level is taken at the stem when the first block strides (or
@@ -280,7 +281,7 @@ def build_stages(
             block_idx += 1
             if s2d == 1:
                 s2d = 2
-        stages.append(nn.Sequential(*blocks))
+        stages.append(CheckpointSequential(*blocks))
         # where levels are taken depends on the nominal strides, before any is traded for dilation; a stride that
         # ends a space-to-depth region is dropped, so it starts no level
         last = stage_idx + 1 == len(block_args)

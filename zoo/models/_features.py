@@ -23,7 +23,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 import torch
 import torch.nn as nn
-from torch.utils.checkpoint import checkpoint
+
+from zoo.models._manipulate import maybe_checkpoint
 
 __all__ = [
     'FeatureInfo', 'FeatureGetterNet', 'FeatureDictNet', 'FeatureListNet', 'FeatureHookNet', 'feature_take_indices',
@@ -247,9 +248,7 @@ class _ChildrenRun(nn.ModuleDict):
     def _step(self, i: int, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
         # the first module needs the input's gradient, the last and in-place ones cannot be recomputed safely
         skip = i == 0 or i == len(self) - 1 or getattr(module, 'inplace', False)
-        if self.grad_checkpointing and not skip and torch.is_grad_enabled() and not torch.jit.is_scripting():
-            return checkpoint(module, x, use_reentrant=False)
-        return module(x)
+        return maybe_checkpoint(module, x, enabled=self.grad_checkpointing and not skip)
 
 
 class FeatureDictNet(_ChildrenRun):

@@ -1,12 +1,13 @@
 """Model surgery helpers: gradient checkpointing over sequences, recursive init, first-conv adaptation."""
 import math
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, List, Union
 
 import torch
 import torch.nn as nn
 from torch.utils.checkpoint import checkpoint
 
-__all__ = ['checkpoint_seq', 'CheckpointSequential', 'named_apply', 'adapt_input_conv']
+__all__ = ['checkpoint_seq', 'maybe_checkpoint', 'run_sequence', 'CheckpointSequential', 'checkpoint_flag',
+           'named_apply', 'adapt_input_conv']
 
 
 def checkpoint_seq(functions: Iterable[nn.Module], x: torch.Tensor, every: int = 1) -> torch.Tensor:
@@ -23,6 +24,30 @@ def checkpoint_seq(functions: Iterable[nn.Module], x: torch.Tensor, every: int =
     return x
 
 
+def maybe_checkpoint(module: Callable[..., Any], *args: Any, enabled: bool, **kwargs: Any) -> Any:
+    """`module(*args, **kwargs)`, recomputed in backward when `enabled` and autograd is recording.
+
+    For blocks a `CheckpointSequential` cannot chain: they take more than the activations (a grid size, a global
+    query, a mask) or return several tensors. The owner keeps a plain `grad_checkpointing` flag and passes it here.
+    TorchScript runs the module plainly.
+    """
+    if enabled and torch.is_grad_enabled() and not torch.jit.is_scripting():
+        return checkpoint(module, *args, use_reentrant=False, **kwargs)
+    return module(*args, **kwargs)
+
+
+def run_sequence(modules: Iterable[Callable[[torch.Tensor], torch.Tensor]], x: torch.Tensor,
+                 checkpointed: bool) -> torch.Tensor:
+    """Run `modules` one after another, each its own checkpoint segment when `checkpointed`.
+
+    For trunks whose stages are separate attributes (keys `layer1.*`, `level3.*`) that no `CheckpointSequential`
+    holds without renaming their weights.
+    """
+    for module in modules:
+        x = maybe_checkpoint(module, x, enabled=checkpointed)
+    return x
+
+
 class CheckpointSequential(nn.Sequential):
     """An `nn.Sequential` that owns its activation-checkpointing switch.
 
@@ -34,12 +59,58 @@ class CheckpointSequential(nn.Sequential):
         super().__init__(*modules)
         self.grad_checkpointing = False
 
+    def __getitem__(self, idx: Union[int, slice]) -> nn.Module:
+        # a slice (e.g. a trunk pruned by `prune_intermediate_layers`) keeps the switch the full sequence had
+        item = super().__getitem__(idx)
+        if isinstance(item, CheckpointSequential):
+            item.grad_checkpointing = self.grad_checkpointing
+        return item
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.grad_checkpointing and not torch.jit.is_scripting():
             return checkpoint_seq(self, x)
         for module in self:
             x = module(x)
         return x
+
+
+def checkpoint_flag(*paths: str) -> property:
+    """A `grad_checkpointing` property that stands for the flags of the `CheckpointSequential`s at `paths`.
+
+    A stage or model whose checkpointing lives in a `CheckpointSequential` child declares
+    `grad_checkpointing = checkpoint_flag('blocks')` in its class body, so `module.grad_checkpointing = True` (what
+    timm users write for a stage or a model) switches that child on and reading it reports the child's state.
+    Each path is a dotted submodule path; one naming a plain container (e.g. a sequence of stages) stands for the
+    `CheckpointSequential` modules directly inside it; a family whose stages are separate attributes lists them all
+    (a path set to None, a pruned stage, is skipped).
+    TorchScript never sees the property: scripted forwards read the children's own flags.
+    """
+    def switches(module: nn.Module) -> List[CheckpointSequential]:
+        found = []
+        for path in paths:
+            parent, _, name = path.rpartition('.')
+            target = getattr(module.get_submodule(parent), name)
+            if target is None:  # a stage removed by prune_intermediate_layers
+                continue
+            inside = [target] if isinstance(target, CheckpointSequential) else [
+                m for m in target.children() if isinstance(m, CheckpointSequential)]
+            if not inside:
+                raise TypeError(f'{type(module).__name__}.{path} holds no CheckpointSequential for '
+                                f'grad_checkpointing to switch; build it as a CheckpointSequential (or a container '
+                                f'of them).')
+            found += inside
+        return found
+
+    @torch.jit.unused
+    def get(self: nn.Module) -> bool:
+        return all(m.grad_checkpointing for m in switches(self))
+
+    @torch.jit.unused
+    def set(self: nn.Module, enable: bool) -> None:
+        for m in switches(self):
+            m.grad_checkpointing = enable
+
+    return property(get, set, doc=f'Activation checkpointing of {", ".join(paths)} (reads and writes their flags).')
 
 
 def named_apply(fn: Callable[..., None], module: nn.Module, name: str = '', depth_first: bool = True,

@@ -15,10 +15,10 @@ from typing import Any, ClassVar, Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from torch.utils.checkpoint import checkpoint
 
 from zoo.models._base import IndicesT, Trunk, ZooModel
 from zoo.models._features import feature_take_indices
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models.vision_transformer import pool_tokens
 
 __all__ = ['TokenTransformer', 'source_grid']
@@ -69,9 +69,7 @@ class TokenTransformer(ZooModel):
     def _run_block(self, index: int, x: torch.Tensor, context: Any) -> torch.Tensor:
         block = self.blocks[index]
         kwargs = self._block_kwargs(context, index)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint(block, x, use_reentrant=False, **kwargs)
-        return block(x, **kwargs)
+        return maybe_checkpoint(block, x, enabled=self.grad_checkpointing, **kwargs)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x, context = self._embed(x)

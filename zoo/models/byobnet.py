@@ -58,7 +58,7 @@ from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.layers.weight_init import init_by_type_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._reparam import fuse_conv_bn, identity_kernel, sum_kernels
@@ -1007,6 +1007,7 @@ class ByobNet(ZooModel):
         zero_init_last: zero-initialise the last norm of each residual branch.
         **kwargs: ByoModelCfg fields overriding `cfg`'s (e.g. act_layer='relu').
     """
+    grad_checkpointing = checkpoint_flag('stages')
     groups = dict(
         stem=r'^stem',
         blocks=[(r'^stages\.(\d+)\.(\d+)', None), (r'^final_conv', (99999,))],

@@ -27,7 +27,7 @@ from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.vision_transformer import pool_tokens
@@ -205,6 +205,7 @@ class Cait(ClassTokenHeadMixin, ZooModel):
         depth_token_only: number of class-attention layers.
         mlp_ratio_token_only: MLP hidden width / embed_dim in the class-attention layers.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
     trunk = Trunk(levels='blocks', final=('blocks_token_only', 'norm'), final_is_norm=False, level_fmt='NLC')
     norm_levels = 'all'
     classifier_name = 'head'
@@ -240,7 +241,6 @@ class Cait(ClassTokenHeadMixin, ZooModel):
         self.global_pool = check_global_pool(global_pool)
         self.num_features = self.head_hidden_size = self.embed_dim = embed_dim
         self.num_prefix_tokens = 1
-        self.grad_checkpointing = False
 
         self.patch_embed = PatchEmbed(img_size=img_size, patch_size=patch_size, in_chans=in_chans,
                                       embed_dim=embed_dim)

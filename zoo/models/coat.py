@@ -20,7 +20,6 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerNorm, LayerType, get_norm_layer, to_2tuple, trunc_normal_
@@ -31,6 +30,7 @@ from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import IndicesT, Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.vision_transformer import pool_tokens
@@ -305,21 +305,16 @@ class CoaT(ZooModel):
             x = _insert_cls(embed(x), getattr(self, f'cls_token{i}'))
             size = embed.grid_size
             for blk in getattr(self, f'serial_blocks{i}'):
-                x = self._checkpointed(blk, x, size)
+                x = maybe_checkpoint(blk, x, size, enabled=self.grad_checkpointing)
             xs.append(x)
             sizes.append(size)
         return xs, sizes
-
-    def _checkpointed(self, blk: nn.Module, *args: Any) -> Any:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint(blk, *args, use_reentrant=False)
-        return blk(*args)
 
     def _parallel(self, xs: List[torch.Tensor], sizes: List[Size]) -> List[torch.Tensor]:
         x1, x2, x3, x4 = xs
         for blk in self.parallel_blocks:
             x2, x3, x4 = self.cpe2(x2, sizes[1]), self.cpe3(x3, sizes[2]), self.cpe4(x4, sizes[3])
-            x1, x2, x3, x4 = self._checkpointed(blk, x1, x2, x3, x4, sizes)
+            x1, x2, x3, x4 = maybe_checkpoint(blk, x1, x2, x3, x4, sizes, enabled=self.grad_checkpointing)
         return [x1, x2, x3, x4]
 
     def _final_norms(self) -> List[Optional[nn.Module]]:

@@ -16,7 +16,6 @@ from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerNorm, LayerType, get_norm_layer, stagewise_drop_path_rates, trunc_normal_
@@ -27,6 +26,7 @@ from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._steps import LevelStepsMixin
@@ -228,10 +228,7 @@ class ConVit(LevelStepsMixin, ZooModel):
     def _step(self, index: int, x: torch.Tensor) -> torch.Tensor:
         if index == self.local_up_to_layer and self.cls_token is not None:
             x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
-        blk = self.blocks[index]
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint(blk, x, use_reentrant=False)
-        return blk(x)
+        return maybe_checkpoint(self.blocks[index], x, enabled=self.grad_checkpointing)
 
     def _level_output(self, index: int, x: torch.Tensor, norm: bool, output_fmt: str,
                       input_hw: Tuple[int, int]) -> torch.Tensor:

@@ -41,7 +41,7 @@ from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.layers.rms_norm import RmsNorm, RmsNorm2d, SimpleNorm, SimpleNorm2d
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import CheckpointSequential, named_apply
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -146,6 +146,7 @@ class ConvNeXtStage(nn.Module):
         block_norm_layer: norm inside the blocks.
         **block_kwargs: passed to every ConvNeXtBlock.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(
             self,
@@ -161,7 +162,6 @@ class ConvNeXtStage(nn.Module):
             **block_kwargs: Any,
     ):
         super().__init__()
-        self.grad_checkpointing = False
         changes_dilation = dilation[0] != dilation[1]
         if in_chs != out_chs or stride > 1 or changes_dilation:
             resamples = stride > 1 or changes_dilation

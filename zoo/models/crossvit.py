@@ -28,7 +28,7 @@ from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import IndicesT, Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.vision_transformer import Block
@@ -284,11 +284,8 @@ class CrossVit(ZooModel):
 
     def forward_features(self, x: torch.Tensor) -> List[torch.Tensor]:
         xs = self._embed(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            xs = checkpoint_seq(self.blocks, xs)
-        else:
-            for blk in self.blocks:
-                xs = blk(xs)
+        for blk in self.blocks:
+            xs = maybe_checkpoint(blk, xs, enabled=self.grad_checkpointing)
         return [norm(x) for norm, x in zip(self.norm, xs)]
 
     def forward_head(self, xs: List[torch.Tensor], pre_logits: bool = False) -> torch.Tensor:

@@ -31,7 +31,7 @@ from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.layers.window import window_partition, window_reverse
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -195,13 +195,13 @@ class ChannelBlock(_DualBlock):
 class DaVitStage(nn.Module):
     """Optional downsample, then `depth` block pairs (keys `downsample`, `blocks.<i>.<j>` or, with named blocks,
     `blocks.<i>.spatial_block` / `.channel_block`)."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, in_chs: int, out_chs: int, depth: int, downsample: bool, attn_types: Sequence[str],
                  num_heads: int, window_size: int, mlp_ratio: float, qkv_bias: bool, drop_path: Sequence[float],
                  norm_layer: Any, norm_layer_cl: Any, ffn: bool, cpe_act: bool, down_kernel_size: int,
                  channel_attn_v2: bool, named_blocks: bool):
         super().__init__()
-        self.grad_checkpointing = False
         self.downsample = Downsample(in_chs, out_chs, down_kernel_size, norm_layer) if downsample else nn.Identity()
         common = dict(mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, norm_layer=norm_layer_cl, ffn=ffn, cpe_act=cpe_act)
         pairs = []
@@ -217,11 +217,11 @@ class DaVitStage(nn.Module):
                 else:
                     raise ValueError(f"Unknown DaViT attention type {kind!r}; use 'spatial' or 'channel'.")
             pairs.append(nn.Sequential(OrderedDict(pair)) if named_blocks else nn.Sequential(*[m for _, m in pair]))
-        self.blocks = nn.Sequential(*pairs)
+        self.blocks = CheckpointSequential(*pairs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.downsample(x)
-        return checkpoint_seq(self.blocks, x) if self.grad_checkpointing and self.training else self.blocks(x)
+        return self.blocks(x)
 
 
 class DaVit(ZooModel):

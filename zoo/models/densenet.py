@@ -20,7 +20,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, U
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import torch.utils.checkpoint
 
 from zoo.layers import BatchNormAct2d, LayerType, create_classifier, get_act_layer
 from zoo.layers.blur_pool import BlurPool2d
@@ -28,6 +27,7 @@ from zoo.layers.conv_bn_act import get_norm_act_layer
 from zoo.layers.weight_init import he_normal_, init_by_type_, reset_affine_, zero_bias_
 from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model, register_model_deprecations
 
@@ -65,10 +65,9 @@ class DenseLayer(nn.Module):
         return self.conv1(self.norm1(torch.cat(features, 1)))
 
     def forward(self, features: List[torch.Tensor]) -> torch.Tensor:
-        if self.grad_checkpointing and torch.is_grad_enabled() and any(f.requires_grad for f in features):
-            x = torch.utils.checkpoint.checkpoint(self._bottleneck, *features, use_reentrant=False)
-        else:
-            x = self._bottleneck(*features)
+        # nothing to save memory on while no input carries a gradient (the first layer of a frozen stem)
+        x = maybe_checkpoint(self._bottleneck, *features,
+                             enabled=self.grad_checkpointing and any(f.requires_grad for f in features))
         x = self.conv2(self.norm2(x))
         if self.drop_rate > 0:
             x = F.dropout(x, p=self.drop_rate, training=self.training)

@@ -21,7 +21,7 @@ import torch.nn as nn
 from zoo.layers import create_classifier
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import run_sequence
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -348,11 +348,7 @@ class DLA(ZooModel):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.base_layer(x)
         levels = [self.level0, self.level1, self.level2, self.level3, self.level4, self.level5]
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(levels, x)
-        for level in levels:
-            x = level(x)
-        return x
+        return run_sequence(levels, x, self.grad_checkpointing)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = self.head_drop(self.global_pool(x))

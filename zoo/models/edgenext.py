@@ -38,7 +38,7 @@ from zoo.layers.pos_embed_fourier import FourierPosEmbed
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._key_rules import rename_keys
-from zoo.models._manipulate import CheckpointSequential, named_apply
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.xcit import XCA
@@ -171,6 +171,7 @@ class SplitTransposeBlock(_ChannelsLastMlpBlock):
 
 class EdgeNeXtStage(nn.Module):
     """Downsampling (LayerNorm + 2x2 stride-2 conv, unless the first block strides), conv blocks, then SDTA blocks."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, in_chs: int, out_chs: int, stride: int = 2, depth: int = 2, num_global_blocks: int = 1,
                  num_heads: int = 4, scales: int = 2, kernel_size: int = 7, expand_ratio: float = 4,
@@ -199,7 +200,6 @@ class EdgeNeXtStage(nn.Module):
                     drop_path=drop_path_rates[i]))
             in_chs = out_chs
         self.blocks = CheckpointSequential(*blocks)
-        self.grad_checkpointing = False  # the blocks checkpoint themselves; the level is not wrapped again
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.blocks(self.downsample(x))

@@ -28,7 +28,7 @@ from zoo.layers.mlp import Mlp
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._distilled import DistilledLinearHeads
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.metaformer import Pooling
@@ -175,6 +175,7 @@ class MetaBlock2d(_MetaBlock):
 
 class EfficientFormerStage(nn.Module):
     """Optional downsampling, 4D MetaBlocks, then (last stage) `Flat` and `num_vit` 3D MetaBlocks."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, dim: int, dim_out: int, depth: int, downsample: bool = True, num_vit: int = 0,
                  pool_size: int = 3, mlp_ratio: float = 4., act_layer: LayerType = nn.GELU,
@@ -197,7 +198,6 @@ class EfficientFormerStage(nn.Module):
             blocks += [MetaBlock1d(dim_out, mlp_ratio, act_layer, norm_layer_cl, proj_drop, drop_path[i],
                                    layer_scale_init_value) for i in range(num_conv, depth)]
         self.blocks = CheckpointSequential(*blocks)
-        self.grad_checkpointing = False  # the blocks checkpoint themselves; the level is not wrapped again
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.blocks(self.downsample(x))

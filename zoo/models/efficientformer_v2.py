@@ -31,7 +31,7 @@ from zoo.layers.layer_scale import LayerScale2d
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._distilled import DistilledLinearHeads
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -246,6 +246,7 @@ class Stem4(nn.Sequential):
 
 class EfficientFormerV2Stage(nn.Module):
     """Optional downsampling, then blocks whose last `num_vit` have attention (when the stage uses attention)."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, dim: int, dim_out: int, depth: int, resolution: SizeT = 7, downsample: bool = True,
                  block_stride: Optional[int] = None, downsample_use_attn: bool = False, block_use_attn: bool = False,
@@ -268,7 +269,6 @@ class EfficientFormerV2Stage(nn.Module):
             EfficientFormerV2Block(dim, mlp_ratio[i], act_layer, norm_layer, proj_drop, drop_path[i],
                                    layer_scale_init_value, resolution, block_stride,
                                    use_attn=block_use_attn and i >= depth - num_vit) for i in range(depth)])
-        self.grad_checkpointing = False  # the blocks checkpoint themselves; the level is not wrapped again
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.blocks(self.downsample(x))

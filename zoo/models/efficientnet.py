@@ -34,7 +34,6 @@ code was released (a different first stage and head width). The `_gn` variants s
 `efficientnet_b0_g16_evos` is, as in timm, grouped convs with BatchNorm (its EvoNorm was never switched on);
 `test_efficientnet_evos` does use EvoNorm-S0.
 """
-import itertools
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -51,7 +50,7 @@ from zoo.models._efficientnet_blocks import SqueezeExcite
 from zoo.models._efficientnet_builder import (
     BN_EPS_TF, BlockArgs, build_stages, convert_efficientnet_pytorch, decode_arch_def, evo_norm_act,
     group_norm_act, stage_levels, init_weights_goog, pop_drop_path_rate, resolve_norm_layer, round_channels)
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -80,6 +79,7 @@ class EfficientNet(ZooModel):
         drop_path_rate: stochastic depth rate reached by the last block.
         global_pool: pooling type for the head.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
     # the per-instance trunk declaration is Python metadata, not part of the TorchScript module
     __jit_ignored_attributes__ = ['trunk']
 
@@ -115,7 +115,6 @@ class EfficientNet(ZooModel):
         self.in_chans = in_chans
         self.drop_rate = drop_rate
         self.head_drop = nn.Dropout(drop_rate)  # parameter-free: the published keys are unchanged
-        self.grad_checkpointing = False
 
         if not fix_stem:
             stem_size = round_chs_fn(stem_size)
@@ -142,13 +141,8 @@ class EfficientNet(ZooModel):
         self.head_hidden_size = self.num_features * self.global_pool.feat_mult()
         init_weights_goog(self)
 
-    def _run_blocks(self, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(itertools.chain.from_iterable(self.blocks), x)  # one segment per block
-        return self.blocks(x)
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = self._run_blocks(self.bn1(self.conv_stem(x)))
+        x = self.blocks(self.bn1(self.conv_stem(x)))
         return self.bn2(self.conv_head(x))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:

@@ -27,7 +27,6 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers.drop import DropPath
@@ -38,6 +37,7 @@ from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import IndicesT, Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._reparam import fuse_conv_bn
@@ -260,10 +260,7 @@ class EfficientViMStage(nn.Module):
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         h = x.new_empty(0)
         for block in self.blocks:
-            if self.grad_checkpointing and not torch.jit.is_scripting():
-                x, h = checkpoint(block, x, use_reentrant=False)
-            else:
-                x, h = block(x)
+            x, h = maybe_checkpoint(block, x, enabled=self.grad_checkpointing)
         return x, (x if self.downsample is None else self.downsample(x)), h
 
 

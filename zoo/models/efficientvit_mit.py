@@ -26,7 +26,7 @@ from zoo.layers import LayerType, get_act_layer
 from zoo.layers.pool import SelectAdaptivePool2d, adaptive_pool_feat_mult
 from zoo.models._base import Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -195,6 +195,7 @@ class EfficientVitBlock(nn.Module):
 
 class EfficientVitStage(nn.Module):
     """A stride-2 block without shortcut, then residual local blocks or attention blocks (key `blocks`)."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, blocks: Sequence[nn.Module]):
         super().__init__()

@@ -28,7 +28,7 @@ from zoo.layers.squeeze_excite import SEModule
 from zoo.layers.window import window_partition_nchw, window_reverse_nchw
 from zoo.models._base import Trunk, ZooModel, check_num_classes, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._reparam import BatchNormLinear
@@ -216,6 +216,7 @@ class EfficientVitBlock(nn.Module):
 
 class EfficientVitStage(nn.Module):
     """Optional downsampling (dw/FFN pair, patch merging, dw/FFN pair), then sandwich blocks."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, in_dim: int, out_dim: int, key_dim: int, num_heads: int, depth: int, resolution: int,
                  window_resolution: int, kernels: Sequence[int], downsample: bool):

@@ -18,7 +18,7 @@ from zoo.layers import DropPath, LayerType, SelectAdaptivePool2d, get_act_layer,
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -120,19 +120,17 @@ class PatchEmbed(nn.Module):
 
 class FasterNetStage(nn.Module):
     """Optional patch merging followed by `depth` blocks (keys `blocks`, `downsample`)."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, dim: int, depth: int, drop_path_rates: Sequence[float], use_merge: bool,
                  merge_size: Union[int, Tuple[int, int]], norm_layer: NormFactory, **block_kwargs: Any):
         super().__init__()
-        self.grad_checkpointing = False
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             MLPBlock(dim, drop_path=drop_path_rates[i], norm_layer=norm_layer, **block_kwargs) for i in range(depth)])
         self.downsample = PatchMerging(dim // 2, merge_size, norm_layer) if use_merge else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.downsample(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
         return self.blocks(x)
 
 

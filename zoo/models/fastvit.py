@@ -37,7 +37,7 @@ from zoo.layers.rep_branches import fold_conv_bn_branches
 from zoo.layers.squeeze_excite import SEModule
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._reparam import fuse_conv_bn, identity_kernel
@@ -402,6 +402,7 @@ class PatchEmbed(nn.Module):
 
 class FastVitStage(nn.Module):
     """Optional downsampling patch embed, optional conditional position encoding, then the stage's blocks."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(
             self,
@@ -425,7 +426,6 @@ class FastVitStage(nn.Module):
             inference_mode: bool,
     ):
         super().__init__()
-        self.grad_checkpointing = False
         if not downsample and dim != dim_out:
             raise ValueError(f'A stage without downsampling keeps its width ({dim} != {dim_out}).')
         self.downsample = PatchEmbed(down_patch_size, down_stride, dim, dim_out, act_layer, lkc_use_act,
@@ -439,12 +439,10 @@ class FastVitStage(nn.Module):
                                      layer_scale_init_value) for rate in drop_path_rates]
         else:
             raise ValueError(f"token_mixer_type must be 'repmixer' or 'attention', got {token_mixer_type!r}.")
-        self.blocks = nn.Sequential(*blocks)
+        self.blocks = CheckpointSequential(*blocks)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pos_emb(self.downsample(x))
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
         return self.blocks(x)
 
 

@@ -27,7 +27,7 @@ from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._key_rules import rename_keys
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -129,22 +129,18 @@ class Downsample(nn.Module):
 
 class FocalNetStage(nn.Module):
     """Optional downsample, then blocks (keys `downsample`, `blocks`)."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, in_dim: int, dim: int, depth: int, downsample: bool, overlap: bool,
                  drop_path: Sequence[float], norm_layer: LayerType, **block_kwargs: Any):
         super().__init__()
-        self.grad_checkpointing = False
         self.downsample = Downsample(in_dim, dim, 2, overlap, norm_layer) if downsample else nn.Identity()
-        self.blocks = nn.ModuleList([FocalNetBlock(dim, drop_path=rate, norm_layer=norm_layer, **block_kwargs)
+        self.blocks = CheckpointSequential(*[FocalNetBlock(dim, drop_path=rate, norm_layer=norm_layer, **block_kwargs)
                                      for rate in drop_path[:depth]])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.downsample(x)
-        if self.grad_checkpointing and self.training:
-            return checkpoint_seq(self.blocks, x)
-        for block in self.blocks:
-            x = block(x)
-        return x
+        return self.blocks(x)
 
 
 class FocalNet(ZooModel):

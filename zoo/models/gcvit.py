@@ -34,7 +34,7 @@ from zoo.layers.squeeze_excite import SEModule
 from zoo.layers.window import window_partition, window_reverse
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -210,10 +210,7 @@ class GlobalContextVitStage(nn.Module):
         q_global = self.global_norm(self.global_block(x).permute(0, 2, 3, 1))
         x = x.permute(0, 2, 3, 1)
         for block in self.blocks:
-            if self.grad_checkpointing and not torch.jit.is_scripting():
-                x = checkpoint(block, x, q_global, use_reentrant=False)
-            else:
-                x = block(x, q_global)
+            x = maybe_checkpoint(block, x, q_global, enabled=self.grad_checkpointing)
         return self.norm(x).permute(0, 3, 1, 2).contiguous()
 
 

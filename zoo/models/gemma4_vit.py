@@ -25,7 +25,6 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 
 from zoo.layers import DropPath
 from zoo.layers.attention import attend
@@ -37,6 +36,7 @@ from zoo.layers.rope import apply_rope
 from zoo.models._base import Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -510,9 +510,7 @@ class Gemma4VitEncoder(ZooModel):
 
     def _run_block(self, block: nn.Module, x: torch.Tensor, rope: torch.Tensor,
                    attn_mask: Optional[torch.Tensor]) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint(block, x, rope, attn_mask, use_reentrant=False)
-        return block(x, rope, attn_mask)
+        return maybe_checkpoint(block, x, rope, attn_mask, enabled=self.grad_checkpointing)
 
     def forward_features(self, x: InputT, patch_coord: Optional[torch.Tensor] = None,
                          patch_valid: Optional[torch.Tensor] = None) -> torch.Tensor:

@@ -25,7 +25,7 @@ from zoo.layers.pool import SelectAdaptivePool2d
 from zoo.layers.weight_init import he_normal_, init_by_type_, zero_bias_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -150,6 +150,7 @@ class HighPerfGpuBlock(nn.Module):
 
 class HighPerfGpuStage(nn.Module):
     """Strided depthwise 3x3 conv + BN (`downsample`, or Identity) then HG blocks (`blocks`)."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, in_chs: int, mid_chs: int, out_chs: int, block_num: int, layer_num: int,
                  downsample: bool = True, light_block: bool = False, kernel_size: int = 3, use_lab: bool = False,

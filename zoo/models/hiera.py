@@ -40,7 +40,7 @@ from zoo.layers.norm import get_norm_layer
 from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
-from zoo.models._manipulate import checkpoint
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -410,9 +410,7 @@ class Hiera(ZooModel):
         return x
 
     def _run_block(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint(self.blocks[i], x, use_reentrant=False)
-        return self.blocks[i](x)
+        return maybe_checkpoint(self.blocks[i], x, enabled=self.grad_checkpointing)
 
     def reroll(self, x: torch.Tensor, block_idx: int, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Block `block_idx`'s tokens in spatial order (B, H, W, C), or per kept unit with a mask."""

@@ -30,7 +30,7 @@ from zoo.layers.norm import get_norm_layer
 from zoo.layers.window import window_partition, window_reverse
 from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.hiera import IndicesT, init_hiera_weights_, prune_blocks_, take_block_indices
@@ -248,9 +248,7 @@ class HieraDet(ZooModel):
         return x + pos.permute(0, 2, 3, 1)
 
     def _run_block(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint(self.blocks[i], x, use_reentrant=False)
-        return self.blocks[i](x)
+        return maybe_checkpoint(self.blocks[i], x, enabled=self.grad_checkpointing)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self._pos_embed(self.patch_embed(x))

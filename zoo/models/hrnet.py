@@ -23,7 +23,6 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 import torch
 import torch.nn as nn
-from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers.classifier import create_classifier
@@ -31,6 +30,7 @@ from zoo.layers.weight_init import he_normal_, init_by_type_, reset_affine_
 from zoo.models._base import ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import FeatureInfo, feature_take_indices
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.resnet import BasicBlock, Bottleneck
@@ -127,10 +127,7 @@ class HrStage(nn.Sequential):
 
     def forward(self, x: List[torch.Tensor]) -> List[torch.Tensor]:  # type: ignore[override]
         for module in self:
-            if self.grad_checkpointing and torch.is_grad_enabled() and not torch.jit.is_scripting():
-                x = checkpoint(module, x, use_reentrant=False)
-            else:
-                x = module(x)
+            x = maybe_checkpoint(module, x, enabled=self.grad_checkpointing)
         return x
 
 

@@ -30,7 +30,7 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.models._base import Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._key_rules import rename_keys
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._reparam import identity_kernel
@@ -186,6 +186,7 @@ def stage_blocks(dim: int, depth: int, attn_groups: int, head_dim_reduction: int
 
 class IFormerStage(nn.Module):
     """A stride-2 conv-BN downsampling when the width changes (key `downsample`), then the blocks (`blocks`)."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, in_dim: int, dim: int, blocks: Sequence[nn.Module]):
         super().__init__()

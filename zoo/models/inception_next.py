@@ -28,7 +28,7 @@ from zoo.layers.output_stride import stage_strides
 from zoo.layers.weight_init import init_conv_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -118,6 +118,7 @@ class MetaNeXtStage(nn.Module):
         norm_layer: NCHW norm of the downsample and the blocks.
         **block_kwargs: passed to every block.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(
             self,

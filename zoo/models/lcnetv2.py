@@ -21,7 +21,7 @@ from zoo.layers.conv_bn_act import ConvNormAct
 from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._fuse import fold_bn_into_conv
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.mobilenetv3 import PooledHeadMixin
@@ -152,7 +152,7 @@ def _make_stages(prev_chs: int, scale: float, depths: Tuple[int, ...],
                 prev_chs, out_chs, stride=2 if j == 0 else 1, dw_kernel_size=kernel, split_pw=split_pw,
                 use_rep=use_rep, use_se=use_se, use_shortcut=use_shortcut, **block_kwargs))
             prev_chs = out_chs
-        stages.append(nn.Sequential(*blocks))
+        stages.append(CheckpointSequential(*blocks))
         reduction *= 2
         feature_info.append(dict(num_chs=out_chs, reduction=reduction, module=f'stages.{i}'))
     return nn.Sequential(*stages), feature_info, prev_chs
@@ -173,6 +173,7 @@ class LCNetV2(PooledHeadMixin, ZooModel):
         drop_rate: dropout before the classifier.
         inference_mode: build the re-parameterisable blocks already folded.
     """
+    grad_checkpointing = checkpoint_flag('stages')
     trunk = Trunk(levels='stages', stem=('stem',))
     classifier_name = 'classifier'
     groups = dict(stem=r'^stem', blocks=r'^stages\.(\d+)\.(\d+)', coarse=r'^stages\.(\d+)')
@@ -232,8 +233,6 @@ class LCNetV2(PooledHeadMixin, ZooModel):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq([b for stage in self.stages for b in stage], x)
         return self.stages(x)
 
 

@@ -30,7 +30,7 @@ from zoo.layers.attention_bias import abs_offset_bias_index, gather_offset_bias,
 from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._fuse import fold_bn_into_conv
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._reparam import BatchNormLinear
@@ -264,6 +264,7 @@ class LevitBlock(nn.Module):
 
 class LevitStage(nn.Module):
     """Optional shrink-attention downsampling (to half the resolution), then `depth` LeViT blocks."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, in_dim: int, out_dim: int, key_dim: int, depth: int, num_heads: int, attn_ratio: float,
                  mlp_ratio: float, resolution: Tuple[int, int], downsample: bool, use_conv: bool,
@@ -309,6 +310,7 @@ class Levit(ZooModel):
         drop_rate: dropout before the classifier.
         drop_path_rate: stochastic depth rate, the same for every block.
     """
+    grad_checkpointing = checkpoint_flag('stages')
     classifier_name = 'head'
     groups = dict(stem=r'^stem',
                   blocks=[(r'^stages\.(\d+)\.downsample', (0,)), (r'^stages\.(\d+)\.blocks\.(\d+)', None)],
@@ -351,7 +353,6 @@ class Levit(ZooModel):
         self.embed_dim = tuple(embed_dim)
         self.num_features = self.head_hidden_size = embed_dim[-1]
         self.drop_rate = drop_rate
-        self.grad_checkpointing = False
         self.trunk = Trunk(stem=('stem',), levels='stages', level_fmt='NCHW' if use_conv else 'NLC')
 
         stride = 16 if stem_type == 's16' else 8

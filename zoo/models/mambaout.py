@@ -22,7 +22,7 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.weight_init import init_conv_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -139,6 +139,7 @@ class MambaOutStage(nn.Module):
         drop_path_rates: stochastic depth rate per block.
         **block_kwargs: passed to every block.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(
             self,

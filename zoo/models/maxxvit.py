@@ -53,7 +53,7 @@ from zoo.layers.window import (
 )
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq, named_apply
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -685,6 +685,7 @@ class MaxxVitStage(nn.Module):
         conv_cfg: conv block config.
         drop_path: per-block stochastic depth rates.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(
             self,
@@ -699,7 +700,6 @@ class MaxxVitStage(nn.Module):
             drop_path: Sequence[float] = (),
     ):
         super().__init__()
-        self.grad_checkpointing = False
         types = (block_types,) if isinstance(block_types, str) else tuple(block_types)
         types = (types + (types[-1],) * depth)[:depth]
         rates = list(drop_path) or [0.] * depth
@@ -718,7 +718,7 @@ class MaxxVitStage(nn.Module):
                 raise ValueError(f"Unknown block type {kind!r}; use 'C', 'T', 'M' or 'PM'.")
             blocks.append(block)
             in_chs = out_chs
-        self.blocks = nn.Sequential(*blocks)
+        self.blocks = CheckpointSequential(*blocks)
 
     def set_input_size(self, feat_size: Tuple[int, int], window_size: Tuple[int, int],
                        grid_size: Tuple[int, int]) -> None:
@@ -727,8 +727,6 @@ class MaxxVitStage(nn.Module):
                 block.set_input_size(feat_size, window_size, grid_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
         return self.blocks(x)
 
 

@@ -28,7 +28,7 @@ from zoo.layers.mlp import Mlp
 from zoo.layers.weight_init import init_conv_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -257,6 +257,7 @@ class MetaFormerStage(nn.Module):
         drop_path_rates: stochastic depth rate per block.
         **block_kwargs: passed to every block.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(
             self,
@@ -270,7 +271,6 @@ class MetaFormerStage(nn.Module):
             **block_kwargs: Any,
     ):
         super().__init__()
-        self.grad_checkpointing = False
         self.channels_first = channels_first
         if in_chs == out_chs:
             self.downsample = nn.Identity()

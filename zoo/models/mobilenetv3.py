@@ -29,7 +29,7 @@ from zoo.models._efficientnet_blocks import SqueezeExcite
 from zoo.models._efficientnet_builder import (
     BN_EPS_TF, BlockArgs, build_stages, decode_arch_def, stage_levels, init_weights_goog,
     pop_drop_path_rate, resolve_norm_layer, round_channels)
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -100,6 +100,7 @@ class MobileNetV3(PooledHeadMixin, ZooModel):
         layer_scale_init_value: initial layer scale of the MobileNetV4 blocks (None disables layer scale).
         global_pool: pooling type for the head.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
     classifier_name = 'classifier'
     groups = dict(stem=r'^conv_stem|bn1', blocks=r'^blocks\.(\d+)\.(\d+)', coarse=r'^blocks\.(\d+)')
 
@@ -133,7 +134,6 @@ class MobileNetV3(PooledHeadMixin, ZooModel):
         self.num_classes = num_classes
         self.in_chans = in_chans
         self.drop_rate = drop_rate
-        self.grad_checkpointing = False
 
         if not fix_stem:
             stem_size = round_chs_fn(stem_size)
@@ -164,8 +164,6 @@ class MobileNetV3(PooledHeadMixin, ZooModel):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.bn1(self.conv_stem(x))
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq([b for stage in self.blocks for b in stage], x)
         return self.blocks(x)
 
 

@@ -26,7 +26,7 @@ from zoo.models._efficientnet_blocks import ConvNormAa, SqueezeExcite, Universal
 from zoo.models._efficientnet_builder import (
     BlockArgs, build_stages, decode_arch_def, init_weights_goog, pop_drop_path_rate, round_channels, stage_levels)
 from zoo.models._features import feature_take_indices
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.mobilenetv3 import PooledHeadMixin
@@ -115,6 +115,7 @@ class MobileNetV5(PooledHeadMixin, ZooModel):
         layer_scale_init_value: layer scale of the UIB / attention blocks (None: none).
         global_pool: pooling of the head.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
     classifier_name = 'classifier'
     groups = dict(stem=r'^conv_stem|bn1', blocks=r'^blocks\.(\d+)\.(\d+)', coarse=r'^blocks\.(\d+)')
 
@@ -186,22 +187,17 @@ class MobileNetV5(PooledHeadMixin, ZooModel):
         self.classifier = nn.Linear(self.head_hidden_size, num_classes) if num_classes > 0 else nn.Identity()
         init_weights_goog(self)
 
-    def _run_stage(self, stage: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(stage, x)
-        return stage(x)
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv_stem(x)
         if self.msfa is None:
             for stage in self.blocks:
-                x = self._run_stage(stage, x)
+                x = stage(x)
             return x
         # level i of feature_info ends at position stage_ends[i] of (stem, blocks.0, blocks.1, ...)
         taps = {self.stage_ends[i] for i in self.msfa_indices}
         fused = [x] if 0 in taps else []
         for pos, stage in enumerate(self.blocks, start=1):
-            x = self._run_stage(stage, x)
+            x = stage(x)
             if pos in taps:
                 fused.append(x)
         return self.msfa(fused)

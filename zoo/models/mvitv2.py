@@ -33,7 +33,7 @@ from zoo.layers.norm import get_norm_layer
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
-from zoo.models._manipulate import checkpoint
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -281,10 +281,7 @@ class MultiScaleVitStage(nn.Module):
 
     def forward(self, x: torch.Tensor, feat_size: SizeT) -> Tuple[torch.Tensor, SizeT]:
         for block in self.blocks:
-            if self.grad_checkpointing and not torch.jit.is_scripting():
-                x, feat_size = checkpoint(block, x, feat_size, use_reentrant=False)
-            else:
-                x, feat_size = block(x, feat_size)
+            x, feat_size = maybe_checkpoint(block, x, feat_size, enabled=self.grad_checkpointing)
         return x, feat_size
 
 

@@ -41,7 +41,6 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_INCEPTION_MEAN, IMAGENET_INCEPTION_STD, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD
 from zoo.layers import LayerNorm, get_act_layer, get_norm_layer
@@ -52,6 +51,7 @@ from zoo.layers.rope import MixedRotaryEmbedding, create_rope_embed, gather_rope
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features import feature_take_indices
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.eva import EvaBlock
@@ -660,10 +660,7 @@ class NaFlexVit(ZooModel):
             kwargs = dict(attn_mask=attn_mask)
             if rope is not None:
                 kwargs['rope'] = rope[i] if self.rope_is_mixed else rope
-            if self.grad_checkpointing and not torch.jit.is_scripting():
-                x = checkpoint(block, x, use_reentrant=False, **kwargs)
-            else:
-                x = block(x, **kwargs)
+            x = maybe_checkpoint(block, x, enabled=self.grad_checkpointing, **kwargs)
             if i in take:
                 taken.append(self.norm(x) if norm else x)
         return x, taken

@@ -27,7 +27,7 @@ from zoo.layers.pool2d_same import MaxPool2dSame
 from zoo.layers.pos_embed import resample_abs_pos_embed_nhwc
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.vision_transformer import Block
@@ -105,16 +105,16 @@ class NestLevel(nn.Module):
 
     Takes and returns NCHW maps; the transformer layers see (B * blocks, tokens, C).
     """
+    grad_checkpointing = checkpoint_flag('transformer_encoder')
 
     def __init__(self, num_blocks: int, block_size: int, embed_dim: int, depth: int, num_heads: int,
                  prev_embed_dim: Optional[int], mlp_ratio: float, qkv_bias: bool, proj_drop: float, attn_drop: float,
                  drop_path: Sequence[float], act_layer: LayerType, pad_type: str):
         super().__init__()
         self.block_size = block_size
-        self.grad_checkpointing = False
         self.pos_embed = nn.Parameter(torch.zeros(1, num_blocks, block_size * block_size, embed_dim))
         self.pool = nn.Identity() if prev_embed_dim is None else ConvPool(prev_embed_dim, embed_dim, pad_type)
-        self.transformer_encoder = nn.Sequential(*[
+        self.transformer_encoder = CheckpointSequential(*[
             Block(embed_dim, num_heads, mlp_ratio, qkv_bias=qkv_bias, proj_drop=proj_drop, attn_drop=attn_drop,
                   drop_path=rate, act_layer=act_layer, norm_layer=_norm, attn_layer=HeadMinorAttention)
             for rate in drop_path[:depth]])
@@ -123,10 +123,7 @@ class NestLevel(nn.Module):
         x = blocks_of(self.pool(x).permute(0, 2, 3, 1), self.block_size) + self.pos_embed
         b, t, n, c = x.shape
         x = x.reshape(b * t, n, c)
-        if self.grad_checkpointing and self.training:
-            x = checkpoint_seq(self.transformer_encoder, x)
-        else:
-            x = self.transformer_encoder(x)
+        x = self.transformer_encoder(x)
         return map_of(x.view(b, t, n, c), self.block_size).permute(0, 3, 1, 2)
 
 

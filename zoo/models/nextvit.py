@@ -39,7 +39,7 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.weight_init import init_conv_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -290,12 +290,12 @@ class NextStage(nn.Module):
         drop_path_rates: stochastic depth rate per block.
         **block_kwargs: head_dim, norm_layer, act_layer, drop; the NTBs also take sr_ratio, mix_block_ratio, attn_drop.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, in_chs: int, block_chs: Sequence[int], block_types: Sequence[str], stride: int = 2,
                  sr_ratio: int = 1, mix_block_ratio: float = 0.75, attn_drop: float = 0.,
                  drop_path_rates: Sequence[float] = (), **block_kwargs: Any):
         super().__init__()
-        self.grad_checkpointing = False
         rates = list(drop_path_rates) or [0.] * len(block_chs)
         blocks = []
         for i, (out_chs, kind) in enumerate(zip(block_chs, block_types)):
@@ -309,11 +309,9 @@ class NextStage(nn.Module):
             else:
                 raise ValueError(f"Unknown Next-ViT block type {kind!r}; use 'conv' or 'transformer'.")
             in_chs = out_chs
-        self.blocks = nn.Sequential(*blocks)
+        self.blocks = CheckpointSequential(*blocks)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
         return self.blocks(x)
 
 

@@ -32,7 +32,7 @@ from zoo.layers import ClassifierHead, DropPath, get_act_layer, get_attn, make_d
 from zoo.layers.std_conv import ScaledStdConv2d, ScaledStdConv2dSame
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -333,7 +333,7 @@ def make_stages(
             in_chs = out_chs
         stages.append(nn.Sequential(*blocks))
         feature_info.append(dict(num_chs=out_chs, reduction=net_stride, module=f'stages.{stage_idx}'))
-    return nn.Sequential(*stages), feature_info
+    return CheckpointSequential(*stages), feature_info
 
 
 class NormFreeNet(ZooModel):
@@ -349,6 +349,7 @@ class NormFreeNet(ZooModel):
         drop_path_rate: stochastic depth of the last block.
         **kwargs: `NfCfg` fields to override.
     """
+    grad_checkpointing = checkpoint_flag('stages')
     classifier_name = 'head.fc'
     groups = dict(
         stem=r'^stem',
@@ -436,12 +437,7 @@ class NormFreeNet(ZooModel):
                     nn.init.zeros_(m.bias)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            x = checkpoint_seq(self.stages, x)
-        else:
-            x = self.stages(x)
-        return self.final_act(self.final_conv(x))
+        return self.final_act(self.final_conv(self.stages(self.stem(x))))
 
 
 def _create_normfreenet(variant: str, pretrained: bool = False, **kwargs) -> NormFreeNet:

@@ -23,7 +23,7 @@ from zoo.layers.pos_embed import resample_abs_pos_embed_nhwc
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._features_fx import register_notrace_function
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag, maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.vision_transformer import Block
@@ -89,12 +89,12 @@ class ConvEmbedding(nn.Module):
         return self.conv(x)
 
 
-class SequentialTuple(nn.Sequential):
-    """nn.Sequential over (map, tokens) pairs."""
+class SequentialTuple(CheckpointSequential):
+    """A `CheckpointSequential` over (map, tokens) pairs."""
 
-    def forward(self, x: Tokens) -> Tokens:
+    def forward(self, x: Tokens) -> Tokens:  # type: ignore[override]
         for module in self:
-            x = module(x)
+            x = maybe_checkpoint(module, x, enabled=self.grad_checkpointing)
         return x
 
 
@@ -119,6 +119,7 @@ class PoolingVisionTransformer(ZooModel):
         attn_drop_rate: dropout on attention probabilities.
         drop_path_rate: stochastic depth rate of the last block (linear over all blocks).
     """
+    grad_checkpointing = checkpoint_flag('transformers')
     trunk = Trunk(stem=('patch_embed',), levels='transformers', final=('norm',))
     classifier_name = 'head'
     no_weight_decay_names = ('pos_embed', 'cls_token')
@@ -216,10 +217,7 @@ class PoolingVisionTransformer(ZooModel):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Normalised class (and distillation) tokens, (B, num_tokens, C)."""
         x = self._run_stem(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            x = checkpoint_seq(self.transformers, x)
-        else:
-            x = self.transformers(x)
+        x = self.transformers(x)
         return self._run_final(x)
 
     def forward_head_distilled(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -12,7 +12,6 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerNorm, LayerType, get_norm_layer, stagewise_drop_path_rates, to_ntuple
@@ -21,7 +20,7 @@ from zoo.layers.sr_attention import SpatialReductionAttention
 from zoo.layers.weight_init import init_trunc_normal_fan_out_
 from zoo.models._base import Trunk, ZooModel, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag, maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -106,10 +105,7 @@ class PyramidVisionTransformerStage(nn.Module):
         b, h, w, c = x.shape
         x = x.reshape(b, h * w, c)
         for blk in self.blocks:
-            if self.grad_checkpointing and not torch.jit.is_scripting():
-                x = checkpoint(blk, x, (h, w), use_reentrant=False)
-            else:
-                x = blk(x, (h, w))
+            x = maybe_checkpoint(blk, x, (h, w), enabled=self.grad_checkpointing)
         return self.norm(x).reshape(b, h, w, -1).permute(0, 3, 1, 2).contiguous()
 
 
@@ -133,6 +129,7 @@ class PyramidVisionTransformerV2(ZooModel):
         drop_path_rate: stochastic depth rate of the last block (linear over all blocks).
         norm_layer: block / stage norm (name or class); LayerNorm with eps 1e-6 by default.
     """
+    grad_checkpointing = checkpoint_flag('stages')
     trunk = Trunk(stem=('patch_embed',), levels='stages')
     classifier_name = 'head'
     groups = dict(stem=r'^patch_embed', blocks=r'^stages\.(\d+)')
@@ -165,7 +162,6 @@ class PyramidVisionTransformerV2(ZooModel):
         self.num_classes = num_classes
         self.global_pool = global_pool
         self.depths = tuple(depths)
-        self.grad_checkpointing = False
 
         self.patch_embed = OverlapPatchEmbed(patch_size=7, stride=4, in_chans=in_chans, embed_dim=embed_dims[0])
         rates = stagewise_drop_path_rates(drop_path_rate, depths)
@@ -178,7 +174,7 @@ class PyramidVisionTransformerV2(ZooModel):
                 attn_drop=attn_drop_rate, drop_path=rates[i], norm_layer=norm_layer))
             prev_dim = embed_dims[i]
             self.feature_info.append(dict(num_chs=prev_dim, reduction=4 * 2 ** i, module=f'stages.{i}'))
-        self.stages = nn.Sequential(*stages)
+        self.stages = CheckpointSequential(*stages)
         self.num_features = self.head_hidden_size = embed_dims[-1]
         self.head_drop = nn.Dropout(drop_rate)
         self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
@@ -195,8 +191,6 @@ class PyramidVisionTransformerV2(ZooModel):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.patch_embed(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.stages, x)
         return self.stages(x)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:

@@ -24,7 +24,7 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq, named_apply
+from zoo.models._manipulate import maybe_checkpoint, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -129,9 +129,7 @@ class _CheckpointedStage(nn.Sequential):
     grad_checkpointing = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(list(self), x, every=len(self))
-        return super().forward(x)
+        return maybe_checkpoint(super().forward, x, enabled=self.grad_checkpointing)
 
 
 def make_stages(

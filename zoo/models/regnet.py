@@ -39,7 +39,7 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.weight_init import he_group_fan_out_, init_by_type_, normal_std_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -368,7 +368,7 @@ class PreBottleneck(nn.Module):
         return x
 
 
-class RegStage(nn.Module):
+class RegStage(CheckpointSequential):
     """A stage of equal-width blocks named `b1..bN`; only the first strides (or enters the dilated regime)."""
 
     def __init__(
@@ -380,7 +380,6 @@ class RegStage(nn.Module):
             **block_kwargs,
     ):
         super().__init__()
-        self.grad_checkpointing = False
         # the first block of a dilated stage keeps the previous stage's dilation so its receptive field is unbroken
         first_dilation = 1 if spec.dilation in (1, 2) else 2
         for i in range(spec.depth):
@@ -395,13 +394,6 @@ class RegStage(nn.Module):
                 **block_kwargs,
             ))
             first_dilation = spec.dilation
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(list(self.children()), x)
-        for block in self.children():
-            x = block(x)
-        return x
 
 
 def make_stages(

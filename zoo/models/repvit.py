@@ -24,7 +24,7 @@ from zoo.layers import LayerType, get_act_layer
 from zoo.layers.squeeze_excite import SEModule
 from zoo.models._base import Trunk, ZooModel, check_num_classes, check_pooled_head
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._reparam import BatchNormLinear, fuse_conv_bn, identity_kernel, sum_kernels
@@ -277,6 +277,7 @@ class RepVit(RepVitHeadMixin, ZooModel):
         drop_rate: dropout before the classifier.
         legacy: the token-mixer layout of the first released models (m1, m2, m3).
     """
+    grad_checkpointing = checkpoint_flag('stages')
     trunk = Trunk(stem=('stem',), levels='stages')
     classifier_name = 'head'
     groups = dict(

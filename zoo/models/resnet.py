@@ -50,7 +50,7 @@ from zoo.layers.anti_alias import AaLayerType, create_aa, resolve_aa_layer
 from zoo.layers.weight_init import he_normal_, init_by_type_, torch_default_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg, no_init
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import run_sequence
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -484,10 +484,9 @@ class ResNet(ZooModel):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.forward_stem(x))
-        # the four stages by name, not a loop over getattr(self, name), so TorchScript can compile it
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self._stages(), x)
-        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        if torch.jit.is_scripting():  # the four stages by name: TorchScript cannot run a list built by getattr
+            return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return run_sequence(self._stages(), x, self.grad_checkpointing)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         pooled = self._pooled(x)

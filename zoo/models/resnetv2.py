@@ -33,7 +33,7 @@ from zoo.layers.std_conv import StdConv2d
 from zoo.layers.weight_init import NORM_TYPES, he_normal_, init_by_type_, normal_std_, reset_affine_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.resnet import SamePadAvgPool2x2
@@ -242,6 +242,7 @@ class Bottleneck(nn.Module):
 
 class ResNetStage(nn.Module):
     """`depth` blocks; the first one strides (or dilates) and projects its shortcut."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(
             self,
@@ -259,7 +260,7 @@ class ResNetStage(nn.Module):
         # entering a dilated stage, the first block keeps the previous dilation on its strided conv
         first_dilation = 1 if dilation in (1, 2) else 2
         proj_layer = DownsampleAvg if avg_down else DownsampleConv
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             block_fn(
                 in_chs if i == 0 else out_chs,
                 out_chs,
@@ -271,11 +272,8 @@ class ResNetStage(nn.Module):
                 **block_kwargs,
             )
             for i in range(depth)])
-        self.grad_checkpointing = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
         return self.blocks(x)
 
 

@@ -12,12 +12,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.utils.checkpoint
 
 from zoo.layers.classifier import create_classifier
 from zoo.layers.weight_init import he_normal_, init_by_type_
 from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -171,11 +171,8 @@ class SelecSls(ZooModel):
         skip = None
         for path in paths:
             module = self._module(path)
-            if self.grad_checkpointing and not torch.jit.is_scripting() and torch.is_grad_enabled():
-                args = (x, skip) if isinstance(module, SelecSlsBlock) else (x,)
-                out = torch.utils.checkpoint.checkpoint(module, *args, use_reentrant=False)
-            else:
-                out = module(x, skip) if isinstance(module, SelecSlsBlock) else module(x)
+            args = (x, skip) if isinstance(module, SelecSlsBlock) else (x,)
+            out = maybe_checkpoint(module, *args, enabled=self.grad_checkpointing)
             x, skip = out if isinstance(module, SelecSlsBlock) else (out, skip)
         return x
 

@@ -23,7 +23,7 @@ from zoo.layers import SEModule, create_classifier
 from zoo.layers.weight_init import he_normal_, init_by_type_, reset_affine_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import run_sequence
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model, register_model_deprecations
 
@@ -245,12 +245,7 @@ class SENet(ZooModel):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pool0(self.layer0(x))
-        stages = [self.layer1, self.layer2, self.layer3, self.layer4]
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(stages, x)
-        for stage in stages:
-            x = stage(x)
-        return x
+        return run_sequence([self.layer1, self.layer2, self.layer3, self.layer4], x, self.grad_checkpointing)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         pooled = self._pooled(x)

@@ -21,7 +21,7 @@ from zoo.layers import ClassifierHead, DropPath, LayerType, Mlp, get_act_layer
 from zoo.layers.patch_embed import PatchEmbed
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq, named_apply
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.mlp_mixer import _init_mixer_module
@@ -144,11 +144,11 @@ class Sequencer2dStage(nn.Module):
         drop_path_rates: stochastic depth rate per block.
         **block_kwargs: passed to every block.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, dim: int, dim_out: int, depth: int, patch_size: int, hidden_size: int, mlp_ratio: float,
                  downsample: bool = False, drop_path_rates: Sequence[float] = (), **block_kwargs: Any):
         super().__init__()
-        self.grad_checkpointing = False
         if downsample:
             self.downsample = Downsample2d(dim, dim_out, patch_size)
         elif dim != dim_out:
@@ -156,14 +156,12 @@ class Sequencer2dStage(nn.Module):
         else:
             self.downsample = nn.Identity()
         rates = list(drop_path_rates) or [0.] * depth
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             Sequencer2dBlock(dim_out, hidden_size, mlp_ratio=mlp_ratio, drop_path=rates[i], **block_kwargs)
             for i in range(depth)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.downsample(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
         return self.blocks(x)
 
 

@@ -21,7 +21,7 @@ from zoo.layers.classifier import create_classifier
 from zoo.layers.norm import GroupNorm1
 from zoo.models._base import Trunk, ZooModel, check_num_classes
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._reparam import BatchNormLinear
@@ -72,6 +72,7 @@ class BasicBlock(nn.Module):
 
 class StageBlock(nn.Module):
     """Optional downsampling (dw/FFN pair, patch merging, dw/FFN pair as one flat Sequential), then blocks."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, prev_dim: int, dim: int, qk_dim: int, pdim: int, attention: bool, depth: int):
         super().__init__()

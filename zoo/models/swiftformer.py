@@ -27,7 +27,7 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
 from zoo.models._distilled import DistilledLinearHeads
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -164,6 +164,7 @@ class Block(nn.Module):
 
 class Stage(nn.Module):
     """Optional downsampling, conv encoders, and one SwiftFormer encoder last."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, dim: int, depth: int, mlp_ratio: float = 4., act_layer: LayerType = nn.GELU,
                  drop_rate: float = 0., drop_path_rates: Sequence[float] = (), use_layer_scale: bool = True,
@@ -175,7 +176,6 @@ class Stage(nn.Module):
             ConvEncoder(dim, int(mlp_ratio * dim), 3, rates[i], act_layer, use_layer_scale) for i in range(depth - 1)]
         blocks.append(Block(dim, mlp_ratio, drop_rate, rates[-1], act_layer, use_layer_scale, layer_scale_init_value))
         self.blocks = CheckpointSequential(*blocks)
-        self.grad_checkpointing = False  # the blocks checkpoint themselves; the level is not wrapped again
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.blocks(self.downsample(x))

@@ -41,7 +41,7 @@ from zoo.layers.window import (
 )
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -167,6 +167,7 @@ class SwinTransformerStage(nn.Module):
         block_overrides: per-block keyword arguments laid over `block_kwargs` (e.g. an extra norm in some blocks).
         **block_kwargs: passed to every block.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(
             self,
@@ -188,7 +189,6 @@ class SwinTransformerStage(nn.Module):
         self.downsamples = downsample
         self.input_resolution = tuple(input_resolution)
         self.output_resolution = self._output_resolution(self.input_resolution)
-        self.grad_checkpointing = False
         window_size = to_2tuple(window_size)
         shift_size = tuple(w // 2 for w in window_size)
         if downsample:
@@ -199,7 +199,7 @@ class SwinTransformerStage(nn.Module):
             self.downsample = nn.Identity()
         rates = list(drop_path) if isinstance(drop_path, (list, tuple)) else [drop_path] * depth
         overrides = block_overrides or [{}] * depth
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             block_layer(
                 out_dim, self.output_resolution, window_size=window_size,
                 shift_size=0 if i % 2 == 0 else shift_size, drop_path=rates[i], norm_layer=norm_layer,
@@ -219,10 +219,7 @@ class SwinTransformerStage(nn.Module):
             block.set_input_size(self.output_resolution, window_size, always_partition)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.downsample(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(self.blocks, x)
-        return self.blocks(x)
+        return self.blocks(self.downsample(x))
 
 
 def stage_input_resolutions(grid: Sequence[int], num_stages: int) -> List[Tuple[int, ...]]:

@@ -28,7 +28,7 @@ from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.layers.window import window_partition, window_reverse
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -178,31 +178,31 @@ class TinyVitBlock(nn.Module):
 
 class ConvStage(nn.Module):
     """Stage 0: MBConv blocks on NCHW maps (key `blocks`)."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, dim: int, depth: int, expand_ratio: float, act_layer: LayerType, drop_path: Sequence[float]):
         super().__init__()
-        self.grad_checkpointing = False
-        self.blocks = nn.Sequential(*[MBConv(dim, expand_ratio, act_layer, dp) for dp in drop_path[:depth]])
+        self.blocks = CheckpointSequential(*[MBConv(dim, expand_ratio, act_layer, dp) for dp in drop_path[:depth]])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return checkpoint_seq(self.blocks, x) if self.grad_checkpointing and self.training else self.blocks(x)
+        return self.blocks(x)
 
 
 class TinyVitStage(nn.Module):
     """Patch merging (NCHW), then transformer blocks on the channels-last map; returns NCHW."""
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(self, dim: int, out_dim: int, depth: int, num_heads: int, window_size: int, mlp_ratio: float,
                  drop: float, drop_path: Sequence[float], local_conv_size: int, act_layer: LayerType):
         super().__init__()
-        self.grad_checkpointing = False
         self.downsample = PatchMerging(dim, out_dim, act_layer)
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             TinyVitBlock(out_dim, num_heads, window_size, mlp_ratio, drop, dp, local_conv_size, act_layer)
             for dp in drop_path[:depth]])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.downsample(x).permute(0, 2, 3, 1)
-        x = checkpoint_seq(self.blocks, x) if self.grad_checkpointing and self.training else self.blocks(x)
+        x = self.blocks(x)
         return x.permute(0, 3, 1, 2)
 
 

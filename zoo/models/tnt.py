@@ -18,7 +18,6 @@ from typing import Any, Dict, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_INCEPTION_MEAN, IMAGENET_INCEPTION_STD
 from zoo.layers import DropPath, LayerType, get_norm_layer, stagewise_drop_path_rates, to_2tuple, trunc_normal_
@@ -27,6 +26,7 @@ from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._steps import LevelStepsMixin
@@ -257,9 +257,7 @@ class TNT(LevelStepsMixin, ZooModel):
 
     def _step(self, index: int, state: Streams) -> Streams:
         blk = self.blocks[index]
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint(blk, *state, use_reentrant=False)
-        return blk(*state)
+        return maybe_checkpoint(blk, *state, enabled=self.grad_checkpointing)
 
     def _level_output(self, index: int, state: Streams, norm: bool, output_fmt: str,
                       input_hw: Tuple[int, int]) -> torch.Tensor:

@@ -29,7 +29,7 @@ from zoo.layers.space_to_depth import SpaceToDepth
 from zoo.layers.weight_init import he_normal_, init_by_type_, normal_std_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import run_sequence
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model, register_model_deprecations
 
@@ -183,10 +183,8 @@ class TResNet(ZooModel):
         super()._reset_head(num_classes, None if global_pool is None else _pool_type(global_pool))
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            body = list(self.body)
-            return checkpoint_seq(body[2:], body[1](body[0](x)))
-        return self.body(x)
+        body = list(self.body)
+        return run_sequence(body[2:], body[1](body[0](x)), self.grad_checkpointing)
 
 
 def _pool_type(global_pool: str) -> str:

@@ -14,7 +14,6 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 
 from zoo.constants import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from zoo.layers import DropPath, LayerNorm, LayerType, get_norm_layer, stagewise_drop_path_rates, to_2tuple
@@ -25,6 +24,7 @@ from zoo.layers.sr_attention import SpatialReductionAttention
 from zoo.layers.weight_init import init_trunc_normal_fan_out_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._steps import LevelStepsMixin
@@ -201,10 +201,7 @@ class Twins(LevelStepsMixin, ZooModel):
         size = embed.dynamic_feat_size(x.shape[-2:])
         x = self.pos_drops[index](embed(x))
         for j, blk in enumerate(self.blocks[index]):
-            if self.grad_checkpointing and not torch.jit.is_scripting():
-                x = checkpoint(blk, x, size, use_reentrant=False)
-            else:
-                x = blk(x, size)
+            x = maybe_checkpoint(blk, x, size, enabled=self.grad_checkpointing)
             if j == 0:
                 # the position encoding follows the first block of the stage (paper, section 3.1)
                 x = self.pos_block[index](x, size)

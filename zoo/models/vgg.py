@@ -20,7 +20,7 @@ from zoo.layers import ClassifierHead, LayerType, get_act_layer, get_norm_layer
 from zoo.layers.weight_init import he_normal_, init_by_type_, normal_std_, reset_affine_
 from zoo.models._base import Trunk, ZooModel, split_levels
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import run_sequence
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -153,11 +153,10 @@ class VGG(ZooModel):
         init_by_type_(self, [(nn.Conv2d, he_normal_), (nn.BatchNorm2d, reset_affine_), (nn.Linear, normal_std_(0.01))])
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            # segments end at the feature taps so no segment starts with an in-place activation
-            bounds = [0] + [end + 1 for end in self.feature_ends]
-            return checkpoint_seq([self.features[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a], x)
-        return self.features(x)
+        # segments end at the feature taps so no checkpointed segment starts with an in-place activation
+        bounds = [0] + [end + 1 for end in self.feature_ends]
+        segments = [self.features[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        return run_sequence(segments, x, self.grad_checkpointing)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = self.pre_logits(x)

@@ -31,7 +31,7 @@ from zoo.layers.patch_embed import PatchEmbed
 from zoo.layers.pos_embed import resample_abs_pos_embed_nhwc
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._steps import LevelStepsMixin
@@ -140,6 +140,7 @@ class Visformer(LevelStepsMixin, ZooModel):
         conv_init: He (fan-out) init for convs instead of truncated normal.
         embed_norm: norm after each patch embedding (name or class; None for none).
     """
+    grad_checkpointing = checkpoint_flag('stage1', 'stage2', 'stage3')
     trunk = Trunk(levels=(('stage1',), ('stage2',), ('stage3',)), final=('norm',))
     classifier_name = 'head'
     groups = dict(stem=r'^patch_embed1|pos_embed1|stem',
@@ -179,7 +180,6 @@ class Visformer(LevelStepsMixin, ZooModel):
         self.embed_dim = embed_dim
         self.conv_init = conv_init
         self.drop_rate = drop_rate
-        self.grad_checkpointing = False
         if isinstance(depth, (list, tuple)):
             depths = tuple(depth)
         else:
@@ -208,7 +208,7 @@ class Visformer(LevelStepsMixin, ZooModel):
             grid = [g // patch_sizes[i] for g in grid]
             reduction *= patch_sizes[i]
             setattr(self, f'pos_embed{n}', nn.Parameter(torch.zeros(1, widths[i], *grid)) if use_pos_embed else None)
-            setattr(self, f'stage{n}', nn.Sequential(*[
+            setattr(self, f'stage{n}', CheckpointSequential(*[
                 Block(widths[i], num_heads, head_dim_ratio=0.5 if i == 0 else 1., mlp_ratio=mlp_ratio,
                       proj_drop=proj_drop_rate, attn_drop=attn_drop_rate, drop_path=rates[i][j],
                       norm_layer=norm_layer, group=group, attn_disabled=attn_stage[i] == '0',
@@ -250,10 +250,7 @@ class Visformer(LevelStepsMixin, ZooModel):
         pos = getattr(self, f'pos_embed{n}')
         if pos is not None:
             x = self.pos_drop(x + pos)
-        stage = getattr(self, f'stage{n}')
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(stage, x)
-        return stage(x)
+        return getattr(self, f'stage{n}')(x)
 
     def _level_output(self, index: int, x: torch.Tensor, norm: bool, output_fmt: str,
                       input_hw: Tuple[int, int]) -> torch.Tensor:

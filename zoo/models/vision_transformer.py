@@ -70,7 +70,7 @@ from zoo.layers.pos_embed import resample_abs_pos_embed
 from zoo.layers.rms_norm import RmsNorm
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq, named_apply
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag, named_apply
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -476,6 +476,7 @@ class VisionTransformer(ZooModel):
     groups = dict(stem=r'^cls_token|reg_token|dist_token|pos_embed|patch_embed|norm_pre',
                   blocks=[(r'^blocks\.(\d+)', None), (r'^norm', (99999,))])
     no_weight_decay_names = ('pos_embed', 'cls_token', 'reg_token', 'dist_token')
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(
             self,
@@ -541,7 +542,6 @@ class VisionTransformer(ZooModel):
         self.no_embed_class = no_embed_class
         self.pool_include_prefix = pool_include_prefix
         self.dynamic_img_size = dynamic_img_size
-        self.grad_checkpointing = False
 
         embed_args: Dict[str, Any] = {}
         if dynamic_img_size:
@@ -566,7 +566,7 @@ class VisionTransformer(ZooModel):
 
         # stochastic depth grows linearly with depth (Huang et al., 2016)
         dpr = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             block_fn(
                 dim=embed_dim,
                 num_heads=num_heads,
@@ -684,12 +684,7 @@ class VisionTransformer(ZooModel):
         return self.norm_pre(self._pos_embed(self.patch_embed(x)))
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = self._embed(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            x = checkpoint_seq(self.blocks, x)
-        else:
-            x = self.blocks(x)
-        return self.norm(x)
+        return self.norm(self.blocks(self._embed(x)))
 
     def pool(self, x: torch.Tensor, pool_type: Optional[str] = None) -> torch.Tensor:
         if self.attn_pool is not None:

@@ -35,7 +35,7 @@ from zoo.layers.rope import RotaryEmbedding, apply_rope
 from zoo.layers.window import window_partition, window_reverse
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -246,6 +246,7 @@ class VisionTransformerSAM(ZooModel):
         head_hidden_size: a norm + hidden layer head (`NormMlpClassifierHead`) of this width.
         ref_feat_shape: (global, window) grids the rotary coordinates are rescaled to.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
     trunk = Trunk(levels='blocks', final=('neck',), level_fmt='NHWC')
     norm_levels = 'all'
     classifier_name = 'head.fc'
@@ -293,7 +294,6 @@ class VisionTransformerSAM(ZooModel):
         self.num_classes = num_classes
         self.global_pool = global_pool
         self.num_features = self.embed_dim = embed_dim
-        self.grad_checkpointing = False
 
         self.patch_embed = PatchEmbed(img_size=img_size, patch_size=patch_size, in_chans=in_chans,
                                       embed_dim=embed_dim, bias=not pre_norm, output_fmt='NHWC', strict_img_size=False)
@@ -310,7 +310,7 @@ class VisionTransformerSAM(ZooModel):
             self.rope_global = self.rope_window = None
 
         dpr = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             block_fn(embed_dim, num_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, qk_norm=qk_norm,
                      proj_drop=proj_drop_rate, attn_drop=attn_drop_rate, init_values=init_values, drop_path=dpr[i],
                      act_layer=act_layer, norm_layer=norm_layer, mlp_layer=mlp_layer, use_rel_pos=use_rel_pos,
@@ -362,10 +362,7 @@ class VisionTransformerSAM(ZooModel):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self._run_stem(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            x = checkpoint_seq(self.blocks, x)
-        else:
-            x = self.blocks(x)
+        x = self.blocks(x)
         return self._run_final(x)
 
 

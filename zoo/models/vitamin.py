@@ -27,7 +27,7 @@ from zoo.layers.helpers import make_divisible
 from zoo.layers.norm import LayerNorm2d
 from zoo.layers.norm_act_channel import LayerNormAct2d
 from zoo.layers.weight_init import he_group_fan_out_, init_by_type_
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models.maxxvit import Downsample2d
@@ -110,6 +110,7 @@ class MbConvStages(nn.Module):
         stem_width: stem channels.
         in_chans: input image channels.
     """
+    grad_checkpointing = checkpoint_flag('stages')
 
     def __init__(self, widths: Sequence[int], depths: Sequence[int], stem_width: int, in_chans: int = 3):
         super().__init__()
@@ -117,14 +118,13 @@ class MbConvStages(nn.Module):
         if len(depths) < len(stage_widths):
             raise ValueError(f'MbConvStages needs a depth for each of the {len(stage_widths)} MBConv stages, '
                              f'got {tuple(depths)}.')
-        self.grad_checkpointing = False
         self.stem = ConvStem(in_chans, stem_width)
         stages, prev = [], stem_width
         for width, depth in zip(stage_widths, depths):
             stages.append(nn.Sequential(*[MbConvLNBlock(prev if i == 0 else width, width, stride=2 if i == 0 else 1)
                                           for i in range(depth)]))
             prev = width
-        self.stages = nn.Sequential(*stages)
+        self.stages = CheckpointSequential(*stages)
         self.pool = StridedConv(prev, out_chs)
         self.init_weights()
 
@@ -136,12 +136,7 @@ class MbConvStages(nn.Module):
         self.grad_checkpointing = enable
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            x = checkpoint_seq(self.stages, x)
-        else:
-            x = self.stages(x)
-        return self.pool(x)
+        return self.pool(self.stages(self.stem(x)))
 
 
 class GeGluMlp(nn.Module):

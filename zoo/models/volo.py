@@ -29,7 +29,7 @@ from zoo.layers.pos_embed import resample_abs_pos_embed_nhwc
 from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._steps import LevelStepsMixin
@@ -338,10 +338,7 @@ class VOLO(LevelStepsMixin, ZooModel):
         # the position embedding is sized for the grid after the first patch merge, so it enters before network[2]
         if index == 2 and self.pos_embed is not None:
             x = self.pos_drop(x + self.pos_embed)
-        block = self.network[index]
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq([block], x)
-        return block(x)
+        return maybe_checkpoint(self.network[index], x, enabled=self.grad_checkpointing)
 
     def _class_attention(self, x: torch.Tensor) -> torch.Tensor:
         return prepend_class_token(x.flatten(1, 2), self.cls_token, self.post_network or ())

@@ -27,7 +27,7 @@ from zoo.layers.drop_schedule import stagewise_drop_path_rates
 from zoo.layers.weight_init import he_normal_, init_by_type_, zero_bias_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import CheckpointSequential
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 
@@ -162,6 +162,7 @@ class OsaStage(nn.Module):
         act_layer: activation.
         drop_path_rates: per-block stochastic depth rates.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
 
     def __init__(
             self,

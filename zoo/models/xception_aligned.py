@@ -30,7 +30,7 @@ from zoo.layers.drop import DropPath
 from zoo.layers.norm_act import BatchNormAct2d
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._steps import LevelStepsMixin
@@ -228,6 +228,7 @@ class XceptionAligned(LevelStepsMixin, ZooModel):
         drop_path_rate: stochastic depth rate of the last block (linear in the block index).
         global_pool: pooling type of the head.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
     trunk = Trunk(stem=('stem',), levels='blocks', final=('act',), final_is_norm=False)
     groups = dict(stem=r'^stem', blocks=r'^blocks\.(\d+)')
 
@@ -256,7 +257,7 @@ class XceptionAligned(LevelStepsMixin, ZooModel):
 
         self.feature_info: List[Dict[str, Any]] = []
         self.feature_ends: List[int] = []  # the block each level ends in (strided blocks: at their tap)
-        self.blocks = nn.Sequential()
+        self.blocks = CheckpointSequential()
         stride, dilation = 2, 1
         num_blocks = len(block_cfg)
         for i, (in_chs, out_chs, block_stride, skip, relu_first) in enumerate(block_cfg):
@@ -299,16 +300,11 @@ class XceptionAligned(LevelStepsMixin, ZooModel):
         start = self.feature_ends[index - 1] + 1 if index else 0
         end = self.feature_ends[index]
         if start < end:
-            x = self._run_blocks(self.blocks[start:end], x)
+            x = self.blocks[start:end](x)  # a slice keeps the checkpointing switch
         if index == len(self.feature_info) - 1:
             x = self.blocks[end](x)
             return x, x
         return self.blocks[end].forward_tap(x)
-
-    def _run_blocks(self, blocks: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            return checkpoint_seq(blocks, x)
-        return blocks(x)
 
     def _level_output(self, index: int, state: Tuple[torch.Tensor, torch.Tensor], norm: bool, output_fmt: str,
                       input_hw: Tuple[int, int]) -> torch.Tensor:
@@ -330,7 +326,7 @@ class XceptionAligned(LevelStepsMixin, ZooModel):
             self._replace_head(self.num_features)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self._run_blocks(self.blocks, self.stem(x)))
+        return self.act(self.blocks(self.stem(x)))
 
 
 def _create_xception(variant: str, pretrained: bool = False, **kwargs) -> XceptionAligned:

@@ -30,7 +30,7 @@ from zoo.layers.pos_embed_fourier import FourierPosEmbed
 from zoo.layers.weight_init import init_linear_trunc_normal_
 from zoo.models._base import Trunk, ZooModel
 from zoo.models._builder import build_model_with_cfg
-from zoo.models._manipulate import checkpoint_seq
+from zoo.models._manipulate import CheckpointSequential, checkpoint_flag
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model, register_model_deprecations
 from zoo.models.cait import ClassTokenHeadMixin, check_global_pool
@@ -221,6 +221,7 @@ class Xcit(ClassTokenHeadMixin, ZooModel):
         eta: LayerScale init of every branch.
         tokens_norm: normalise all tokens (not only the class token) in the class-attention layers.
     """
+    grad_checkpointing = checkpoint_flag('blocks')
     trunk = Trunk(levels='blocks', final=('cls_attn_blocks', 'norm'), final_is_norm=False, level_fmt='NHWC')
     norm_levels = 'all'
     classifier_name = 'head'
@@ -260,13 +261,12 @@ class Xcit(ClassTokenHeadMixin, ZooModel):
         self.global_pool = check_global_pool(global_pool)
         self.num_features = self.head_hidden_size = self.embed_dim = embed_dim
         self.num_prefix_tokens = 1
-        self.grad_checkpointing = False
 
         self.patch_embed = ConvPatchEmbed(patch_size, in_chans, embed_dim, act_layer=act_layer)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = FourierPosEmbed(dim=embed_dim) if use_pos_embed else None
         self.pos_drop = nn.Dropout(pos_drop_rate)
-        self.blocks = nn.Sequential(*[
+        self.blocks = CheckpointSequential(*[
             XCABlock(embed_dim, num_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, proj_drop=proj_drop_rate,
                      attn_drop=attn_drop_rate, drop_path=drop_path_rate, act_layer=act_layer,
                      norm_layer=norm_layer, eta=eta)
@@ -307,10 +307,7 @@ class Xcit(ClassTokenHeadMixin, ZooModel):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self._run_stem(x)
-        if self.grad_checkpointing and not torch.jit.is_scripting():
-            x = checkpoint_seq(self.blocks, x)
-        else:
-            x = self.blocks(x)
+        x = self.blocks(x)
         return self._run_final(x)
 
 
