@@ -173,7 +173,6 @@ def test_validate_int8_flag_calibrates_on_its_folder(tmp_path: Path) -> None:
     """--int8 DIR calibrates on images of DIR through the eval transform and the row reports the int8 path; the
     int8 top-1 follows the float one on the digits (random weights: agreement, not accuracy, is what is checked)."""
     pytest.importorskip('torchao')
-    from PIL import Image
     from zoo.data import create_dataset
     digits = create_dataset('zoo/digits', split='train')
     for i in range(0, 40, 4):  # ten training digits as a calibration folder, apart from the evaluated split
