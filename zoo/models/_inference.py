@@ -197,11 +197,11 @@ def quantize_int8(model: nn.Module, calibration: Iterable[torch.Tensor]) -> Tupl
         ImportError: torchao is not installed.
         ValueError: no calibration batch was given.
     """
-    prepare_pt2e, convert_pt2e, x86, lower = _torchao_pt2e()
     batches = iter(calibration)
     first = next(batches, None)
     if first is None:
         raise ValueError('int8_calibration gave no batch; pass a few batches of real images (about 100 images).')
+    prepare_pt2e, convert_pt2e, x86, lower = _torchao_pt2e()
     batch_size = first.shape[0]
     graph = torch.export.export(model, (first,)).module()
     quantizer = x86.X86InductorQuantizer().set_global(x86.get_default_x86_inductor_quantization_config())
