@@ -12,7 +12,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from zoo.layers import DropPath, LayerType, SelectAdaptivePool2d, get_act_layer, get_norm_layer, to_2tuple
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
@@ -216,6 +215,7 @@ class FasterNet(ZooModel):
         norm_layer = get_norm_layer(norm_layer)
         self.num_classes = num_classes
         self.drop_rate = drop_rate
+        self.head_drop = nn.Dropout(drop_rate)
 
         self.patch_embed = PatchEmbed(in_chans, embed_dim, patch_size, norm_layer if patch_norm else None)
         stages, self.feature_info = make_stages(
@@ -263,10 +263,9 @@ class FasterNet(ZooModel):
         return self.stages(self.patch_embed(x))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.flatten(self.act(self.conv_head(self.global_pool(x))))
-        if self.drop_rate > 0.:
-            x = F.dropout(x, p=self.drop_rate, training=self.training)
-        return x if pre_logits else self.classifier(x)
+        # FasterNet's 1x1 "head" conv runs on the pooled vector, so the pre-logits are its activated output
+        embedding = self.head_drop(self.flatten(self.act(self.conv_head(self.global_pool(x)))))
+        return embedding if pre_logits else self.classifier(embedding)
 
 
 def _init_weights(module: nn.Module) -> None:

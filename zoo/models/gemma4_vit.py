@@ -716,10 +716,9 @@ class Gemma4VitClassifier(ZooModel):
     def prune_intermediate_layers(self, indices: Optional[Union[int, List[int]]] = 1, prune_norm: bool = False,
                                   prune_head: bool = True) -> List[int]:
         """The encoder drops its later blocks; `prune_head` then leaves this classifier without outputs."""
-        kept = self.encoder.prune_intermediate_layers(indices, prune_norm=prune_norm, prune_head=False)
-        if prune_head:
-            self.reset_classifier(0)  # the encoder has no head of its own; this classifier's is the one to drop
-        return kept
+        if prune_head:  # the only head is this wrapper's classifier; the encoder keeps its pooler for its own use
+            self.reset_classifier(0)
+        return self.encoder.prune_intermediate_layers(indices, prune_norm=prune_norm, prune_head=False)
 
 
 def _check_classifier_pool(global_pool: str) -> None:

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from zoo.layers import DropPath, LayerType, get_act_layer, trunc_normal_
 from zoo.layers.attention_bias import abs_offset_bias_index, gather_offset_bias, resize_attention_bias
 from zoo.layers.drop_schedule import stagewise_drop_path_rates
+from zoo.layers.format import nchw_to, nhwc_to
 from zoo.layers.norm import LayerNorm2d
 from zoo.layers.norm_mlp_head import NormMlpClassifierHead
 from zoo.layers.window import window_partition, window_reverse
@@ -201,9 +202,7 @@ class TinyVitStage(nn.Module):
             for dp in drop_path[:depth]])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.downsample(x).permute(0, 2, 3, 1)
-        x = self.blocks(x)
-        return x.permute(0, 3, 1, 2)
+        return nhwc_to(self.blocks(nchw_to(self.downsample(x), 'NHWC')), 'NCHW')
 
 
 class PatchEmbed(nn.Module):

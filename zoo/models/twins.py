@@ -28,6 +28,7 @@ from zoo.models._manipulate import maybe_checkpoint
 from zoo.models._pretrained import generate_default_cfgs
 from zoo.models._registry import register_model
 from zoo.models._steps import LevelStepsMixin
+from zoo.models.vision_transformer import pool_tokens
 
 __all__ = ['Twins', 'Block', 'LocallyGroupedAttn']
 
@@ -235,10 +236,9 @@ class Twins(LevelStepsMixin, ZooModel):
         return self._finish(self._run_steps(x))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        if self.global_pool == 'avg':
-            x = x.mean(dim=1)
-        x = self.head_drop(x)
-        return x if pre_logits else self.head(x)
+        # no class token: 'avg' averages every token, '' keeps the token map
+        pooled = self.head_drop(pool_tokens(x, self.global_pool, num_prefix_tokens=0))
+        return pooled if pre_logits else self.head(pooled)
 
 
 def _create_twins(variant: str, pretrained: bool = False, **kwargs) -> Twins:
