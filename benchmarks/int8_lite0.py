@@ -34,6 +34,7 @@ import zoo  # noqa: E402
 from zoo.benchmark import time_steps, write_results  # noqa: E402
 from zoo.data import ImageNetInfo, create_dataset, create_loader, resolve_data_config  # noqa: E402
 from zoo.models import optimize_for_inference  # noqa: E402
+from zoo.utils import int8_calibration_batches  # noqa: E402
 
 
 def lite0() -> torch.nn.Module:
@@ -42,11 +43,16 @@ def lite0() -> torch.nn.Module:
     return zoo.create_model('tf_efficientnet_lite0', checkpoint_path=path).eval()
 
 
-def loader_of(files: List[Path], folder: Path, data_config: Dict, batch_size: int):
-    """An eval loader over `files` (symlinked into class folders under `folder`), labelled by ImageNet index."""
+def link_by_class(files: List[Path], folder: Path) -> Path:
+    """Symlink `files` into class folders (named by the WordNet id that starts each file name) under `folder`."""
     for f in files:
         (folder / f.name.split('_')[0]).mkdir(parents=True, exist_ok=True)
         (folder / f.name.split('_')[0] / f.name).symlink_to(f.resolve())
+    return folder
+
+
+def eval_loader(folder: Path, data_config: Dict, batch_size: int):
+    """An eval loader over the class folders under `folder`, labelled by ImageNet index."""
     dataset = create_dataset('', root=str(folder), search_split=False)
     dataset.use_class_names(ImageNetInfo().label_names(), source='ImageNet-1k')
     return create_loader(dataset, input_size=data_config['input_size'], batch_size=batch_size,
@@ -68,7 +74,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     model = lite0()
     data_config = resolve_data_config({}, model=model)
     tmp = Path(tempfile.mkdtemp(prefix='int8-lite0-'))
-    calibration = [x for x, _ in loader_of(calib_files, tmp / 'calibration', data_config, args.batch_size)]
+    # the calibration data goes through what `--int8 DIR` uses
+    calibration = int8_calibration_batches(str(link_by_class(calib_files, tmp / 'calibration')), len(calib_files),
+                                           data_config, args.batch_size)
     fp32 = model.to(memory_format=torch.channels_last)
     int8 = optimize_for_inference(copy.deepcopy(model), int8_calibration=calibration)
     fp32_fast = optimize_for_inference(copy.deepcopy(model), dtype='float32')
@@ -76,7 +84,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     counts = {'fp32': [0, 0], 'int8': [0, 0]}
     agree = seen = 0
     with torch.inference_mode():
-        for x, y in loader_of(eval_files, tmp / 'eval', data_config, args.batch_size):
+        for x, y in eval_loader(link_by_class(eval_files, tmp / 'eval'), data_config, args.batch_size):
             outs = {'fp32': fp32(x.contiguous(memory_format=torch.channels_last)), 'int8': int8(x)}
             for name, out in outs.items():
                 top5 = out.topk(5, dim=1).indices

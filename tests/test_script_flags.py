@@ -246,6 +246,35 @@ def test_eval_scripts_pass_their_flags_on(script: Any, monkeypatch, tmp_path: Pa
     assert prepared[0][-1] == 'max-autotune'
 
 
+@pytest.mark.parametrize('script', [validate, inference])
+def test_int8_flags_calibrate_on_their_folder(script: Any, monkeypatch, tmp_path: Path) -> None:
+    """--int8 DIR / --int8-images N hand N images of DIR, eval-transformed, to the int8 path (torchao not needed)."""
+    import numpy as np
+    from PIL import Image
+
+    from zoo.utils import int8_calibration_batches
+    calib = tmp_path / 'calib'
+    calib.mkdir()
+    for i in range(5):
+        Image.fromarray(np.full((40, 50, 3), 50 * i, np.uint8)).save(calib / f'{i}.png')
+    seen = []
+
+    def prepare(model, *args, **kwargs):
+        seen.append(kwargs)
+        model.steps = ['int8']
+        return model.eval()
+    monkeypatch.setattr(script, 'prepare_eval_model', prepare)
+    argv = [*EVAL, '--img-size', '64', '--int8', str(calib), '--int8-images', '3']
+    script.main(argv + (['--no-console-results', '--results-dir', str(tmp_path)] if script is inference else []))
+    batches = seen[0]['int8_calibration']
+    assert sum(b.shape[0] for b in batches) == 3
+    assert all(b.dtype == torch.float32 and b.shape[1:] == (3, 64, 64) for b in batches)
+    with pytest.raises(ValueError, match='--int8-images'):
+        int8_calibration_batches(str(calib), 0, dict(input_size=(3, 64, 64)), 8)
+    with pytest.raises(ValueError, match='--int8'):
+        script.main(argv + ['--amp'])
+
+
 def test_validate_sizes_and_test_pool() -> None:
     test_size = validate.main([*EVAL])[0]
     train_size = validate.main([*EVAL, '--use-train-size'])[0]
